@@ -1,0 +1,78 @@
+import { A, useLocation } from '@solidjs/router';
+import { useQuery } from '@tanstack/solid-query';
+import { Show, createEffect, type JSX } from 'solid-js';
+import { hardNavigate, useMe } from '../lib/session';
+import { trpc } from '../lib/trpc';
+import { AdminQueryProvider } from './query';
+
+export const STATS_KEY = ['admin', 'stats'] as const;
+
+/** The admin area's frame: sidebar navigation (a top bar on small screens) and the page. */
+export default function AdminShell(props: { children?: JSX.Element }) {
+  return (
+    <AdminQueryProvider>
+      <Shell>{props.children}</Shell>
+    </AdminQueryProvider>
+  );
+}
+
+function Shell(props: { children?: JSX.Element }) {
+  const me = useMe();
+  const location = useLocation();
+  const isAdmin = () => me.data?.user?.role === 'admin';
+  const stats = useQuery(() => ({
+    queryKey: STATS_KEY,
+    queryFn: () => trpc.admin.overview.stats.query(),
+    enabled: isAdmin() && !me.data?.user?.mustChangePassword,
+    refetchInterval: 60_000,
+  }));
+
+  createEffect(() => {
+    if (!me.data) return;
+    if (!me.data.user) hardNavigate(`/login?next=${encodeURIComponent(location.pathname)}`);
+    else if (me.data.user.mustChangePassword) hardNavigate('/change-password');
+    else if (!isAdmin()) hardNavigate('/home');
+  });
+
+  const pending = () => stats.data?.byStatus.pending ?? 0;
+
+  return (
+    <Show when={isAdmin()} fallback={<div class="loading" aria-busy="true">Loading…</div>}>
+      <div class="app-shell">
+        <aside class="sidebar">
+          <div class="sidebar-brand">
+            <a class="wordmark" href="/admin/users">Admit</a>
+          </div>
+          <nav aria-label="Admin">
+            <div class="sidebar-section">API Consumers</div>
+            <ul class="nav">
+              <li>
+                <A class="nav-link" href="/admin/users" activeClass="active">
+                  Users
+                  <Show when={pending() > 0}>
+                    <span class="nav-count attention" aria-label={`${pending()} pending`} data-testid="pending-count">
+                      {pending()}
+                    </span>
+                  </Show>
+                </A>
+              </li>
+            </ul>
+            <div class="sidebar-section">Portal</div>
+            <ul class="nav">
+              <li>
+                <A class="nav-link" href="/admin/settings" activeClass="active">Settings</A>
+              </li>
+            </ul>
+          </nav>
+          <div class="sidebar-footer">
+            <span class="truncate" title={me.data?.user?.email}>{me.data?.user?.firstName} {me.data?.user?.lastName}</span>
+            <a class="nav-link" href="/logout">Log out</a>
+          </div>
+        </aside>
+        <main class="app-main">
+          <div class="app-content">{props.children}</div>
+        </main>
+      </div>
+    </Show>
+  );
+}

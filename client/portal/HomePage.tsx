@@ -1,0 +1,45 @@
+import { Show, createEffect } from 'solid-js';
+import { hardNavigate, useMe } from '../lib/session';
+
+/** A developer's home after logging in. */
+export default function HomePage() {
+  const me = useMe();
+  createEffect(() => {
+    if (me.data && !me.data.user) hardNavigate('/login?next=/home');
+    else if (me.data?.user?.mustChangePassword) hardNavigate('/change-password');
+  });
+  return (
+    <Show when={me.data?.user} fallback={<div class="loading" aria-busy="true">Loading…</div>}>
+      {(user) => (
+        <div class="portal-page">
+          <header class="topbar">
+            <a class="wordmark" href="/">Admit</a>
+            <span class="spacer" />
+            <Show when={user().role === 'admin'}>
+              <a class="btn btn-ghost btn-sm" href="/admin/users">Admin</a>
+            </Show>
+            <a class="btn btn-secondary btn-sm" href="/logout">Log out</a>
+          </header>
+          <main class="app-content narrow portal-main">
+            <h1>Welcome, {user().firstName}</h1>
+            <p class="muted">You are signed in to {me.data?.portalName} as {user().email}.</p>
+            <section class="card">
+              <h2 class="card-title">Your account</h2>
+              <dl class="details">
+                <dt>Name</dt>
+                <dd>{user().firstName} {user().lastName}</dd>
+                <dt>Email</dt>
+                <dd>{user().email}</dd>
+                <dt>Role</dt>
+                <dd>{user().role === 'admin' ? 'Administrator' : 'Developer'}</dd>
+              </dl>
+              <div class="card-footer">
+                <a class="btn btn-secondary btn-sm" href="/change-password">Change password</a>
+              </div>
+            </section>
+          </main>
+        </div>
+      )}
+    </Show>
+  );
+}

@@ -1,0 +1,87 @@
+import { A, useSearchParams } from '@solidjs/router';
+import { Show, createEffect } from 'solid-js';
+import { createForm, type Validator } from '../lib/form';
+import { checkEmail, collect } from '../lib/checks';
+import { hardNavigate, useMe } from '../lib/session';
+import { errorReason, trpc } from '../lib/trpc';
+import { Button, FormError, TextField } from '../ui';
+import { AuthLayout } from './AuthLayout';
+
+// The login form only checks presence: zod stays out of the first visit's JavaScript, and the
+// server applies the full schema anyway.
+const validateLogin: Validator<{ email: string; password: string }, { email: string; password: string }> = (v) => {
+  const errors = collect({ email: checkEmail(v.email), password: v.password ? undefined : 'Password is required' });
+  return Object.keys(errors).length ? { ok: false, errors } : { ok: true, data: { email: v.email.trim(), password: v.password } };
+};
+
+export function LoginPage() {
+  const me = useMe();
+  const [params] = useSearchParams();
+  const form = createForm(validateLogin, { email: '', password: '' });
+
+  createEffect(() => {
+    if (me.data?.needsSetup) hardNavigate('/setup');
+    else if (me.data?.user) hardNavigate('/');
+  });
+
+  const onSubmit = (e: SubmitEvent) => {
+    e.preventDefault();
+    void form.submit(async (data) => {
+      try {
+        await trpc.auth.login.mutate(data);
+      } catch (err) {
+        // Status refusals (pending, rejected, deactivated) are told as a banner, not as a field error.
+        if (errorReason(err) === 'INVALID_CREDENTIALS') form.set('password', '');
+        throw err;
+      }
+      const next = typeof params.next === 'string' && params.next.startsWith('/') && !params.next.startsWith('//') ? params.next : '/';
+      hardNavigate(next);
+    });
+  };
+
+  return (
+    <AuthLayout
+      title="Log in"
+      subtitle={<>Welcome back to {me.data?.portalName ?? 'the developer portal'}.</>}
+      footer={
+        <Show when={me.data?.signupEnabled !== false}>
+          New here? <A href="/register">REGISTER</A>
+        </Show>
+      }
+    >
+      <Show when={params.reset === 'done'}>
+        <div class="alert alert-success" role="status">Your password was changed. You are logged in on this device only.</div>
+      </Show>
+      <form onSubmit={onSubmit} novalidate aria-describedby="login-error">
+        <FormError id="login-error" message={form.formError()} />
+        <TextField
+          label="Email"
+          name="email"
+          type="email"
+          autocomplete="username"
+          required
+          value={() => form.values().email}
+          onInput={(v) => form.set('email', v)}
+          error={form.error('email')}
+        />
+        <TextField
+          label="Password"
+          name="password"
+          type="password"
+          autocomplete="current-password"
+          required
+          value={() => form.values().password}
+          onInput={(v) => form.set('password', v)}
+          error={form.error('password')}
+        />
+        <div class="row-between text-sm">
+          <span />
+          <A href="/forgot-password">Forgot password?</A>
+        </div>
+        <Button type="submit" variant="primary" busy={form.busy()}>
+          Log in
+        </Button>
+      </form>
+    </AuthLayout>
+  );
+}

@@ -1,0 +1,23 @@
+import { lazy } from 'solid-js';
+import type { RouteDefinition } from '@solidjs/router';
+import { EntryRedirect } from './portal/EntryRedirect';
+import { LoginPage } from './portal/LoginPage';
+
+// The portal's first pages load eagerly; admin pages load on demand to keep the first visit small.
+export const routes: RouteDefinition[] = [
+  { path: '/', component: EntryRedirect },
+  { path: '/login', component: LoginPage },
+  { path: '/setup', component: lazy(() => import('./portal/SetupPage')) },
+  { path: '/logout', component: lazy(() => import('./portal/LogoutPage')) },
+  { path: '/home', component: lazy(() => import('./portal/HomePage')) },
+  {
+    path: '/admin',
+    component: lazy(() => import('./admin/AdminShell')),
+    children: [
+      { path: '/', component: lazy(() => import('./admin/AdminIndex')) },
+      { path: '/users', component: lazy(() => import('./admin/UsersPage')) },
+      { path: '/settings', component: lazy(() => import('./admin/SettingsPage')) },
+    ],
+  },
+  { path: '*404', component: lazy(() => import('./portal/NotFoundPage')) },
+];

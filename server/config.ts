@@ -1,0 +1,161 @@
+import { z } from 'zod';
+
+const boolish = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const urlWithProtocol = (protocols: string[]) =>
+  z
+    .string()
+    .trim()
+    .refine(
+      (v) => {
+        try {
+          return protocols.includes(new URL(v).protocol);
+        } catch {
+          return false;
+        }
+      },
+      { message: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
+    );
+
+const origin = z
+  .string()
+  .trim()
+  .refine(
+    (v) => {
+      try {
+        const u = new URL(v);
+        return (u.protocol === 'http:' || u.protocol === 'https:') && u.origin === v.replace(/\/$/, '');
+      } catch {
+        return false;
+      }
+    },
+    { message: 'must be a comma-separated list of origins like https://portal.example.com (scheme, host, optional port; no path)' },
+  );
+
+const emailAddress = z.string().trim().email({ message: 'must be an email address' });
+
+export const configSchema = z
+  .object({
+    PORT: z.coerce
+      .number({ message: 'must be a number' })
+      .int({ message: 'must be a whole number' })
+      .min(0, { message: 'must be between 0 and 65535' })
+      .max(65535, { message: 'must be between 0 and 65535' })
+      .default(3000),
+    HOST: z.string().trim().min(1, { message: 'must not be empty' }).default('127.0.0.1'),
+    DATABASE_URL: urlWithProtocol(['postgres:', 'postgresql:']).optional(),
+    DATA_DIR: z.string().trim().min(1, { message: 'must not be empty' }).default('.data'),
+    PUBLIC_URL: urlWithProtocol(['http:', 'https:']).optional(),
+    ALLOWED_ORIGINS: z
+      .string()
+      .optional()
+      .transform((v, ctx) => {
+        if (v === undefined || v.trim() === '') return undefined;
+        const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+        for (const item of list) {
+          const r = origin.safeParse(item);
+          if (!r.success) {
+            ctx.addIssue({ code: 'custom', message: `"${item}" ${r.error.issues[0]?.message ?? 'is not an origin'}` });
+            return z.NEVER;
+          }
+        }
+        return list.map((o) => new URL(o).origin);
+      }),
+    LOG_LEVEL: z
+      .enum(['debug', 'info', 'warn', 'error', 'silent'], { message: 'must be one of debug, info, warn, error, silent' })
+      .default('info'),
+    ADMIN_EMAIL: emailAddress.optional(),
+    ADMIN_PASSWORD: z
+      .string()
+      .min(8, { message: 'must be at least 8 characters' })
+      .max(256, { message: 'must be at most 256 characters' })
+      .optional(),
+    SMTP_URL: urlWithProtocol(['smtp:', 'smtps:']).optional(),
+    MAIL_FROM: z.string().trim().min(3, { message: 'must be an address like "Admit <no-reply@example.com>"' }).optional(),
+    MAIL_WORKER: boolish.default(true),
+    MAIL_POLL_MS: z.coerce.number({ message: 'must be a number' }).int().min(50, { message: 'must be at least 50' }).default(1000),
+    TRUST_PROXY: boolish.default(false),
+  })
+  .superRefine((c, ctx) => {
+    if ((c.ADMIN_EMAIL === undefined) !== (c.ADMIN_PASSWORD === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [c.ADMIN_EMAIL === undefined ? 'ADMIN_EMAIL' : 'ADMIN_PASSWORD'],
+        message: 'must be set together with ' + (c.ADMIN_EMAIL === undefined ? 'ADMIN_PASSWORD' : 'ADMIN_EMAIL'),
+      });
+    }
+  });
+
+export type ConfigInput = z.input<typeof configSchema>;
+
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  publicUrl: string | undefined;
+  allowedOrigins: string[] | undefined;
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  admin: { email: string; password: string } | undefined;
+  smtpUrl: string | undefined;
+  mailFrom: string | undefined;
+  mailWorker: boolean;
+  mailPollMs: number;
+  trustProxy: boolean;
+  secureCookies: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment once. Throws ConfigError with one line naming the variable and the problem. */
+export function parseConfig(env: Record<string, string | undefined> = process.env): Readonly<Config> {
+  // Empty strings mean "not set" (a common way to unset in .env files and CI).
+  const cleaned: Record<string, string> = {};
+  for (const key of Object.keys(configSchema.shape)) {
+    const v = env[key];
+    if (v !== undefined && v !== '') cleaned[key] = v;
+  }
+  const r = configSchema.safeParse(cleaned);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    const name = String(issue.path[0] ?? 'configuration');
+    const shown = name in cleaned && !/PASSWORD|SMTP_URL|DATABASE_URL/.test(name) ? ` (got "${cleaned[name]}")` : '';
+    throw new ConfigError(`Invalid configuration: ${name} ${issue.message}${shown}`);
+  }
+  const c = r.data;
+  return Object.freeze({
+    port: c.PORT,
+    host: c.HOST,
+    databaseUrl: c.DATABASE_URL,
+    dataDir: c.DATA_DIR,
+    publicUrl: c.PUBLIC_URL?.replace(/\/$/, ''),
+    allowedOrigins: c.ALLOWED_ORIGINS,
+    logLevel: c.LOG_LEVEL,
+    admin: c.ADMIN_EMAIL && c.ADMIN_PASSWORD ? { email: c.ADMIN_EMAIL, password: c.ADMIN_PASSWORD } : undefined,
+    smtpUrl: c.SMTP_URL,
+    mailFrom: c.MAIL_FROM,
+    mailWorker: c.MAIL_WORKER,
+    mailPollMs: c.MAIL_POLL_MS,
+    trustProxy: c.TRUST_PROXY,
+    secureCookies: c.PUBLIC_URL?.startsWith('https:') ?? false,
+  });
+}
+
+/** The origins a browser may send requests from: ALLOWED_ORIGINS, else PUBLIC_URL's, else localhost on the actual port. */
+export function allowedOriginsFor(config: Config, actualPort: number): string[] {
+  if (config.allowedOrigins) return config.allowedOrigins;
+  if (config.publicUrl) return [new URL(config.publicUrl).origin];
+  return [`http://localhost:${actualPort}`, `http://127.0.0.1:${actualPort}`];
+}
+
+/** The base URL used in emailed links. */
+export function publicUrlFor(config: Config, actualPort: number): string {
+  return config.publicUrl ?? `http://localhost:${actualPort}`;
+}

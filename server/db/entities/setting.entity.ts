@@ -1,0 +1,12 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+
+export const Setting = defineEntity({
+  name: 'Setting',
+  tableName: 'setting',
+  properties: {
+    key: p.string().primary().length(100),
+    value: p.json<unknown>(),
+    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+  },
+});
+export type Setting = InferEntity<typeof Setting>;

@@ -1,0 +1,31 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { DomainEventMap, DomainEventType } from '../../shared/events.js';
+
+export const EVENTS_CHANNEL = 'admit_events';
+// Any constant works; it names the lock that orders event appends.
+const EVENT_APPEND_LOCK = 0x4164_6d69; // "Admi"
+
+/**
+ * Appends a domain event inside the caller's transaction and schedules its NOTIFY, which
+ * PostgreSQL delivers only if and when the transaction commits.
+ *
+ * The transaction-level advisory lock makes appends (and so their commits) happen one at a time
+ * from here on: a bigserial id taken by transaction A could otherwise become visible after a larger
+ * id from B, and a client resuming "after B" would never see A.
+ */
+export async function appendEvent<T extends DomainEventType>(
+  em: EntityManager,
+  type: T,
+  data: DomainEventMap[T],
+  opts: { actorId: string | null; userId?: string | null },
+): Promise<number> {
+  if (!em.isInTransaction()) throw new Error('appendEvent must run inside a transaction');
+  await em.execute('select pg_advisory_xact_lock(?)', [EVENT_APPEND_LOCK]);
+  const rows = await em.execute<{ id: string }[]>(
+    `insert into domain_event (type, actor_id, user_id, data, created_at) values (?, ?, ?, ?::jsonb, clock_timestamp()) returning id`,
+    [type, opts.actorId, opts.userId ?? null, JSON.stringify(data)],
+  );
+  const id = Number(rows[0]!.id);
+  await em.execute('select pg_notify(?, ?)', [EVENTS_CHANNEL, String(id)]);
+  return id;
+}

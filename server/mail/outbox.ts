@@ -1,0 +1,25 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { EmailTemplateName, EmailTemplateVariables } from '../../emails/templates.js';
+
+export const OUTBOX_CHANNEL = 'admit_outbox';
+
+/**
+ * Queues an email in the caller's transaction: if the change rolls back, nothing is sent.
+ * Wakes the mail workers on commit. Returns the outbox row id.
+ */
+export async function queueEmail<T extends EmailTemplateName>(
+  em: EntityManager,
+  template: T,
+  to: string,
+  variables: EmailTemplateVariables[T],
+  opts: { userId?: string | null } = {},
+): Promise<number> {
+  if (!em.isInTransaction()) throw new Error('queueEmail must run inside a transaction');
+  const rows = await em.execute<{ id: string }[]>(
+    `insert into email_outbox (template, to_address, variables, status, attempts, max_attempts, next_attempt_at, user_id, created_at, updated_at)
+     values (?, ?, ?::jsonb, 'pending', 0, 8, now(), ?, now(), now()) returning id`,
+    [template, to, JSON.stringify(variables), opts.userId ?? null],
+  );
+  await em.execute('select pg_notify(?, ?)', [OUTBOX_CHANNEL, rows[0]!.id]);
+  return Number(rows[0]!.id);
+}

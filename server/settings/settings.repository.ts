@@ -1,0 +1,28 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { DEFAULT_SETTINGS, type AllSettings } from '../../shared/schemas/settings.js';
+
+/** Reads every setting, falling back to its default. Keys in the table are the AllSettings keys. */
+export async function readSettings(em: EntityManager): Promise<AllSettings> {
+  const rows = await em.execute<{ key: string; value: unknown }[]>(`select key, value from setting`);
+  const out: Record<string, unknown> = { ...DEFAULT_SETTINGS };
+  for (const r of rows) if (r.key in DEFAULT_SETTINGS) out[r.key] = r.value;
+  return out as AllSettings;
+}
+
+/** Reads one raw setting value (e.g. an email template override), or undefined. */
+export async function readSetting<T>(em: EntityManager, key: string): Promise<T | undefined> {
+  const rows = await em.execute<{ value: T }[]>(`select value from setting where key = ?`, [key]);
+  return rows[0]?.value;
+}
+
+export async function writeSetting(em: EntityManager, key: string, value: unknown): Promise<void> {
+  await em.execute(
+    `insert into setting (key, value, updated_at) values (?, ?::jsonb, now())
+     on conflict (key) do update set value = excluded.value, updated_at = excluded.updated_at`,
+    [key, JSON.stringify(value)],
+  );
+}
+
+export async function deleteSetting(em: EntityManager, key: string): Promise<void> {
+  await em.execute(`delete from setting where key = ?`, [key]);
+}

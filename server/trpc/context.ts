@@ -1,0 +1,38 @@
+import type { IncomingMessage } from 'node:http';
+import type { AppServices } from '../app-services.js';
+
+export interface RequestInfo {
+  transport: 'http' | 'ws';
+  ip: string;
+  userAgent: string;
+  /** Session id read from the cookie; validated again on every call (see procedures.ts). */
+  sessionId: string | null;
+  /** Adds a Set-Cookie header to the HTTP response; WebSocket calls cannot set cookies. */
+  setCookie: (cookie: string) => void;
+}
+
+export interface Context extends RequestInfo {
+  app: AppServices;
+}
+
+export function clientIp(req: IncomingMessage, trustProxy: boolean): string {
+  if (trustProxy) {
+    const fwd = req.headers['x-forwarded-for'];
+    const first = (Array.isArray(fwd) ? fwd[0] : fwd)?.split(',')[0]?.trim();
+    if (first) return first;
+  }
+  return req.socket.remoteAddress ?? 'unknown';
+}
+
+export function createContextFactory(app: AppServices) {
+  return function createContext(req: IncomingMessage, transport: 'http' | 'ws', setCookie: (c: string) => void): Context {
+    return {
+      app,
+      transport,
+      ip: clientIp(req, app.config.trustProxy),
+      userAgent: String(req.headers['user-agent'] ?? '').slice(0, 300),
+      sessionId: app.lucia.readSessionCookie(req.headers.cookie ?? ''),
+      setCookie,
+    };
+  };
+}

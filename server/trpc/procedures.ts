@@ -1,0 +1,57 @@
+import { TRPCError } from '@trpc/server';
+import type { SessionUser } from '../../shared/schemas/auth.js';
+import { AppError, middleware, publicBase } from './init.js';
+
+export interface AuthState {
+  sessionId: string;
+  user: SessionUser;
+}
+
+/**
+ * Validates the session on every call (HTTP request or WebSocket message alike), so a session
+ * revoked a moment ago stops working at once, on every open connection.
+ */
+const resolveAuth = middleware(async ({ ctx, next }) => {
+  let auth: AuthState | null = null;
+  if (ctx.sessionId) {
+    const { session, user } = await ctx.app.lucia.validateSession(ctx.sessionId);
+    if (session && user && user.status === 'active') {
+      auth = { sessionId: session.id, user: { ...user, id: user.id } as SessionUser };
+      if (session.fresh) ctx.setCookie(ctx.app.lucia.createSessionCookie(session.id).serialize());
+    } else if (ctx.transport === 'http') {
+      ctx.setCookie(ctx.app.lucia.createBlankSessionCookie().serialize());
+    }
+  }
+  return next({ ctx: { auth } });
+});
+
+export const publicProcedure = publicBase.use(resolveAuth);
+
+export const authedProcedure = publicProcedure.use(({ ctx, meta, next }) => {
+  if (!ctx.auth) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Please log in' });
+  if (ctx.auth.user.mustChangePassword && !meta?.allowWhilePasswordChangeRequired) {
+    throw new AppError('FORBIDDEN', 'PASSWORD_CHANGE_REQUIRED', 'You must change your password before continuing');
+  }
+  return next({ ctx: { auth: ctx.auth } });
+});
+
+/** Fails closed: anyone but an active admin gets FORBIDDEN (anonymous callers too). */
+export const adminProcedure = publicProcedure.use(({ ctx, meta, next }) => {
+  const user = ctx.auth?.user;
+  if (!ctx.auth || !user || user.role !== 'admin' || user.status !== 'active') {
+    throw new TRPCError({ code: 'FORBIDDEN', message: 'Administrators only' });
+  }
+  if (user.mustChangePassword && !meta?.allowWhilePasswordChangeRequired) {
+    throw new AppError('FORBIDDEN', 'PASSWORD_CHANGE_REQUIRED', 'You must change your password before continuing');
+  }
+  return next({ ctx: { auth: ctx.auth } });
+});
+
+/** Counts one attempt against a limiter; throws TOO_MANY_REQUESTS when over. Call before any work. */
+export function enforceRateLimit(limiter: { hit(key: string): number }, key: string): void {
+  const wait = limiter.hit(key);
+  if (wait > 0) {
+    const minutes = Math.max(1, Math.ceil(wait / 60_000));
+    throw new AppError('TOO_MANY_REQUESTS', 'RATE_LIMITED', `Too many attempts. Please try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`);
+  }
+}

@@ -1,0 +1,16 @@
+import { router } from './init.js';
+import { authRouter } from '../auth/auth.router.js';
+import { adminOverviewRouter } from '../admin/admin.router.js';
+
+/**
+ * The whole API. Convention: every procedure under `admin` is an adminProcedure; the test
+ * `admin-procedures-refuse.test.ts` enumerates them and checks that each refuses non-admins.
+ */
+export const appRouter = router({
+  auth: authRouter,
+  admin: router({
+    overview: adminOverviewRouter,
+  }),
+});
+
+export type AppRouter = typeof appRouter;

@@ -1,0 +1,34 @@
+/** Machine-readable reasons carried in error.data.reason, so pages can react without parsing messages. */
+export const ERROR_REASONS = [
+  'INVALID_CREDENTIALS',
+  'ACCOUNT_PENDING',
+  'ACCOUNT_REJECTED',
+  'ACCOUNT_INACTIVE',
+  'ACCOUNT_INVITED',
+  'PASSWORD_CHANGE_REQUIRED',
+  'SETUP_DONE',
+  'SIGNUP_DISABLED',
+  'RATE_LIMITED',
+  'EMAIL_TAKEN',
+  'USER_CHANGED',
+  'NOT_FOUND',
+  'TOKEN_INVALID',
+  'TOKEN_EXPIRED',
+  'TOKEN_USED',
+  'LAST_ADMIN',
+  'ORIGIN_REJECTED',
+  'CONFLICT',
+] as const;
+export type ErrorReason = (typeof ERROR_REASONS)[number];
+
+/** Shape of `error.data` as the server's error formatter sends it. */
+export interface AppErrorData {
+  code: string;
+  httpStatus: number;
+  path?: string;
+  reason?: ErrorReason;
+  /** Field name → first message, for zod validation errors and field-specific domain errors. */
+  fieldErrors?: Record<string, string>;
+  /** Extra details a page may show, e.g. the current state after a conflict. */
+  details?: Record<string, unknown>;
+}

@@ -1,0 +1,54 @@
+import { defineConfig } from 'vitest/config';
+import solid from 'vite-plugin-solid';
+
+const apiTarget = process.env.ADMIT_API_URL ?? 'http://127.0.0.1:3001';
+
+export default defineConfig({
+  root: 'client',
+  publicDir: 'public',
+  plugins: [solid()],
+  build: {
+    outDir: '../dist/client',
+    emptyOutDir: true,
+    target: 'es2022',
+    sourcemap: false,
+    reportCompressedSize: true,
+  },
+  server: {
+    // `npm run dev`: Vite serves the client with hot reload; the API (HTTP and WebSocket) is proxied.
+    proxy: {
+      '/trpc': { target: apiTarget, ws: true },
+      '/healthz': { target: apiTarget },
+    },
+  },
+  test: {
+    root: '.',
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'node',
+          root: '.',
+          environment: 'node',
+          include: ['test/server/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+          globalSetup: ['test/support/global-setup.ts'],
+          pool: 'forks',
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+          fileParallelism: true,
+          maxWorkers: 2,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'jsdom',
+          root: '.',
+          environment: 'jsdom',
+          include: ['test/client/**/*.test.{ts,tsx}'],
+        },
+        resolve: { conditions: ['development', 'browser'] },
+      },
+    ],
+  },
+});
