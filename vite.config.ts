@@ -25,7 +25,7 @@ export default defineConfig({
     root: '.',
     projects: [
       {
-        extends: true,
+        // Not `extends`: the Solid plugin would make packages like ws resolve to their browser builds.
         test: {
           name: 'node',
           root: '.',

@@ -3,6 +3,7 @@ import { Migrator } from '@mikro-orm/migrations';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { entities } from './entities/index.js';
+import { migrationsList } from './migrations/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -20,7 +21,8 @@ export function ormConfig(clientUrl: string, opts: { debug?: boolean; poolMax?: 
     migrations: {
       path: join(here, 'migrations'),
       pathTs: join(here, 'migrations'),
-      glob: '!(*.d).{js,ts}',
+      glob: '!(*.d|index).{js,ts}',
+      migrationsList,
       transactional: true,
       allOrNothing: true,
       snapshot: false,

@@ -20,7 +20,7 @@ export class Migration20261128000000_initial extends Migration {
       email varchar(254) not null,
       first_name varchar(100) not null,
       last_name varchar(100) not null,
-      organisation_id uuid not null references organisation (id) on update cascade on delete restrict,
+      organisation_id uuid not null constraint app_user_organisation_id_foreign references organisation (id) on update cascade on delete restrict,
       role text not null default 'developer' check (role in ('admin', 'developer')),
       status text not null check (status in ('pending', 'active', 'rejected', 'inactive', 'invited')),
       password_hash text null,
@@ -38,7 +38,7 @@ export class Migration20261128000000_initial extends Migration {
 
     this.addSql(`create table user_session (
       id varchar(255) primary key,
-      user_id uuid not null references app_user (id) on update cascade on delete cascade,
+      user_id uuid not null constraint user_session_user_id_foreign references app_user (id) on update cascade on delete cascade,
       expires_at timestamptz not null,
       created_at timestamptz not null
     );`);
@@ -94,7 +94,7 @@ export class Migration20261128000000_initial extends Migration {
 
     this.addSql(`create table auth_token (
       id uuid primary key,
-      user_id uuid not null references app_user (id) on update cascade on delete cascade,
+      user_id uuid not null constraint auth_token_user_id_foreign references app_user (id) on update cascade on delete cascade,
       purpose text not null check (purpose in ('password_reset', 'invite')),
       token_hash varchar(64) not null unique,
       expires_at timestamptz not null,
