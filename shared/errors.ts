@@ -18,6 +18,13 @@ export const ERROR_REASONS = [
   'LAST_ADMIN',
   'ORIGIN_REJECTED',
   'CONFLICT',
+  'NAME_TAKEN',
+  'ORGANISATION_NOT_EMPTY',
+  'ORGANISATION_IS_DEFAULT',
+  'SAME_PASSWORD',
+  'INVITE_NOT_ALLOWED',
+  'INVITE_PENDING',
+  'TOKEN_REVOKED',
 ] as const;
 export type ErrorReason = (typeof ERROR_REASONS)[number];
 
