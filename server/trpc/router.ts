@@ -1,6 +1,7 @@
 import { router } from './init.js';
 import { authRouter } from '../auth/auth.router.js';
 import { adminOverviewRouter } from '../admin/admin.router.js';
+import { organisationsRouter } from '../organisations/organisations.router.js';
 
 /**
  * The whole API. Convention: every procedure under `admin` is an adminProcedure; the test
@@ -10,6 +11,7 @@ export const appRouter = router({
   auth: authRouter,
   admin: router({
     overview: adminOverviewRouter,
+    organisations: organisationsRouter,
   }),
 });
 

@@ -1,0 +1,58 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { OrganisationDto } from '../../shared/schemas/organisations.js';
+
+interface OrganisationRow {
+  id: string;
+  name: string;
+  is_default: boolean;
+  created_at: Date | string;
+  user_count: string | number;
+}
+
+function toDto(r: OrganisationRow): OrganisationDto {
+  return {
+    id: r.id,
+    name: r.name,
+    isDefault: r.is_default,
+    userCount: Number(r.user_count),
+    createdAt: new Date(r.created_at).toISOString(),
+  };
+}
+
+const SELECT_WITH_COUNT = `
+  select o.id, o.name, o.is_default, o.created_at,
+         (select count(*) from app_user u where u.organisation_id = o.id) as user_count
+    from organisation o`;
+
+/** Every organisation with its number of users: the default first, then by name. */
+export async function listOrganisations(em: EntityManager): Promise<OrganisationDto[]> {
+  const rows = await em.execute<OrganisationRow[]>(`${SELECT_WITH_COUNT} order by o.is_default desc, lower(o.name), o.id`);
+  return rows.map(toDto);
+}
+
+export async function findOrganisation(em: EntityManager, id: string): Promise<OrganisationDto | null> {
+  const rows = await em.execute<OrganisationRow[]>(`${SELECT_WITH_COUNT} where o.id = ?`, [id]);
+  return rows[0] ? toDto(rows[0]) : null;
+}
+
+/** Locks the row for the rest of the transaction (rename and delete decide on what they read). */
+export async function lockOrganisation(em: EntityManager, id: string): Promise<{ id: string; name: string; isDefault: boolean } | null> {
+  const rows = await em.execute<{ id: string; name: string; is_default: boolean }[]>(
+    `select id, name, is_default from organisation where id = ? for update`,
+    [id],
+  );
+  const r = rows[0];
+  return r ? { id: r.id, name: r.name, isDefault: r.is_default } : null;
+}
+
+/** True for the unique-violation on lower(name). */
+export function isOrganisationNameTaken(err: unknown): boolean {
+  const e = err as { code?: string; constraint?: string; message?: string };
+  return e?.code === '23505' && (e.constraint === 'organisation_name_lower_unique' || /organisation_name_lower_unique/.test(e.message ?? ''));
+}
+
+/** True when a delete was refused because users still reference the organisation. */
+export function isOrganisationInUse(err: unknown): boolean {
+  const e = err as { code?: string; constraint?: string; message?: string };
+  return e?.code === '23503' && (e.constraint === 'app_user_organisation_id_foreign' || /app_user_organisation_id_foreign/.test(e.message ?? ''));
+}

@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import type { AppServices } from '../app-services.js';
+import type { CreateOrganisationInput, OrganisationDto, RenameOrganisationInput } from '../../shared/schemas/organisations.js';
+import { AppError } from '../trpc/init.js';
+import { appendEvent } from '../events/append.js';
+import { findOrganisation, isOrganisationInUse, isOrganisationNameTaken, lockOrganisation } from './organisations.repository.js';
+
+function nameTaken(): AppError {
+  return new AppError('CONFLICT', 'NAME_TAKEN', 'An organisation with this name already exists', {
+    fieldErrors: { name: 'An organisation with this name already exists' },
+  });
+}
+
+function notFound(): AppError {
+  return new AppError('NOT_FOUND', 'NOT_FOUND', 'This organisation no longer exists');
+}
+
+/** Creates an organisation; names are unique regardless of letter case (the index decides, not a read). */
+export async function createOrganisation(app: AppServices, actorId: string, input: CreateOrganisationInput): Promise<OrganisationDto> {
+  try {
+    return await app.em().transactional(async (tx) => {
+      const id = randomUUID();
+      const now = app.clock.now();
+      await tx.execute(`insert into organisation (id, name, is_default, created_at, updated_at) values (?, ?, false, ?, ?)`, [id, input.name, now, now]);
+      await appendEvent(tx, 'organisation.created', { organisation: { id, name: input.name } }, { actorId });
+      return { id, name: input.name, isDefault: false, userCount: 0, createdAt: now.toISOString() };
+    });
+  } catch (e) {
+    if (isOrganisationNameTaken(e)) throw nameTaken();
+    throw e;
+  }
+}
+
+export async function renameOrganisation(app: AppServices, actorId: string, input: RenameOrganisationInput): Promise<OrganisationDto> {
+  try {
+    await app.em().transactional(async (tx) => {
+      const current = await lockOrganisation(tx, input.id);
+      if (!current) throw notFound();
+      if (current.name === input.name) return;
+      await tx.execute(`update organisation set name = ?, updated_at = ? where id = ?`, [input.name, app.clock.now(), input.id]);
+      await appendEvent(tx, 'organisation.renamed', { organisation: { id: input.id, name: input.name }, previousName: current.name }, { actorId });
+    });
+  } catch (e) {
+    if (isOrganisationNameTaken(e)) throw nameTaken();
+    throw e;
+  }
+  const org = await findOrganisation(app.em(), input.id);
+  if (!org) throw notFound();
+  return org;
+}
+
+/**
+ * Deletes an organisation nobody belongs to. The foreign key (on delete restrict) is the real guard:
+ * a user moved into it while this runs makes the delete fail instead of orphaning them.
+ */
+export async function deleteOrganisation(app: AppServices, actorId: string, id: string): Promise<void> {
+  try {
+    await app.em().transactional(async (tx) => {
+      const current = await lockOrganisation(tx, id);
+      if (!current) throw notFound();
+      if (current.isDefault) {
+        throw new AppError('FORBIDDEN', 'ORGANISATION_IS_DEFAULT', 'The default organisation cannot be deleted: new users join it.');
+      }
+      const users = await tx.execute<{ n: string }[]>(`select count(*) as n from app_user where organisation_id = ?`, [id]);
+      const n = Number(users[0]?.n ?? 0);
+      if (n > 0) throw notEmpty(n);
+      await tx.execute(`delete from organisation where id = ?`, [id]);
+      await appendEvent(tx, 'organisation.deleted', { organisation: { id, name: current.name } }, { actorId });
+    });
+  } catch (e) {
+    if (isOrganisationInUse(e)) throw notEmpty(null);
+    throw e;
+  }
+}
+
+function notEmpty(n: number | null): AppError {
+  const who = n === null ? 'It still has users' : `It still has ${n} user${n === 1 ? '' : 's'}`;
+  return new AppError('CONFLICT', 'ORGANISATION_NOT_EMPTY', `${who}: move them to another organisation first.`, {
+    details: { userCount: n },
+  });
+}
