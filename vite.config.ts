@@ -23,6 +23,9 @@ export default defineConfig({
   },
   test: {
     root: '.',
+    reporters: ['default', './test/support/summary-reporter.ts'],
+    // Two cores: two test files at a time, each with its own database and server.
+    maxWorkers: 2,
     projects: [
       {
         // Not `extends`: the Solid plugin would make packages like ws resolve to their browser builds.
@@ -35,8 +38,6 @@ export default defineConfig({
           pool: 'forks',
           testTimeout: 30_000,
           hookTimeout: 60_000,
-          fileParallelism: true,
-          maxWorkers: 2,
         },
       },
       {
