@@ -16,6 +16,7 @@ export const routes: RouteDefinition[] = [
     children: [
       { path: '/', component: lazy(() => import('./admin/AdminIndex')) },
       { path: '/users', component: lazy(() => import('./admin/UsersPage')) },
+      { path: '/organisations', component: lazy(() => import('./admin/OrganisationsPage')) },
       { path: '/settings', component: lazy(() => import('./admin/SettingsPage')) },
     ],
   },

@@ -56,6 +56,9 @@ function Shell(props: { children?: JSX.Element }) {
                   </Show>
                 </A>
               </li>
+              <li>
+                <A class="nav-link" href="/admin/organisations" activeClass="active">Organisations</A>
+              </li>
             </ul>
             <div class="sidebar-section">Portal</div>
             <ul class="nav">

@@ -1,0 +1,229 @@
+import { useQuery, useQueryClient } from '@tanstack/solid-query';
+import { For, Match, Show, Switch, createSignal } from 'solid-js';
+import {
+  createOrganisationInput,
+  ORGANISATION_NAME_MAX,
+  type OrganisationDto,
+} from '../../shared/schemas/organisations';
+import { createForm } from '../lib/form';
+import { errorMessage, trpc } from '../lib/trpc';
+import { zodValidator } from '../lib/zod-form';
+import { Badge, Button, Dialog, FormError, TextField, formatDate, toast } from '../ui';
+
+export const ORGANISATIONS_KEY = ['admin', 'organisations'] as const;
+
+/** API Consumers > Organisations: every user belongs to one; the default one takes new users. */
+export default function OrganisationsPage() {
+  const queryClient = useQueryClient();
+  const list = useQuery(() => ({
+    queryKey: ORGANISATIONS_KEY,
+    queryFn: () => trpc.admin.organisations.list.query(),
+  }));
+  const [creating, setCreating] = createSignal(false);
+  const [renaming, setRenaming] = createSignal<OrganisationDto | null>(null);
+  const [deleting, setDeleting] = createSignal<OrganisationDto | null>(null);
+  const refresh = () => queryClient.invalidateQueries({ queryKey: ORGANISATIONS_KEY });
+
+  return (
+    <>
+      <header class="page-header">
+        <div>
+          <h1>Organisations</h1>
+          <p class="muted">Group API consumers by the company or team they belong to.</p>
+        </div>
+        <div class="page-actions">
+          <Button variant="primary" onClick={() => setCreating(true)}>
+            New organisation
+          </Button>
+        </div>
+      </header>
+
+      <Switch>
+        <Match when={list.isError}>
+          <FormError message={errorMessage(list.error)} />
+        </Match>
+        <Match when={list.isPending}>
+          <div class="loading" aria-busy="true">Loading…</div>
+        </Match>
+        <Match when={list.data}>
+          {(data) => (
+            <section class="card flush">
+              <div class="table-wrap">
+                <table class="table" aria-label="Organisations">
+                  <thead>
+                    <tr>
+                      <th scope="col">Name</th>
+                      <th scope="col" class="num">Users</th>
+                      <th scope="col">Created</th>
+                      <th scope="col" class="actions">
+                        <span class="sr-only">Actions</span>
+                      </th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    <For each={data().items}>
+                      {(org) => (
+                        <tr data-testid="organisation-row">
+                          <td>
+                            <span class="cell-primary">{org.name}</span>{' '}
+                            <Show when={org.isDefault}>
+                              <Badge title="New users join this organisation">Default</Badge>
+                            </Show>
+                          </td>
+                          <td class="num">{org.userCount}</td>
+                          <td class="nowrap">{formatDate(org.createdAt)}</td>
+                          <td class="actions">
+                            <div class="row" style={{ 'justify-content': 'flex-end' }}>
+                              <Button small variant="ghost" onClick={() => setRenaming(org)} aria-label={`Rename ${org.name}`}>
+                                Rename
+                              </Button>
+                              <Button
+                                small
+                                variant="ghost"
+                                disabled={org.isDefault || org.userCount > 0}
+                                title={
+                                  org.isDefault
+                                    ? 'The default organisation cannot be deleted'
+                                    : org.userCount > 0
+                                      ? 'Move its users to another organisation first'
+                                      : undefined
+                                }
+                                onClick={() => setDeleting(org)}
+                                aria-label={`Delete ${org.name}`}
+                              >
+                                Delete
+                              </Button>
+                            </div>
+                          </td>
+                        </tr>
+                      )}
+                    </For>
+                  </tbody>
+                </table>
+              </div>
+            </section>
+          )}
+        </Match>
+      </Switch>
+
+      <NameDialog
+        open={creating()}
+        title="New organisation"
+        submitLabel="Create organisation"
+        initial=""
+        onClose={() => setCreating(false)}
+        save={async (name) => {
+          const org = await trpc.admin.organisations.create.mutate({ name });
+          toast(`Created ${org.name}`, 'success');
+          await refresh();
+        }}
+      />
+      <NameDialog
+        open={renaming() !== null}
+        title="Rename organisation"
+        submitLabel="Save"
+        initial={renaming()?.name ?? ''}
+        onClose={() => setRenaming(null)}
+        save={async (name) => {
+          const org = await trpc.admin.organisations.rename.mutate({ id: renaming()!.id, name });
+          toast(`Renamed to ${org.name}`, 'success');
+          await refresh();
+        }}
+      />
+      <DeleteDialog org={deleting()} onClose={() => setDeleting(null)} onDeleted={refresh} />
+    </>
+  );
+}
+
+function NameDialog(props: {
+  open: boolean;
+  title: string;
+  submitLabel: string;
+  initial: string;
+  onClose: () => void;
+  save: (name: string) => Promise<void>;
+}) {
+  return (
+    <Dialog open={props.open} title={props.title} onClose={props.onClose}>
+      <NameForm {...props} />
+    </Dialog>
+  );
+}
+
+function NameForm(props: { initial: string; submitLabel: string; onClose: () => void; save: (name: string) => Promise<void> }) {
+  const form = createForm(zodValidator(createOrganisationInput), { name: props.initial });
+  const onSubmit = (e: SubmitEvent) => {
+    e.preventDefault();
+    void form.submit(async ({ name }) => {
+      await props.save(name);
+      props.onClose();
+    });
+  };
+  return (
+    <form class="form" onSubmit={onSubmit} novalidate>
+      <FormError message={form.formError()} />
+      <TextField
+        label="Name"
+        name="name"
+        required
+        autofocus
+        maxLength={ORGANISATION_NAME_MAX}
+        value={() => form.values().name}
+        onInput={(v) => form.set('name', v)}
+        error={form.error('name')}
+      />
+      <div class="form-actions">
+        <Button onClick={props.onClose}>Cancel</Button>
+        <Button type="submit" variant="primary" busy={form.busy()}>
+          {props.submitLabel}
+        </Button>
+      </div>
+    </form>
+  );
+}
+
+function DeleteDialog(props: { org: OrganisationDto | null; onClose: () => void; onDeleted: () => Promise<unknown> }) {
+  const [busy, setBusy] = createSignal(false);
+  const [error, setError] = createSignal<string | null>(null);
+  const close = () => {
+    setError(null);
+    props.onClose();
+  };
+  const confirm = async () => {
+    const org = props.org;
+    if (!org) return;
+    setBusy(true);
+    setError(null);
+    try {
+      await trpc.admin.organisations.delete.mutate({ id: org.id });
+      toast(`Deleted ${org.name}`, 'success');
+      await props.onDeleted();
+      close();
+    } catch (e) {
+      setError(errorMessage(e));
+      await props.onDeleted();
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Dialog
+      open={props.org !== null}
+      title="Delete organisation"
+      onClose={close}
+      footer={
+        <>
+          <Button onClick={close}>Cancel</Button>
+          <Button variant="danger" busy={busy()} onClick={() => void confirm()}>
+            Delete
+          </Button>
+        </>
+      }
+    >
+      <FormError message={error()} />
+      <p>
+        Delete <strong>{props.org?.name}</strong>? This cannot be undone.
+      </p>
+    </Dialog>
+  );
+}
