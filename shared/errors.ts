@@ -25,6 +25,9 @@ export const ERROR_REASONS = [
   'INVITE_NOT_ALLOWED',
   'INVITE_PENDING',
   'TOKEN_REVOKED',
+  'INVALID_TRANSITION',
+  'SELF_ACTION',
+  'INVALID_CURSOR',
 ] as const;
 export type ErrorReason = (typeof ERROR_REASONS)[number];
 

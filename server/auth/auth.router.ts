@@ -4,8 +4,11 @@ import { router } from '../trpc/init.js';
 import { enforceRateLimit, publicProcedure } from '../trpc/procedures.js';
 import { AppError } from '../trpc/init.js';
 import * as auth from './auth.service.js';
+import { signupProcedure } from './registration.router.js';
 
 export const authRouter = router({
+  signup: signupProcedure,
+
   me: publicProcedure
     .meta({ allowWhilePasswordChangeRequired: true })
     .output(meOutput)

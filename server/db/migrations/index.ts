@@ -1,7 +1,11 @@
 import { Migration20261128000000_initial } from './Migration20261128000000_initial.js';
+import { Migration20261128110000_user_search } from './Migration20261128110000_user_search.js';
 
 /**
  * Every migration, in order. Listed explicitly (not discovered by file glob) so they load the same
  * way under tsx, vitest and a bundler. `npm run migration:create` writes a new file: add it here.
  */
-export const migrationsList = [{ name: 'Migration20261128000000_initial', class: Migration20261128000000_initial }];
+export const migrationsList = [
+  { name: 'Migration20261128000000_initial', class: Migration20261128000000_initial },
+  { name: 'Migration20261128110000_user_search', class: Migration20261128110000_user_search },
+];
