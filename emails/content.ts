@@ -1,0 +1,97 @@
+import type { EmailTemplateName, EmailTemplateVariables } from './templates.js';
+
+/**
+ * The words of each email, as shipped: its subject and its main text (the part admins may override
+ * in Settings > Emails; "reset to default" brings these back). The layout around them lives in
+ * `<name>.mjml` (HTML part) and `<name>.txt` (plain-text part).
+ *
+ * Both use `{{variable}}` placeholders: the template's own variables plus `portalName` and
+ * `publicUrl`. Values are escaped when filled in; in the main text, blank lines separate paragraphs
+ * and URL variables become links. `sample` is what the preview and the test email use.
+ */
+export interface TemplateContent<T extends EmailTemplateName> {
+  label: string;
+  description: string;
+  subject: string;
+  mainText: string;
+  sample: EmailTemplateVariables[T];
+}
+
+const sampleUrl = (path: string) => `{{publicUrl}}${path}`;
+
+export const TEMPLATE_CONTENT: { [K in EmailTemplateName]: TemplateContent<K> } = {
+  'password-reset': {
+    label: 'Password reset',
+    description: 'Sent when someone asks to reset the password of an active account. Carries a single-use link.',
+    subject: 'Reset your {{portalName}} password',
+    mainText:
+      'Hi {{firstName}},\n\nWe received a request to reset the password of your {{portalName}} account. Use the button below to choose a new one. The link works once and expires in {{expiresInMinutes}} minutes.',
+    sample: { firstName: 'Ada', resetUrl: sampleUrl('/reset-password?token=sample-token'), expiresInMinutes: 60 },
+  },
+  'password-changed': {
+    label: 'Password changed',
+    description: 'Sent after a password was changed or reset, so the owner notices a change they did not make.',
+    subject: 'Your {{portalName}} password was changed',
+    mainText: 'Hi {{firstName}},\n\nThe password of your {{portalName}} account was just changed, and your other sessions were signed out.',
+    sample: { firstName: 'Ada', loginUrl: sampleUrl('/login'), resetUrl: sampleUrl('/forgot-password') },
+  },
+  'registration-received': {
+    label: 'Registration received',
+    description: 'Sent to a developer whose registration waits for an administrator.',
+    subject: 'We received your registration at {{portalName}}',
+    mainText:
+      'Hi {{firstName}},\n\nThank you for registering at {{portalName}}. An administrator will review your registration shortly, and we will email you as soon as it has been reviewed.',
+    sample: { firstName: 'Ada' },
+  },
+  'admin-new-registration': {
+    label: 'New registration (to admins)',
+    description: 'Sent to administrators when a registration waits for their review.',
+    subject: 'New registration: {{userName}}',
+    mainText: 'Hi {{adminFirstName}},\n\n{{userName}} ({{userEmail}}) registered at {{portalName}} and is waiting for your review.',
+    sample: { adminFirstName: 'Grace', userName: 'Ada Lovelace', userEmail: 'ada@example.com', userUrl: sampleUrl('/admin/users/00000000-0000-4000-8000-000000000000') },
+  },
+  'account-activated': {
+    label: 'Account activated',
+    description: 'Sent when an administrator approves a registration (or activates an account again).',
+    subject: 'Your {{portalName}} account is active',
+    mainText: 'Hi {{firstName}},\n\nGood news: your {{portalName}} account is now active. You can log in with your email address and password.',
+    sample: { firstName: 'Ada', loginUrl: sampleUrl('/login') },
+  },
+  'registration-rejected': {
+    label: 'Registration declined',
+    description: 'Sent when an administrator rejects a registration. Shows the reason when one was given.',
+    subject: 'Your registration at {{portalName}}',
+    mainText: 'Hi {{firstName}},\n\nThank you for your interest in {{portalName}}. After review, an administrator has declined your registration.',
+    sample: { firstName: 'Ada', reason: 'We only accept registrations from partner companies.' },
+  },
+  welcome: {
+    label: 'Welcome',
+    description: 'Sent when an account is ready to use at once (auto-approved registration or an account created by an admin).',
+    subject: 'Welcome to {{portalName}}',
+    mainText: 'Hi {{firstName}},\n\nWelcome to {{portalName}}! Your account is ready to use.',
+    sample: { firstName: 'Ada', loginUrl: sampleUrl('/login') },
+  },
+  'signup-attempt-existing': {
+    label: 'Sign-up with an existing address',
+    description: 'Sent instead of a registration email when someone signs up with an address that already has an account.',
+    subject: 'Someone tried to register at {{portalName}} with your address',
+    mainText:
+      'Hi {{firstName}},\n\nSomeone (hopefully you) tried to register at {{portalName}} with this email address, which already has an account. There is nothing new to set up: you can simply log in.',
+    sample: { firstName: 'Ada', loginUrl: sampleUrl('/login'), resetUrl: sampleUrl('/forgot-password') },
+  },
+  invite: {
+    label: 'Invitation',
+    description: 'Sent when an administrator invites someone. Carries a single-use link to set a password.',
+    subject: '{{inviterName}} invited you to {{portalName}}',
+    mainText: 'Hi {{firstName}},\n\n{{inviterName}} has invited you to join {{portalName}}. Accept the invitation to set your password and start using your account.',
+    sample: { firstName: 'Ada', inviterName: 'Grace Hopper', acceptUrl: sampleUrl('/invite?token=sample-token'), expiresAt: '2030-01-08T10:00:00.000Z' },
+  },
+};
+
+/** Variables every template receives from the renderer. */
+export const COMMON_VARIABLES = ['portalName', 'publicUrl'] as const;
+
+/** The placeholders a template's subject and main text may use. */
+export function placeholdersOf(template: EmailTemplateName): string[] {
+  return [...Object.keys(TEMPLATE_CONTENT[template].sample), ...COMMON_VARIABLES];
+}
