@@ -10,6 +10,8 @@ import { createRateLimits, type RateLimits } from './security/rate-limit.js';
 import { createHttpServer } from './http/server.js';
 import { ensureAdminFromConfig } from './auth/auth.service.js';
 import { systemClock, type AppServices, type Clock } from './app-services.js';
+import { startLiveEvents } from './events/live.js';
+import type { WebSocketServer } from 'ws';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const DEFAULT_CLIENT_DIR = join(root, 'dist', 'client');
@@ -28,6 +30,8 @@ export interface RunningApp {
   port: number;
   services: AppServices;
   orm: MikroORM;
+  /** The WebSocket server (tests reach its clients to cut connections). */
+  wss: WebSocketServer;
   close(): Promise<void>;
 }
 
@@ -49,10 +53,15 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
     em: () => orm.em.fork(),
   };
   const closers: (() => Promise<void>)[] = [];
+  let wss: WebSocketServer | undefined;
   try {
     await ensureAdminFromConfig(services);
+    // The LISTEN connection before the server, so the first subscription already has its bus.
+    const live = await startLiveEvents(services, opts.databaseUrl);
+    closers.push(() => live.stop());
     const http = createHttpServer(services, { clientDir: opts.clientDir ?? DEFAULT_CLIENT_DIR });
     closers.push(() => http.close());
+    wss = http.wss;
     await new Promise<void>((resolve, reject) => {
       http.server.once('error', reject);
       http.server.listen(config.port, config.host, () => resolve());
@@ -73,6 +82,7 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
     port,
     services,
     orm,
+    wss: wss!,
     async close() {
       if (closed) return;
       closed = true;

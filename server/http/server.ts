@@ -65,7 +65,7 @@ export function createHttpServer(app: AppServices, opts: { clientDir: string }):
   const wsHandler = applyWSSHandler({
     wss,
     router: appRouter,
-    createContext: ({ req }) => createContext(req, 'ws', () => undefined),
+    createContext: ({ req, res }) => createContext(req, 'ws', () => undefined, res),
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 },
     onError: ({ error, path: p }) => {
       if (error.code === 'INTERNAL_SERVER_ERROR') app.log.error('procedure failed (ws)', { path: p, error: error.cause ?? error });

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { WebSocket } from 'ws';
 import type { AppServices } from '../app-services.js';
 
 export interface RequestInfo {
@@ -9,6 +10,8 @@ export interface RequestInfo {
   sessionId: string | null;
   /** Adds a Set-Cookie header to the HTTP response; WebSocket calls cannot set cookies. */
   setCookie: (cookie: string) => void;
+  /** The connection itself on the WebSocket transport (live subscriptions watch its send buffer). */
+  socket?: WebSocket;
 }
 
 export interface Context extends RequestInfo {
@@ -25,8 +28,9 @@ export function clientIp(req: IncomingMessage, trustProxy: boolean): string {
 }
 
 export function createContextFactory(app: AppServices) {
-  return function createContext(req: IncomingMessage, transport: 'http' | 'ws', setCookie: (c: string) => void): Context {
+  return function createContext(req: IncomingMessage, transport: 'http' | 'ws', setCookie: (c: string) => void, socket?: WebSocket): Context {
     return {
+      ...(socket ? { socket } : {}),
       app,
       transport,
       ip: clientIp(req, app.config.trustProxy),

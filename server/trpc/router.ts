@@ -1,6 +1,7 @@
 import { router } from './init.js';
 import { authRouter } from '../auth/auth.router.js';
 import { adminOverviewRouter } from '../admin/admin.router.js';
+import { eventsRouter } from '../events/events.router.js';
 import { organisationsRouter } from '../organisations/organisations.router.js';
 
 /**
@@ -11,6 +12,7 @@ export const appRouter = router({
   auth: authRouter,
   admin: router({
     overview: adminOverviewRouter,
+    events: eventsRouter,
     organisations: organisationsRouter,
   }),
 });

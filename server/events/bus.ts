@@ -1,0 +1,55 @@
+import type { DomainEventDto } from '../../shared/events.js';
+
+export type EventBatchHandler = (events: readonly DomainEventDto[]) => void;
+
+/**
+ * The in-process fan-out of committed domain events. The LISTEN connection (listener.ts) is its
+ * only publisher and publishes each batch in id order, never an id twice and never skipping one,
+ * so `lastPublishedId` is this process's position in the event table: every event above it is
+ * still to come through `subscribe`.
+ */
+export class EventBus {
+  private readonly handlers = new Set<EventBatchHandler>();
+  private lastId = 0;
+
+  constructor(private readonly onHandlerError: (error: unknown) => void = () => undefined) {}
+
+  /** The highest event id published so far (or the table's maximum when the listener started). */
+  get lastPublishedId(): number {
+    return this.lastId;
+  }
+
+  get subscriberCount(): number {
+    return this.handlers.size;
+  }
+
+  /** Sets the starting position (the listener does this once, before anything is published). */
+  startAt(id: number): void {
+    if (id > this.lastId) this.lastId = id;
+  }
+
+  /** Calls `handler` with every batch published from now on. Returns the unsubscribe function. */
+  subscribe(handler: EventBatchHandler): () => void {
+    // A fresh function per subscription so the same handler can be subscribed twice and removed once.
+    const h: EventBatchHandler = (events) => handler(events);
+    this.handlers.add(h);
+    return () => {
+      this.handlers.delete(h);
+    };
+  }
+
+  /** Publishes one ordered batch; ids at or below lastPublishedId are dropped (they were published already). */
+  publish(events: readonly DomainEventDto[]): void {
+    let batch = events;
+    if (batch.length && batch[0]!.id <= this.lastId) batch = batch.filter((e) => e.id > this.lastId);
+    if (!batch.length) return;
+    this.lastId = batch[batch.length - 1]!.id;
+    for (const h of this.handlers) {
+      try {
+        h(batch);
+      } catch (e) {
+        this.onHandlerError(e);
+      }
+    }
+  }
+}

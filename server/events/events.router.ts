@@ -1,0 +1,118 @@
+import { z } from 'zod';
+import { tracked, TRPCError } from '@trpc/server';
+import type { DomainEventDto } from '../../shared/events.js';
+import { router } from '../trpc/init.js';
+import { adminProcedure } from '../trpc/procedures.js';
+import { isLiveEventType, loadLiveEventsBetween } from './events.repository.js';
+import { liveEventsOf } from './live.js';
+
+/**
+ * A subscriber whose socket holds more than this much unsent data has stopped reading: its
+ * connection is terminated (the client reconnects and resumes from its last id) instead of
+ * letting the server buffer without limit.
+ */
+export const MAX_BUFFERED_BYTES = 1024 * 1024;
+/** Live events waiting for one subscriber (only while its replay runs); more than this ends the stream. */
+export const MAX_QUEUED_EVENTS = 10_000;
+const REPLAY_PAGE = 250;
+
+// tRPC's tracked() protocol: the client sends back the last id it received as `lastEventId`.
+const onUserEventInput = z
+  .object({
+    lastEventId: z
+      .union([z.string().regex(/^\d{1,15}$/, { message: 'must be an event id' }), z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)])
+      .nullish(),
+  })
+  .optional();
+
+function sessionEnded(): TRPCError {
+  return new TRPCError({ code: 'FORBIDDEN', message: 'Your admin session has ended' });
+}
+
+export const eventsRouter = router({
+  /**
+   * Every user.*, invite.* and settings.changed event, each as tracked(id, event): first those
+   * after `lastEventId` (replayed from the table), then live ones as they commit. Without
+   * lastEventId the stream starts now (the page loads its list by query first).
+   */
+  onUserEvent: adminProcedure.input(onUserEventInput).subscription(async function* ({ ctx, input, signal }) {
+    const live = liveEventsOf(ctx.app);
+    const sessionId = ctx.auth.sessionId;
+    const socket = ctx.socket;
+
+    let queue: DomainEventDto[] = [];
+    let wake: (() => void) | null = null;
+    let end: 'revoked' | 'overflow' | null = null;
+    const notify = () => {
+      const w = wake;
+      wake = null;
+      w?.();
+    };
+
+    // Subscribe before reading the table: whatever commits from here on is either in the replay or in the queue.
+    const unsubscribe = live.bus.subscribe((events) => {
+      for (const e of events) if (isLiveEventType(e.type)) queue.push(e);
+      if (queue.length > MAX_QUEUED_EVENTS) end = 'overflow';
+      if (queue.length || end) notify();
+    });
+    const unwatch = live.guard.watch(sessionId, () => {
+      end = 'revoked';
+      notify();
+    });
+    // An async generator cannot be returned while it awaits; waking it lets tRPC's abort finish at once.
+    signal?.addEventListener('abort', notify);
+
+    const stalled = () => socket !== undefined && socket.bufferedAmount > MAX_BUFFERED_BYTES;
+    const cutOff = () => {
+      ctx.app.log.warn('live subscriber is not reading; closing its connection', { bufferedBytes: socket?.bufferedAmount, ip: ctx.ip });
+      socket?.terminate();
+    };
+
+    try {
+      const requested = input?.lastEventId;
+      // Every event above the bus's position will still come through the queue; the table only
+      // has to supply those between the client's last id and that position.
+      const upTo = live.bus.lastPublishedId;
+      let cursor = requested === undefined || requested === null ? upTo : Number(requested);
+
+      while (cursor < upTo && !signal?.aborted) {
+        const page = await loadLiveEventsBetween(ctx.app.em(), cursor, upTo, REPLAY_PAGE);
+        if (!page.length) break;
+        if (end === 'revoked' || !(await live.guard.isActiveAdmin(sessionId))) throw sessionEnded();
+        for (const e of page) {
+          if (stalled()) return cutOff();
+          yield tracked(String(e.id), e);
+          cursor = e.id;
+        }
+        if (page.length < REPLAY_PAGE) break;
+      }
+      if (cursor < upTo) cursor = upTo;
+
+      while (!signal?.aborted) {
+        if (end === 'revoked') throw sessionEnded();
+        if (end === 'overflow') return cutOff();
+        if (!queue.length) {
+          await new Promise<void>((resolve) => (wake = resolve));
+          continue;
+        }
+        const batch = queue;
+        queue = [];
+        const fresh = batch[0]!.id > cursor ? batch : batch.filter((e) => e.id > cursor);
+        if (!fresh.length) continue;
+        // Checked on every delivery (one shared query for all subscribers of this batch).
+        if (!(await live.guard.isActiveAdmin(sessionId))) throw sessionEnded();
+        for (const e of fresh) {
+          if (signal?.aborted) return;
+          if (stalled()) return cutOff();
+          yield tracked(String(e.id), e);
+          cursor = e.id;
+        }
+      }
+    } finally {
+      unsubscribe();
+      unwatch();
+      signal?.removeEventListener('abort', notify);
+      queue = [];
+    }
+  }),
+});

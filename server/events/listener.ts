@@ -1,0 +1,188 @@
+import pg from 'pg';
+import type { Logger } from '../logger.js';
+import { EVENTS_CHANNEL } from './append.js';
+import type { EventBus } from './bus.js';
+import { EVENTS_AFTER_SQL, toEventDto, type EventRow } from './events.repository.js';
+
+export interface EventListenerOptions {
+  databaseUrl: string;
+  bus: EventBus;
+  log: Logger;
+  /** Rows loaded per query while catching up. */
+  batchSize?: number;
+  /** Reconnect backoff: first delay and cap (ms); each delay is randomised (full jitter on the upper half). */
+  reconnectMinMs?: number;
+  reconnectMaxMs?: number;
+  /**
+   * A catch-up query runs this often even without notifications. NOTIFY is reliable while the
+   * connection is up; this only bounds the delay if something unforeseen ever drops one.
+   */
+  safetyPollMs?: number;
+}
+
+/**
+ * The process's one PostgreSQL connection that LISTENs on 'admit_events'. A notification carries
+ * only an event id; the listener then loads every event after the last one it published
+ * (`id > lastSeen order by id`), so a burst of notifications costs one query and a lost one costs
+ * nothing. Ids become visible in commit order (append.ts), so nothing can appear later below
+ * lastSeen. When the connection breaks it reconnects with backoff and catches up from the table.
+ */
+export class EventListener {
+  private client: pg.Client | null = null;
+  private lastSeen = 0;
+  private stopped = false;
+  private fetching = false;
+  private fetchAgain = false;
+  private attempt = 0;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private readonly batchSize: number;
+  private readonly minMs: number;
+  private readonly maxMs: number;
+  private connectedOnce = false;
+  private connectWaiters: (() => void)[] = [];
+
+  constructor(private readonly opts: EventListenerOptions) {
+    this.batchSize = opts.batchSize ?? 500;
+    this.minMs = opts.reconnectMinMs ?? 100;
+    this.maxMs = opts.reconnectMaxMs ?? 5_000;
+  }
+
+  /** True while the LISTEN connection is up. */
+  get connected(): boolean {
+    return this.client !== null;
+  }
+
+  /** The id of the last event published on the bus. */
+  get position(): number {
+    return this.lastSeen;
+  }
+
+  /** Connects and starts listening; the bus starts at the table's current maximum id. */
+  async start(): Promise<void> {
+    await this.connect();
+    const poll = this.opts.safetyPollMs ?? 15_000;
+    if (poll > 0) {
+      this.pollTimer = setInterval(() => this.requestFetch(), poll);
+      this.pollTimer.unref();
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    const c = this.client;
+    this.client = null;
+    if (c) await c.end().catch(() => undefined);
+    for (const w of this.connectWaiters.splice(0)) w();
+  }
+
+  /** Resolves once the LISTEN connection is up (immediately if it is). For tests and diagnostics. */
+  whenConnected(): Promise<void> {
+    if (this.client || this.stopped) return Promise.resolve();
+    return new Promise((res) => this.connectWaiters.push(res));
+  }
+
+  private async connect(): Promise<void> {
+    const client = new pg.Client({
+      connectionString: this.opts.databaseUrl,
+      application_name: 'admit-events-listener',
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+    });
+    let failed = false;
+    const onBroken = (err?: Error) => {
+      if (failed) return;
+      failed = true;
+      client.removeAllListeners('notification');
+      if (this.client === client) this.client = null;
+      client.end().catch(() => undefined);
+      if (this.stopped) return;
+      this.opts.log.warn('event listener: connection lost, reconnecting', { error: err?.message ?? 'connection ended' });
+      this.scheduleReconnect();
+    };
+    client.on('error', onBroken);
+    client.on('end', () => onBroken());
+    client.on('notification', (msg) => {
+      if (msg.channel !== EVENTS_CHANNEL) return;
+      const id = Number(msg.payload);
+      // Already covered by an earlier batch: nothing to load.
+      if (Number.isFinite(id) && id <= this.lastSeen) return;
+      this.requestFetch();
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${EVENTS_CHANNEL}`);
+      if (!this.connectedOnce) {
+        // Start at "now": history is the replay's job, not the bus's.
+        const r = await client.query<{ max: string | null }>('select max(id) as max from domain_event');
+        this.lastSeen = Number(r.rows[0]?.max ?? 0);
+        this.opts.bus.startAt(this.lastSeen);
+      }
+    } catch (e) {
+      onBroken(e as Error);
+      if (!this.connectedOnce) throw e;
+      return;
+    }
+    if (failed || this.stopped) {
+      await client.end().catch(() => undefined);
+      return;
+    }
+    const reconnected = this.connectedOnce;
+    this.connectedOnce = true;
+    this.client = client;
+    this.attempt = 0;
+    if (reconnected) this.opts.log.info('event listener: reconnected, catching up', { after: this.lastSeen });
+    for (const w of this.connectWaiters.splice(0)) w();
+    // Anything committed while we were away (or between LISTEN and now) comes from the table.
+    if (reconnected) this.requestFetch();
+  }
+
+  private scheduleReconnect() {
+    if (this.stopped || this.reconnectTimer) return;
+    const cap = Math.min(this.maxMs, this.minMs * 2 ** this.attempt);
+    const delay = Math.round(cap / 2 + Math.random() * (cap / 2));
+    this.attempt++;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      if (this.stopped) return;
+      this.connect().catch(() => undefined);
+    }, delay);
+    this.reconnectTimer.unref();
+  }
+
+  /** Single-flight: a request during a fetch makes the fetch loop once more instead of running in parallel. */
+  private requestFetch() {
+    if (!this.client) return;
+    if (this.fetching) {
+      this.fetchAgain = true;
+      return;
+    }
+    void this.fetchLoop();
+  }
+
+  private async fetchLoop() {
+    this.fetching = true;
+    try {
+      do {
+        this.fetchAgain = false;
+        const client = this.client;
+        if (!client) return;
+        const r = await client.query<EventRow>(EVENTS_AFTER_SQL, [this.lastSeen, this.batchSize]);
+        if (!r.rows.length) continue;
+        const events = r.rows.map(toEventDto);
+        this.lastSeen = events[events.length - 1]!.id;
+        this.opts.bus.publish(events);
+        if (r.rows.length === this.batchSize) this.fetchAgain = true;
+      } while (this.fetchAgain && !this.stopped);
+    } catch (e) {
+      // A broken connection is handled by its 'error'/'end' handlers (reconnect + catch-up).
+      if (this.client) this.opts.log.warn('event listener: loading events failed', { error: e as Error });
+    } finally {
+      this.fetching = false;
+      // Asked for again while a failing query was in flight (e.g. right after a reconnect): run once more.
+      if (this.fetchAgain && this.client && !this.stopped) setImmediate(() => this.requestFetch());
+    }
+  }
+}
