@@ -24,6 +24,7 @@ export function ormConfig(clientUrl: string, opts: { debug?: boolean; poolMax?: 
       glob: '!(*.d|index).{js,ts}',
       migrationsList,
       transactional: true,
+      silent: true,
       allOrNothing: true,
       snapshot: false,
     },
