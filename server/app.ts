@@ -10,6 +10,7 @@ import { createRateLimits, type RateLimits } from './security/rate-limit.js';
 import { createHttpServer } from './http/server.js';
 import { ensureAdminFromConfig } from './auth/auth.service.js';
 import { systemClock, type AppServices, type Clock } from './app-services.js';
+import { createMailWorker, type MailWorker } from './mail/worker.js';
 import { startLiveEvents } from './events/live.js';
 import type { WebSocketServer } from 'ws';
 
@@ -32,6 +33,8 @@ export interface RunningApp {
   orm: MikroORM;
   /** The WebSocket server (tests reach its clients to cut connections). */
   wss: WebSocketServer;
+  /** The outbox worker (null when MAIL_WORKER=false). */
+  mailWorker: MailWorker | null;
   close(): Promise<void>;
 }
 
@@ -54,6 +57,7 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
   };
   const closers: (() => Promise<void>)[] = [];
   let wss: WebSocketServer | undefined;
+  let mailWorker: MailWorker | null = null;
   try {
     await ensureAdminFromConfig(services);
     // The LISTEN connection before the server, so the first subscription already has its bus.
@@ -70,6 +74,11 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
     const sessionSweep = setInterval(() => void services.lucia.deleteExpiredSessions().catch(() => undefined), 60 * 60_000);
     sessionSweep.unref();
     closers.push(async () => clearInterval(sessionSweep));
+    if (config.mailWorker) {
+      const worker = (mailWorker = createMailWorker(services, { databaseUrl: opts.databaseUrl }));
+      await worker.start();
+      closers.push(() => worker.stop());
+    }
   } catch (e) {
     for (const c of closers.reverse()) await c().catch(() => undefined);
     await orm.close(true);
@@ -83,6 +92,7 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
     services,
     orm,
     wss: wss!,
+    mailWorker,
     async close() {
       if (closed) return;
       closed = true;

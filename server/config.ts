@@ -36,6 +36,15 @@ const origin = z
 
 const emailAddress = z.string().trim().email({ message: 'must be an email address' });
 
+/** Splits `Name <address>` or a bare address; null when it is neither (or holds line breaks). */
+export function parseMailFrom(v: string): { name: string; address: string } | null {
+  if (/[\r\n]/.test(v)) return null;
+  const m = /^\s*(?:"?([^"<>]*?)"?\s*)?<([^<>\s]+)>\s*$/.exec(v);
+  const name = m ? (m[1] ?? '').trim() : '';
+  const address = m ? m[2]! : v.trim();
+  return z.email().safeParse(address).success ? { name, address } : null;
+}
+
 export const configSchema = z
   .object({
     PORT: z.coerce
@@ -73,9 +82,19 @@ export const configSchema = z
       .max(256, { message: 'must be at most 256 characters' })
       .optional(),
     SMTP_URL: urlWithProtocol(['smtp:', 'smtps:']).optional(),
-    MAIL_FROM: z.string().trim().min(3, { message: 'must be an address like "Admit <no-reply@example.com>"' }).optional(),
+    MAIL_FROM: z
+      .string()
+      .trim()
+      .refine((v) => parseMailFrom(v) !== null, { message: 'must be an address like "Admit <no-reply@example.com>" or no-reply@example.com' })
+      .optional(),
     MAIL_WORKER: boolish.default(true),
     MAIL_POLL_MS: z.coerce.number({ message: 'must be a number' }).int().min(50, { message: 'must be at least 50' }).default(1000),
+    MAIL_RETRY_BASE_MS: z.coerce
+      .number({ message: 'must be a number' })
+      .int({ message: 'must be a whole number' })
+      .min(10, { message: 'must be at least 10' })
+      .max(3_600_000, { message: 'must be at most 3600000 (one hour)' })
+      .default(30_000),
     TRUST_PROXY: boolish.default(false),
   })
   .superRefine((c, ctx) => {
@@ -103,6 +122,8 @@ export interface Config {
   mailFrom: string | undefined;
   mailWorker: boolean;
   mailPollMs: number;
+  /** First retry delay of a failed email; doubles on each try (with jitter). */
+  mailRetryBaseMs: number;
   trustProxy: boolean;
   secureCookies: boolean;
 }
@@ -143,6 +164,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     mailFrom: c.MAIL_FROM,
     mailWorker: c.MAIL_WORKER,
     mailPollMs: c.MAIL_POLL_MS,
+    mailRetryBaseMs: c.MAIL_RETRY_BASE_MS,
     trustProxy: c.TRUST_PROXY,
     secureCookies: c.PUBLIC_URL?.startsWith('https:') ?? false,
   });

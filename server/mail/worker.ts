@@ -1,0 +1,326 @@
+import pg from 'pg';
+import { z } from 'zod';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { AppServices } from '../app-services.js';
+import { appendEvent } from '../events/append.js';
+import { readSettings } from '../settings/settings.repository.js';
+import { SECRET_VARIABLES, type EmailTemplateName } from '../../emails/templates.js';
+import { loadEmailRenderer, type EmailRenderer } from './renderer.js';
+import { readTemplateOverrides } from './template-overrides.js';
+import { OUTBOX_CHANNEL } from './outbox.js';
+import { createTransportFromConfig, isPermanentSmtpError, resolveSender, type MailTransport, type OutgoingEmail } from './transports.js';
+
+export interface MailWorkerOptions {
+  /** Connection string for the LISTEN connection (the pool cannot hold a LISTEN). */
+  databaseUrl: string;
+  /** Defaults to SMTP when SMTP_URL is set, else the built-in mailbox. */
+  transport?: MailTransport;
+  pollMs?: number;
+  /** Rows claimed per round trip. */
+  batchSize?: number;
+  /** Emails of one batch sent at the same time (SMTP). */
+  concurrency?: number;
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  /** How long a claimed row stays reserved for this worker; another may take it over afterwards. */
+  leaseMs?: number;
+  /** Wake on NOTIFY 'admit_outbox' (default true); polling works either way. */
+  listen?: boolean;
+  /** A name for log lines (several workers in one process in tests). */
+  name?: string;
+}
+
+export interface MailWorkerStats {
+  sent: number;
+  retried: number;
+  failed: number;
+}
+
+export interface MailWorker {
+  readonly transport: MailTransport;
+  readonly stats: MailWorkerStats;
+  start(): Promise<void>;
+  /** Stops polling and listening, waits for the emails in flight, closes the transport. */
+  stop(): Promise<void>;
+  /** Processes due rows until none is left; resolves with how many rows this call handled. */
+  drain(): Promise<number>;
+  /** Asks for a drain soon (coalesces with one already running). */
+  wake(): void;
+}
+
+interface ClaimedRow {
+  id: string;
+  template: string;
+  to_address: string;
+  variables: Record<string, unknown>;
+  attempts: number;
+  max_attempts: number;
+  user_id: string | null;
+}
+
+const addressSchema = z.email();
+
+/** Exponential backoff with jitter: base·2^(n-1), capped, then a random 50–100% of it. */
+export function retryDelayMs(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
+  const exp = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(exp * (0.5 + random() * 0.5));
+}
+
+function errorText(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return msg.replace(/[\u0000-\u001f]+/g, ' ').slice(0, 1000);
+}
+
+class PermanentMailError extends Error {}
+
+export function createMailWorker(app: AppServices, opts: MailWorkerOptions): MailWorker {
+  const transport = opts.transport ?? createTransportFromConfig(app.config, app.log);
+  const pollMs = opts.pollMs ?? app.config.mailPollMs;
+  const batchSize = opts.batchSize ?? 25;
+  const concurrency = transport.kind === 'smtp' ? (opts.concurrency ?? 4) : 1;
+  const retryBaseMs = opts.retryBaseMs ?? app.config.mailRetryBaseMs;
+  const retryMaxMs = opts.retryMaxMs ?? 60 * 60_000;
+  const leaseMs = opts.leaseMs ?? 5 * 60_000;
+  const name = opts.name ?? 'mail';
+  const stats: MailWorkerStats = { sent: 0, retried: 0, failed: 0 };
+
+  let renderer: EmailRenderer | null = null;
+  let running: Promise<number> | null = null;
+  let again = false;
+  let stopped = true;
+  let timer: NodeJS.Timeout | null = null;
+  let listener: pg.Client | null = null;
+  let reconnectTimer: NodeJS.Timeout | null = null;
+
+  async function claim(): Promise<ClaimedRow[]> {
+    const now = app.clock.now();
+    // One statement: the row locks of FOR UPDATE SKIP LOCKED last until it ends, and by then the
+    // rows carry this worker's lease, so no other worker (or process) can take them.
+    return app.em().execute<ClaimedRow[]>(
+      `with due as (
+         select id from email_outbox
+         where status = 'pending' and next_attempt_at <= ? and (locked_until is null or locked_until <= ?)
+         order by next_attempt_at, id
+         limit ?
+         for update skip locked
+       )
+       update email_outbox o
+          set locked_until = ?, attempts = o.attempts + 1, updated_at = ?
+         from due
+        where o.id = due.id
+       returning o.id, o.template, o.to_address, o.variables, o.attempts, o.max_attempts, o.user_id`,
+      [now, now, batchSize, new Date(now.getTime() + leaseMs), now],
+    );
+  }
+
+  function secretKeys(template: string): string {
+    const keys = (SECRET_VARIABLES as Record<string, string[]>)[template] ?? [];
+    return `{${keys.join(',')}}`;
+  }
+
+  /** Marks the row sent (if this worker still holds it) and drops its secret variables. */
+  async function markSent(tx: EntityManager, row: ClaimedRow, msg: OutgoingEmail, deliver: () => Promise<{ messageId: string }>): Promise<boolean> {
+    const now = app.clock.now();
+    const owned = await tx.execute<{ id: string }[]>(
+      `update email_outbox
+          set status = 'sent', sent_at = ?, subject = ?, locked_until = null, last_error = null, updated_at = ?,
+              variables = variables - ?::text[]
+        where id = ? and status = 'pending' and attempts = ?
+        returning id`,
+      [now, msg.subject.slice(0, 300), now, secretKeys(row.template), row.id, row.attempts],
+    );
+    if (owned.length === 0) return false;
+    const { messageId } = await deliver();
+    await tx.execute(`update email_outbox set message_id = ? where id = ?`, [messageId.slice(0, 255), row.id]);
+    await appendEvent(tx, 'email.sent', { outboxId: Number(row.id), template: row.template, to: row.to_address }, { actorId: null, userId: row.user_id });
+    return true;
+  }
+
+  async function recordFailure(row: ClaimedRow, error: unknown, permanent: boolean): Promise<void> {
+    const now = app.clock.now();
+    const text = errorText(error);
+    const last = permanent || row.attempts >= row.max_attempts;
+    await app.em().transactional(async (tx) => {
+      if (!last) {
+        const next = new Date(now.getTime() + retryDelayMs(row.attempts, retryBaseMs, retryMaxMs));
+        await tx.execute(
+          `update email_outbox set next_attempt_at = ?, locked_until = null, last_error = ?, updated_at = ?
+            where id = ? and status = 'pending' and attempts = ?`,
+          [next, text, now, row.id, row.attempts],
+        );
+        return;
+      }
+      // Given up: the secret (a raw token) goes too; the flow that needs it must issue a new one.
+      const owned = await tx.execute<{ id: string }[]>(
+        `update email_outbox set status = 'failed', locked_until = null, last_error = ?, updated_at = ?, variables = variables - ?::text[]
+          where id = ? and status = 'pending' and attempts = ? returning id`,
+        [text, now, secretKeys(row.template), row.id, row.attempts],
+      );
+      if (owned.length) {
+        await appendEvent(tx, 'email.failed', { outboxId: Number(row.id), template: row.template, to: row.to_address, error: text }, { actorId: null, userId: row.user_id });
+      }
+    });
+    if (last) {
+      stats.failed++;
+      app.log.warn('email failed for good', { worker: name, outboxId: Number(row.id), template: row.template, attempts: row.attempts, error: text });
+    } else {
+      stats.retried++;
+      app.log.warn('email not sent, will retry', { worker: name, outboxId: Number(row.id), template: row.template, attempt: row.attempts, error: text });
+    }
+  }
+
+  async function processRow(row: ClaimedRow, ctx: BatchContext): Promise<void> {
+    let msg: OutgoingEmail;
+    try {
+      if (!addressSchema.safeParse(row.to_address).success || /[\r\n]/.test(row.to_address)) {
+        throw new PermanentMailError(`Invalid recipient address`);
+      }
+      if (!renderer!.has(row.template)) throw new PermanentMailError(`Unknown email template "${row.template}"`);
+      const override = ctx.overrides[row.template as EmailTemplateName];
+      const rendered = renderer!.renderUntyped(row.template, row.variables ?? {}, {
+        portalName: ctx.portalName,
+        publicUrl: ctx.publicUrl,
+        subject: override?.subject ?? null,
+        mainText: override?.mainText ?? null,
+      });
+      msg = { outboxId: Number(row.id), template: row.template, from: ctx.from, to: row.to_address, ...rendered };
+    } catch (e) {
+      await recordFailure(row, e, true);
+      return;
+    }
+
+    try {
+      let done: boolean;
+      if (transport.kind === 'smtp') {
+        const info = await transport.send(msg);
+        done = await app.em().transactional((tx) => markSent(tx, row, msg, async () => info));
+      } else {
+        done = await app.em().transactional((tx) => markSent(tx, row, msg, () => transport.deliver(tx, msg)));
+      }
+      if (done) stats.sent++;
+      else app.log.warn('outbox row was taken over by another worker after its lease ran out', { worker: name, outboxId: Number(row.id) });
+    } catch (e) {
+      await recordFailure(row, e, e instanceof PermanentMailError || isPermanentSmtpError(e));
+    }
+  }
+
+  interface BatchContext {
+    portalName: string;
+    publicUrl: string;
+    from: { name: string; address: string };
+    overrides: Awaited<ReturnType<typeof readTemplateOverrides>>;
+  }
+
+  async function batchContext(): Promise<BatchContext> {
+    const em = app.em();
+    const [settings, overrides] = await Promise.all([readSettings(em), readTemplateOverrides(em)]);
+    const publicUrl = app.publicUrl();
+    return { portalName: settings.portalName, publicUrl, from: resolveSender(app.config, settings, publicUrl), overrides };
+  }
+
+  async function runOnce(): Promise<number> {
+    renderer ??= await loadEmailRenderer();
+    let handled = 0;
+    for (;;) {
+      const rows = await claim();
+      if (rows.length === 0) return handled;
+      const ctx = await batchContext();
+      let next = 0;
+      const lanes = Array.from({ length: Math.min(concurrency, rows.length) }, async () => {
+        while (next < rows.length) await processRow(rows[next++]!, ctx);
+      });
+      await Promise.all(lanes);
+      handled += rows.length;
+      if (rows.length < batchSize) return handled;
+    }
+  }
+
+  function drain(): Promise<number> {
+    if (running) {
+      again = true;
+      return running;
+    }
+    const run = (async () => {
+      let total = 0;
+      try {
+        do {
+          again = false;
+          total += await runOnce();
+        } while (again && !stopped);
+      } finally {
+        running = null;
+      }
+      return total;
+    })();
+    running = run;
+    return run;
+  }
+
+  function wake() {
+    drain().catch((e) => app.log.error('mail worker round failed', { worker: name, error: e }));
+  }
+
+  async function connectListener(): Promise<void> {
+    const client = new pg.Client({ connectionString: opts.databaseUrl });
+    client.on('notification', () => {
+      if (!stopped) wake();
+    });
+    client.on('error', (e) => {
+      app.log.warn('mail worker lost its LISTEN connection; polling until it is back', { worker: name, error: e });
+      client.end().catch(() => undefined);
+      if (listener === client) listener = null;
+      scheduleReconnect();
+    });
+    await client.connect();
+    await client.query(`listen ${OUTBOX_CHANNEL}`);
+    if (stopped) {
+      await client.end().catch(() => undefined);
+      return;
+    }
+    listener = client;
+  }
+
+  function scheduleReconnect() {
+    if (stopped || reconnectTimer) return;
+    reconnectTimer = setTimeout(() => {
+      reconnectTimer = null;
+      if (stopped) return;
+      connectListener()
+        .then(() => wake())
+        .catch(() => scheduleReconnect());
+    }, Math.max(pollMs, 1000));
+    reconnectTimer.unref();
+  }
+
+  return {
+    transport,
+    stats,
+    drain,
+    wake,
+    async start() {
+      if (!stopped) return;
+      stopped = false;
+      renderer = await loadEmailRenderer();
+      if (opts.listen !== false) {
+        await connectListener().catch((e) => {
+          app.log.warn('mail worker could not LISTEN; polling only for now', { worker: name, error: e });
+          scheduleReconnect();
+        });
+      }
+      timer = setInterval(() => wake(), pollMs);
+      timer.unref();
+      wake();
+    },
+    async stop() {
+      stopped = true;
+      if (timer) clearInterval(timer);
+      if (reconnectTimer) clearTimeout(reconnectTimer);
+      timer = reconnectTimer = null;
+      const l = listener;
+      listener = null;
+      await l?.end().catch(() => undefined);
+      await running?.catch(() => undefined);
+      await transport.close();
+    },
+  };
+}
