@@ -124,7 +124,8 @@ export async function listUsers(em: EntityManager, q: UserListQuery): Promise<Us
   }
   params.push(take);
   const rows = await em.execute<RawRow[]>(
-    `with page as (${blocks.join(' union all ')} limit ?)
+    // Each block is already limited; the outer sort only orders those few rows.
+    `with page as (select * from (${blocks.join(' union all ')}) b order by b.seg, b.created_at desc, b.id desc limit ?)
      select p.*, o.name as organisation_name from page p join organisation o on o.id = p.organisation_id
      order by p.seg, p.created_at desc, p.id desc`,
     params as any[],
