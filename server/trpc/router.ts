@@ -2,6 +2,8 @@ import { router } from './init.js';
 import { authRouter } from '../auth/auth.router.js';
 import { adminOverviewRouter } from '../admin/admin.router.js';
 import { eventsRouter } from '../events/events.router.js';
+import { usersRouter } from '../users/users.router.js';
+import { settingsRouter } from '../settings/settings.router.js';
 import { organisationsRouter } from '../organisations/organisations.router.js';
 
 /**
@@ -13,6 +15,8 @@ export const appRouter = router({
   admin: router({
     overview: adminOverviewRouter,
     events: eventsRouter,
+    users: usersRouter,
+    settings: settingsRouter,
     organisations: organisationsRouter,
   }),
 });
