@@ -10,6 +10,7 @@ export const routes: RouteDefinition[] = [
   { path: '/setup', component: lazy(() => import('./portal/SetupPage')) },
   { path: '/logout', component: lazy(() => import('./portal/LogoutPage')) },
   { path: '/home', component: lazy(() => import('./portal/HomePage')) },
+  { path: '/change-password', component: lazy(() => import('./portal/ChangePasswordPage')) },
   {
     path: '/admin',
     component: lazy(() => import('./admin/AdminShell')),

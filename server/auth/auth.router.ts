@@ -4,6 +4,7 @@ import { router } from '../trpc/init.js';
 import { enforceRateLimit, publicProcedure } from '../trpc/procedures.js';
 import { AppError } from '../trpc/init.js';
 import * as auth from './auth.service.js';
+import { changePasswordProcedure } from './change-password.router.js';
 import { signupProcedure } from './registration.router.js';
 
 export const authRouter = router({
@@ -43,6 +44,8 @@ export const authRouter = router({
       ctx.setCookie(cookie);
       return { ok: true as const };
     }),
+
+  changePassword: changePasswordProcedure,
 
   logout: publicProcedure
     .meta({ allowWhilePasswordChangeRequired: true })
