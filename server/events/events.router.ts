@@ -31,6 +31,16 @@ function sessionEnded(): TRPCError {
 
 export const eventsRouter = router({
   /**
+   * The id of the newest event. A page reads it before loading its data and subscribes with it as
+   * lastEventId, so nothing committed in between is missed, even if the socket drops before the
+   * first event arrives (a subscription without lastEventId starts "now" at every reconnect).
+   */
+  position: adminProcedure.output(z.object({ lastEventId: z.string() })).query(async ({ ctx }) => {
+    const rows = await ctx.app.em().execute<{ max: string | null }[]>('select max(id) as max from domain_event');
+    return { lastEventId: String(rows[0]?.max ?? 0) };
+  }),
+
+  /**
    * Every user.*, invite.* and settings.changed event, each as tracked(id, event): first those
    * after `lastEventId` (replayed from the table), then live ones as they commit. Without
    * lastEventId the stream starts now (the page loads its list by query first).

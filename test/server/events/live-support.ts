@@ -11,6 +11,8 @@ export async function registerFixture(app: TestApp, opts: { email?: string } = {
   const email = opts.email ?? uniqueEmail('live');
   const userId = randomUUID();
   const eventId = await app.services.em().transactional(async (tx) => {
+    // Volume fixture: no need to wait for the WAL flush (commit order and visibility are unchanged).
+    await tx.execute('set local synchronous_commit = off');
     await tx.execute(
       `insert into app_user (id, email, first_name, last_name, organisation_id, role, status, password_hash, must_change_password, created_at, updated_at, version)
        values (?, ?, 'Live', 'Fixture', (select id from organisation where is_default), 'developer', 'pending', null, false, now(), now(), 1)`,
@@ -55,7 +57,8 @@ export function subscribeLive(
     {
       onStarted: () => onStarted(),
       onData: (tracked) => {
-        events.push(tracked.data);
+        // tRPC types the wire shape (JSON-serialised); it is the DomainEventDto the server sent.
+        events.push(tracked.data as unknown as DomainEventDto);
         poke();
       },
       onError: (e) => {
