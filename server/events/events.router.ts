@@ -7,12 +7,14 @@ import { isLiveEventType, loadLiveEventsBetween } from './events.repository.js';
 import { liveEventsOf } from './live.js';
 
 /**
- * A subscriber whose socket holds more than this much unsent data has stopped reading: its
- * connection is terminated (the client reconnects and resumes from its last id) instead of
- * letting the server buffer without limit.
+ * Send-buffer bound per subscriber. Above it the stream pauses until the client has read its
+ * backlog; a client that stays above it for STALL_MS has stopped reading, and its connection is
+ * terminated (it reconnects and resumes from its last id) instead of the server buffering without
+ * limit. Events waiting meanwhile are shared references from the bus, bounded by MAX_QUEUED_EVENTS.
  */
-export const MAX_BUFFERED_BYTES = 1024 * 1024;
-/** Live events waiting for one subscriber (only while its replay runs); more than this ends the stream. */
+export const MAX_BUFFERED_BYTES = 512 * 1024;
+export const STALL_MS = 3_000;
+/** Live events waiting for one subscriber (during its replay or a pause); more than this ends its connection. */
 export const MAX_QUEUED_EVENTS = 10_000;
 const REPLAY_PAGE = 250;
 
@@ -72,10 +74,19 @@ export const eventsRouter = router({
     // An async generator cannot be returned while it awaits; waking it lets tRPC's abort finish at once.
     signal?.addEventListener('abort', notify);
 
-    const stalled = () => socket !== undefined && socket.bufferedAmount > MAX_BUFFERED_BYTES;
     const cutOff = () => {
-      ctx.app.log.warn('live subscriber is not reading; closing its connection', { bufferedBytes: socket?.bufferedAmount, ip: ctx.ip });
+      ctx.app.log.warn('live subscriber stopped reading; closing its connection', { bufferedBytes: socket?.bufferedAmount, ip: ctx.ip });
       socket?.terminate();
+    };
+    /** False when the client did not read its backlog in time (its connection is then cut off). */
+    const drained = async (): Promise<boolean> => {
+      if (!socket || socket.bufferedAmount <= MAX_BUFFERED_BYTES) return true;
+      const deadline = Date.now() + STALL_MS;
+      while (socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+        if (signal?.aborted || end === 'overflow' || Date.now() > deadline) return false;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return true;
     };
 
     try {
@@ -90,7 +101,7 @@ export const eventsRouter = router({
         if (!page.length) break;
         if (end === 'revoked' || !(await live.guard.isActiveAdmin(sessionId))) throw sessionEnded();
         for (const e of page) {
-          if (stalled()) return cutOff();
+          if (!(await drained())) return signal?.aborted ? undefined : cutOff();
           yield tracked(String(e.id), e);
           cursor = e.id;
         }
@@ -112,8 +123,7 @@ export const eventsRouter = router({
         // Checked on every delivery (one shared query for all subscribers of this batch).
         if (!(await live.guard.isActiveAdmin(sessionId))) throw sessionEnded();
         for (const e of fresh) {
-          if (signal?.aborted) return;
-          if (stalled()) return cutOff();
+          if (!(await drained())) return signal?.aborted ? undefined : cutOff();
           yield tracked(String(e.id), e);
           cursor = e.id;
         }
