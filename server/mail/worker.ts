@@ -113,27 +113,38 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
     );
   }
 
-  function secretKeys(template: string): string {
-    const keys = (SECRET_VARIABLES as Record<string, string[]>)[template] ?? [];
-    return `{${keys.join(',')}}`;
+  function secretKeys(template: string): string[] {
+    return (SECRET_VARIABLES as Record<string, string[]>)[template] ?? [];
   }
 
-  /** Marks the row sent (if this worker still holds it) and drops its secret variables. */
-  async function markSent(tx: EntityManager, row: ClaimedRow, msg: OutgoingEmail, deliver: () => Promise<{ messageId: string }>): Promise<boolean> {
+  /**
+   * Marks rows sent in one statement, only those this worker still holds (same attempt count, still
+   * pending), and drops their secret variables. Returns the ids it marked.
+   */
+  async function markSent(tx: EntityManager, done: { row: ClaimedRow; msg: OutgoingEmail; messageId: string | null }[]): Promise<Set<string>> {
+    if (done.length === 0) return new Set();
     const now = app.clock.now();
+    const payload = done.map((d) => ({
+      id: d.row.id,
+      attempts: d.row.attempts,
+      subject: d.msg.subject.slice(0, 300),
+      message_id: d.messageId?.slice(0, 255) ?? null,
+      secrets: secretKeys(d.row.template),
+    }));
     const owned = await tx.execute<{ id: string }[]>(
-      `update email_outbox
-          set status = 'sent', sent_at = ?, subject = ?, locked_until = null, last_error = null, updated_at = ?,
-              variables = variables - ?::text[]
-        where id = ? and status = 'pending' and attempts = ?
-        returning id`,
-      [now, msg.subject.slice(0, 300), now, secretKeys(row.template), row.id, row.attempts],
+      `update email_outbox o
+          set status = 'sent', sent_at = ?, subject = v.subject, message_id = coalesce(v.message_id, o.message_id),
+              locked_until = null, last_error = null, updated_at = ?, variables = o.variables - v.secrets
+         from jsonb_to_recordset(?::jsonb) as v(id bigint, attempts int, subject text, message_id text, secrets text[])
+        where o.id = v.id and o.status = 'pending' and o.attempts = v.attempts
+        returning o.id`,
+      [now, now, JSON.stringify(payload)],
     );
-    if (owned.length === 0) return false;
-    const { messageId } = await deliver();
-    await tx.execute(`update email_outbox set message_id = ? where id = ?`, [messageId.slice(0, 255), row.id]);
+    return new Set(owned.map((r) => String(r.id)));
+  }
+
+  async function recordSent(tx: EntityManager, row: ClaimedRow): Promise<void> {
     await appendEvent(tx, 'email.sent', { outboxId: Number(row.id), template: row.template, to: row.to_address }, { actorId: null, userId: row.user_id });
-    return true;
   }
 
   async function recordFailure(row: ClaimedRow, error: unknown, permanent: boolean): Promise<void> {
@@ -154,7 +165,7 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
       const owned = await tx.execute<{ id: string }[]>(
         `update email_outbox set status = 'failed', locked_until = null, last_error = ?, updated_at = ?, variables = variables - ?::text[]
           where id = ? and status = 'pending' and attempts = ? returning id`,
-        [text, now, secretKeys(row.template), row.id, row.attempts],
+        [text, now, `{${secretKeys(row.template).join(',')}}`, row.id, row.attempts],
       );
       if (owned.length) {
         await appendEvent(tx, 'email.failed', { outboxId: Number(row.id), template: row.template, to: row.to_address, error: text }, { actorId: null, userId: row.user_id });
@@ -169,38 +180,87 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
     }
   }
 
-  async function processRow(row: ClaimedRow, ctx: BatchContext): Promise<void> {
-    let msg: OutgoingEmail;
-    try {
-      if (!addressSchema.safeParse(row.to_address).success || /[\r\n]/.test(row.to_address)) {
-        throw new PermanentMailError(`Invalid recipient address`);
+  function render(row: ClaimedRow, ctx: BatchContext): OutgoingEmail {
+    if (!addressSchema.safeParse(row.to_address).success || /[\r\n]/.test(row.to_address)) {
+      throw new PermanentMailError('Invalid recipient address');
+    }
+    if (!renderer!.has(row.template)) throw new PermanentMailError(`Unknown email template "${row.template}"`);
+    const override = ctx.overrides[row.template as EmailTemplateName];
+    const rendered = renderer!.renderUntyped(row.template, row.variables ?? {}, {
+      portalName: ctx.portalName,
+      publicUrl: ctx.publicUrl,
+      subject: override?.subject ?? null,
+      mainText: override?.mainText ?? null,
+    });
+    return { outboxId: Number(row.id), template: row.template, from: ctx.from, to: row.to_address, ...rendered };
+  }
+
+  function lostLease(row: ClaimedRow) {
+    app.log.warn('outbox row was taken over by another worker after its lease ran out', { worker: name, outboxId: Number(row.id) });
+  }
+
+  /** Renders and delivers one claimed batch; the rows that went out are marked in one transaction. */
+  async function processBatch(rows: ClaimedRow[], ctx: BatchContext): Promise<void> {
+    const failures: { row: ClaimedRow; error: unknown; permanent: boolean }[] = [];
+    const ready: { row: ClaimedRow; msg: OutgoingEmail }[] = [];
+    for (const row of rows) {
+      try {
+        ready.push({ row, msg: render(row, ctx) });
+      } catch (e) {
+        failures.push({ row, error: e, permanent: true });
       }
-      if (!renderer!.has(row.template)) throw new PermanentMailError(`Unknown email template "${row.template}"`);
-      const override = ctx.overrides[row.template as EmailTemplateName];
-      const rendered = renderer!.renderUntyped(row.template, row.variables ?? {}, {
-        portalName: ctx.portalName,
-        publicUrl: ctx.publicUrl,
-        subject: override?.subject ?? null,
-        mainText: override?.mainText ?? null,
-      });
-      msg = { outboxId: Number(row.id), template: row.template, from: ctx.from, to: row.to_address, ...rendered };
-    } catch (e) {
-      await recordFailure(row, e, true);
-      return;
     }
 
-    try {
-      let done: boolean;
-      if (transport.kind === 'smtp') {
-        const info = await transport.send(msg);
-        done = await app.em().transactional((tx) => markSent(tx, row, msg, async () => info));
-      } else {
-        done = await app.em().transactional((tx) => markSent(tx, row, msg, () => transport.deliver(tx, msg)));
+    if (transport.kind === 'smtp') {
+      const sent: { row: ClaimedRow; msg: OutgoingEmail; messageId: string | null }[] = [];
+      let next = 0;
+      const lanes = Array.from({ length: Math.min(concurrency, ready.length) }, async () => {
+        while (next < ready.length) {
+          const item = ready[next++]!;
+          try {
+            const info = await transport.send(item.msg);
+            sent.push({ ...item, messageId: info.messageId });
+          } catch (e) {
+            failures.push({ row: item.row, error: e, permanent: isPermanentSmtpError(e) });
+          }
+        }
+      });
+      await Promise.all(lanes);
+      try {
+        const owned = await app.em().transactional(async (tx) => {
+          const owned = await markSent(tx, sent);
+          for (const s of sent) if (owned.has(s.row.id)) await recordSent(tx, s.row);
+          return owned;
+        });
+        for (const s of sent) if (!owned.has(s.row.id)) lostLease(s.row);
+        stats.sent += owned.size;
+      } catch (e) {
+        for (const s of sent) failures.push({ row: s.row, error: e, permanent: false });
       }
-      if (done) stats.sent++;
-      else app.log.warn('outbox row was taken over by another worker after its lease ran out', { worker: name, outboxId: Number(row.id) });
-    } catch (e) {
-      await recordFailure(row, e, e instanceof PermanentMailError || isPermanentSmtpError(e));
+    } else {
+      // The mailbox write and the "sent" mark share one transaction: delivered exactly once.
+      for (const item of ready) {
+        try {
+          const delivered = await app.em().transactional(async (tx) => {
+            const owned = await markSent(tx, [{ ...item, messageId: null }]);
+            if (!owned.has(item.row.id)) return false;
+            const { messageId } = await transport.deliver(tx, item.msg);
+            await tx.execute(`update email_outbox set message_id = ? where id = ?`, [messageId, item.row.id]);
+            await recordSent(tx, item.row);
+            return true;
+          });
+          if (delivered) stats.sent++;
+          else lostLease(item.row);
+        } catch (e) {
+          failures.push({ row: item.row, error: e, permanent: false });
+        }
+      }
+    }
+
+    for (const f of failures) {
+      await recordFailure(f.row, f.error, f.permanent || f.error instanceof PermanentMailError).catch((e) =>
+        app.log.error('could not record an email failure; the row will be retried after its lease', { worker: name, outboxId: Number(f.row.id), error: e }),
+      );
     }
   }
 
@@ -225,11 +285,7 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
       const rows = await claim();
       if (rows.length === 0) return handled;
       const ctx = await batchContext();
-      let next = 0;
-      const lanes = Array.from({ length: Math.min(concurrency, rows.length) }, async () => {
-        while (next < rows.length) await processRow(rows[next++]!, ctx);
-      });
-      await Promise.all(lanes);
+      await processBatch(rows, ctx);
       handled += rows.length;
       if (rows.length < batchSize) return handled;
     }
