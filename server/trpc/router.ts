@@ -2,6 +2,7 @@ import { router } from './init.js';
 import { authRouter } from '../auth/auth.router.js';
 import { adminOverviewRouter } from '../admin/admin.router.js';
 import { eventsRouter } from '../events/events.router.js';
+import { bulkRouter } from '../users/bulk.router.js';
 import { usersRouter } from '../users/users.router.js';
 import { settingsRouter } from '../settings/settings.router.js';
 import { organisationsRouter } from '../organisations/organisations.router.js';
@@ -15,6 +16,7 @@ export const appRouter = router({
   admin: router({
     overview: adminOverviewRouter,
     events: eventsRouter,
+    bulk: bulkRouter,
     users: usersRouter,
     settings: settingsRouter,
     organisations: organisationsRouter,
