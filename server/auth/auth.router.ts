@@ -6,9 +6,11 @@ import { AppError } from '../trpc/init.js';
 import * as auth from './auth.service.js';
 import { changePasswordProcedure } from './change-password.router.js';
 import { signupProcedure } from './registration.router.js';
+import { passwordResetRouter } from './password-reset.router.js';
 
 export const authRouter = router({
   signup: signupProcedure,
+  passwordReset: passwordResetRouter,
 
   me: publicProcedure
     .meta({ allowWhilePasswordChangeRequired: true })

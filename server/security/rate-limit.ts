@@ -42,6 +42,8 @@ export interface RateLimits {
   signupPerIp: RateLimiter;
   resetPerIp: RateLimiter;
   resetPerEmail: RateLimiter;
+  /** Opening and using a reset link (token checks), separate from asking for one. */
+  resetTokenPerIp: RateLimiter;
   setupPerIp: RateLimiter;
   invitePerIp: RateLimiter;
 }
@@ -54,6 +56,7 @@ export function createRateLimits(scale = 1): RateLimits {
     signupPerIp: new RateLimiter(10 * scale, 10 * min),
     resetPerIp: new RateLimiter(10 * scale, 10 * min),
     resetPerEmail: new RateLimiter(3 * scale, 10 * min),
+    resetTokenPerIp: new RateLimiter(30 * scale, 10 * min),
     setupPerIp: new RateLimiter(10 * scale, 10 * min),
     invitePerIp: new RateLimiter(20 * scale, 10 * min),
   };

@@ -1,0 +1,40 @@
+import { okOutput } from '../../shared/schemas/auth.js';
+import { checkResetTokenOutput, completePasswordResetInput, requestPasswordResetInput, resetTokenInput } from '../../shared/schemas/password-reset.js';
+import { router } from '../trpc/init.js';
+import { enforceRateLimit, publicProcedure } from '../trpc/procedures.js';
+import { checkResetToken, completePasswordReset, requestPasswordReset } from './password-reset.service.js';
+
+/** auth.passwordReset.*: ask for a link, check it, use it. Rate limited before any work. */
+export const passwordResetRouter = router({
+  /** Always answers { ok: true }, whether or not the address has an account. */
+  request: publicProcedure
+    .input(requestPasswordResetInput)
+    .output(okOutput)
+    .mutation(async ({ ctx, input }) => {
+      enforceRateLimit(ctx.app.limits.resetPerIp, ctx.ip);
+      enforceRateLimit(ctx.app.limits.resetPerEmail, input.email.toLowerCase());
+      await requestPasswordReset(ctx.app, input.email);
+      return { ok: true as const };
+    }),
+
+  check: publicProcedure
+    .input(resetTokenInput)
+    .output(checkResetTokenOutput)
+    .query(async ({ ctx, input }) => {
+      enforceRateLimit(ctx.app.limits.resetTokenPerIp, ctx.ip);
+      return checkResetToken(ctx.app, input.token);
+    }),
+
+  /** Sets the new password, ends every session of the account, and logs this browser in. */
+  complete: publicProcedure
+    .input(completePasswordResetInput)
+    .output(okOutput)
+    .mutation(async ({ ctx, input }) => {
+      enforceRateLimit(ctx.app.limits.resetTokenPerIp, ctx.ip);
+      const { cookie } = await completePasswordReset(ctx.app, { token: input.token, password: input.password });
+      // Whatever session this browser had (perhaps someone else's) is replaced.
+      if (ctx.sessionId) await ctx.app.lucia.invalidateSession(ctx.sessionId).catch(() => undefined);
+      ctx.setCookie(cookie);
+      return { ok: true as const };
+    }),
+});
