@@ -8,6 +8,7 @@ export const routes: RouteDefinition[] = [
   { path: '/', component: EntryRedirect },
   { path: '/login', component: LoginPage },
   { path: '/setup', component: lazy(() => import('./portal/SetupPage')) },
+  { path: '/register', component: lazy(() => import('./portal/RegisterPage')) },
   { path: '/logout', component: lazy(() => import('./portal/LogoutPage')) },
   { path: '/home', component: lazy(() => import('./portal/HomePage')) },
   { path: '/change-password', component: lazy(() => import('./portal/ChangePasswordPage')) },
@@ -17,8 +18,13 @@ export const routes: RouteDefinition[] = [
     children: [
       { path: '/', component: lazy(() => import('./admin/AdminIndex')) },
       { path: '/users', component: lazy(() => import('./admin/UsersPage')) },
+      { path: '/users/:id', component: lazy(() => import('./admin/UserDetailPage')) },
       { path: '/organisations', component: lazy(() => import('./admin/OrganisationsPage')) },
-      { path: '/settings', component: lazy(() => import('./admin/SettingsPage')) },
+      {
+        path: '/settings',
+        component: lazy(() => import('./admin/SettingsPage')),
+        children: [{ path: '/', component: lazy(() => import('./admin/GeneralSettingsPage')) }],
+      },
     ],
   },
   { path: '*404', component: lazy(() => import('./portal/NotFoundPage')) },

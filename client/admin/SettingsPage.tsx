@@ -1,7 +1,9 @@
+import { A } from '@solidjs/router';
+import type { JSX } from 'solid-js';
 import { useMe } from '../lib/session';
 
-/** Settings: the portal's policies. */
-export default function SettingsPage() {
+/** Settings: the portal's policies, one tab per area; /admin/settings opens General. */
+export default function SettingsPage(props: { children?: JSX.Element }) {
   const me = useMe();
   return (
     <>
@@ -11,6 +13,15 @@ export default function SettingsPage() {
           <p class="muted">{me.data?.portalName}</p>
         </div>
       </header>
+      <nav class="tabs" aria-label="Settings">
+        <A class="tab" href="/admin/settings" end activeClass="active">
+          General
+        </A>
+        <A class="tab" href="/admin/settings/emails" activeClass="active">
+          Emails
+        </A>
+      </nav>
+      <div class="tab-panel">{props.children}</div>
     </>
   );
 }

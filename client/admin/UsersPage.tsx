@@ -1,45 +1,194 @@
+import { useSearchParams } from '@solidjs/router';
 import { useQuery } from '@tanstack/solid-query';
-import { For, Show } from 'solid-js';
+import { For, Match, Show, Switch, createEffect, createSignal, on, onCleanup } from 'solid-js';
 import { USER_STATUSES } from '../../shared/constants';
-import { trpc } from '../lib/trpc';
-import { StatusBadge } from '../ui';
+import { USER_SEARCH_MAX, type UserListStatusFilter } from '../../shared/schemas/users';
+import { errorMessage, trpc } from '../lib/trpc';
+import { Button, FormError, statusLabel } from '../ui';
 import { STATS_KEY } from './AdminShell';
+import { UserTableRow } from './UserTableRow';
+import { createUserListStore, type UserListFilter } from './users-list-store';
 
-/** API Consumers > Users. */
+const PAGE_SIZE = 50;
+const FILTERS: UserListStatusFilter[] = ['all', ...USER_STATUSES];
+
+function parseStatus(v: unknown): UserListStatusFilter {
+  return typeof v === 'string' && (FILTERS as string[]).includes(v) ? (v as UserListStatusFilter) : 'all';
+}
+
+/**
+ * API Consumers > Users: everyone with an account, pending registrations first. Filter by status,
+ * search by name or email, more rows with "Load more" (keyset pages from admin.users.list).
+ */
 export default function UsersPage() {
+  const [params, setParams] = useSearchParams();
+  const filter = (): UserListFilter => ({ status: parseStatus(params.status), search: typeof params.q === 'string' ? params.q : '' });
+  const store = createUserListStore(filter);
   const stats = useQuery(() => ({ queryKey: STATS_KEY, queryFn: () => trpc.admin.overview.stats.query() }));
+
+  const [searchText, setSearchText] = createSignal(filter().search);
+  const [loading, setLoading] = createSignal(true);
+  const [loadingMore, setLoadingMore] = createSignal(false);
+  const [error, setError] = createSignal<unknown>(null);
+  let requestSeq = 0;
+
+  async function loadFirstPage() {
+    const seq = ++requestSeq;
+    const f = filter();
+    setLoading(true);
+    setError(null);
+    try {
+      const page = await trpc.admin.users.list.query({ status: f.status, search: f.search, limit: PAGE_SIZE });
+      if (seq !== requestSeq) return; // a newer filter won
+      store.setPage(page.items, page.nextCursor);
+    } catch (e) {
+      if (seq === requestSeq) setError(e);
+    } finally {
+      if (seq === requestSeq) setLoading(false);
+    }
+  }
+
+  async function loadMore() {
+    const cursor = store.state.nextCursor;
+    if (!cursor || loadingMore()) return;
+    const seq = requestSeq;
+    const f = filter();
+    setLoadingMore(true);
+    try {
+      const page = await trpc.admin.users.list.query({ status: f.status, search: f.search, limit: PAGE_SIZE, cursor });
+      if (seq === requestSeq) store.appendPage(page.items, page.nextCursor);
+    } catch (e) {
+      if (seq === requestSeq) setError(e);
+    } finally {
+      setLoadingMore(false);
+    }
+  }
+
+  createEffect(on(() => [params.status, params.q], () => void loadFirstPage()));
+
+  // Search as you type, once the typing pauses.
+  let debounce: ReturnType<typeof setTimeout> | undefined;
+  const onSearchInput = (v: string) => {
+    setSearchText(v);
+    clearTimeout(debounce);
+    debounce = setTimeout(() => setParams({ q: v.trim() || undefined }, { replace: true }), 250);
+  };
+  onCleanup(() => clearTimeout(debounce));
+
+  const count = (s: UserListStatusFilter) => (s === 'all' ? stats.data?.total : stats.data?.byStatus[s]);
+
   return (
     <>
       <header class="page-header">
         <div>
           <h1>Users</h1>
-          <p class="muted">Everyone with an account on the developer portal.</p>
+          <p class="muted">Everyone with an account on the developer portal. Pending registrations come first.</p>
         </div>
+        {/* Page actions: other features add their buttons here (e.g. "Add new user"). */}
+        <div class="page-actions" data-slot="users-page-actions" />
       </header>
-      <Show when={stats.data}>
-        {(s) => (
+
+      <div class="tabs" role="tablist" aria-label="Filter by status">
+        <For each={FILTERS}>
+          {(s) => (
+            <button
+              type="button"
+              role="tab"
+              class="tab"
+              aria-selected={filter().status === s}
+              data-filter={s}
+              onClick={() => setParams({ status: s === 'all' ? undefined : s }, { replace: true })}
+            >
+              {s === 'all' ? 'All' : statusLabel(s)}
+              <Show when={count(s) !== undefined}>
+                <span class="nav-count" classList={{ attention: s === 'pending' && (count(s) ?? 0) > 0 }}>
+                  {count(s)}
+                </span>
+              </Show>
+            </button>
+          )}
+        </For>
+      </div>
+
+      <div class="toolbar" role="search">
+        <label class="sr-only" for="user-search">
+          Search users
+        </label>
+        <input
+          id="user-search"
+          type="search"
+          placeholder="Search by name or email"
+          maxLength={USER_SEARCH_MAX}
+          value={searchText()}
+          onInput={(e) => onSearchInput(e.currentTarget.value)}
+          autocomplete="off"
+          style={{ flex: '1', 'max-width': '420px' }}
+        />
+        <Show when={loading() && store.state.order.length > 0}>
+          <span class="spinner" aria-label="Loading" />
+        </Show>
+      </div>
+
+      <Switch>
+        <Match when={error() && store.state.order.length === 0}>
+          <FormError message={errorMessage(error())} />
+          <Button onClick={() => void loadFirstPage()}>Try again</Button>
+        </Match>
+        <Match when={loading() && store.state.order.length === 0}>
+          <div class="loading" aria-busy="true">
+            Loading…
+          </div>
+        </Match>
+        <Match when={store.state.order.length === 0}>
           <section class="card">
-            <table class="table">
-              <thead>
-                <tr>
-                  <th scope="col">Status</th>
-                  <th scope="col">Users</th>
-                </tr>
-              </thead>
-              <tbody>
-                <For each={[...USER_STATUSES]}>
-                  {(status) => (
-                    <tr>
-                      <td><StatusBadge status={status} /></td>
-                      <td>{s().byStatus[status]}</td>
-                    </tr>
-                  )}
-                </For>
-              </tbody>
-            </table>
+            <div class="empty-state">
+              <div class="empty-title">{filter().search ? 'No users match your search' : 'No users here yet'}</div>
+              <p>
+                {filter().search
+                  ? 'Try another name or email address, or another status.'
+                  : filter().status === 'pending'
+                    ? 'New registrations that need your approval will appear here.'
+                    : 'Users appear here as developers register or are added.'}
+              </p>
+            </div>
           </section>
-        )}
-      </Show>
+        </Match>
+        <Match when={true}>
+          <section class="card flush">
+            <div class="table-wrap">
+              <table class="table" aria-label="Users" aria-busy={loading()}>
+                <thead>
+                  <tr>
+                    <th scope="col">Name</th>
+                    <th scope="col">Status</th>
+                    <th scope="col" class="hide-sm">Organisation</th>
+                    <th scope="col" class="hide-sm">Role</th>
+                    <th scope="col">Registered</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  <For each={store.state.order}>{(id) => <UserTableRow user={store.state.byId[id]!} />}</For>
+                </tbody>
+              </table>
+            </div>
+            <div class="pagination">
+              <span class="muted text-sm" data-testid="users-shown">
+                {store.state.nextCursor
+                  ? `Showing the first ${store.state.order.length} users`
+                  : `${store.state.order.length} ${store.state.order.length === 1 ? 'user' : 'users'}`}
+              </span>
+              <Show when={store.state.nextCursor}>
+                <Button small busy={loadingMore()} onClick={() => void loadMore()}>
+                  Load more
+                </Button>
+              </Show>
+            </div>
+            <Show when={error()}>
+              <FormError message={errorMessage(error())} />
+            </Show>
+          </section>
+        </Match>
+      </Switch>
     </>
   );
 }

@@ -1,0 +1,176 @@
+import { useQuery, useQueryClient } from '@tanstack/solid-query';
+import { Match, Switch } from 'solid-js';
+import { generalSettingsSchema, type GeneralSettings } from '../../shared/schemas/settings';
+import { createForm, type Validator } from '../lib/form';
+import { refreshMe } from '../lib/session';
+import { errorMessage, trpc } from '../lib/trpc';
+import { zodValidator } from '../lib/zod-form';
+import { Button, CheckboxField, FormError, TextAreaField, TextField, toast } from '../ui';
+
+export const GENERAL_SETTINGS_KEY = ['admin', 'settings', 'general'] as const;
+
+interface FormValues {
+  portalName: string;
+  autoApprove: boolean;
+  signupEnabled: boolean;
+  /** One domain per line, as typed. */
+  domainsText: string;
+  inviteLifetimeDays: string;
+}
+
+const domainLines = (text: string) =>
+  text
+    .split(/[\n,]+/)
+    .map((l) => l.trim())
+    .filter(Boolean);
+
+const schemaValidator = zodValidator(generalSettingsSchema);
+
+/** The shared schema, applied to the form's text fields; a bad domain is reported with its line. */
+const validate: Validator<FormValues, GeneralSettings> = (v) => {
+  const domains = domainLines(v.domainsText);
+  const days = v.inviteLifetimeDays.trim() === '' ? NaN : Number(v.inviteLifetimeDays);
+  const r = schemaValidator({
+    portalName: v.portalName,
+    autoApprove: v.autoApprove,
+    signupEnabled: v.signupEnabled,
+    autoApproveDomains: domains,
+    inviteLifetimeDays: days,
+  });
+  if (r.ok) return r;
+  const errors: Record<string, string> = {};
+  for (const [k, msg] of Object.entries(r.errors)) {
+    const m = /^autoApproveDomains\.(\d+)$/.exec(k);
+    if (m) errors.domainsText ??= `"${domains[Number(m[1])]}": ${msg}`;
+    else if (k === 'autoApproveDomains') errors.domainsText ??= msg;
+    else if (k === 'inviteLifetimeDays') errors.inviteLifetimeDays ??= Number.isNaN(days) ? 'Enter a number of days' : msg;
+    else errors[k] ??= msg;
+  }
+  return { ok: false, errors };
+};
+
+function toForm(s: GeneralSettings): FormValues {
+  return {
+    portalName: s.portalName,
+    autoApprove: s.autoApprove,
+    signupEnabled: s.signupEnabled,
+    domainsText: s.autoApproveDomains.join('\n'),
+    inviteLifetimeDays: String(s.inviteLifetimeDays),
+  };
+}
+
+/** Settings > General: the portal's name and registration policy. */
+export default function GeneralSettingsPage() {
+  const settings = useQuery(() => ({ queryKey: GENERAL_SETTINGS_KEY, queryFn: () => trpc.admin.settings.general.get.query() }));
+  return (
+    <Switch>
+      <Match when={settings.isError}>
+        <FormError message={errorMessage(settings.error)} />
+      </Match>
+      <Match when={settings.data}>{(s) => <GeneralSettingsForm initial={s()} />}</Match>
+      <Match when={true}>
+        <div class="loading" aria-busy="true">
+          Loading…
+        </div>
+      </Match>
+    </Switch>
+  );
+}
+
+function GeneralSettingsForm(props: { initial: GeneralSettings }) {
+  const queryClient = useQueryClient();
+  const form = createForm(validate, toForm(props.initial));
+  // Server field errors come back as autoApproveDomains.N; show them on the text area.
+  const domainsError = () => form.error('domainsText') ?? Object.entries(form.errors()).find(([k]) => k.startsWith('autoApproveDomains'))?.[1];
+
+  const onSubmit = (e: SubmitEvent) => {
+    e.preventDefault();
+    void form.submit(async (data) => {
+      const saved = await trpc.admin.settings.general.update.mutate(data);
+      queryClient.setQueryData(GENERAL_SETTINGS_KEY, saved);
+      for (const [k, v] of Object.entries(toForm(saved))) form.set(k as keyof FormValues, v as never);
+      void refreshMe(); // the portal name and sign-up switch are public
+      toast('Settings saved', 'success');
+    });
+  };
+
+  return (
+    <form class="stack" novalidate onSubmit={onSubmit} aria-describedby="general-settings-error">
+      <FormError id="general-settings-error" message={form.formError()} />
+      <section class="card" aria-labelledby="portal-title">
+        <div class="card-header">
+          <h2 id="portal-title">Portal</h2>
+        </div>
+        <TextField
+          label="Portal name"
+          name="portalName"
+          required
+          maxLength={80}
+          hint="Shown on the portal's pages and in every email."
+          value={() => form.values().portalName}
+          onInput={(v) => form.set('portalName', v)}
+          error={form.error('portalName')}
+        />
+      </section>
+
+      <section class="card" aria-labelledby="registration-title">
+        <div class="card-header">
+          <h2 id="registration-title">Registration</h2>
+        </div>
+        <div class="stack">
+          <CheckboxField
+            variant="switch"
+            label="Allow developers to sign up"
+            name="signupEnabled"
+            hint="When off, the registration form is replaced by a notice and new registrations are refused."
+            checked={() => form.values().signupEnabled}
+            onChange={(v) => form.set('signupEnabled', v)}
+            error={form.error('signupEnabled')}
+          />
+          <CheckboxField
+            variant="switch"
+            label="Auto approve developer registering requests"
+            name="autoApprove"
+            hint="When on, new developers can log in as soon as they register. When off, an administrator approves each registration."
+            checked={() => form.values().autoApprove}
+            onChange={(v) => form.set('autoApprove', v)}
+            error={form.error('autoApprove')}
+          />
+          <TextAreaField
+            label="Auto-approve email domains"
+            name="autoApproveDomains"
+            rows={4}
+            placeholder={'example.com\npartner.example.org'}
+            hint="One domain per line. Registrations with an address at exactly one of these domains are approved at once, even when auto approve is off. Subdomains are not included."
+            value={() => form.values().domainsText}
+            onInput={(v) => form.set('domainsText', v)}
+            error={domainsError()}
+          />
+        </div>
+      </section>
+
+      <section class="card" aria-labelledby="invites-title">
+        <div class="card-header">
+          <h2 id="invites-title">Invitations</h2>
+        </div>
+        <TextField
+          label="Invite lifetime (days)"
+          name="inviteLifetimeDays"
+          type="number"
+          inputMode="numeric"
+          required
+          hint="How long an invitation link stays valid: 1 to 90 days."
+          value={() => form.values().inviteLifetimeDays}
+          onInput={(v) => form.set('inviteLifetimeDays', v)}
+          error={form.error('inviteLifetimeDays')}
+        />
+      </section>
+
+      <div class="form-actions">
+        <Button type="submit" variant="primary" busy={form.busy()}>
+          Save settings
+        </Button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,56 @@
+import { A, useNavigate } from '@solidjs/router';
+import { Show, type JSX } from 'solid-js';
+import type { UserRow } from '../../shared/schemas/users';
+import { Badge, StatusBadge, formatDate, formatDateTime } from '../ui';
+
+/**
+ * One row of API Consumers > Users. The whole row opens the user's page; `leading` is an optional
+ * first cell (e.g. a selection checkbox) and `highlight` flashes a row that just arrived.
+ */
+export function UserTableRow(props: { user: UserRow; highlight?: boolean; selected?: boolean; leading?: JSX.Element }) {
+  const navigate = useNavigate();
+  const href = () => `/admin/users/${props.user.id}`;
+  const open = (e: MouseEvent | KeyboardEvent) => {
+    // Let links, buttons and checkboxes inside the row do their own thing.
+    if ((e.target as HTMLElement).closest('a, button, input, label')) return;
+    navigate(href());
+  };
+  return (
+    <tr
+      class="clickable"
+      classList={{ 'row-highlight': !!props.highlight, selected: !!props.selected }}
+      data-testid="user-row"
+      data-user-id={props.user.id}
+      data-status={props.user.status}
+      onClick={open}
+      onKeyDown={(e) => {
+        if (e.key === 'Enter' && e.target === e.currentTarget) open(e);
+      }}
+      tabindex="0"
+    >
+      <Show when={props.leading}>{props.leading}</Show>
+      <td>
+        <A class="cell-primary" href={href()}>
+          {props.user.firstName} {props.user.lastName}
+        </A>
+        <span class="cell-sub truncate" title={props.user.email}>
+          {props.user.email}
+        </span>
+      </td>
+      <td>
+        <StatusBadge status={props.user.status} />
+      </td>
+      <td class="hide-sm">{props.user.organisationName}</td>
+      <td class="hide-sm">
+        <Show when={props.user.role === 'admin'} fallback={<span class="text-secondary">Developer</span>}>
+          <Badge kind="admin">Admin</Badge>
+        </Show>
+      </td>
+      <td class="nowrap">
+        <time datetime={props.user.createdAt} title={formatDateTime(props.user.createdAt)}>
+          {formatDate(props.user.createdAt)}
+        </time>
+      </td>
+    </tr>
+  );
+}

@@ -1,0 +1,128 @@
+import { createStore, produce } from 'solid-js/store';
+import type { UserSnapshot } from '../../shared/events';
+import type { UserListStatusFilter, UserRow } from '../../shared/schemas/users';
+
+/** What the list currently shows: the status filter and the search text. */
+export interface UserListFilter {
+  status: UserListStatusFilter;
+  search: string;
+}
+
+export interface UserListState {
+  /** Row ids in display order. */
+  order: string[];
+  /** Rows keyed by user id. */
+  byId: Record<string, UserRow>;
+  /** Keyset cursor of the next page; null when everything is loaded. */
+  nextCursor: string | null;
+}
+
+/** Whether a user belongs in the list under this filter (same rule as the server's query). */
+export function rowMatches(filter: UserListFilter, u: UserRow | UserSnapshot): boolean {
+  if (filter.status !== 'all' && u.status !== filter.status) return false;
+  const q = filter.search.trim().toLowerCase();
+  if (!q) return true;
+  return `${u.firstName} ${u.lastName} ${u.email}`.toLowerCase().includes(q);
+}
+
+/**
+ * The list's order: with 'all', pending users first, then everyone else; newest first within each
+ * block; ties by id. Negative when a comes first.
+ */
+export function compareRows(filter: UserListFilter, a: UserRow, b: UserRow): number {
+  if (filter.status === 'all') {
+    const sa = a.status === 'pending' ? 0 : 1;
+    const sb = b.status === 'pending' ? 0 : 1;
+    if (sa !== sb) return sa - sb;
+  }
+  if (a.createdAt !== b.createdAt) return a.createdAt > b.createdAt ? -1 : 1;
+  return a.id === b.id ? 0 : a.id > b.id ? -1 : 1;
+}
+
+/**
+ * The users list's rows, keyed by user id. Pages from admin.users.list go in with setPage /
+ * appendPage; a single user's new state (a UserSnapshot from an event or an action's answer) goes
+ * in with upsertRow, which places, moves or drops the row as the filter and order require.
+ */
+export function createUserListStore(filter: () => UserListFilter) {
+  const [state, setState] = createStore<UserListState>({ order: [], byId: {}, nextCursor: null });
+
+  function setPage(items: UserRow[], nextCursor: string | null) {
+    setState({ order: items.map((r) => r.id), byId: Object.fromEntries(items.map((r) => [r.id, r])), nextCursor });
+  }
+
+  function appendPage(items: UserRow[], nextCursor: string | null) {
+    setState(
+      produce((s) => {
+        for (const r of items) {
+          if (!s.byId[r.id]) s.order.push(r.id);
+          s.byId[r.id] = r;
+        }
+        s.nextCursor = nextCursor;
+      }),
+    );
+  }
+
+  function removeRow(id: string) {
+    if (!state.byId[id]) return;
+    setState(
+      produce((s) => {
+        delete s.byId[id];
+        s.order = s.order.filter((x) => x !== id);
+      }),
+    );
+  }
+
+  /**
+   * Puts the user's current state in the list. Returns what happened: 'inserted', 'updated',
+   * 'removed' (no longer matches the filter) or 'skipped' (belongs further down, past the rows
+   * loaded so far: it arrives with "Load more").
+   */
+  function upsertRow(u: UserRow | UserSnapshot): 'inserted' | 'updated' | 'removed' | 'skipped' {
+    const f = filter();
+    const row: UserRow = {
+      id: u.id,
+      email: u.email,
+      firstName: u.firstName,
+      lastName: u.lastName,
+      role: u.role,
+      status: u.status,
+      organisationId: u.organisationId,
+      organisationName: u.organisationName,
+      createdAt: u.createdAt,
+      version: u.version,
+    };
+    const existing = state.byId[row.id];
+    if (existing && existing.version > row.version) return 'skipped'; // an older state arriving late
+    if (!rowMatches(f, row)) {
+      if (!existing) return 'skipped';
+      removeRow(row.id);
+      return 'removed';
+    }
+    const others = state.order.filter((id) => id !== row.id);
+    let at = others.findIndex((id) => compareRows(f, row, state.byId[id]!) < 0);
+    if (at === -1) {
+      // Sorts after every loaded row: only place it when the whole list is loaded.
+      if (state.nextCursor !== null && !existing) return 'skipped';
+      at = others.length;
+    }
+    setState(
+      produce((s) => {
+        s.byId[row.id] = row;
+        others.splice(at, 0, row.id);
+        s.order = others;
+      }),
+    );
+    return existing ? 'updated' : 'inserted';
+  }
+
+  return {
+    state,
+    rows: () => state.order.map((id) => state.byId[id]!),
+    setPage,
+    appendPage,
+    upsertRow,
+    removeRow,
+  };
+}
+export type UserListStore = ReturnType<typeof createUserListStore>;

@@ -1,0 +1,174 @@
+import { A } from '@solidjs/router';
+import { Match, Show, Switch, createEffect, createSignal } from 'solid-js';
+import { registerInput, type RegisterOutput } from '../../shared/schemas/users';
+import { NAME_MAX, PASSWORD_MAX, PASSWORD_MIN } from '../../shared/constants';
+import { createForm } from '../lib/form';
+import { hardNavigate, refreshMe, useMe } from '../lib/session';
+import { errorReason, trpc } from '../lib/trpc';
+import { zodValidator } from '../lib/zod-form';
+import { Button, FormError, TextField } from '../ui';
+import { AuthLayout } from './AuthLayout';
+
+interface Outcome {
+  status: RegisterOutput['status'];
+  firstName: string;
+  email: string;
+}
+
+/** /register: "Create an Account" — a developer registers on the portal. */
+export default function RegisterPage() {
+  const me = useMe();
+  const [outcome, setOutcome] = createSignal<Outcome | null>(null);
+  const [closed, setClosed] = createSignal(false);
+  // Inline validation with the very schema the server applies to auth.signup.
+  const form = createForm(zodValidator(registerInput), { firstName: '', lastName: '', email: '', password: '', confirmPassword: '' });
+
+  createEffect(() => {
+    if (me.data?.needsSetup) hardNavigate('/setup');
+    else if (me.data?.user) hardNavigate('/');
+  });
+
+  const signupClosed = () => closed() || me.data?.signupEnabled === false;
+
+  const onSubmit = (e: SubmitEvent) => {
+    e.preventDefault();
+    void form.submit(async (data) => {
+      try {
+        const res = await trpc.auth.signup.mutate(data);
+        setOutcome({ status: res.status, firstName: data.firstName, email: data.email });
+      } catch (err) {
+        if (errorReason(err) === 'SIGNUP_DISABLED') {
+          // Switched off while the form was open: show the notice, refresh the public settings.
+          setClosed(true);
+          void refreshMe();
+          return;
+        }
+        throw err;
+      }
+    });
+  };
+
+  return (
+    <Show when={me.data} fallback={<div class="loading" aria-busy="true">Loading…</div>}>
+      <Switch>
+        <Match when={outcome()?.status === 'active' && outcome()}>
+          {(o) => (
+            <AuthLayout title="Your account is ready">
+              <div class="alert alert-success" role="status" data-testid="register-active">
+                <div>
+                  <strong>Welcome, {o().firstName}!</strong> Your account on {me.data?.portalName} is active. You can log in now
+                  with <span style={{ 'overflow-wrap': 'anywhere' }}>{o().email}</span>.
+                </div>
+              </div>
+              <a class="btn btn-primary btn-block" href="/login" style={{ 'margin-top': 'var(--space-5)' }}>
+                Log in
+              </a>
+            </AuthLayout>
+          )}
+        </Match>
+        <Match when={outcome()?.status === 'pending' && outcome()}>
+          {(o) => (
+            <AuthLayout title="Registration submitted" footer={<A href="/login">Back to log in</A>}>
+              <div class="alert alert-info" role="status" data-testid="register-pending">
+                <div>
+                  <p>
+                    <strong>Thank you, {o().firstName}.</strong> Your registration has been submitted and must be approved by an
+                    administrator before you can log in.
+                  </p>
+                  <p>
+                    We will send an email to <span style={{ 'overflow-wrap': 'anywhere' }}>{o().email}</span> as soon as it has been
+                    reviewed.
+                  </p>
+                </div>
+              </div>
+            </AuthLayout>
+          )}
+        </Match>
+        <Match when={signupClosed()}>
+          <AuthLayout title="Registration is closed" footer={<A href="/login">Back to log in</A>}>
+            <div class="alert alert-warning" role="status" data-testid="signup-disabled">
+              <div>
+                {me.data?.portalName} is not accepting new registrations at the moment. If you need an account, please contact the
+                portal administrator.
+              </div>
+            </div>
+          </AuthLayout>
+        </Match>
+        <Match when={true}>
+          <AuthLayout
+            title="Create an Account"
+            subtitle={<>Register to use the APIs of {me.data?.portalName ?? 'the developer portal'}.</>}
+            wide
+            footer={
+              <>
+                Already have an account? <A href="/login">Log in</A>
+              </>
+            }
+          >
+            <form onSubmit={onSubmit} novalidate aria-describedby="register-error">
+              <FormError id="register-error" message={form.formError()} />
+              <div class="grid-2">
+                <TextField
+                  label="First name"
+                  name="firstName"
+                  autocomplete="given-name"
+                  required
+                  maxLength={NAME_MAX}
+                  value={() => form.values().firstName}
+                  onInput={(v) => form.set('firstName', v)}
+                  error={form.error('firstName')}
+                />
+                <TextField
+                  label="Last name"
+                  name="lastName"
+                  autocomplete="family-name"
+                  required
+                  maxLength={NAME_MAX}
+                  value={() => form.values().lastName}
+                  onInput={(v) => form.set('lastName', v)}
+                  error={form.error('lastName')}
+                />
+              </div>
+              <TextField
+                label="Email"
+                name="email"
+                type="email"
+                autocomplete="email"
+                required
+                value={() => form.values().email}
+                onInput={(v) => form.set('email', v)}
+                error={form.error('email')}
+              />
+              <TextField
+                label="Password"
+                name="password"
+                type="password"
+                autocomplete="new-password"
+                required
+                maxLength={PASSWORD_MAX}
+                hint={`${PASSWORD_MIN} to ${PASSWORD_MAX} characters`}
+                value={() => form.values().password}
+                onInput={(v) => form.set('password', v)}
+                error={form.error('password')}
+              />
+              <TextField
+                label="Confirm password"
+                name="confirmPassword"
+                type="password"
+                autocomplete="new-password"
+                required
+                maxLength={PASSWORD_MAX}
+                value={() => form.values().confirmPassword}
+                onInput={(v) => form.set('confirmPassword', v)}
+                error={form.error('confirmPassword')}
+              />
+              <Button type="submit" variant="primary" busy={form.busy()}>
+                Register to developer portal
+              </Button>
+            </form>
+          </AuthLayout>
+        </Match>
+      </Switch>
+    </Show>
+  );
+}
