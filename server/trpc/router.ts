@@ -6,6 +6,8 @@ import { bulkRouter } from '../users/bulk.router.js';
 import { usersRouter } from '../users/users.router.js';
 import { settingsRouter } from '../settings/settings.router.js';
 import { organisationsRouter } from '../organisations/organisations.router.js';
+import { userAdminRouter } from '../users/user-admin.router.js';
+import { inviteRouter, invitesAdminRouter } from '../invites/invites.router.js';
 
 /**
  * The whole API. Convention: every procedure under `admin` is an adminProcedure; the test
@@ -13,6 +15,7 @@ import { organisationsRouter } from '../organisations/organisations.router.js';
  */
 export const appRouter = router({
   auth: authRouter,
+  invite: inviteRouter,
   admin: router({
     overview: adminOverviewRouter,
     events: eventsRouter,
@@ -20,6 +23,8 @@ export const appRouter = router({
     users: usersRouter,
     settings: settingsRouter,
     organisations: organisationsRouter,
+    userAdmin: userAdminRouter,
+    invites: invitesAdminRouter,
   }),
 });
 

@@ -1,0 +1,74 @@
+import { randomUUID } from 'node:crypto';
+import type { AppServices } from '../app-services.js';
+import type { SessionUser } from '../../shared/schemas/auth.js';
+import type { AddUserData, AddUserOutput } from '../../shared/schemas/user-admin.js';
+import { AppError } from '../trpc/init.js';
+import { hashPassword } from '../auth/password.js';
+import { appendEvent } from '../events/append.js';
+import { issueInvite } from '../invites/invites.service.js';
+import { inviteById } from '../invites/invites.repository.js';
+import { isEmailTaken, loadUserSnapshot } from './users.snapshot.js';
+
+/** True when a foreign key to organisation was violated (the organisation was deleted or never existed). */
+export function isUnknownOrganisation(err: unknown): boolean {
+  const e = err as { code?: string; constraint?: string; message?: string };
+  return e?.code === '23503' && (e.constraint === 'app_user_organisation_id_foreign' || /app_user_organisation_id_foreign/.test(e.message ?? ''));
+}
+
+export function unknownOrganisation(): AppError {
+  return new AppError('BAD_REQUEST', 'NOT_FOUND', 'This organisation no longer exists', {
+    fieldErrors: { organisationId: 'This organisation no longer exists; choose another one' },
+  });
+}
+
+/**
+ * Add new user (admin). With a password the account is active at once (optionally flagged to
+ * change it at the first login); without one it is `invited` and, when asked, the invite goes out
+ * in the same transaction. A taken email is told plainly: the one asking is an admin.
+ */
+export async function addUser(app: AppServices, actor: SessionUser, input: AddUserData): Promise<AddUserOutput> {
+  const passwordHash = input.mode === 'password' ? await hashPassword(input.password) : null;
+  const email = input.email.trim();
+  try {
+    return await app.em().transactional(async (tx) => {
+      const id = randomUUID();
+      const now = app.clock.now();
+      await tx.execute(
+        `insert into app_user (id, email, first_name, last_name, organisation_id, role, status, password_hash, must_change_password, created_at, updated_at, version)
+         values (?, ?, ?, ?, ?, 'developer', ?, ?, ?, ?, ?, 1)`,
+        [
+          id,
+          email,
+          input.firstName,
+          input.lastName,
+          input.organisationId,
+          input.mode === 'password' ? 'active' : 'invited',
+          passwordHash,
+          input.mode === 'password' ? input.mustChangePassword : false,
+          now,
+          now,
+        ],
+      );
+      const invite =
+        input.mode === 'invite' && input.sendInvite ? await issueInvite(app, tx, { id, email, firstName: input.firstName }, actor) : null;
+      const user = (await loadUserSnapshot(tx, id))!;
+      if (input.mode === 'password') {
+        await appendEvent(tx, 'user.created', { user, mustChangePassword: input.mustChangePassword }, { actorId: actor.id, userId: id });
+      } else {
+        await appendEvent(tx, 'user.invited', { user }, { actorId: actor.id, userId: id });
+      }
+      if (invite) {
+        await appendEvent(tx, 'invite.sent', { user, tokenId: invite.tokenId, expiresAt: invite.expiresAt.toISOString() }, { actorId: actor.id, userId: id });
+      }
+      return { user, invite: invite ? await inviteById(tx, invite.tokenId, now) : null };
+    });
+  } catch (e) {
+    if (isEmailTaken(e)) {
+      throw new AppError('CONFLICT', 'EMAIL_TAKEN', 'A user with this email already exists', {
+        fieldErrors: { email: 'A user with this email already exists' },
+      });
+    }
+    if (isUnknownOrganisation(e)) throw unknownOrganisation();
+    throw e;
+  }
+}
