@@ -1,0 +1,250 @@
+/**
+ * `npm run bench:users`: API Consumers > Users at a million users. Seeds 1,000,000 users with
+ * generate_series into a throwaway database (created here, dropped at the end), then times the
+ * admin.users.list procedure (through a tRPC caller with a real admin session: session check, zod
+ * input and output, the repository's keyset SQL through MikroORM) beside the same query written
+ * by hand and run with node-postgres, for: the first page, a page deep in the list, a selective
+ * search and a broad search. Prints p50 / p99 and the plan's access path.
+ *
+ * Database: TEST_DATABASE_URL, else PostgreSQL on 127.0.0.1:5432 when it answers, else an embedded
+ * one. BENCH_USERS (default 1000000) and BENCH_SAMPLES (default 200) adjust the run.
+ */
+import pg from 'pg';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const USERS = Number(process.env.BENCH_USERS ?? 1_000_000);
+const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 200);
+const WARMUP = 20;
+const PAGE = 50;
+
+async function answers(url: string): Promise<boolean> {
+  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1500 });
+  try {
+    await c.connect();
+    await c.query('select 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+async function adminDatabase(): Promise<{ url: string; kind: string; stop: () => Promise<void> }> {
+  const fromEnv = process.env.TEST_DATABASE_URL;
+  if (fromEnv) return { url: fromEnv, kind: 'TEST_DATABASE_URL', stop: async () => {} };
+  const local = 'postgres://postgres@127.0.0.1:5432/postgres';
+  if (await answers(local)) return { url: local, kind: 'PostgreSQL on 127.0.0.1:5432', stop: async () => {} };
+  const { startEmbeddedPostgres } = await import('../../server/db/embedded.js');
+  const { createLogger } = await import('../../server/logger.js');
+  const dir = mkdtempSync(join(tmpdir(), 'admit-bench-pg-'));
+  const embedded = await startEmbeddedPostgres(dir, createLogger('warn'));
+  return {
+    url: embedded.url.replace(/\/admit$/, '/postgres'),
+    kind: 'embedded PostgreSQL',
+    stop: async () => {
+      await embedded.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function withDatabase(url: string, db: string) {
+  const u = new URL(url);
+  u.pathname = '/' + db;
+  return u.toString();
+}
+
+function pct(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+const ms = (v: number) => `${v.toFixed(2).padStart(7)} ms`;
+
+async function time(fn: () => Promise<unknown>): Promise<{ p50: number; p99: number }> {
+  for (let i = 0; i < WARMUP; i++) await fn();
+  const samples: number[] = [];
+  for (let i = 0; i < SAMPLES; i++) {
+    const t = process.hrtime.bigint();
+    await fn();
+    samples.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  samples.sort((a, b) => a - b);
+  return { p50: pct(samples, 50), p99: pct(samples, 99) };
+}
+
+const FIRST_NAMES = ['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Donald', 'Margaret', 'Ken', 'Dennis', 'Frances', 'John', 'Radia', 'Linus', 'Guido', 'Anita', 'Tim', 'Vint', 'Hedy', 'Katherine', 'Bjarne'];
+const LAST_NAMES = ['Lovelace', 'Hopper', 'Turing', 'Dijkstra', 'Liskov', 'Knuth', 'Hamilton', 'Thompson', 'Ritchie', 'Allen', 'McCarthy', 'Perlman', 'Torvalds', 'Rossum', 'Borg', 'Berners-Lee', 'Cerf', 'Lamarr', 'Johnson', 'Stroustrup'];
+const sqlArray = (xs: string[]) => `array[${xs.map((x) => `'${x}'`).join(',')}]`;
+
+/** Seeds the users with one INSERT … SELECT generate_series, indexes dropped first and rebuilt after. */
+async function seed(c: pg.Client) {
+  const t0 = Date.now();
+  await c.query(`set maintenance_work_mem = '256MB'`);
+  await c.query(`insert into organisation (id, name, is_default, created_at, updated_at)
+    select gen_random_uuid(), 'Organisation ' || g, false, now(), now() from generate_series(1, 50) g`);
+  const { rows: idx } = await c.query<{ indexname: string; indexdef: string }>(
+    `select indexname, indexdef from pg_indexes where tablename = 'app_user' and indexname <> 'app_user_pkey'`,
+  );
+  for (const i of idx) await c.query(`drop index ${i.indexname}`);
+  // Statuses like a portal's: ~1% pending, 85% active, the rest inactive / rejected / invited.
+  // Registrations every ~90 seconds going back about three years, newest with the highest g.
+  await c.query(
+    `insert into app_user (id, email, first_name, last_name, organisation_id, role, status, password_hash, must_change_password, created_at, updated_at, version)
+     select gen_random_uuid(),
+            'user' || g || '@' || (array['example.com','acme.test','globex.test','initech.test','umbrella.test'])[1 + g % 5],
+            (${sqlArray(FIRST_NAMES)})[1 + g % ${FIRST_NAMES.length}],
+            (${sqlArray(LAST_NAMES)})[1 + (g / ${FIRST_NAMES.length}) % ${LAST_NAMES.length}],
+            orgs.ids[1 + g % array_length(orgs.ids, 1)],
+            case when g % 5000 = 0 then 'admin' else 'developer' end,
+            case when g % 100 = 7 then 'pending' when g % 20 = 3 then 'inactive' when g % 25 = 4 then 'rejected' when g % 20 = 11 then 'invited' else 'active' end,
+            null, false,
+            now() - make_interval(secs => (${USERS} - g) * 90 + (g % 7)),
+            now(), 1
+       from generate_series(1, ${USERS}) g,
+            (select array_agg(id) as ids from organisation) orgs`,
+  );
+  const inserted = Date.now();
+  for (const i of idx) await c.query(i.indexdef);
+  await c.query(`vacuum analyze app_user`);
+  await c.query(`analyze organisation`);
+  return { insertMs: inserted - t0, indexMs: Date.now() - inserted, indexes: idx.map((i) => i.indexname) };
+}
+
+async function main() {
+  const db = await adminDatabase();
+  const name = `admit_bench_users_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: db.url });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  const url = withDatabase(db.url, name);
+  let app: import('../../server/app.js').RunningApp | undefined;
+  const raw = new pg.Client({ connectionString: url });
+  try {
+    const { parseConfig } = await import('../../server/config.js');
+    const { startApp } = await import('../../server/app.js');
+    const { createLogger } = await import('../../server/logger.js');
+    const { createCallerFactory } = await import('../../server/trpc/init.js');
+    const { appRouter } = await import('../../server/trpc/router.js');
+    const { hashPassword } = await import('../../server/auth/password.js');
+    const { encodeCursor } = await import('../../server/users/users.repository.js');
+
+    const config = parseConfig({ PORT: '0', LOG_LEVEL: 'error', MAIL_WORKER: 'false' });
+    app = await startApp({ config, databaseUrl: url, log: createLogger('error') }); // runs the migrations
+    await raw.connect();
+
+    console.log(`Seeding ${USERS.toLocaleString('en')} users into ${name} on ${db.kind}…`);
+    const s = await seed(raw);
+    console.log(`  insert ${(s.insertMs / 1000).toFixed(1)} s, indexes (${s.indexes.join(', ')}) ${(s.indexMs / 1000).toFixed(1)} s`);
+
+    // A real admin session, so every call goes through session validation and the admin check.
+    const adminId = randomUUID();
+    await raw.query(
+      `insert into app_user (id, email, first_name, last_name, organisation_id, role, status, password_hash, created_at, updated_at, version)
+       values ($1, 'bench.admin@example.com', 'Bench', 'Admin', (select id from organisation where is_default), 'admin', 'active', $2, now() - interval '10 years', now(), 1)`,
+      [adminId, await hashPassword('bench admin password')],
+    );
+    const session = await app.services.lucia.createSession(adminId, {});
+    const caller = createCallerFactory(appRouter)({
+      app: app.services,
+      transport: 'http',
+      ip: '127.0.0.1',
+      userAgent: 'bench',
+      sessionId: session.id,
+      setCookie: () => undefined,
+    });
+
+    // The position 90% of the way down the default order (pending first): found once with OFFSET,
+    // for the benchmark's set-up only; the list itself never uses OFFSET.
+    const { rows: deepRows } = await raw.query(
+      `select id, status, to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as at from app_user
+        where status <> 'pending' order by created_at desc, id desc offset $1 limit 1`,
+      [Math.floor(USERS * 0.9)],
+    );
+    const deep = deepRows[0]!;
+    const deepCursor = encodeCursor({ seg: 1, at: deep.at, id: deep.id });
+
+    const cols = `u.id, u.email, u.first_name, u.last_name, u.role, u.status, u.organisation_id, o.name as organisation_name, u.created_at, u.version`;
+    const searchExpr = `lower(u.first_name || ' ' || u.last_name || ' ' || u.email)`;
+    const rawFirst = `
+      select * from (
+        (select ${cols}, 0 as seg from app_user u join organisation o on o.id = u.organisation_id
+          where u.status = 'pending' order by u.created_at desc, u.id desc limit ${PAGE + 1})
+        union all
+        (select ${cols}, 1 as seg from app_user u join organisation o on o.id = u.organisation_id
+          where u.status <> 'pending' order by u.created_at desc, u.id desc limit ${PAGE + 1})
+      ) p order by seg, created_at desc, id desc limit ${PAGE + 1}`;
+    const rawDeep = `
+      select ${cols} from app_user u join organisation o on o.id = u.organisation_id
+       where u.status <> 'pending' and (u.created_at, u.id) < ($1::timestamptz, $2::uuid)
+       order by u.created_at desc, u.id desc limit ${PAGE + 1}`;
+    const rawSearch = `
+      select * from (
+        (select ${cols}, 0 as seg from app_user u join organisation o on o.id = u.organisation_id
+          where u.status = 'pending' and ${searchExpr} like $1 order by u.created_at desc, u.id desc limit ${PAGE + 1})
+        union all
+        (select ${cols}, 1 as seg from app_user u join organisation o on o.id = u.organisation_id
+          where u.status <> 'pending' and ${searchExpr} like $1 order by u.created_at desc, u.id desc limit ${PAGE + 1})
+      ) p order by seg, created_at desc, id desc limit ${PAGE + 1}`;
+
+    const selective = 'user54321@'; // one user
+    const broad = 'grace hopper'; // about 1 in 400 users
+    const cases: { label: string; app: () => Promise<{ items: unknown[] }>; raw: () => Promise<pg.QueryResult>; sql: string; params: unknown[] }[] = [
+      {
+        label: 'first page (pending first)',
+        app: () => caller.admin.users.list({ limit: PAGE }),
+        raw: () => raw.query(rawFirst),
+        sql: rawFirst,
+        params: [],
+      },
+      {
+        label: `deep page (row ${Math.floor(USERS * 0.9).toLocaleString('en')})`,
+        app: () => caller.admin.users.list({ limit: PAGE, cursor: deepCursor }),
+        raw: () => raw.query(rawDeep, [deep.at, deep.id]),
+        sql: rawDeep,
+        params: [deep.at, deep.id],
+      },
+      {
+        label: `search "${selective}"`,
+        app: () => caller.admin.users.list({ limit: PAGE, search: selective }),
+        raw: () => raw.query(rawSearch, [`%${selective}%`]),
+        sql: rawSearch,
+        params: [`%${selective}%`],
+      },
+      {
+        label: `search "${broad}"`,
+        app: () => caller.admin.users.list({ limit: PAGE, search: broad }),
+        raw: () => raw.query(rawSearch, [`%${broad}%`]),
+        sql: rawSearch,
+        params: [`%${broad}%`],
+      },
+    ];
+
+    console.log(`\n${SAMPLES} samples each after ${WARMUP} warm-up calls; ${PAGE} rows a page.`);
+    console.log(`${'case'.padEnd(34)} ${'admin.users.list p50'.padStart(21)} ${'p99'.padStart(10)}   ${'raw SQL p50'.padStart(12)} ${'p99'.padStart(10)}   rows  plan`);
+    for (const c of cases) {
+      const sample = await c.app();
+      const rawRows = (await c.raw()).rows.length;
+      const appTime = await time(c.app);
+      const rawTime = await time(c.raw);
+      const { rows: plan } = await raw.query(`explain ${c.sql}`, c.params);
+      const access = [...new Set(plan.map((r) => String(r['QUERY PLAN'])).flatMap((l) => l.match(/(Index Only Scan|Index Scan Backward|Index Scan|Bitmap Index Scan|Seq Scan)( using \w+| on \w+)?/g) ?? []))];
+      console.log(
+        `${c.label.padEnd(34)} ${ms(appTime.p50).padStart(21)} ${ms(appTime.p99).padStart(10)}   ${ms(rawTime.p50).padStart(12)} ${ms(rawTime.p99).padStart(10)}   ${String(sample.items.length).padStart(4)}/${String(Math.min(rawRows, PAGE)).padEnd(3)} ${access.join('; ')}`,
+      );
+    }
+  } finally {
+    await raw.end().catch(() => undefined);
+    await app?.close().catch(() => undefined);
+    await admin.query(`drop database if exists ${name} with (force)`).catch((e) => console.error('could not drop', name, e));
+    await admin.end().catch(() => undefined);
+    await db.stop();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
