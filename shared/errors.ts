@@ -28,6 +28,8 @@ export const ERROR_REASONS = [
   'INVALID_TRANSITION',
   'SELF_ACTION',
   'INVALID_CURSOR',
+  'UNKNOWN_PLACEHOLDER',
+  'NOT_RETRYABLE',
 ] as const;
 export type ErrorReason = (typeof ERROR_REASONS)[number];
 

@@ -81,7 +81,7 @@ function assertUsable(app: AppServices, row: TokenRow | undefined): asserts row 
     throw new AppError('BAD_REQUEST', 'TOKEN_USED', `This reset link has already been used. Each link works only once. ${ASK_AGAIN}`);
   }
   if (row.revoked_at) {
-    throw new AppError('BAD_REQUEST', 'TOKEN_INVALID', `This reset link has been replaced by a newer one, or the password was changed since. ${ASK_AGAIN}`);
+    throw new AppError('BAD_REQUEST', 'TOKEN_REVOKED', `This reset link has been replaced by a newer one, or the password was changed since. ${ASK_AGAIN}`);
   }
   if (new Date(row.expires_at).getTime() <= app.clock.now().getTime()) {
     throw new AppError('BAD_REQUEST', 'TOKEN_EXPIRED', `This reset link has expired: links work for ${PASSWORD_RESET_TTL_MINUTES} minutes. ${ASK_AGAIN}`);

@@ -55,20 +55,23 @@ export function formatAddress(a: MailAddress): string {
 }
 
 export function createSmtpTransport(smtpUrl: string): MailTransport {
-  const transporter = nodemailer.createTransport({
-    url: smtpUrl,
-    pool: true,
-    maxConnections: 4,
-    maxMessages: 500,
-    // A mail server that hangs must not hold an outbox row for long; the worker retries later.
-    connectionTimeout: 10_000,
-    greetingTimeout: 10_000,
-    socketTimeout: 30_000,
-  } as Parameters<typeof nodemailer.createTransport>[0]);
+  // Created on first use and again after close(), so a stopped worker can start again.
+  let pool: ReturnType<typeof nodemailer.createTransport> | null = null;
+  const transporter = () =>
+    (pool ??= nodemailer.createTransport({
+      url: smtpUrl,
+      pool: true,
+      maxConnections: 4,
+      maxMessages: 500,
+      // A mail server that hangs must not hold an outbox row for long; the worker retries later.
+      connectionTimeout: 10_000,
+      greetingTimeout: 10_000,
+      socketTimeout: 30_000,
+    } as Parameters<typeof nodemailer.createTransport>[0]));
   return {
     kind: 'smtp',
     async send(msg) {
-      const info = await transporter.sendMail({
+      const info = await transporter().sendMail({
         from: { name: headerSafe(msg.from.name, 80), address: msg.from.address },
         to: msg.to,
         subject: headerSafe(msg.subject),
@@ -82,7 +85,8 @@ export function createSmtpTransport(smtpUrl: string): MailTransport {
       return { messageId: String(info.messageId ?? '') };
     },
     async close() {
-      transporter.close();
+      pool?.close();
+      pool = null;
     },
   };
 }

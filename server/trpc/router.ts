@@ -8,6 +8,8 @@ import { settingsRouter } from '../settings/settings.router.js';
 import { organisationsRouter } from '../organisations/organisations.router.js';
 import { userAdminRouter } from '../users/user-admin.router.js';
 import { inviteRouter, invitesAdminRouter } from '../invites/invites.router.js';
+import { mailRouter } from '../mail/mail.router.js';
+import { emailSettingsRouter } from '../settings/email-settings.router.js';
 
 /**
  * The whole API. Convention: every procedure under `admin` is an adminProcedure; the test
@@ -25,6 +27,8 @@ export const appRouter = router({
     organisations: organisationsRouter,
     userAdmin: userAdminRouter,
     invites: invitesAdminRouter,
+    mail: mailRouter,
+    emailSettings: emailSettingsRouter,
   }),
 });
 

@@ -190,7 +190,7 @@ describe('password reset', () => {
     const first = await requestLink(u.email);
     const second = await requestLink(u.email);
     const e = await errorOf(app.caller({ ip: freshIp() }).auth.passwordReset.check({ token: first.token }));
-    expect(e.reason).toBe('TOKEN_INVALID');
+    expect(e.reason).toBe('TOKEN_REVOKED');
     expect(e.message).toMatch(/replaced by a newer one/);
     expect(await app.caller({ ip: freshIp() }).auth.passwordReset.check({ token: second.token })).toEqual({ email: u.email });
   });

@@ -1,0 +1,46 @@
+import { okOutput } from '../../shared/schemas/auth.js';
+import { mailSenderSettingsSchema } from '../../shared/schemas/settings.js';
+import { emailSettingsOutput, previewEmailInput, previewEmailOutput, saveTemplateInput, sendTestEmailOutput, templateInput } from '../../shared/schemas/mail.js';
+import { router } from '../trpc/init.js';
+import { adminProcedure } from '../trpc/procedures.js';
+import { getEmailSettings, previewEmail, resetTemplate, saveSender, saveTemplate, sendTestEmail } from './email-settings.service.js';
+
+/** admin.emailSettings.*: Settings > Emails (per-template words, preview, test email, sender). */
+export const emailSettingsRouter = router({
+  get: adminProcedure.output(emailSettingsOutput).query(({ ctx }) => getEmailSettings(ctx.app)),
+
+  /** A mutation only so that long drafts travel in a POST body; it changes nothing. */
+  preview: adminProcedure
+    .input(previewEmailInput)
+    .output(previewEmailOutput)
+    .mutation(({ ctx, input }) => previewEmail(ctx.app, input)),
+
+  saveTemplate: adminProcedure
+    .input(saveTemplateInput)
+    .output(okOutput)
+    .mutation(async ({ ctx, input }) => {
+      await saveTemplate(ctx.app, ctx.auth.user, input);
+      return { ok: true as const };
+    }),
+
+  resetTemplate: adminProcedure
+    .input(templateInput)
+    .output(okOutput)
+    .mutation(async ({ ctx, input }) => {
+      await resetTemplate(ctx.app, ctx.auth.user, input.template);
+      return { ok: true as const };
+    }),
+
+  sendTest: adminProcedure
+    .input(templateInput)
+    .output(sendTestEmailOutput)
+    .mutation(async ({ ctx, input }) => ({ ok: true as const, ...(await sendTestEmail(ctx.app, ctx.auth.user, input.template)) })),
+
+  saveSender: adminProcedure
+    .input(mailSenderSettingsSchema)
+    .output(okOutput)
+    .mutation(async ({ ctx, input }) => {
+      await saveSender(ctx.app, ctx.auth.user, input);
+      return { ok: true as const };
+    }),
+});

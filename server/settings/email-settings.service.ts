@@ -1,0 +1,145 @@
+import type { AppServices } from '../app-services.js';
+import type { SessionUser } from '../../shared/schemas/auth.js';
+import type { MailSenderSettings } from '../../shared/schemas/settings.js';
+import type { EmailSettingsOutput, PreviewEmailOutput, SaveTemplateInput } from '../../shared/schemas/mail.js';
+import { EMAIL_TEMPLATE_NAMES, type EmailTemplateName } from '../../emails/templates.js';
+import { TEMPLATE_CONTENT, placeholdersOf } from '../../emails/content.js';
+import { AppError } from '../trpc/init.js';
+import { appendEvent } from '../events/append.js';
+import { queueEmail } from '../mail/outbox.js';
+import { loadEmailRenderer, sampleVariables, unknownPlaceholders } from '../mail/renderer.js';
+import { overrideKey, readTemplateOverrides, type TemplateOverride } from '../mail/template-overrides.js';
+import { formatAddress, resolveSender } from '../mail/transports.js';
+import { transportKind } from '../mail/mailbox.service.js';
+import { deleteSetting, readSetting, readSettings, writeSetting } from './settings.repository.js';
+
+// The same lock as Settings > General: two admins saving take turns, so each event's from → to is true.
+const SETTINGS_LOCK = 0x5365_7474; // "Sett"
+
+const normalize = (s: string) => s.replace(/\r\n?/g, '\n').trim();
+
+/** Every template with its current words (override or shipped), the sender, and the transport. */
+export async function getEmailSettings(app: AppServices): Promise<EmailSettingsOutput> {
+  const em = app.em();
+  const [settings, overrides] = await Promise.all([readSettings(em), readTemplateOverrides(em)]);
+  return {
+    templates: EMAIL_TEMPLATE_NAMES.map((name) => {
+      const c = TEMPLATE_CONTENT[name];
+      const o = overrides[name];
+      return {
+        name,
+        label: c.label,
+        description: c.description,
+        subject: o?.subject || c.subject,
+        mainText: o?.mainText || c.mainText,
+        defaultSubject: c.subject,
+        defaultMainText: c.mainText,
+        customized: Boolean(o?.subject || o?.mainText),
+        placeholders: placeholdersOf(name),
+      };
+    }),
+    sender: {
+      mailFromName: settings.mailFromName,
+      mailFromAddress: settings.mailFromAddress,
+      effectiveFrom: formatAddress(resolveSender(app.config, settings, app.publicUrl())),
+    },
+    transport: transportKind(app),
+  };
+}
+
+/** Renders a draft with the real template and sample values, exactly as the worker would send it. */
+export async function previewEmail(
+  app: AppServices,
+  input: { template: EmailTemplateName; subject?: string | undefined; mainText?: string | undefined },
+): Promise<PreviewEmailOutput> {
+  const em = app.em();
+  const [renderer, settings, overrides] = await Promise.all([loadEmailRenderer(), readSettings(em), readTemplateOverrides(em)]);
+  const saved = overrides[input.template];
+  const subject = input.subject ?? saved?.subject ?? null;
+  const mainText = input.mainText ?? saved?.mainText ?? null;
+  const publicUrl = app.publicUrl();
+  const rendered = renderer.render(input.template, sampleVariables(input.template, publicUrl), {
+    portalName: settings.portalName,
+    publicUrl,
+    subject,
+    mainText,
+  });
+  const unknown = [...new Set([...unknownPlaceholders(input.template, subject ?? ''), ...unknownPlaceholders(input.template, mainText ?? '')])];
+  return {
+    subject: rendered.subject,
+    html: rendered.html,
+    text: rendered.text,
+    from: formatAddress(resolveSender(app.config, settings, publicUrl)),
+    unknownPlaceholders: unknown,
+  };
+}
+
+function changeKey(template: EmailTemplateName) {
+  return `emails.${template}`;
+}
+
+/**
+ * Saves a template's subject and main text. Words equal to the shipped ones are not stored, so a
+ * later product update of the defaults reaches this portal. Unknown placeholders are refused.
+ */
+export async function saveTemplate(app: AppServices, actor: SessionUser, input: SaveTemplateInput): Promise<void> {
+  const fieldErrors: Record<string, string> = {};
+  const known = placeholdersOf(input.template).map((p) => `{{${p}}}`).join(', ');
+  for (const field of ['subject', 'mainText'] as const) {
+    const bad = unknownPlaceholders(input.template, input[field]);
+    if (bad.length) fieldErrors[field] = `Unknown placeholder ${bad.map((b) => `{{${b}}}`).join(', ')}. Available: ${known}`;
+  }
+  if (Object.keys(fieldErrors).length) {
+    throw new AppError('BAD_REQUEST', 'UNKNOWN_PLACEHOLDER', 'Please correct the highlighted fields', { fieldErrors });
+  }
+  const c = TEMPLATE_CONTENT[input.template];
+  const next: TemplateOverride = {};
+  if (normalize(input.subject) !== normalize(c.subject)) next.subject = input.subject.trim();
+  if (normalize(input.mainText) !== normalize(c.mainText)) next.mainText = normalize(input.mainText);
+
+  await app.em().transactional(async (tx) => {
+    await tx.execute('select pg_advisory_xact_lock(?)', [SETTINGS_LOCK]);
+    const current = (await readSetting<TemplateOverride>(tx, overrideKey(input.template))) ?? {};
+    if (JSON.stringify(current) === JSON.stringify(next)) return;
+    if (next.subject === undefined && next.mainText === undefined) await deleteSetting(tx, overrideKey(input.template));
+    else await writeSetting(tx, overrideKey(input.template), next);
+    await appendEvent(tx, 'settings.changed', { changes: { [changeKey(input.template)]: { from: current, to: next } } }, { actorId: actor.id });
+  });
+}
+
+/** "Reset to default": forgets the override, so the shipped words apply again. */
+export async function resetTemplate(app: AppServices, actor: SessionUser, template: EmailTemplateName): Promise<void> {
+  await app.em().transactional(async (tx) => {
+    await tx.execute('select pg_advisory_xact_lock(?)', [SETTINGS_LOCK]);
+    const current = await readSetting<TemplateOverride>(tx, overrideKey(template));
+    if (current === undefined) return;
+    await deleteSetting(tx, overrideKey(template));
+    await appendEvent(tx, 'settings.changed', { changes: { [changeKey(template)]: { from: current, to: {} } } }, { actorId: actor.id });
+  });
+}
+
+/** Queues the template (saved version, sample values) to the admin's own address. */
+export async function sendTestEmail(app: AppServices, actor: SessionUser, template: EmailTemplateName): Promise<{ to: string }> {
+  await app.em().transactional(async (tx) => {
+    // Sample values only: a test email never carries a working one-time link.
+    await queueEmail(tx, template, actor.email, sampleVariables(template, app.publicUrl()), { userId: actor.id });
+  });
+  return { to: actor.email };
+}
+
+/** Sender name and address (Settings > Emails). Empty values fall back to MAIL_FROM, then the portal's name. */
+export async function saveSender(app: AppServices, actor: SessionUser, input: MailSenderSettings): Promise<void> {
+  await app.em().transactional(async (tx) => {
+    await tx.execute('select pg_advisory_xact_lock(?)', [SETTINGS_LOCK]);
+    const current = await readSettings(tx);
+    const changes: Record<string, { from: unknown; to: unknown }> = {};
+    for (const key of ['mailFromName', 'mailFromAddress'] as const) {
+      const value = input[key].trim();
+      if (current[key] !== value) {
+        changes[key] = { from: current[key], to: value };
+        await writeSetting(tx, key, value);
+      }
+    }
+    if (Object.keys(changes).length) await appendEvent(tx, 'settings.changed', { changes }, { actorId: actor.id });
+  });
+}
