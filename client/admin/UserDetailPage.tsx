@@ -9,6 +9,7 @@ import { errorDetails, errorMessage, errorReason, trpc } from '../lib/trpc';
 import { zodValidator } from '../lib/zod-form';
 import { Badge, Button, Dialog, FormError, StatusBadge, TextAreaField, formatDateTime, statusLabel, timeAgo, toast } from '../ui';
 import { STATS_KEY } from './AdminShell';
+import { InvitePanel, UserMoreOptions } from './InvitePanel';
 
 export const userKey = (id: string) => ['admin', 'user', id] as const;
 export const userTimelineKey = (id: string) => ['admin', 'user', id, 'timeline'] as const;
@@ -139,6 +140,7 @@ export default function UserDetailPage() {
                     Delete
                   </Button>
                 </Show>
+                <UserMoreOptions user={u()} />
               </div>
             </header>
 
@@ -202,7 +204,9 @@ export default function UserDetailPage() {
               </section>
 
               {/* More options: further user features (edit, invite, organisation) add their sections here. */}
-              <div class="stack" data-slot="user-more-options" />
+              <div class="stack" data-slot="user-more-options">
+                <InvitePanel user={u()} />
+              </div>
 
               <section class="card" aria-labelledby="user-timeline-title" data-testid="user-timeline">
                 <div class="card-header">

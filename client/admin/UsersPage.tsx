@@ -7,6 +7,7 @@ import { errorMessage, trpc } from '../lib/trpc';
 import { Button, FormError, statusLabel } from '../ui';
 import { STATS_KEY } from './AdminShell';
 import { UserTableRow } from './UserTableRow';
+import { AddUserButton } from './AddUserDialog';
 import { createUserListStore, type UserListFilter } from './users-list-store';
 
 const PAGE_SIZE = 50;
@@ -85,7 +86,9 @@ export default function UsersPage() {
           <p class="muted">Everyone with an account on the developer portal. Pending registrations come first.</p>
         </div>
         {/* Page actions: other features add their buttons here (e.g. "Add new user"). */}
-        <div class="page-actions" data-slot="users-page-actions" />
+        <div class="page-actions" data-slot="users-page-actions">
+          <AddUserButton onAdded={(r) => store.upsertRow(r.user)} />
+        </div>
       </header>
 
       <div class="tabs" role="tablist" aria-label="Filter by status">

@@ -1,5 +1,5 @@
-import { A } from '@solidjs/router';
-import { Match, Show, Switch, createEffect, createSignal } from 'solid-js';
+import { A, useSearchParams } from '@solidjs/router';
+import { Match, Show, Switch, createEffect, createSignal, lazy } from 'solid-js';
 import { registerInput, type RegisterOutput } from '../../shared/schemas/users';
 import { NAME_MAX, PASSWORD_MAX, PASSWORD_MIN } from '../../shared/constants';
 import { createForm } from '../lib/form';
@@ -15,8 +15,13 @@ interface Outcome {
   email: string;
 }
 
+// An invitee's link (/register?invite=<token>) opens the same form, prefilled and locked to the invited email.
+const AcceptInvitePage = lazy(() => import('./AcceptInvitePage'));
+
 /** /register: "Create an Account" — a developer registers on the portal. */
 export default function RegisterPage() {
+  const [params] = useSearchParams();
+  if (typeof params.invite === 'string' && params.invite) return <AcceptInvitePage token={params.invite} />;
   const me = useMe();
   const [outcome, setOutcome] = createSignal<Outcome | null>(null);
   const [closed, setClosed] = createSignal(false);

@@ -1,0 +1,136 @@
+import { A } from '@solidjs/router';
+import { Match, Show, Switch, createResource, createSignal } from 'solid-js';
+import { NAME_MAX, PASSWORD_MAX, PASSWORD_MIN } from '../../shared/constants';
+import { acceptInviteInput, type InviteInspectOutput } from '../../shared/schemas/invites';
+import type { ErrorReason } from '../../shared/errors';
+import { createForm, type Validator } from '../lib/form';
+import { hardNavigate, useMe } from '../lib/session';
+import { errorMessage, errorReason, trpc } from '../lib/trpc';
+import { zodValidator } from '../lib/zod-form';
+import { Button, FormError, TextField, formatDate } from '../ui';
+import { AuthLayout } from './AuthLayout';
+
+const LINK_REASONS: ErrorReason[] = ['TOKEN_EXPIRED', 'TOKEN_USED', 'TOKEN_REVOKED', 'TOKEN_INVALID'];
+
+const TITLES: Partial<Record<ErrorReason, string>> = {
+  TOKEN_EXPIRED: 'This invitation has expired',
+  TOKEN_USED: 'This invitation was already used',
+  TOKEN_REVOKED: 'This invitation is no longer valid',
+  TOKEN_INVALID: 'Invalid invitation link',
+};
+
+/**
+ * /register?invite=<token>: the registration form for an invitee, prefilled and locked to the
+ * invited email. Setting a password accepts the invite and logs the invitee in.
+ */
+export default function AcceptInvitePage(props: { token: string }) {
+  const me = useMe();
+  const [linkError, setLinkError] = createSignal<{ reason: ErrorReason | undefined; message: string } | null>(null);
+  const [invite] = createResource(async (): Promise<InviteInspectOutput | null> => {
+    try {
+      return await trpc.invite.inspect.query({ token: props.token });
+    } catch (e) {
+      setLinkError({ reason: errorReason(e), message: errorMessage(e) });
+      return null;
+    }
+  });
+
+  return (
+    <Switch fallback={<div class="loading" aria-busy="true">Loading…</div>}>
+      <Match when={linkError()}>
+        {(err) => (
+          <AuthLayout
+            title={(err().reason && TITLES[err().reason!]) ?? 'This invitation cannot be used'}
+            footer={<A href="/login">Go to log in</A>}
+          >
+            <div
+              class={`alert ${err().reason === 'TOKEN_USED' ? 'alert-info' : 'alert-warning'}`}
+              role="alert"
+              data-testid="invite-link-error"
+              data-reason={err().reason}
+            >
+              <div>{err().message}</div>
+            </div>
+            <Show when={err().reason === 'TOKEN_USED'}>
+              <a class="btn btn-primary btn-block" href="/login" style={{ 'margin-top': 'var(--space-5)' }}>
+                Log in
+              </a>
+            </Show>
+          </AuthLayout>
+        )}
+      </Match>
+      <Match when={invite()}>
+        {(info) => <AcceptForm token={props.token} info={info()} portalName={me.data?.portalName} onLinkError={setLinkError} />}
+      </Match>
+    </Switch>
+  );
+}
+
+interface AcceptValues {
+  firstName: string;
+  lastName: string;
+  password: string;
+  confirmPassword: string;
+}
+
+function AcceptForm(props: {
+  token: string;
+  info: InviteInspectOutput;
+  portalName: string | undefined;
+  onLinkError: (e: { reason: ErrorReason | undefined; message: string }) => void;
+}) {
+  const validate: Validator<AcceptValues, ReturnType<typeof acceptInviteInput.parse>> = (v) => zodValidator(acceptInviteInput)({ ...v, token: props.token });
+  const form = createForm(validate, { firstName: props.info.firstName, lastName: props.info.lastName, password: '', confirmPassword: '' });
+
+  const onSubmit = (e: SubmitEvent) => {
+    e.preventDefault();
+    void form.submit(async (data) => {
+      try {
+        await trpc.invite.accept.mutate(data);
+      } catch (err) {
+        const reason = errorReason(err);
+        if (reason && LINK_REASONS.includes(reason)) {
+          props.onLinkError({ reason, message: errorMessage(err) });
+          return;
+        }
+        throw err;
+      }
+      // Logged in now (the answer set the session cookie): a fresh start on the portal.
+      hardNavigate('/');
+    });
+  };
+
+  return (
+    <AuthLayout
+      title="Create an Account"
+      subtitle={<>You have been invited to {props.portalName ?? 'the developer portal'}. Choose a password to finish your account.</>}
+      wide
+      footer={
+        <>
+          Already set up? <A href="/login">Log in</A>
+        </>
+      }
+    >
+      <form onSubmit={onSubmit} novalidate aria-describedby="accept-error" data-testid="accept-invite-form">
+        <FormError id="accept-error" message={form.formError()} />
+        <div class="grid-2">
+          <TextField label="First name" name="firstName" autocomplete="given-name" required maxLength={NAME_MAX}
+            value={() => form.values().firstName} onInput={(v) => form.set('firstName', v)} error={form.error('firstName')} />
+          <TextField label="Last name" name="lastName" autocomplete="family-name" required maxLength={NAME_MAX}
+            value={() => form.values().lastName} onInput={(v) => form.set('lastName', v)} error={form.error('lastName')} />
+        </div>
+        <TextField label="Email" name="email" type="email" autocomplete="username" readOnly required value={props.info.email}
+          onInput={() => undefined} hint="Your invitation is for this address." />
+        <TextField label="Password" name="password" type="password" autocomplete="new-password" required autofocus maxLength={PASSWORD_MAX}
+          hint={`${PASSWORD_MIN} to ${PASSWORD_MAX} characters`}
+          value={() => form.values().password} onInput={(v) => form.set('password', v)} error={form.error('password')} />
+        <TextField label="Confirm password" name="confirmPassword" type="password" autocomplete="new-password" required maxLength={PASSWORD_MAX}
+          value={() => form.values().confirmPassword} onInput={(v) => form.set('confirmPassword', v)} error={form.error('confirmPassword')} />
+        <p class="text-sm muted">This invitation link works once and expires on {formatDate(props.info.expiresAt)}.</p>
+        <Button type="submit" variant="primary" busy={form.busy()}>
+          Accept invitation
+        </Button>
+      </form>
+    </AuthLayout>
+  );
+}
