@@ -12,6 +12,8 @@ export const routes: RouteDefinition[] = [
   { path: '/logout', component: lazy(() => import('./portal/LogoutPage')) },
   { path: '/home', component: lazy(() => import('./portal/HomePage')) },
   { path: '/change-password', component: lazy(() => import('./portal/ChangePasswordPage')) },
+  { path: '/forgot-password', component: lazy(() => import('./portal/ForgotPasswordPage')) },
+  { path: '/reset-password', component: lazy(() => import('./portal/ResetPasswordPage')) },
   {
     path: '/admin',
     component: lazy(() => import('./admin/AdminShell')),
@@ -20,10 +22,14 @@ export const routes: RouteDefinition[] = [
       { path: '/users', component: lazy(() => import('./admin/UsersPage')) },
       { path: '/users/:id', component: lazy(() => import('./admin/UserDetailPage')) },
       { path: '/organisations', component: lazy(() => import('./admin/OrganisationsPage')) },
+      { path: '/mailbox', component: lazy(() => import('./admin/MailboxPage')) },
       {
         path: '/settings',
         component: lazy(() => import('./admin/SettingsPage')),
-        children: [{ path: '/', component: lazy(() => import('./admin/GeneralSettingsPage')) }],
+        children: [
+          { path: '/', component: lazy(() => import('./admin/GeneralSettingsPage')) },
+          { path: '/emails', component: lazy(() => import('./admin/EmailSettingsPage')) },
+        ],
       },
     ],
   },

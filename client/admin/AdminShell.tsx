@@ -63,6 +63,9 @@ function Shell(props: { children?: JSX.Element }) {
             <div class="sidebar-section">Portal</div>
             <ul class="nav">
               <li>
+                <A class="nav-link" href="/admin/mailbox" activeClass="active">Mailbox</A>
+              </li>
+              <li>
                 <A class="nav-link" href="/admin/settings" activeClass="active">Settings</A>
               </li>
             </ul>

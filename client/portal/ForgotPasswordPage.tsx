@@ -1,0 +1,97 @@
+import { A, useSearchParams } from '@solidjs/router';
+import { Show, createEffect, createSignal } from 'solid-js';
+import { createForm, type Validator } from '../lib/form';
+import { checkEmail, collect } from '../lib/checks';
+import { hardNavigate, useMe } from '../lib/session';
+import { trpc } from '../lib/trpc';
+import { Button, FormError, TextField } from '../ui';
+import { AuthLayout } from './AuthLayout';
+
+// Reached from an email link or the login page: zod-free checks keep this page light.
+const validate: Validator<{ email: string }, { email: string }> = (v) => {
+  const errors = collect({ email: checkEmail(v.email) });
+  return Object.keys(errors).length ? { ok: false, errors } : { ok: true, data: { email: v.email.trim() } };
+};
+
+/**
+ * /forgot-password: asks for the account's email and sends a reset link. The answer is the same
+ * whether or not the address has an account, so the page never tells who is registered.
+ */
+export default function ForgotPasswordPage() {
+  const me = useMe();
+  const [params] = useSearchParams();
+  const [sentTo, setSentTo] = createSignal<string | null>(null);
+  const form = createForm(validate, { email: typeof params.email === 'string' ? params.email : '' });
+
+  createEffect(() => {
+    if (me.data?.user) hardNavigate('/');
+  });
+
+  const onSubmit = (e: SubmitEvent) => {
+    e.preventDefault();
+    void form.submit(async (data) => {
+      await trpc.auth.passwordReset.request.mutate(data);
+      setSentTo(data.email);
+    });
+  };
+
+  return (
+    <Show
+      when={sentTo()}
+      fallback={
+        <AuthLayout
+          title="Reset your password"
+          subtitle={<>Enter the email address of your {me.data?.portalName ?? 'portal'} account and we will email you a link to choose a new password.</>}
+          footer={
+            <>
+              Remembered it? <A href="/login">Log in</A>
+            </>
+          }
+        >
+          <form onSubmit={onSubmit} novalidate aria-describedby="forgot-error">
+            <FormError id="forgot-error" message={form.formError()} />
+            <TextField
+              label="Email"
+              name="email"
+              type="email"
+              autocomplete="username"
+              required
+              autofocus
+              value={() => form.values().email}
+              onInput={(v) => form.set('email', v)}
+              error={form.error('email')}
+            />
+            <Button type="submit" variant="primary" busy={form.busy()}>
+              Send reset link
+            </Button>
+          </form>
+        </AuthLayout>
+      }
+    >
+      {(email) => (
+        <AuthLayout
+          title="Check your email"
+          footer={
+            <>
+              <A href="/login">Back to log in</A>
+            </>
+          }
+        >
+          <div class="alert alert-success" role="status" data-testid="reset-requested">
+            If an account exists for <strong>{email()}</strong>, we have sent it a link to reset the password. The link works once, for 60 minutes.
+          </div>
+          <p class="text-sm muted">
+            No email after a few minutes? Check your spam folder, make sure the address is the one you registered with, or ask for another link.
+          </p>
+          <Button
+            onClick={() => {
+              setSentTo(null);
+            }}
+          >
+            Ask for another link
+          </Button>
+        </AuthLayout>
+      )}
+    </Show>
+  );
+}

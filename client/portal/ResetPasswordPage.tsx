@@ -1,0 +1,125 @@
+import { A, useSearchParams } from '@solidjs/router';
+import { Match, Switch, createResource, createSignal } from 'solid-js';
+import { PASSWORD_MAX } from '../../shared/constants';
+import { createForm, type Validator } from '../lib/form';
+import { checkPassword, collect } from '../lib/checks';
+import { hardNavigate } from '../lib/session';
+import { errorMessage, errorReason, trpc } from '../lib/trpc';
+import { Button, FormError, TextField } from '../ui';
+import { AuthLayout } from './AuthLayout';
+
+interface Values {
+  password: string;
+  confirmPassword: string;
+}
+
+// The page an emailed link opens: zod-free checks with the sign-up rules keep it light.
+const validate: Validator<Values, Values> = (v) => {
+  const errors = collect({
+    password: checkPassword(v.password),
+    confirmPassword: !v.confirmPassword ? 'Please confirm the new password' : v.confirmPassword !== v.password || v.confirmPassword.length > PASSWORD_MAX ? 'Passwords do not match' : undefined,
+  });
+  return Object.keys(errors).length ? { ok: false, errors } : { ok: true, data: v };
+};
+
+const TOKEN_REASONS = new Set(['TOKEN_INVALID', 'TOKEN_EXPIRED', 'TOKEN_USED', 'TOKEN_REVOKED']);
+const wellFormed = (t: string) => /^[A-Za-z0-9_-]{16,128}$/.test(t);
+
+/** /reset-password?token=…: checks the emailed link, then sets the new password and logs in. */
+export default function ResetPasswordPage() {
+  const [params] = useSearchParams();
+  const token = typeof params.token === 'string' ? params.token : '';
+  // A refusal while submitting (used meanwhile, expired) replaces the form with the explanation.
+  const [refusal, setRefusal] = createSignal<string | null>(wellFormed(token) ? null : 'This reset link is incomplete. Make sure you copied the whole link from the email, or ask for a new one.');
+  const [done, setDone] = createSignal(false);
+  const [check] = createResource(
+    () => (refusal() === null ? token : false),
+    (t) =>
+      trpc.auth.passwordReset.check.query({ token: t }).catch((err) => {
+        setRefusal(errorMessage(err));
+        return null;
+      }),
+  );
+  const form = createForm(validate, { password: '', confirmPassword: '' });
+
+  const onSubmit = (e: SubmitEvent) => {
+    e.preventDefault();
+    void form.submit(async (data) => {
+      try {
+        await trpc.auth.passwordReset.complete.mutate({ token, ...data });
+        setDone(true);
+      } catch (err) {
+        const reason = errorReason(err);
+        if (reason && TOKEN_REASONS.has(reason)) {
+          setRefusal(errorMessage(err));
+          return;
+        }
+        throw err;
+      }
+    });
+  };
+
+  return (
+    <Switch fallback={<div class="loading" aria-busy="true">Checking your link…</div>}>
+      <Match when={done()}>
+        <AuthLayout title="Password changed">
+          <div class="alert alert-success" role="status" data-testid="reset-done">
+            Your new password is set and you are logged in. Every other device and browser was logged out.
+          </div>
+          <Button variant="primary" class="btn-block" onClick={() => hardNavigate('/')}>
+            Continue
+          </Button>
+        </AuthLayout>
+      </Match>
+      <Match when={refusal()}>
+        {(message) => (
+          <AuthLayout title="This link cannot be used" footer={<A href="/login">Back to log in</A>}>
+            <div class="alert alert-error" role="alert" data-testid="reset-refused">
+              {message()}
+            </div>
+            <A class="btn btn-primary btn-block" href="/forgot-password">
+              Ask for a new link
+            </A>
+          </AuthLayout>
+        )}
+      </Match>
+      <Match when={check()}>
+        {(info) => (
+          <AuthLayout title="Choose a new password" subtitle={<>For {info().email}</>} footer={<A href="/login">Back to log in</A>}>
+            <form onSubmit={onSubmit} novalidate aria-describedby="reset-error">
+              <FormError id="reset-error" message={form.formError()} />
+              {/* Lets password managers file the new password under the right account. */}
+              <input type="email" name="username" autocomplete="username" value={info().email} readOnly hidden />
+              <TextField
+                label="New password"
+                name="password"
+                type="password"
+                autocomplete="new-password"
+                required
+                autofocus
+                hint="8 to 256 characters"
+                value={() => form.values().password}
+                onInput={(v) => form.set('password', v)}
+                error={form.error('password')}
+              />
+              <TextField
+                label="Confirm new password"
+                name="confirmPassword"
+                type="password"
+                autocomplete="new-password"
+                required
+                value={() => form.values().confirmPassword}
+                onInput={(v) => form.set('confirmPassword', v)}
+                error={form.error('confirmPassword')}
+              />
+              <p class="text-sm muted">You will be logged out everywhere else, and logged in here.</p>
+              <Button type="submit" variant="primary" busy={form.busy()}>
+                Set new password
+              </Button>
+            </form>
+          </AuthLayout>
+        )}
+      </Match>
+    </Switch>
+  );
+}
