@@ -28,7 +28,7 @@ export default function AcceptInvitePage(props: { token: string }) {
   const [linkError, setLinkError] = createSignal<{ reason: ErrorReason | undefined; message: string } | null>(null);
   const [invite] = createResource(async (): Promise<InviteInspectOutput | null> => {
     try {
-      return await trpc.invite.inspect.query({ token: props.token });
+      return await trpc.invite.inspect.mutate({ token: props.token });
     } catch (e) {
       setLinkError({ reason: errorReason(e), message: errorMessage(e) });
       return null;

@@ -47,10 +47,12 @@ export const invitesAdminRouter = router({
 
 /** The invitee's side (invite.*): public, rate limited per IP before any lookup or hashing. */
 export const inviteRouter = router({
+  // A mutation, not a query: it records the first opening, and the token stays out of URLs (and
+  // so out of proxy access logs).
   inspect: publicProcedure
     .input(inviteTokenInput)
     .output(inviteInspectOutput)
-    .query(({ ctx, input }) => {
+    .mutation(({ ctx, input }) => {
       enforceRateLimit(ctx.app.limits.invitePerIp, ctx.ip);
       return inspectInvite(ctx.app, input.token);
     }),
