@@ -72,6 +72,7 @@ function Shell(props: { children?: JSX.Element }) {
           </nav>
           <div class="sidebar-footer">
             <span class="truncate" title={me.data?.user?.email}>{me.data?.user?.firstName} {me.data?.user?.lastName}</span>
+            <a class="nav-link" href="/change-password">Change password</a>
             <a class="nav-link" href="/logout">Log out</a>
           </div>
         </aside>
