@@ -73,6 +73,16 @@ function errorText(e: unknown): string {
 
 class PermanentMailError extends Error {}
 
+/** host:port of SMTP_URL, for logs (never the credentials). */
+function smtpHost(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}`;
+  } catch {
+    return 'smtp';
+  }
+}
+
 export function createMailWorker(app: AppServices, opts: MailWorkerOptions): MailWorker {
   const transport = opts.transport ?? createTransportFromConfig(app.config, app.log);
   const pollMs = opts.pollMs ?? app.config.mailPollMs;
@@ -88,6 +98,8 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
   let running: Promise<number> | null = null;
   let again = false;
   let stopped = true;
+  // Set by stop(): finish the batch in hand, claim no more.
+  let closing = false;
   let timer: NodeJS.Timeout | null = null;
   let listener: pg.Client | null = null;
   let reconnectTimer: NodeJS.Timeout | null = null;
@@ -287,7 +299,7 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
       const ctx = await batchContext();
       await processBatch(rows, ctx);
       handled += rows.length;
-      if (rows.length < batchSize) return handled;
+      if (rows.length < batchSize || closing) return handled;
     }
   }
 
@@ -356,7 +368,14 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
     async start() {
       if (!stopped) return;
       stopped = false;
+      closing = false;
       renderer = await loadEmailRenderer();
+      app.log.info(
+        transport.kind === 'smtp'
+          ? 'mail worker started: sending over SMTP'
+          : 'mail worker started: no SMTP_URL, emails go to the built-in mailbox (Admin > Mailbox) and their links to this log',
+        { worker: name, ...(transport.kind === 'smtp' && app.config.smtpUrl ? { server: smtpHost(app.config.smtpUrl) } : {}) },
+      );
       if (opts.listen !== false) {
         await connectListener().catch((e) => {
           app.log.warn('mail worker could not LISTEN; polling only for now', { worker: name, error: e });
@@ -369,6 +388,7 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
     },
     async stop() {
       stopped = true;
+      closing = true;
       if (timer) clearInterval(timer);
       if (reconnectTimer) clearTimeout(reconnectTimer);
       timer = reconnectTimer = null;
