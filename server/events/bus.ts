@@ -1,6 +1,16 @@
 import type { DomainEventDto } from '../../shared/events.js';
 
-export type EventBatchHandler = (events: readonly DomainEventDto[]) => void;
+/**
+ * Which of the watched sessions were still valid (active admin, not expired) in the same database
+ * snapshot that loaded the batch, i.e. after the batch's events committed. Sessions that started
+ * being watched too late to be asked are absent from `asked`.
+ */
+export interface SessionSnapshot {
+  asked: ReadonlySet<string>;
+  valid: ReadonlySet<string>;
+}
+
+export type EventBatchHandler = (events: readonly DomainEventDto[], sessions: SessionSnapshot | null) => void;
 
 /**
  * The in-process fan-out of committed domain events. The LISTEN connection (listener.ts) is its
@@ -31,7 +41,7 @@ export class EventBus {
   /** Calls `handler` with every batch published from now on. Returns the unsubscribe function. */
   subscribe(handler: EventBatchHandler): () => void {
     // A fresh function per subscription so the same handler can be subscribed twice and removed once.
-    const h: EventBatchHandler = (events) => handler(events);
+    const h: EventBatchHandler = (events, sessions) => handler(events, sessions);
     this.handlers.add(h);
     return () => {
       this.handlers.delete(h);
@@ -39,14 +49,14 @@ export class EventBus {
   }
 
   /** Publishes one ordered batch; ids at or below lastPublishedId are dropped (they were published already). */
-  publish(events: readonly DomainEventDto[]): void {
+  publish(events: readonly DomainEventDto[], sessions: SessionSnapshot | null = null): void {
     let batch = events;
     if (batch.length && batch[0]!.id <= this.lastId) batch = batch.filter((e) => e.id > this.lastId);
     if (!batch.length) return;
     this.lastId = batch[batch.length - 1]!.id;
     for (const h of this.handlers) {
       try {
-        h(batch);
+        h(batch, sessions);
       } catch (e) {
         this.onHandlerError(e);
       }

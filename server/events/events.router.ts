@@ -62,7 +62,11 @@ export const eventsRouter = router({
     };
 
     // Subscribe before reading the table: whatever commits from here on is either in the replay or in the queue.
-    const unsubscribe = live.bus.subscribe((events) => {
+    // Whether the session was valid in the snapshot that loaded the latest batch (null: not asked there).
+    let sessionOk: boolean | null = null;
+    const unsubscribe = live.bus.subscribe((events, sessions) => {
+      sessionOk = sessions?.asked.has(sessionId) ? sessions.valid.has(sessionId) : null;
+      if (sessionOk === false) end = 'revoked';
       for (const e of events) if (isLiveEventType(e.type)) queue.push(e);
       if (queue.length > MAX_QUEUED_EVENTS) end = 'overflow';
       if (queue.length || end) notify();
@@ -78,9 +82,10 @@ export const eventsRouter = router({
       ctx.app.log.warn('live subscriber stopped reading; closing its connection', { bufferedBytes: socket?.bufferedAmount, ip: ctx.ip });
       socket?.terminate();
     };
-    /** False when the client did not read its backlog in time (its connection is then cut off). */
+    const backlogged = () => socket !== undefined && socket.bufferedAmount > MAX_BUFFERED_BYTES;
+    /** Waits for the client to read its backlog; false when it did not in time (its connection is then cut off). */
     const drained = async (): Promise<boolean> => {
-      if (!socket || socket.bufferedAmount <= MAX_BUFFERED_BYTES) return true;
+      if (!socket) return true;
       const deadline = Date.now() + STALL_MS;
       while (socket.bufferedAmount > MAX_BUFFERED_BYTES) {
         if (signal?.aborted || end === 'overflow' || Date.now() > deadline) return false;
@@ -101,7 +106,7 @@ export const eventsRouter = router({
         if (!page.length) break;
         if (end === 'revoked' || !(await live.guard.isActiveAdmin(sessionId))) throw sessionEnded();
         for (const e of page) {
-          if (!(await drained())) return signal?.aborted ? undefined : cutOff();
+          if (backlogged() && !(await drained())) return signal?.aborted ? undefined : cutOff();
           yield tracked(String(e.id), e);
           cursor = e.id;
         }
@@ -120,10 +125,12 @@ export const eventsRouter = router({
         queue = [];
         const fresh = batch[0]!.id > cursor ? batch : batch.filter((e) => e.id > cursor);
         if (!fresh.length) continue;
-        // Checked on every delivery (one shared query for all subscribers of this batch).
-        if (!(await live.guard.isActiveAdmin(sessionId))) throw sessionEnded();
+        // Checked on every delivery: normally by the query that loaded the batch, else by a (batched) query now.
+        const checked = sessionOk;
+        sessionOk = null;
+        if (checked !== true && !(await live.guard.isActiveAdmin(sessionId))) throw sessionEnded();
         for (const e of fresh) {
-          if (!(await drained())) return signal?.aborted ? undefined : cutOff();
+          if (backlogged() && !(await drained())) return signal?.aborted ? undefined : cutOff();
           yield tracked(String(e.id), e);
           cursor = e.id;
         }

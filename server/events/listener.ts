@@ -1,8 +1,8 @@
 import pg from 'pg';
 import type { Logger } from '../logger.js';
 import { EVENTS_CHANNEL } from './append.js';
-import type { EventBus } from './bus.js';
-import { EVENTS_AFTER_SQL, toEventDto, type EventRow } from './events.repository.js';
+import type { EventBus, SessionSnapshot } from './bus.js';
+import { EVENTS_AFTER_SQL, EVENTS_AFTER_WITH_SESSIONS_SQL, toEventDto, type EventRow } from './events.repository.js';
 
 export interface EventListenerOptions {
   databaseUrl: string;
@@ -18,6 +18,11 @@ export interface EventListenerOptions {
    * connection is up; this only bounds the delay if something unforeseen ever drops one.
    */
   safetyPollMs?: number;
+  /**
+   * Sessions of the open subscriptions. Each batch is loaded together with their validity (same
+   * query, same snapshot), so subscribers re-check their session on delivery at no extra cost.
+   */
+  watchedSessions?: () => string[];
 }
 
 /**
@@ -169,12 +174,21 @@ export class EventListener {
         this.fetchAgain = false;
         const client = this.client;
         if (!client) return;
-        const r = await client.query<EventRow>(EVENTS_AFTER_SQL, [this.lastSeen, this.batchSize]);
-        if (!r.rows.length) continue;
-        const events = r.rows.map(toEventDto);
+        const sessions = this.opts.watchedSessions?.() ?? [];
+        let rows: EventRow[];
+        let snapshot: SessionSnapshot | null = null;
+        if (sessions.length) {
+          const r = await client.query<{ events: EventRow[]; valid: string[] }>(EVENTS_AFTER_WITH_SESSIONS_SQL, [this.lastSeen, this.batchSize, sessions]);
+          rows = r.rows[0]!.events;
+          snapshot = { asked: new Set(sessions), valid: new Set(r.rows[0]!.valid) };
+        } else {
+          rows = (await client.query<EventRow>(EVENTS_AFTER_SQL, [this.lastSeen, this.batchSize])).rows;
+        }
+        if (!rows.length) continue;
+        const events = rows.map(toEventDto);
         this.lastSeen = events[events.length - 1]!.id;
-        this.opts.bus.publish(events);
-        if (r.rows.length === this.batchSize) this.fetchAgain = true;
+        this.opts.bus.publish(events, snapshot);
+        if (rows.length === this.batchSize) this.fetchAgain = true;
       } while (this.fetchAgain && !this.stopped);
     } catch (e) {
       // A broken connection is handled by its 'error'/'end' handlers (reconnect + catch-up).

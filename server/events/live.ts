@@ -20,9 +20,9 @@ export async function startLiveEvents(
   opts: Partial<Omit<EventListenerOptions, 'databaseUrl' | 'bus' | 'log'>> & { sessionCheckMs?: number } = {},
 ): Promise<LiveEvents> {
   const bus = new EventBus((error) => app.log.error('event bus handler failed', { error: error as Error }));
-  const listener = new EventListener({ ...opts, databaseUrl, bus, log: app.log });
-  await listener.start();
   const guard = new SessionGuard(app, opts.sessionCheckMs);
+  const listener = new EventListener({ ...opts, databaseUrl, bus, log: app.log, watchedSessions: () => guard.watchedSessionIds() });
+  await listener.start();
   guard.start();
   const live: LiveEvents = {
     bus,

@@ -1,4 +1,5 @@
 import type { AppServices } from '../app-services.js';
+import { ACTIVE_ADMIN_SESSION_SQL } from './events.repository.js';
 
 interface Watch {
   sessionId: string;
@@ -6,16 +7,20 @@ interface Watch {
 }
 
 /**
- * Re-checks the sessions behind open admin subscriptions: on every delivery and on a timer.
+ * Re-checks the sessions behind open admin subscriptions, on every delivery and on a timer.
  *
- * It asks exactly what adminProcedure asks through lucia.validateSession (the session exists and
- * has not expired, its user is an active admin who need not change their password first), but
- * for all sessions at once: every check requested within one tick becomes a single query. An
- * event delivered to 500 admins therefore costs one query, not 500, and the timer costs one
- * query per interval for the whole process.
+ * It asks what lucia.validateSession + adminProcedure ask (the session exists and has not
+ * expired; its user is an active admin who need not change their password first), but for all
+ * sessions at once. On delivery, the listener loads each batch of events together with the
+ * validity of every watched session (one query, see EVENTS_AFTER_WITH_SESSIONS_SQL), so an event
+ * delivered to 500 admins costs no extra query; isActiveAdmin() covers the other cases (replay,
+ * a subscription younger than the batch), batching the checks requested within one tick. The
+ * timer costs one query per interval for the whole process.
  */
 export class SessionGuard {
   private readonly watches = new Set<Watch>();
+  /** Watched session id → number of subscriptions on it. */
+  private readonly sessionCounts = new Map<string, number>();
   private pending: Map<string, ((ok: boolean) => void)[]> | null = null;
   private pendingFailures: ((e: unknown) => void)[] = [];
   private timer: NodeJS.Timeout | null = null;
@@ -35,6 +40,7 @@ export class SessionGuard {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.watches.clear();
+    this.sessionCounts.clear();
   }
 
   get watchCount(): number {
@@ -45,9 +51,20 @@ export class SessionGuard {
   watch(sessionId: string, onRevoked: () => void): () => void {
     const w: Watch = { sessionId, onRevoked };
     this.watches.add(w);
-    return () => {
-      this.watches.delete(w);
-    };
+    this.sessionCounts.set(sessionId, (this.sessionCounts.get(sessionId) ?? 0) + 1);
+    return () => this.unwatch(w);
+  }
+
+  /** The distinct sessions behind open subscriptions (the listener re-checks them with every batch it loads). */
+  watchedSessionIds(): string[] {
+    return [...this.sessionCounts.keys()];
+  }
+
+  private unwatch(w: Watch) {
+    if (!this.watches.delete(w)) return;
+    const n = (this.sessionCounts.get(w.sessionId) ?? 1) - 1;
+    if (n <= 0) this.sessionCounts.delete(w.sessionId);
+    else this.sessionCounts.set(w.sessionId, n);
   }
 
   /** True while the session belongs to an active admin. Checks requested in the same tick share one query. */
@@ -79,19 +96,20 @@ export class SessionGuard {
 
   private async sweep() {
     if (!this.watches.size) return;
-    const ids = new Set<string>();
-    for (const w of this.watches) ids.add(w.sessionId);
+    // Judge only the subscriptions that existed when the query was sent: one that starts meanwhile
+    // may carry a session the query never asked about.
+    const judged = [...this.watches];
     let valid: Set<string>;
     try {
-      valid = await this.validSessions([...ids]);
+      valid = await this.validSessions([...new Set(judged.map((w) => w.sessionId))]);
     } catch (e) {
-      // Fail open only for this round: the next delivery checks again and ends the stream on error.
+      // Only this round is skipped: the next delivery checks again and ends the stream if the check fails.
       this.app.log.warn('live session check failed', { error: e as Error });
       return;
     }
-    for (const w of [...this.watches]) {
-      if (!valid.has(w.sessionId)) {
-        this.watches.delete(w);
+    for (const w of judged) {
+      if (this.watches.has(w) && !valid.has(w.sessionId)) {
+        this.unwatch(w);
         w.onRevoked();
       }
     }
@@ -103,8 +121,7 @@ export class SessionGuard {
       const chunk = ids.slice(i, i + 1000);
       const rows = await this.app.em().execute<{ id: string }[]>(
         `select s.id from user_session s join app_user u on u.id = s.user_id
-          where s.id in (${chunk.map(() => '?').join(',')}) and s.expires_at > now()
-            and u.role = 'admin' and u.status = 'active' and not u.must_change_password`,
+          where s.id in (${chunk.map(() => '?').join(',')}) and ${ACTIVE_ADMIN_SESSION_SQL}`,
         chunk,
       );
       for (const r of rows) valid.add(r.id);
