@@ -1,9 +1,12 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AppServices } from '../app-services.js';
 import type { SessionUser } from '../../shared/schemas/auth.js';
 import type { BulkDecideItem, BulkDecideOutput } from '../../shared/schemas/bulk.js';
 import type { UserSnapshot } from '../../shared/events.js';
 import { AppError } from '../trpc/init.js';
+import type { UserListOutput } from '../../shared/schemas/users.js';
 import { activateUser, rejectUser } from './users.service.js';
+import { decodeCursor, encodeCursor, likePattern } from './users.repository.js';
 
 const DECIDED_BY_EVENT = { active: 'user.activated', rejected: 'user.rejected', inactive: 'user.deactivated' } as const;
 const DONE_WORD = { active: 'activated', rejected: 'rejected', inactive: 'deactivated' } as const;
@@ -64,4 +67,54 @@ export async function bulkDecide(
   }
   const succeeded = results.filter((r) => r.ok).length;
   return { results, succeeded, failed: results.length - succeeded };
+}
+
+// Same expression as the users list's search (the trigram index app_user_search_trgm is built on it).
+const SEARCH_EXPR = `lower(u.first_name || ' ' || u.last_name || ' ' || u.email)`;
+
+/**
+ * Pending users by how long they have waited (oldest or newest first), keyset-paginated on
+ * (created_at, id) like the users list, so the queue can be worked through from either end.
+ */
+export async function pendingQueue(em: EntityManager, q: { sort: 'oldest' | 'newest'; search: string; cursor?: string | null; limit: number }): Promise<UserListOutput> {
+  const asc = q.sort === 'oldest';
+  const conds = [`u.status = 'pending'`];
+  const params: unknown[] = [];
+  if (q.search) {
+    conds.push(`${SEARCH_EXPR} like ? escape '\\'`);
+    params.push(likePattern(q.search));
+  }
+  if (q.cursor) {
+    const after = decodeCursor(q.cursor);
+    conds.push(`(u.created_at, u.id) ${asc ? '>' : '<'} (?::timestamptz, ?::uuid)`);
+    params.push(after.at, after.id);
+  }
+  params.push(q.limit + 1);
+  const dir = asc ? 'asc' : 'desc';
+  const rows = await em.execute<any[]>(
+    `select u.id, u.email, u.first_name, u.last_name, u.role, u.status, u.organisation_id, o.name as organisation_name, u.created_at, u.version,
+            to_char(u.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as created_key
+       from app_user u join organisation o on o.id = u.organisation_id
+      where ${conds.join(' and ')}
+      order by u.created_at ${dir}, u.id ${dir} limit ?`,
+    params as any[],
+  );
+  const more = rows.length > q.limit;
+  const page = more ? rows.slice(0, q.limit) : rows;
+  const last = page[page.length - 1];
+  return {
+    items: page.map((r) => ({
+      id: r.id,
+      email: r.email,
+      firstName: r.first_name,
+      lastName: r.last_name,
+      role: r.role,
+      status: r.status,
+      organisationId: r.organisation_id,
+      organisationName: r.organisation_name,
+      createdAt: new Date(r.created_at).toISOString(),
+      version: Number(r.version),
+    })),
+    nextCursor: more && last ? encodeCursor({ seg: 1, at: last.created_key, id: last.id }) : null,
+  };
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { uuidSchema } from './common.js';
-import { expectedVersionSchema, rejectUserInput, userRowSchema } from './users.js';
+import { expectedVersionSchema, rejectUserInput, userListInput, userListOutput, userRowSchema } from './users.js';
 
 export const BULK_DECIDE_MAX = 100;
 
@@ -33,3 +33,16 @@ export const bulkDecideOutput = z.object({
   failed: z.number().int(),
 });
 export type BulkDecideOutput = z.infer<typeof bulkDecideOutput>;
+
+// ---------------------------------------------------------------------------------------------
+// The pending queue (what bulk decisions work on), sorted by how long each request has waited.
+
+export const pendingQueueInput = z.object({
+  /** 'oldest' = waiting longest first. */
+  sort: z.enum(['oldest', 'newest'], { message: 'Sort by oldest or newest' }).default('oldest'),
+  search: userListInput.shape.search,
+  cursor: userListInput.shape.cursor,
+  limit: userListInput.shape.limit,
+});
+export type PendingQueueInput = z.input<typeof pendingQueueInput>;
+export const pendingQueueOutput = userListOutput;

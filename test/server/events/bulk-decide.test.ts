@@ -3,7 +3,7 @@ import { startTestApp, sql, type TestApp } from '../../support/app.js';
 import { adminSession } from '../../support/users.js';
 import { registerFixture, subscribeLive } from './live-support.js';
 
-describe('admin.bulk.decide', () => {
+describe('admin.bulk.decide and admin.bulk.pending', () => {
   let app: TestApp;
   let me: Awaited<ReturnType<typeof adminSession>>;
   let other: Awaited<ReturnType<typeof adminSession>>;
@@ -105,5 +105,33 @@ describe('admin.bulk.decide', () => {
     const err = await me.caller.admin.bulk.decide({ decision: 'activate', users: tooMany }).catch((e) => e);
     expect(err.code).toBe('BAD_REQUEST');
     expect((await statusOf(a!.userId)).status).toBe('pending');
+  });
+
+  it('lists the pending queue by age, waiting longest first (or newest first), page by page', async () => {
+    const tag = `queue${Date.now().toString(36)}`;
+    const made = [];
+    for (let i = 0; i < 7; i++) made.push(await registerFixture(app, { email: `${tag}.${i}@example.test` }));
+    // Registered 7, 6, … 1 hours ago: made[0] has waited longest.
+    for (let i = 0; i < 7; i++) await sql(app, `update app_user set created_at = now() - make_interval(hours => ?) where id = ?`, [7 - i, made[i]!.userId]);
+    const decided = made[3]!;
+    await me.caller.admin.users.activate({ userId: decided.userId, expectedVersion: 1 });
+    const pendingIds = made.filter((m) => m !== decided).map((m) => m.userId);
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: Awaited<ReturnType<typeof me.caller.admin.bulk.pending>> = await me.caller.admin.bulk.pending({ sort: 'oldest', search: tag, limit: 4, cursor });
+      expect(page.items.every((u) => u.status === 'pending')).toBe(true);
+      seen.push(...page.items.map((u) => u.id));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(pendingIds);
+
+    const newest = await me.caller.admin.bulk.pending({ sort: 'newest', search: tag, limit: 100 });
+    expect(newest.items.map((u) => u.id)).toEqual([...pendingIds].reverse());
+    expect(newest.nextCursor).toBeNull();
+
+    const err = await me.caller.admin.bulk.pending({ cursor: 'not-a-cursor' }).catch((e) => e);
+    expect(err.code).toBe('BAD_REQUEST');
   });
 });
