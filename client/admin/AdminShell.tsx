@@ -4,6 +4,7 @@ import { Show, createEffect, type JSX } from 'solid-js';
 import { hardNavigate, useMe } from '../lib/session';
 import { trpc } from '../lib/trpc';
 import { AdminQueryProvider } from './query';
+import { LiveIndicator } from './LiveIndicator';
 
 export const STATS_KEY = ['admin', 'stats'] as const;
 
@@ -42,6 +43,7 @@ function Shell(props: { children?: JSX.Element }) {
         <aside class="sidebar">
           <div class="sidebar-brand">
             <a class="wordmark" href="/admin/users">Admit</a>
+            <LiveIndicator />
           </div>
           <nav aria-label="Admin">
             <div class="sidebar-section">API Consumers</div>
