@@ -10,6 +10,7 @@ import { zodValidator } from '../lib/zod-form';
 import { Badge, Button, Dialog, FormError, StatusBadge, TextAreaField, formatDateTime, statusLabel, timeAgo, toast } from '../ui';
 import { STATS_KEY } from './AdminShell';
 import { InvitePanel, UserMoreOptions } from './InvitePanel';
+import { useLiveEvents } from './live';
 
 export const userKey = (id: string) => ['admin', 'user', id] as const;
 export const userTimelineKey = (id: string) => ['admin', 'user', id, 'timeline'] as const;
@@ -70,6 +71,31 @@ export default function UserDetailPage() {
       setBusy(null);
     }
   }
+
+  // Live: any event about this user (from any admin, on any server) extends its timeline at once. A
+  // change by another admin is announced above the details, which the admin refreshes when ready
+  // (acting on the stale state meanwhile shows the usual conflict).
+  const LIVE_CHANGES: Record<string, string> = {
+    'user.activated': 'activated',
+    'user.rejected': 'rejected',
+    'user.deactivated': 'deactivated',
+    'user.deleted': 'deleted',
+    'user.updated': 'edited',
+  };
+  // Remembers the version shown when the change arrived: once the page shows a newer one, the notice is moot.
+  const [liveChange, setLiveChange] = createSignal<{ who: string; what: string; shownVersion: number | undefined } | null>(null);
+  useLiveEvents((e) => {
+    if (e.userId !== id()) return;
+    void queryClient.invalidateQueries({ queryKey: userTimelineKey(id()) });
+    if (LIVE_CHANGES[e.type] && e.actorId !== me.data?.user?.id) {
+      setLiveChange({ who: e.actorName ?? 'Another admin', what: LIVE_CHANGES[e.type]!, shownVersion: user.data?.version });
+    }
+  });
+  const showCurrentState = async () => {
+    setLiveChange(null);
+    setConflict(null);
+    await refresh();
+  };
 
   const isSelf = () => me.data?.user?.id === id();
   const fullName = (u: { firstName: string; lastName: string }) => `${u.firstName} ${u.lastName}`;
@@ -143,6 +169,22 @@ export default function UserDetailPage() {
                 <UserMoreOptions user={u()} />
               </div>
             </header>
+
+            <Show when={liveChange()?.shownVersion === u().version && liveChange()}>
+              {(c) => (
+                <div class="alert alert-info" role="status" data-testid="user-changed-live" style={{ 'margin-bottom': 'var(--space-4)', 'align-items': 'center' }}>
+                  <div style={{ flex: '1' }}>
+                    <strong>
+                      {c().who} {c().what} this user just now.
+                    </strong>{' '}
+                    The details on this page are from before that.
+                  </div>
+                  <Button small onClick={() => void showCurrentState()}>
+                    Show current state
+                  </Button>
+                </div>
+              )}
+            </Show>
 
             <Show when={conflict()}>
               {(c) => (

@@ -2,6 +2,7 @@ import { A, useNavigate } from '@solidjs/router';
 import { Show, type JSX } from 'solid-js';
 import type { UserRow } from '../../shared/schemas/users';
 import { Badge, StatusBadge, formatDate, formatDateTime } from '../ui';
+import { PendingAge } from './BulkBar';
 
 /**
  * One row of API Consumers > Users. The whole row opens the user's page; `leading` is an optional
@@ -50,6 +51,9 @@ export function UserTableRow(props: { user: UserRow; highlight?: boolean; select
         <time datetime={props.user.createdAt} title={formatDateTime(props.user.createdAt)}>
           {formatDate(props.user.createdAt)}
         </time>
+        <Show when={props.user.status === 'pending'}>
+          <PendingAge createdAt={props.user.createdAt} />
+        </Show>
       </td>
     </tr>
   );

@@ -1,6 +1,6 @@
 import { useSearchParams } from '@solidjs/router';
 import { useQuery } from '@tanstack/solid-query';
-import { For, Match, Show, Switch, createEffect, createSignal, on, onCleanup } from 'solid-js';
+import { For, Match, Show, Switch, createEffect, createMemo, createSignal, on, onCleanup } from 'solid-js';
 import { USER_STATUSES } from '../../shared/constants';
 import { USER_SEARCH_MAX, type UserListStatusFilter } from '../../shared/schemas/users';
 import { errorMessage, trpc } from '../lib/trpc';
@@ -9,6 +9,9 @@ import { STATS_KEY } from './AdminShell';
 import { UserTableRow } from './UserTableRow';
 import { AddUserButton } from './AddUserDialog';
 import { createUserListStore, type UserListFilter } from './users-list-store';
+import type { DomainEventDto } from '../../shared/events';
+import { eventUser, liveEventsSince, useLiveEvents } from './live';
+import { BulkBar, SelectAllHeader, SelectCell, createPendingSelection } from './BulkBar';
 
 const PAGE_SIZE = 50;
 const FILTERS: UserListStatusFilter[] = ['all', ...USER_STATUSES];
@@ -23,7 +26,17 @@ function parseStatus(v: unknown): UserListStatusFilter {
  */
 export default function UsersPage() {
   const [params, setParams] = useSearchParams();
-  const filter = (): UserListFilter => ({ status: parseStatus(params.status), search: typeof params.q === 'string' ? params.q : '' });
+  const filter = (): UserListFilter => ({
+    status: parseStatus(params.status),
+    search: typeof params.q === 'string' ? params.q : '',
+    // Sorting by age is offered for the pending queue: waiting longest first.
+    sort: parseStatus(params.status) === 'pending' && params.sort === 'oldest' ? 'oldest' : 'newest',
+  });
+  /** A page of the list: the pending queue oldest-first comes from admin.bulk.pending, everything else from admin.users.list. */
+  const fetchPage = (f: UserListFilter, cursor?: string) =>
+    f.sort === 'oldest'
+      ? trpc.admin.bulk.pending.query({ sort: 'oldest', search: f.search, limit: PAGE_SIZE, cursor })
+      : trpc.admin.users.list.query({ status: f.status, search: f.search, limit: PAGE_SIZE, cursor });
   const store = createUserListStore(filter);
   const stats = useQuery(() => ({ queryKey: STATS_KEY, queryFn: () => trpc.admin.overview.stats.query() }));
 
@@ -36,12 +49,15 @@ export default function UsersPage() {
   async function loadFirstPage() {
     const seq = ++requestSeq;
     const f = filter();
+    const since = performance.now();
     setLoading(true);
     setError(null);
     try {
-      const page = await trpc.admin.users.list.query({ status: f.status, search: f.search, limit: PAGE_SIZE });
+      const page = await fetchPage(f);
       if (seq !== requestSeq) return; // a newer filter won
       store.setPage(page.items, page.nextCursor);
+      // Live events that arrived while the page was loading may be newer than it.
+      for (const e of liveEventsSince(since)) applyLiveEvent(e, false);
     } catch (e) {
       if (seq === requestSeq) setError(e);
     } finally {
@@ -56,7 +72,7 @@ export default function UsersPage() {
     const f = filter();
     setLoadingMore(true);
     try {
-      const page = await trpc.admin.users.list.query({ status: f.status, search: f.search, limit: PAGE_SIZE, cursor });
+      const page = await fetchPage(f, cursor);
       if (seq === requestSeq) store.appendPage(page.items, page.nextCursor);
     } catch (e) {
       if (seq === requestSeq) setError(e);
@@ -65,7 +81,28 @@ export default function UsersPage() {
     }
   }
 
-  createEffect(on(() => [params.status, params.q], () => void loadFirstPage()));
+  createEffect(on(() => [params.status, params.q, params.sort], () => void loadFirstPage()));
+
+  // Live: a registration appears (highlighted), a decision by any admin moves or restyles its row at once.
+  const [arrived, setArrived] = createSignal<ReadonlySet<string>>(new Set());
+  const flash = (id: string) => {
+    setArrived((s) => new Set(s).add(id));
+    setTimeout(() => setArrived((s) => {
+      const next = new Set(s);
+      next.delete(id);
+      return next;
+    }), 2600);
+  };
+  function applyLiveEvent(e: DomainEventDto, highlight = true) {
+    const u = eventUser(e);
+    if (!u) return;
+    if (e.type === 'user.deleted') return store.removeRow(u.id);
+    const result = store.upsertRow(u);
+    if (highlight && e.type === 'user.registered' && result === 'inserted') flash(u.id);
+  }
+  useLiveEvents((e) => applyLiveEvent(e));
+  const selection = createPendingSelection(() => store.rows());
+  const selectable = () => filter().status === 'all' || filter().status === 'pending';
 
   // Search as you type, once the typing pauses.
   let debounce: ReturnType<typeof setTimeout> | undefined;
@@ -127,6 +164,21 @@ export default function UsersPage() {
           autocomplete="off"
           style={{ flex: '1', 'max-width': '420px' }}
         />
+        <Show when={filter().status === 'pending'}>
+          <label class="sr-only" for="user-sort">
+            Sort pending requests
+          </label>
+          <select
+            id="user-sort"
+            data-testid="pending-sort"
+            style={{ width: 'auto', flex: 'none' }}
+            value={filter().sort}
+            onChange={(e) => setParams({ sort: e.currentTarget.value === 'oldest' ? 'oldest' : undefined }, { replace: true })}
+          >
+            <option value="newest">Newest first</option>
+            <option value="oldest">Waiting longest first</option>
+          </select>
+        </Show>
         <Show when={loading() && store.state.order.length > 0}>
           <span class="spinner" aria-label="Loading" />
         </Show>
@@ -157,11 +209,17 @@ export default function UsersPage() {
           </section>
         </Match>
         <Match when={true}>
+          <Show when={selectable()}>
+            <BulkBar selection={selection} onDecided={(out) => out.results.forEach((r) => r.user && store.upsertRow(r.user))} />
+          </Show>
           <section class="card flush">
             <div class="table-wrap">
               <table class="table" aria-label="Users" aria-busy={loading()}>
                 <thead>
                   <tr>
+                    <Show when={selectable()}>
+                      <SelectAllHeader selection={selection} />
+                    </Show>
                     <th scope="col">Name</th>
                     <th scope="col">Status</th>
                     <th scope="col" class="hide-sm">Organisation</th>
@@ -170,7 +228,20 @@ export default function UsersPage() {
                   </tr>
                 </thead>
                 <tbody>
-                  <For each={store.state.order}>{(id) => <UserTableRow user={store.state.byId[id]!} />}</For>
+                  <For each={store.state.order}>
+                    {(id) => {
+                      // One checkbox cell per row (memoised: the row reads `leading` more than once).
+                      const lead = createMemo(() => (selectable() ? <SelectCell user={store.state.byId[id]!} selection={selection} /> : undefined));
+                      return (
+                        <UserTableRow
+                          user={store.state.byId[id]!}
+                          highlight={arrived().has(id)}
+                          selected={selection.isSelected(id) && store.state.byId[id]?.status === 'pending'}
+                          leading={lead()}
+                        />
+                      );
+                    }}
+                  </For>
                 </tbody>
               </table>
             </div>

@@ -6,6 +6,8 @@ import type { UserListStatusFilter, UserRow } from '../../shared/schemas/users';
 export interface UserListFilter {
   status: UserListStatusFilter;
   search: string;
+  /** By age: 'newest' first (default) or 'oldest' first (waiting longest; offered for pending users). */
+  sort?: 'newest' | 'oldest';
 }
 
 export interface UserListState {
@@ -35,8 +37,9 @@ export function compareRows(filter: UserListFilter, a: UserRow, b: UserRow): num
     const sb = b.status === 'pending' ? 0 : 1;
     if (sa !== sb) return sa - sb;
   }
-  if (a.createdAt !== b.createdAt) return a.createdAt > b.createdAt ? -1 : 1;
-  return a.id === b.id ? 0 : a.id > b.id ? -1 : 1;
+  const dir = filter.sort === 'oldest' ? -1 : 1;
+  if (a.createdAt !== b.createdAt) return (a.createdAt > b.createdAt ? -1 : 1) * dir;
+  return a.id === b.id ? 0 : (a.id > b.id ? -1 : 1) * dir;
 }
 
 /**
