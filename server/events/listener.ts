@@ -178,11 +178,16 @@ export class EventListener {
         let rows: EventRow[];
         let snapshot: SessionSnapshot | null = null;
         if (sessions.length) {
-          const r = await client.query<{ events: EventRow[]; valid: string[] }>(EVENTS_AFTER_WITH_SESSIONS_SQL, [this.lastSeen, this.batchSize, sessions]);
+          const r = await client.query<{ events: EventRow[]; valid: string[] }>({
+            // Prepared once per connection: planning this query costs more than running it.
+            name: 'admit_events_after_with_sessions',
+            text: EVENTS_AFTER_WITH_SESSIONS_SQL,
+            values: [this.lastSeen, this.batchSize, sessions],
+          });
           rows = r.rows[0]!.events;
           snapshot = { asked: new Set(sessions), valid: new Set(r.rows[0]!.valid) };
         } else {
-          rows = (await client.query<EventRow>(EVENTS_AFTER_SQL, [this.lastSeen, this.batchSize])).rows;
+          rows = (await client.query<EventRow>({ name: 'admit_events_after', text: EVENTS_AFTER_SQL, values: [this.lastSeen, this.batchSize] })).rows;
         }
         if (!rows.length) continue;
         const events = rows.map(toEventDto);
