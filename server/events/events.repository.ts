@@ -57,3 +57,9 @@ export async function loadLiveEventsBetween(em: EntityManager, afterId: number, 
   const rows = await em.execute<EventRow[]>(`${SELECT_EVENTS} where e.id > ? and e.id <= ? and ${LIVE_TYPES_SQL} order by e.id limit ?`, [afterId, upToId, limit]);
   return rows.map(toEventDto);
 }
+
+/** The id of the newest committed event (0 when there is none). */
+export async function latestEventId(em: EntityManager): Promise<number> {
+  const rows = await em.execute<{ max: string | null }[]>('select max(id) as max from domain_event');
+  return Number(rows[0]?.max ?? 0);
+}

@@ -3,7 +3,7 @@ import { tracked, TRPCError } from '@trpc/server';
 import type { DomainEventDto } from '../../shared/events.js';
 import { router } from '../trpc/init.js';
 import { adminProcedure } from '../trpc/procedures.js';
-import { isLiveEventType, loadLiveEventsBetween } from './events.repository.js';
+import { isLiveEventType, latestEventId, loadLiveEventsBetween } from './events.repository.js';
 import { liveEventsOf } from './live.js';
 
 /**
@@ -37,10 +37,7 @@ export const eventsRouter = router({
    * lastEventId, so nothing committed in between is missed, even if the socket drops before the
    * first event arrives (a subscription without lastEventId starts "now" at every reconnect).
    */
-  position: adminProcedure.output(z.object({ lastEventId: z.string() })).query(async ({ ctx }) => {
-    const rows = await ctx.app.em().execute<{ max: string | null }[]>('select max(id) as max from domain_event');
-    return { lastEventId: String(rows[0]?.max ?? 0) };
-  }),
+  position: adminProcedure.output(z.object({ lastEventId: z.string() })).query(async ({ ctx }) => ({ lastEventId: String(await latestEventId(ctx.app.em())) })),
 
   /**
    * Every user.*, invite.* and settings.changed event, each as tracked(id, event): first those
@@ -96,10 +93,11 @@ export const eventsRouter = router({
 
     try {
       const requested = input?.lastEventId;
+      // Without lastEventId the stream starts "now": after the newest committed event.
+      let cursor = requested === undefined || requested === null ? await latestEventId(ctx.app.em()) : Number(requested);
       // Every event above the bus's position will still come through the queue; the table only
       // has to supply those between the client's last id and that position.
       const upTo = live.bus.lastPublishedId;
-      let cursor = requested === undefined || requested === null ? upTo : Number(requested);
 
       while (cursor < upTo && !signal?.aborted) {
         const page = await loadLiveEventsBetween(ctx.app.em(), cursor, upTo, REPLAY_PAGE);
