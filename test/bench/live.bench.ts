@@ -16,7 +16,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
@@ -260,6 +260,8 @@ async function main() {
     }
 
     console.log(`Admit live dashboard benchmark — ${db.kind}, Node ${process.version}, server in a child process`);
+    // Other work on the machine shows up in every figure (the floor included): say how busy it was.
+    console.log(`machine: ${cpus().length} CPUs, load average at start ${loadavg()[0]!.toFixed(2)}`);
     console.log('');
 
     // ---- Floor: raw pg NOTIFY (commit → LISTENer) and raw ws round trip (to the server process and back).
@@ -434,6 +436,7 @@ async function main() {
       results.push({ figure: `heap after ${CYCLES} cycles vs before`, value: `${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(1)}%`, target: 'within 10%', met: Math.abs(growth) <= 0.1 });
     }
 
+    console.log(`load average at end ${loadavg()[0]!.toFixed(2)}`);
     console.log('');
     console.log('targets:');
     for (const r of results) console.log(`  ${r.met ? 'MET   ' : 'MISSED'} ${r.figure}: ${r.value} (target ${r.target})`);
