@@ -1,6 +1,6 @@
 import { createSignal, onCleanup } from 'solid-js';
 import type { DomainEventDto, UserSnapshot } from '../../shared/events';
-import { errorCode, trpc } from '../lib/trpc';
+import { errorCode, reconnectDelay, trpc } from '../lib/trpc';
 import { refreshMe } from '../lib/session';
 import { toast } from '../ui';
 import { STATS_KEY } from './AdminShell';
@@ -34,6 +34,14 @@ let users = 0;
 let subscription: { unsubscribe(): void } | null = null;
 let starting = false;
 let retryTimer: ReturnType<typeof setTimeout> | undefined;
+let retries = 0;
+
+/** Subscribes again after a backoff with jitter (the socket's own reconnects are the wsLink's job). */
+function retryLater() {
+  setStatus('reconnecting');
+  clearTimeout(retryTimer);
+  retryTimer = setTimeout(() => void subscribe(), reconnectDelay(retries++));
+}
 
 /** Calls `fn` for every live event from now on; returns the unsubscribe function. */
 export function onLiveEvent(fn: Listener): () => void {
@@ -128,10 +136,7 @@ async function subscribe() {
   } catch (err) {
     starting = false;
     if (errorCode(err) === 'FORBIDDEN' || errorCode(err) === 'UNAUTHORIZED') return endedBySession();
-    setStatus('reconnecting');
-    clearTimeout(retryTimer);
-    retryTimer = setTimeout(() => void subscribe(), 3000);
-    return;
+    return retryLater();
   }
   starting = false;
   if (users === 0) return setStatus('off');
@@ -141,6 +146,7 @@ async function subscribe() {
     {
       onStarted: () => {
         started = true;
+        retries = 0;
         setStatus('live');
       },
       onData: (tracked) => {
@@ -156,17 +162,11 @@ async function subscribe() {
         subscription = null;
         if (errorCode(err) === 'FORBIDDEN' || errorCode(err) === 'UNAUTHORIZED') return endedBySession();
         // Any other end (e.g. the server cut a stalled connection's stream): resume from the last id.
-        setStatus('reconnecting');
-        clearTimeout(retryTimer);
-        retryTimer = setTimeout(() => void subscribe(), 1000);
+        retryLater();
       },
       onStopped: () => {
         subscription = null;
-        if (users > 0) {
-          setStatus('reconnecting');
-          clearTimeout(retryTimer);
-          retryTimer = setTimeout(() => void subscribe(), 1000);
-        }
+        if (users > 0 && status() !== 'offline') retryLater();
       },
     },
   );
