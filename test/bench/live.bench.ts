@@ -15,9 +15,9 @@ import pg from 'pg';
 import WebSocket, { WebSocketServer } from 'ws';
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { choosePostgres, withDatabase } from '../support/pg-server.js';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { MikroORM } from '@mikro-orm/postgresql';
@@ -90,44 +90,6 @@ async function runServerChild() {
 
 // ---------------------------------------------------------------------------------------------
 // Parent
-
-async function answers(url: string): Promise<boolean> {
-  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1500 });
-  try {
-    await c.connect();
-    await c.query('select 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-}
-
-async function adminDatabase(): Promise<{ url: string; kind: string; stop: () => Promise<void> }> {
-  const fromEnv = process.env.TEST_DATABASE_URL;
-  if (fromEnv) return { url: fromEnv, kind: 'TEST_DATABASE_URL', stop: async () => {} };
-  const local = 'postgres://postgres@127.0.0.1:5432/postgres';
-  if (await answers(local)) return { url: local, kind: 'PostgreSQL on 127.0.0.1:5432', stop: async () => {} };
-  const { startEmbeddedPostgres } = await import('../../server/db/embedded.js');
-  const { createLogger } = await import('../../server/logger.js');
-  const dir = mkdtempSync(join(tmpdir(), 'admit-bench-pg-'));
-  const embedded = await startEmbeddedPostgres(dir, createLogger('warn'));
-  return {
-    url: embedded.url.replace(/\/admit$/, '/postgres'),
-    kind: 'embedded PostgreSQL',
-    stop: async () => {
-      await embedded.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-function withDatabase(url: string, db: string) {
-  const u = new URL(url);
-  u.pathname = '/' + db;
-  return u.toString();
-}
 
 function pct(sorted: number[], p: number): number {
   if (!sorted.length) return NaN;
@@ -208,7 +170,7 @@ function closeSub(s: Sub): Promise<void> {
 }
 
 async function main() {
-  const db = await adminDatabase();
+  const db = await choosePostgres();
   const name = `admit_bench_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: db.url });
   await admin.connect();

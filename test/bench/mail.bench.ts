@@ -5,52 +5,20 @@
  */
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseConfig } from '../../server/config.js';
 import { startApp, type RunningApp } from '../../server/app.js';
 import { createLogger } from '../../server/logger.js';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../server/db/embedded.js';
 import { compileEmailTemplates, sampleVariables } from '../../server/mail/renderer.js';
 import { queueEmail } from '../../server/mail/outbox.js';
 import { createMailWorker } from '../../server/mail/worker.js';
 import { createSmtpTransport } from '../../server/mail/transports.js';
 import { EMAIL_TEMPLATE_NAMES } from '../../emails/templates.js';
 import { startSmtpPeer } from '../support/smtp.js';
+import { choosePostgres, withDatabase } from '../support/pg-server.js';
 
 const RENDERS = Number(process.env.BENCH_RENDERS ?? 20_000);
 const ROWS = Number(process.env.BENCH_ROWS ?? 2_000);
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
-
-async function answers(url: string): Promise<boolean> {
-  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1500 });
-  try {
-    await c.connect();
-    await c.query('select 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-}
-
-async function adminDatabase(): Promise<{ url: string; stop: () => Promise<void> }> {
-  const fromEnv = process.env.TEST_DATABASE_URL;
-  if (fromEnv) return { url: fromEnv, stop: async () => {} };
-  const local = 'postgres://postgres@127.0.0.1:5432/postgres';
-  if (await answers(local)) return { url: local, stop: async () => {} };
-  const dir = mkdtempSync(join(tmpdir(), 'admit-bench-pg-'));
-  const embedded: EmbeddedDatabase = await startEmbeddedPostgres(dir, createLogger('warn'));
-  return {
-    url: embedded.url.replace(/\/admit$/, '/postgres'),
-    stop: async () => {
-      await embedded.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 function rate(n: number, ms: number): string {
   return Math.round((n / ms) * 1000).toLocaleString('en-US');
@@ -120,7 +88,7 @@ async function benchDelivery(adminUrl: string): Promise<void> {
   }
 }
 
-const db = await adminDatabase();
+const db = await choosePostgres();
 try {
   await benchRenders();
   await benchDelivery(db.url);

@@ -1,17 +1,12 @@
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
+import { withDatabase } from './pg-server.js';
 
 export interface TestDatabase {
   url: string;
   name: string;
   drop(): Promise<void>;
-}
-
-function withDatabase(url: string, db: string): string {
-  const u = new URL(url);
-  u.pathname = '/' + db;
-  return u.toString();
 }
 
 /** A brand-new, empty database on the run's PostgreSQL server; drop() removes it. */

@@ -1,28 +1,12 @@
 import type { TestProject } from 'vitest/node';
-import pg from 'pg';
-import { mkdtempSync, rmSync, existsSync, statSync, readdirSync, renameSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, existsSync, statSync, readdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../server/db/embedded.js';
-import { createLogger } from '../../server/logger.js';
+import { choosePostgres, type PostgresServer } from './pg-server.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     pgAdminUrl: string;
-  }
-}
-
-async function answers(url: string): Promise<boolean> {
-  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1500 });
-  try {
-    await c.connect();
-    await c.query('select 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await c.end().catch(() => undefined);
   }
 }
 
@@ -35,8 +19,7 @@ function newest(dir: string): number {
   return t;
 }
 
-let embedded: EmbeddedDatabase | undefined;
-let embeddedDir: string | undefined;
+let server: PostgresServer | undefined;
 
 /**
  * Chooses the PostgreSQL server for the whole run: TEST_DATABASE_URL, else 127.0.0.1:5432 when it
@@ -44,17 +27,8 @@ let embeddedDir: string | undefined;
  * own database on it. Also builds the client once when browser tests will need it.
  */
 export default async function setup(project: TestProject) {
-  let url = process.env.TEST_DATABASE_URL;
-  if (!url) {
-    const local = 'postgres://postgres@127.0.0.1:5432/postgres';
-    if (await answers(local)) url = local;
-    else {
-      embeddedDir = mkdtempSync(join(tmpdir(), 'admit-test-pg-'));
-      embedded = await startEmbeddedPostgres(embeddedDir, createLogger('warn'));
-      url = embedded.url.replace(/\/admit$/, '/postgres');
-    }
-  }
-  project.provide('pgAdminUrl', url);
+  server = await choosePostgres();
+  project.provide('pgAdminUrl', server.url);
 
   const index = 'dist/client/index.html';
   const sources = Math.max(newest('client'), newest('shared'), statSync('vite.config.ts').mtimeMs);
@@ -67,7 +41,6 @@ export default async function setup(project: TestProject) {
   }
 
   return async () => {
-    await embedded?.stop();
-    if (embeddedDir) rmSync(embeddedDir, { recursive: true, force: true });
+    await server?.stop();
   };
 }
