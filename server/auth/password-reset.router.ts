@@ -4,6 +4,11 @@ import { router } from '../trpc/init.js';
 import { enforceRateLimit, publicProcedure } from '../trpc/procedures.js';
 import { checkResetToken, completePasswordReset, requestPasswordReset } from './password-reset.service.js';
 
+// Every request answers after at least this long, whether or not the address has an account, so
+// response time does not tell the two apart (the work itself takes a few milliseconds more for a
+// real account).
+export const RESET_REQUEST_MIN_MS = 150;
+
 /** auth.passwordReset.*: ask for a link, check it, use it. Rate limited before any work. */
 export const passwordResetRouter = router({
   /** Always answers { ok: true }, whether or not the address has an account. */
@@ -13,7 +18,10 @@ export const passwordResetRouter = router({
     .mutation(async ({ ctx, input }) => {
       enforceRateLimit(ctx.app.limits.resetPerIp, ctx.ip);
       enforceRateLimit(ctx.app.limits.resetPerEmail, input.email.toLowerCase());
+      const started = performance.now();
       await requestPasswordReset(ctx.app, input.email);
+      const wait = RESET_REQUEST_MIN_MS - (performance.now() - started);
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       return { ok: true as const };
     }),
 
