@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { SNAPSHOT_COLUMNS, snapshotFromRow } from './users.snapshot.js';
 import type { AppServices } from '../app-services.js';
 import type { SessionUser } from '../../shared/schemas/auth.js';
 import type { BulkDecideItem, BulkDecideOutput } from '../../shared/schemas/bulk.js';
@@ -92,7 +93,7 @@ export async function pendingQueue(em: EntityManager, q: { sort: 'oldest' | 'new
   params.push(q.limit + 1);
   const dir = asc ? 'asc' : 'desc';
   const rows = await em.execute<any[]>(
-    `select u.id, u.email, u.first_name, u.last_name, u.role, u.status, u.organisation_id, o.name as organisation_name, u.created_at, u.version,
+    `select ${SNAPSHOT_COLUMNS},
             to_char(u.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as created_key
        from app_user u join organisation o on o.id = u.organisation_id
       where ${conds.join(' and ')}
@@ -103,18 +104,7 @@ export async function pendingQueue(em: EntityManager, q: { sort: 'oldest' | 'new
   const page = more ? rows.slice(0, q.limit) : rows;
   const last = page[page.length - 1];
   return {
-    items: page.map((r) => ({
-      id: r.id,
-      email: r.email,
-      firstName: r.first_name,
-      lastName: r.last_name,
-      role: r.role,
-      status: r.status,
-      organisationId: r.organisation_id,
-      organisationName: r.organisation_name,
-      createdAt: new Date(r.created_at).toISOString(),
-      version: Number(r.version),
-    })),
+    items: page.map(snapshotFromRow),
     nextCursor: more && last ? encodeCursor({ seg: 1, at: last.created_key, id: last.id }) : null,
   };
 }

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { snapshotFromRow, type SnapshotRow } from './users.snapshot.js';
 import type { UserDetail, UserListOutput, UserListQuery, UserRow, TimelineEvent } from '../../shared/schemas/users.js';
 import { AppError } from '../trpc/init.js';
 
@@ -48,35 +49,11 @@ export function likePattern(term: string): string {
 const ROW_COLUMNS = `u.id, u.email, u.first_name, u.last_name, u.role, u.status, u.organisation_id, u.created_at, u.version,
   to_char(u.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as created_key`;
 
-interface RawRow {
-  id: string;
-  email: string;
-  first_name: string;
-  last_name: string;
-  role: UserRow['role'];
-  status: UserRow['status'];
-  organisation_id: string;
-  organisation_name: string;
-  created_at: Date | string;
+interface RawRow extends SnapshotRow {
   created_key: string;
-  version: number | string;
   seg: number;
 }
 
-function toRow(r: RawRow): UserRow {
-  return {
-    id: r.id,
-    email: r.email,
-    firstName: r.first_name,
-    lastName: r.last_name,
-    role: r.role,
-    status: r.status,
-    organisationId: r.organisation_id,
-    organisationName: r.organisation_name,
-    createdAt: new Date(r.created_at).toISOString(),
-    version: Number(r.version),
-  };
-}
 
 /**
  * One block of the list: users matching `where`, newest first, after the cursor, at most `limit`.
@@ -134,7 +111,7 @@ export async function listUsers(em: EntityManager, q: UserListQuery): Promise<Us
   const pageRows = more ? rows.slice(0, q.limit) : rows;
   const last = pageRows[pageRows.length - 1];
   return {
-    items: pageRows.map(toRow),
+    items: pageRows.map(snapshotFromRow),
     nextCursor: more && last ? encodeCursor({ seg: Number(last.seg) === 0 ? 0 : 1, at: last.created_key, id: last.id }) : null,
   };
 }
