@@ -99,12 +99,12 @@ function AddUserForm(props: { onClose: () => void; onAdded: (result: AddUserOutp
       <FormError message={form.formError()} />
       <div class="grid-2">
         <TextField label="First name" name="firstName" required autofocus maxLength={NAME_MAX} autocomplete="off"
-          value={() => form.values().firstName} onInput={(v) => form.set('firstName', v)} error={form.error('firstName')} />
+          {...form.field('firstName')} />
         <TextField label="Last name" name="lastName" required maxLength={NAME_MAX} autocomplete="off"
-          value={() => form.values().lastName} onInput={(v) => form.set('lastName', v)} error={form.error('lastName')} />
+          {...form.field('lastName')} />
       </div>
       <TextField label="Email" name="email" type="email" required autocomplete="off"
-        value={() => form.values().email} onInput={(v) => form.set('email', v)} error={form.error('email')} />
+        {...form.field('email')} />
       <SelectField
         label="Organisation"
         name="organisationId"
@@ -132,7 +132,7 @@ function AddUserForm(props: { onClose: () => void; onAdded: (result: AddUserOutp
           <div class="stack-sm" style={{ 'padding-left': '28px' }}>
             <TextField label="Password" name="password" type="password" required autocomplete="new-password" maxLength={PASSWORD_MAX}
               hint={`${PASSWORD_MIN} to ${PASSWORD_MAX} characters`}
-              value={() => form.values().password} onInput={(v) => form.set('password', v)} error={form.error('password')} />
+              {...form.field('password')} />
             <CheckboxField label="User must change password at the next login" name="mustChangePassword"
               checked={() => form.values().mustChangePassword} onChange={(v) => form.set('mustChangePassword', v)}
               error={form.error('mustChangePassword')} />

@@ -5,6 +5,7 @@ import { hardNavigate, useMe } from '../lib/session';
 import { trpc } from '../lib/trpc';
 import { AdminQueryProvider } from './query';
 import { LiveIndicator } from './LiveIndicator';
+import { Loading } from '../ui';
 
 export const STATS_KEY = ['admin', 'stats'] as const;
 
@@ -38,7 +39,7 @@ function Shell(props: { children?: JSX.Element }) {
   const pending = () => stats.data?.byStatus.pending ?? 0;
 
   return (
-    <Show when={isAdmin()} fallback={<div class="loading" aria-busy="true">Loading…</div>}>
+    <Show when={isAdmin()} fallback={<Loading />}>
       <div class="app-shell">
         <aside class="sidebar">
           <div class="sidebar-brand">

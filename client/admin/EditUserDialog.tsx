@@ -80,9 +80,9 @@ function EditUserForm(props: { user: EditableUser; onClose: () => void; onSaved:
       <FormError message={form.formError()} />
       <div class="grid-2">
         <TextField label="First name" name="firstName" required autofocus maxLength={NAME_MAX}
-          value={() => form.values().firstName} onInput={(v) => form.set('firstName', v)} error={form.error('firstName')} />
+          {...form.field('firstName')} />
         <TextField label="Last name" name="lastName" required maxLength={NAME_MAX}
-          value={() => form.values().lastName} onInput={(v) => form.set('lastName', v)} error={form.error('lastName')} />
+          {...form.field('lastName')} />
       </div>
       <SelectField label="Organisation" name="organisationId" required options={organisationOptions()}
         value={() => form.values().organisationId} onChange={(v) => form.set('organisationId', v)} error={form.error('organisationId')} />

@@ -6,7 +6,7 @@ import { saveTemplateInput, EMAIL_MAIN_TEXT_MAX, EMAIL_SUBJECT_MAX, type EmailSe
 import { createForm } from '../lib/form';
 import { errorMessage, trpc } from '../lib/trpc';
 import { zodValidator } from '../lib/zod-form';
-import { Badge, Button, Dialog, FormError, SelectField, TextAreaField, TextField, toast } from '../ui';
+import { Badge, Button, Dialog, FormError, SelectField, TextAreaField, TextField, toast, Loading } from '../ui';
 
 export const EMAIL_SETTINGS_KEY = ['admin', 'settings', 'emails'] as const;
 
@@ -27,9 +27,7 @@ export default function EmailSettingsPage() {
         )}
       </Match>
       <Match when={true}>
-        <div class="loading" aria-busy="true">
-          Loading…
-        </div>
+        <Loading />
       </Match>
     </Switch>
   );
@@ -62,9 +60,7 @@ function SenderCard(props: { settings: EmailSettingsOutput }) {
             name="mailFromName"
             maxLength={80}
             hint="Leave empty to use the name in MAIL_FROM, or the portal's name."
-            value={() => form.values().mailFromName}
-            onInput={(v) => form.set('mailFromName', v)}
-            error={form.error('mailFromName')}
+            {...form.field('mailFromName')}
           />
           <TextField
             label="Sender address"
@@ -73,9 +69,7 @@ function SenderCard(props: { settings: EmailSettingsOutput }) {
             maxLength={254}
             placeholder="no-reply@example.com"
             hint="Leave empty to use the address in MAIL_FROM. Your mail server must accept it as a sender."
-            value={() => form.values().mailFromAddress}
-            onInput={(v) => form.set('mailFromAddress', v)}
-            error={form.error('mailFromAddress')}
+            {...form.field('mailFromAddress')}
           />
         </div>
         <p class="text-sm muted" data-testid="effective-from">
@@ -193,9 +187,7 @@ function TemplateEditor(props: { template: EmailTemplateInfo }) {
           name="subject"
           required
           maxLength={EMAIL_SUBJECT_MAX}
-          value={() => form.values().subject}
-          onInput={(v) => form.set('subject', v)}
-          error={form.error('subject')}
+          {...form.field('subject')}
         />
         <TextAreaField
           label="Main text"
@@ -204,9 +196,7 @@ function TemplateEditor(props: { template: EmailTemplateInfo }) {
           rows={9}
           maxLength={EMAIL_MAIN_TEXT_MAX}
           hint="Plain text: a blank line starts a new paragraph. Buttons, links and the footer come from the template."
-          value={() => form.values().mainText}
-          onInput={(v) => form.set('mainText', v)}
-          error={form.error('mainText')}
+          {...form.field('mainText')}
         />
         <div class="stack-sm">
           <span class="text-sm muted">Placeholders you can use:</span>

@@ -5,7 +5,7 @@ import { createForm, type Validator } from '../lib/form';
 import { refreshMe } from '../lib/session';
 import { errorMessage, trpc } from '../lib/trpc';
 import { zodValidator } from '../lib/zod-form';
-import { Button, CheckboxField, FormError, TextAreaField, TextField, toast } from '../ui';
+import { Button, CheckboxField, FormError, TextAreaField, TextField, toast, Loading } from '../ui';
 
 export const GENERAL_SETTINGS_KEY = ['admin', 'settings', 'general'] as const;
 
@@ -69,9 +69,7 @@ export default function GeneralSettingsPage() {
       </Match>
       <Match when={settings.data}>{(s) => <GeneralSettingsForm initial={s()} />}</Match>
       <Match when={true}>
-        <div class="loading" aria-busy="true">
-          Loading…
-        </div>
+        <Loading />
       </Match>
     </Switch>
   );
@@ -107,9 +105,7 @@ function GeneralSettingsForm(props: { initial: GeneralSettings }) {
           required
           maxLength={80}
           hint="Shown on the portal's pages and in every email."
-          value={() => form.values().portalName}
-          onInput={(v) => form.set('portalName', v)}
-          error={form.error('portalName')}
+          {...form.field('portalName')}
         />
       </section>
 
@@ -160,9 +156,7 @@ function GeneralSettingsForm(props: { initial: GeneralSettings }) {
           inputMode="numeric"
           required
           hint="How long an invitation link stays valid: 1 to 90 days."
-          value={() => form.values().inviteLifetimeDays}
-          onInput={(v) => form.set('inviteLifetimeDays', v)}
-          error={form.error('inviteLifetimeDays')}
+          {...form.field('inviteLifetimeDays')}
         />
       </section>
 

@@ -3,7 +3,7 @@ import { For, Match, Show, Switch, createSignal, onCleanup, onMount, type JSX } 
 import type { InviteState, InvitesForUser } from '../../shared/schemas/invites';
 import type { UserStatus } from '../../shared/constants';
 import { errorMessage, trpc } from '../lib/trpc';
-import { Badge, Button, Dialog, FormError, formatDateTime, timeAgo, toast } from '../ui';
+import { Badge, Button, Dialog, FormError, formatDateTime, timeAgo, toast, Loading } from '../ui';
 import { EditUserDialog, type EditableUser } from './EditUserDialog';
 
 /** The user's queries all live under this prefix (details, timeline, invites): one invalidation refreshes the page. */
@@ -220,9 +220,7 @@ export function InvitePanel(props: { user: InviteUser }) {
             <FormError message={errorMessage(invites.error)} />
           </Match>
           <Match when={invites.isPending}>
-            <div class="loading" aria-busy="true">
-              Loading…
-            </div>
+            <Loading />
           </Match>
           <Match when={invites.data && !invites.data.latest}>
             <div class="empty-state">

@@ -3,7 +3,7 @@ import { useInfiniteQuery, useQuery, useQueryClient } from '@tanstack/solid-quer
 import { For, Match, Show, Switch, createMemo, createSignal } from 'solid-js';
 import type { MailboxListItem, MailboxMessage, OutboxItem } from '../../shared/schemas/mail';
 import { errorMessage, trpc } from '../lib/trpc';
-import { Badge, Button, FormError, formatDateTime, timeAgo, toast } from '../ui';
+import { Badge, Button, FormError, formatDateTime, timeAgo, toast, Loading } from '../ui';
 
 export const MAILBOX_KEY = ['admin', 'mail', 'messages'] as const;
 export const OUTBOX_KEY = ['admin', 'mail', 'outbox'] as const;
@@ -103,9 +103,7 @@ function InboxPanel() {
           <FormError message={errorMessage(messages.error)} />
         </Match>
         <Match when={messages.isPending}>
-          <div class="loading" aria-busy="true">
-            Loading…
-          </div>
+          <Loading />
         </Match>
         <Match when={items().length === 0}>
           <section class="card">
@@ -198,9 +196,7 @@ function MessageView(props: { id: number }) {
           {(m) => <MessageBody message={m()} view={view()} setView={setView} />}
         </Match>
         <Match when={true}>
-          <div class="loading" aria-busy="true">
-            Loading…
-          </div>
+          <Loading />
         </Match>
       </Switch>
     </section>
@@ -315,9 +311,7 @@ function OutboxPanel() {
           <FormError message={errorMessage(outbox.error)} />
         </Match>
         <Match when={outbox.isPending}>
-          <div class="loading" aria-busy="true">
-            Loading…
-          </div>
+          <Loading />
         </Match>
         <Match when={items().length === 0}>
           <section class="card">

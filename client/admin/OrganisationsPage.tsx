@@ -8,7 +8,7 @@ import {
 import { createForm } from '../lib/form';
 import { errorMessage, trpc } from '../lib/trpc';
 import { zodValidator } from '../lib/zod-form';
-import { Badge, Button, Dialog, FormError, TextField, formatDate, toast } from '../ui';
+import { Badge, Button, Dialog, FormError, TextField, formatDate, toast, Loading } from '../ui';
 
 export const ORGANISATIONS_KEY = ['admin', 'organisations'] as const;
 
@@ -43,7 +43,7 @@ export default function OrganisationsPage() {
           <FormError message={errorMessage(list.error)} />
         </Match>
         <Match when={list.isPending}>
-          <div class="loading" aria-busy="true">Loading…</div>
+          <Loading />
         </Match>
         <Match when={list.data}>
           {(data) => (
@@ -168,9 +168,7 @@ function NameForm(props: { initial: string; submitLabel: string; onClose: () => 
         required
         autofocus
         maxLength={ORGANISATION_NAME_MAX}
-        value={() => form.values().name}
-        onInput={(v) => form.set('name', v)}
-        error={form.error('name')}
+        {...form.field('name')}
       />
       <div class="form-actions">
         <Button onClick={props.onClose}>Cancel</Button>

@@ -7,7 +7,7 @@ import { createForm } from '../lib/form';
 import { useMe } from '../lib/session';
 import { errorDetails, errorMessage, errorReason, trpc } from '../lib/trpc';
 import { zodValidator } from '../lib/zod-form';
-import { Badge, Button, Dialog, FormError, StatusBadge, TextAreaField, formatDateTime, statusLabel, timeAgo, toast } from '../ui';
+import { Badge, Button, Dialog, FormError, StatusBadge, TextAreaField, formatDateTime, statusLabel, timeAgo, toast, Loading } from '../ui';
 import { STATS_KEY } from './AdminShell';
 import { InvitePanel, UserMoreOptions } from './InvitePanel';
 import { useLiveEvents } from './live';
@@ -259,9 +259,7 @@ export default function UserDetailPage() {
                     <FormError message={errorMessage(timeline.error)} />
                   </Match>
                   <Match when={timeline.isPending}>
-                    <div class="loading" aria-busy="true">
-                      Loading…
-                    </div>
+                    <Loading />
                   </Match>
                   <Match when={timeline.data?.items.length === 0}>
                     <p class="muted">Nothing recorded yet.</p>
@@ -330,9 +328,7 @@ export default function UserDetailPage() {
         )}
       </Match>
       <Match when={true}>
-        <div class="loading" aria-busy="true">
-          Loading…
-        </div>
+        <Loading />
       </Match>
     </Switch>
   );

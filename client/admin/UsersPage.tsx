@@ -4,7 +4,7 @@ import { For, Match, Show, Switch, createEffect, createMemo, createSignal, on, o
 import { USER_STATUSES } from '../../shared/constants';
 import { USER_SEARCH_MAX, type UserListStatusFilter } from '../../shared/schemas/users';
 import { errorMessage, trpc } from '../lib/trpc';
-import { Button, FormError, statusLabel } from '../ui';
+import { Button, FormError, statusLabel, Loading } from '../ui';
 import { STATS_KEY } from './AdminShell';
 import { UserTableRow } from './UserTableRow';
 import { AddUserButton } from './AddUserDialog';
@@ -190,9 +190,7 @@ export default function UsersPage() {
           <Button onClick={() => void loadFirstPage()}>Try again</Button>
         </Match>
         <Match when={loading() && store.state.order.length === 0}>
-          <div class="loading" aria-busy="true">
-            Loading…
-          </div>
+          <Loading />
         </Match>
         <Match when={store.state.order.length === 0}>
           <section class="card">

@@ -25,6 +25,13 @@ export function createForm<V extends Record<string, any>, D = V>(validator: Vali
     return null;
   };
 
+  /** Typed field setter; revalidates live once the user has tried to submit. */
+  const set = <K extends keyof V>(key: K, value: V[K]) => {
+    setValues((v) => ({ ...v, [key]: value }));
+    if (touched()) validate();
+  };
+  const error = (key: keyof V & string) => errors()[key];
+
   return {
     values,
     errors,
@@ -32,12 +39,22 @@ export function createForm<V extends Record<string, any>, D = V>(validator: Vali
     busy,
     setFormError,
     setErrors,
-    /** Typed field setter; revalidates live once the user has tried to submit. */
-    set<K extends keyof V>(key: K, value: V[K]) {
-      setValues((v) => ({ ...v, [key]: value }));
-      if (touched()) validate();
+    set,
+    error,
+    /**
+     * The value, input handler and error of one text field, to spread onto TextField or
+     * TextAreaField: `<TextField label="Email" name="email" {...form.field('email')} />`.
+     * Getters keep value and error reactive through the spread.
+     */
+    field<K extends keyof V & string>(key: K) {
+      return {
+        value: () => values()[key] as string,
+        onInput: (v: string) => set(key, v as V[K]),
+        get error() {
+          return error(key);
+        },
+      };
     },
-    error: (key: keyof V & string) => errors()[key],
     /** Validates, then runs the request with the busy flag; maps server errors onto fields. */
     async submit(run: (data: D) => Promise<void>) {
       setTouched(true);

@@ -7,7 +7,7 @@ import { createForm, type Validator } from '../lib/form';
 import { hardNavigate, useMe } from '../lib/session';
 import { errorMessage, errorReason, trpc } from '../lib/trpc';
 import { zodValidator } from '../lib/zod-form';
-import { Button, FormError, TextField, formatDate } from '../ui';
+import { Button, FormError, TextField, formatDate, Loading } from '../ui';
 import { AuthLayout } from './AuthLayout';
 
 const LINK_REASONS: ErrorReason[] = ['TOKEN_EXPIRED', 'TOKEN_USED', 'TOKEN_REVOKED', 'TOKEN_INVALID'];
@@ -36,7 +36,7 @@ export default function AcceptInvitePage(props: { token: string }) {
   });
 
   return (
-    <Switch fallback={<div class="loading" aria-busy="true">Loading…</div>}>
+    <Switch fallback={<Loading />}>
       <Match when={linkError()}>
         {(err) => (
           <AuthLayout
@@ -115,17 +115,17 @@ function AcceptForm(props: {
         <FormError id="accept-error" message={form.formError()} />
         <div class="grid-2">
           <TextField label="First name" name="firstName" autocomplete="given-name" required maxLength={NAME_MAX}
-            value={() => form.values().firstName} onInput={(v) => form.set('firstName', v)} error={form.error('firstName')} />
+            {...form.field('firstName')} />
           <TextField label="Last name" name="lastName" autocomplete="family-name" required maxLength={NAME_MAX}
-            value={() => form.values().lastName} onInput={(v) => form.set('lastName', v)} error={form.error('lastName')} />
+            {...form.field('lastName')} />
         </div>
         <TextField label="Email" name="email" type="email" autocomplete="username" readOnly required value={props.info.email}
           onInput={() => undefined} hint="Your invitation is for this address." />
         <TextField label="Password" name="password" type="password" autocomplete="new-password" required autofocus maxLength={PASSWORD_MAX}
           hint={`${PASSWORD_MIN} to ${PASSWORD_MAX} characters`}
-          value={() => form.values().password} onInput={(v) => form.set('password', v)} error={form.error('password')} />
+          {...form.field('password')} />
         <TextField label="Confirm password" name="confirmPassword" type="password" autocomplete="new-password" required maxLength={PASSWORD_MAX}
-          value={() => form.values().confirmPassword} onInput={(v) => form.set('confirmPassword', v)} error={form.error('confirmPassword')} />
+          {...form.field('confirmPassword')} />
         <p class="text-sm muted">This invitation link works once and expires on {formatDate(props.info.expiresAt)}.</p>
         <Button type="submit" variant="primary" busy={form.busy()}>
           Accept invitation

@@ -4,7 +4,7 @@ import { createForm } from '../lib/form';
 import { hardNavigate, refreshMe, useMe } from '../lib/session';
 import { errorReason, trpc } from '../lib/trpc';
 import { zodValidator } from '../lib/zod-form';
-import { Button, FormError, TextField } from '../ui';
+import { Button, FormError, TextField, Loading } from '../ui';
 import { AuthLayout } from './AuthLayout';
 
 /**
@@ -41,7 +41,7 @@ export default function ChangePasswordPage() {
   };
 
   return (
-    <Show when={me.data?.user} fallback={<div class="loading" aria-busy="true">Loading…</div>}>
+    <Show when={me.data?.user} fallback={<Loading />}>
       {(user) => (
         <Switch>
           <Match when={done()}>
@@ -86,9 +86,7 @@ export default function ChangePasswordPage() {
                   type="password"
                   autocomplete="current-password"
                   required
-                  value={() => form.values().currentPassword}
-                  onInput={(v) => form.set('currentPassword', v)}
-                  error={form.error('currentPassword')}
+                  {...form.field('currentPassword')}
                 />
                 <TextField
                   label="New password"
@@ -97,9 +95,7 @@ export default function ChangePasswordPage() {
                   autocomplete="new-password"
                   required
                   hint="8 to 256 characters, different from the current one"
-                  value={() => form.values().newPassword}
-                  onInput={(v) => form.set('newPassword', v)}
-                  error={form.error('newPassword')}
+                  {...form.field('newPassword')}
                 />
                 <TextField
                   label="Confirm new password"
@@ -107,9 +103,7 @@ export default function ChangePasswordPage() {
                   type="password"
                   autocomplete="new-password"
                   required
-                  value={() => form.values().confirmPassword}
-                  onInput={(v) => form.set('confirmPassword', v)}
-                  error={form.error('confirmPassword')}
+                  {...form.field('confirmPassword')}
                 />
                 <p class="text-sm muted">Other devices and browsers where you are logged in will be logged out.</p>
                 <Button type="submit" variant="primary" busy={form.busy()}>

@@ -1,14 +1,14 @@
 import { Navigate } from '@solidjs/router';
 import { Match, Switch } from 'solid-js';
 import { useMe } from '../lib/session';
-import { FormError } from '../ui';
+import { FormError, Loading } from '../ui';
 import { errorMessage } from '../lib/trpc';
 
 /** `/`: sends each visitor where they belong. */
 export function EntryRedirect() {
   const me = useMe();
   return (
-    <Switch fallback={<div class="loading" aria-busy="true">Loading…</div>}>
+    <Switch fallback={<Loading />}>
       <Match when={me.isError}>
         <main class="auth-page">
           <FormError message={errorMessage(me.error)} />

@@ -57,9 +57,7 @@ export default function ForgotPasswordPage() {
               autocomplete="username"
               required
               autofocus
-              value={() => form.values().email}
-              onInput={(v) => form.set('email', v)}
-              error={form.error('email')}
+              {...form.field('email')}
             />
             <Button type="submit" variant="primary" busy={form.busy()}>
               Send reset link

@@ -1,5 +1,6 @@
 import { Show, createEffect } from 'solid-js';
 import { hardNavigate, useMe } from '../lib/session';
+import { Loading } from '../ui';
 
 /** A developer's home after logging in. */
 export default function HomePage() {
@@ -9,7 +10,7 @@ export default function HomePage() {
     else if (me.data?.user?.mustChangePassword) hardNavigate('/change-password');
   });
   return (
-    <Show when={me.data?.user} fallback={<div class="loading" aria-busy="true">Loading…</div>}>
+    <Show when={me.data?.user} fallback={<Loading />}>
       {(user) => (
         <div class="portal-page">
           <header class="topbar">

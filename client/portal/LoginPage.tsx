@@ -60,9 +60,7 @@ export function LoginPage() {
           type="email"
           autocomplete="username"
           required
-          value={() => form.values().email}
-          onInput={(v) => form.set('email', v)}
-          error={form.error('email')}
+          {...form.field('email')}
         />
         <TextField
           label="Password"
@@ -70,9 +68,7 @@ export function LoginPage() {
           type="password"
           autocomplete="current-password"
           required
-          value={() => form.values().password}
-          onInput={(v) => form.set('password', v)}
-          error={form.error('password')}
+          {...form.field('password')}
         />
         <div class="row-between text-sm">
           <span />

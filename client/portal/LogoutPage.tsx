@@ -1,6 +1,7 @@
 import { onMount } from 'solid-js';
 import { hardNavigate } from '../lib/session';
 import { trpc } from '../lib/trpc';
+import { Loading } from '../ui';
 
 /** `/logout`: ends the session on the server, then returns to the login page. */
 export default function LogoutPage() {
@@ -11,5 +12,5 @@ export default function LogoutPage() {
       hardNavigate('/login');
     }
   });
-  return <div class="loading" aria-busy="true">Logging out…</div>;
+  return <Loading>Logging out…</Loading>;
 }

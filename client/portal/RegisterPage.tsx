@@ -6,7 +6,7 @@ import { createForm } from '../lib/form';
 import { hardNavigate, refreshMe, useMe } from '../lib/session';
 import { errorReason, trpc } from '../lib/trpc';
 import { zodValidator } from '../lib/zod-form';
-import { Button, FormError, TextField } from '../ui';
+import { Button, FormError, TextField, Loading } from '../ui';
 import { AuthLayout } from './AuthLayout';
 
 interface Outcome {
@@ -54,7 +54,7 @@ export default function RegisterPage() {
   };
 
   return (
-    <Show when={me.data} fallback={<div class="loading" aria-busy="true">Loading…</div>}>
+    <Show when={me.data} fallback={<Loading />}>
       <Switch>
         <Match when={outcome()?.status === 'active' && outcome()}>
           {(o) => (
@@ -119,9 +119,7 @@ export default function RegisterPage() {
                   autocomplete="given-name"
                   required
                   maxLength={NAME_MAX}
-                  value={() => form.values().firstName}
-                  onInput={(v) => form.set('firstName', v)}
-                  error={form.error('firstName')}
+                  {...form.field('firstName')}
                 />
                 <TextField
                   label="Last name"
@@ -129,9 +127,7 @@ export default function RegisterPage() {
                   autocomplete="family-name"
                   required
                   maxLength={NAME_MAX}
-                  value={() => form.values().lastName}
-                  onInput={(v) => form.set('lastName', v)}
-                  error={form.error('lastName')}
+                  {...form.field('lastName')}
                 />
               </div>
               <TextField
@@ -140,9 +136,7 @@ export default function RegisterPage() {
                 type="email"
                 autocomplete="email"
                 required
-                value={() => form.values().email}
-                onInput={(v) => form.set('email', v)}
-                error={form.error('email')}
+                {...form.field('email')}
               />
               <TextField
                 label="Password"
@@ -152,9 +146,7 @@ export default function RegisterPage() {
                 required
                 maxLength={PASSWORD_MAX}
                 hint={`${PASSWORD_MIN} to ${PASSWORD_MAX} characters`}
-                value={() => form.values().password}
-                onInput={(v) => form.set('password', v)}
-                error={form.error('password')}
+                {...form.field('password')}
               />
               <TextField
                 label="Confirm password"
@@ -163,9 +155,7 @@ export default function RegisterPage() {
                 autocomplete="new-password"
                 required
                 maxLength={PASSWORD_MAX}
-                value={() => form.values().confirmPassword}
-                onInput={(v) => form.set('confirmPassword', v)}
-                error={form.error('confirmPassword')}
+                {...form.field('confirmPassword')}
               />
               <Button type="submit" variant="primary" busy={form.busy()}>
                 Register to developer portal

@@ -5,7 +5,7 @@ import { createForm, type Validator } from '../lib/form';
 import { checkPassword, collect } from '../lib/checks';
 import { hardNavigate } from '../lib/session';
 import { errorMessage, errorReason, trpc } from '../lib/trpc';
-import { Button, FormError, TextField } from '../ui';
+import { Button, FormError, TextField, Loading } from '../ui';
 import { AuthLayout } from './AuthLayout';
 
 interface Values {
@@ -60,7 +60,7 @@ export default function ResetPasswordPage() {
   };
 
   return (
-    <Switch fallback={<div class="loading" aria-busy="true">Checking your link…</div>}>
+    <Switch fallback={<Loading>Checking your link…</Loading>}>
       <Match when={done()}>
         <AuthLayout title="Password changed">
           <div class="alert alert-success" role="status" data-testid="reset-done">
@@ -98,9 +98,7 @@ export default function ResetPasswordPage() {
                 required
                 autofocus
                 hint="8 to 256 characters"
-                value={() => form.values().password}
-                onInput={(v) => form.set('password', v)}
-                error={form.error('password')}
+                {...form.field('password')}
               />
               <TextField
                 label="Confirm new password"
@@ -108,9 +106,7 @@ export default function ResetPasswordPage() {
                 type="password"
                 autocomplete="new-password"
                 required
-                value={() => form.values().confirmPassword}
-                onInput={(v) => form.set('confirmPassword', v)}
-                error={form.error('confirmPassword')}
+                {...form.field('confirmPassword')}
               />
               <p class="text-sm muted">You will be logged out everywhere else, and logged in here.</p>
               <Button type="submit" variant="primary" busy={form.busy()}>

@@ -4,7 +4,7 @@ import { createForm, type Validator } from '../lib/form';
 import { checkEmail, checkName, checkPassword, collect } from '../lib/checks';
 import { hardNavigate, useMe } from '../lib/session';
 import { trpc } from '../lib/trpc';
-import { Button, FormError, TextField } from '../ui';
+import { Button, FormError, TextField, Loading } from '../ui';
 import { AuthLayout } from './AuthLayout';
 
 const validateSetup: Validator<SetupInput, SetupInput> = (v) => {
@@ -36,22 +36,22 @@ export default function SetupPage() {
   };
 
   return (
-    <Show when={me.data?.needsSetup} fallback={<div class="loading" aria-busy="true">Loading…</div>}>
+    <Show when={me.data?.needsSetup} fallback={<Loading />}>
       <AuthLayout title="Set up Admit" subtitle="Create the first administrator account. You can invite more admins later." wide>
         <form onSubmit={onSubmit} novalidate>
           <FormError message={form.formError()} />
           <div class="grid-2">
             <TextField label="First name" name="firstName" autocomplete="given-name" required maxLength={100}
-              value={() => form.values().firstName} onInput={(v) => form.set('firstName', v)} error={form.error('firstName')} />
+              {...form.field('firstName')} />
             <TextField label="Last name" name="lastName" autocomplete="family-name" required maxLength={100}
-              value={() => form.values().lastName} onInput={(v) => form.set('lastName', v)} error={form.error('lastName')} />
+              {...form.field('lastName')} />
           </div>
           <TextField label="Email" name="email" type="email" autocomplete="username" required
-            value={() => form.values().email} onInput={(v) => form.set('email', v)} error={form.error('email')} />
+            {...form.field('email')} />
           <TextField label="Password" name="password" type="password" autocomplete="new-password" required hint="8 to 256 characters"
-            value={() => form.values().password} onInput={(v) => form.set('password', v)} error={form.error('password')} />
+            {...form.field('password')} />
           <TextField label="Confirm password" name="confirmPassword" type="password" autocomplete="new-password" required
-            value={() => form.values().confirmPassword} onInput={(v) => form.set('confirmPassword', v)} error={form.error('confirmPassword')} />
+            {...form.field('confirmPassword')} />
           <Button type="submit" variant="primary" busy={form.busy()}>
             Create administrator
           </Button>

@@ -18,3 +18,4 @@ export type { Status } from './Badge';
 export { FormError } from './FormError';
 export { formatDate, formatDateTime, timeAgo, isoString } from './time';
 export type { DateInput } from './time';
+export { Loading } from './Loading';
