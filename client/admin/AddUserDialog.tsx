@@ -86,7 +86,7 @@ function AddUserForm(props: { onClose: () => void; onAdded: (result: AddUserOutp
   const onSubmit = (e: SubmitEvent) => {
     e.preventDefault();
     void form.submit(async (data) => {
-      const result = await trpc.admin.userAdmin.add.mutate(data);
+      const result = await trpc.admin.users.add.mutate(data);
       props.onAdded(result);
       props.onClose();
     });

@@ -24,7 +24,7 @@ function Shell(props: { children?: JSX.Element }) {
   const isAdmin = () => me.data?.user?.role === 'admin';
   const stats = useQuery(() => ({
     queryKey: STATS_KEY,
-    queryFn: () => trpc.admin.overview.stats.query(),
+    queryFn: () => trpc.admin.users.stats.query(),
     enabled: isAdmin() && !me.data?.user?.mustChangePassword,
     refetchInterval: 60_000,
   }));

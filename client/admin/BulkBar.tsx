@@ -91,7 +91,7 @@ export function BulkBar(props: { selection: PendingSelection; onDecided?: (resul
     if (!rows.length) return false;
     setBusy(decision);
     try {
-      const output = await trpc.admin.bulk.decide.mutate({
+      const output = await trpc.admin.users.bulk.decide.mutate({
         decision,
         reason: decision === 'reject' ? reason : null,
         users: rows.map((r) => ({ userId: r.id, expectedVersion: r.version })),

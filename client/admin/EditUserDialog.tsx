@@ -65,7 +65,7 @@ function EditUserForm(props: { user: EditableUser; onClose: () => void; onSaved:
     e.preventDefault();
     void form.submit(async (data) => {
       try {
-        const result = await trpc.admin.userAdmin.update.mutate(data);
+        const result = await trpc.admin.users.update.mutate(data);
         props.onSaved(result);
         props.onClose();
       } catch (err) {

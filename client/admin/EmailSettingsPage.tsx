@@ -12,7 +12,7 @@ export const EMAIL_SETTINGS_KEY = ['admin', 'settings', 'emails'] as const;
 
 /** Settings > Emails: the sender, and each email's subject and main text with a live preview. */
 export default function EmailSettingsPage() {
-  const settings = useQuery(() => ({ queryKey: EMAIL_SETTINGS_KEY, queryFn: () => trpc.admin.emailSettings.get.query() }));
+  const settings = useQuery(() => ({ queryKey: EMAIL_SETTINGS_KEY, queryFn: () => trpc.admin.settings.emails.get.query() }));
   return (
     <Switch>
       <Match when={settings.isError}>
@@ -42,7 +42,7 @@ function SenderCard(props: { settings: EmailSettingsOutput }) {
   const onSubmit = (e: SubmitEvent) => {
     e.preventDefault();
     void form.submit(async (data) => {
-      await trpc.admin.emailSettings.saveSender.mutate(data);
+      await trpc.admin.settings.emails.saveSender.mutate(data);
       await queryClient.invalidateQueries({ queryKey: EMAIL_SETTINGS_KEY });
       toast('Sender saved', 'success');
     });
@@ -131,14 +131,14 @@ function TemplateEditor(props: { template: EmailTemplateInfo }) {
 
   const dirty = () => form.values().subject !== props.template.subject || form.values().mainText !== props.template.mainText;
   const draft = useDebounced(() => ({ template: props.template.name, subject: form.values().subject, mainText: form.values().mainText }), 250);
-  const [preview] = createResource(draft, (d) => trpc.admin.emailSettings.preview.mutate(d));
+  const [preview] = createResource(draft, (d) => trpc.admin.settings.emails.preview.mutate(d));
 
   const refresh = () => queryClient.invalidateQueries({ queryKey: EMAIL_SETTINGS_KEY });
 
   const onSubmit = (e: SubmitEvent) => {
     e.preventDefault();
     void form.submit(async (data) => {
-      await trpc.admin.emailSettings.saveTemplate.mutate(data);
+      await trpc.admin.settings.emails.saveTemplate.mutate(data);
       await refresh();
       toast(`${props.template.label} email saved`, 'success');
     });
@@ -147,7 +147,7 @@ function TemplateEditor(props: { template: EmailTemplateInfo }) {
   const reset = async () => {
     setResetting(true);
     try {
-      await trpc.admin.emailSettings.resetTemplate.mutate({ template: props.template.name });
+      await trpc.admin.settings.emails.resetTemplate.mutate({ template: props.template.name });
       form.set('subject', props.template.defaultSubject);
       form.set('mainText', props.template.defaultMainText);
       await refresh();
@@ -163,7 +163,7 @@ function TemplateEditor(props: { template: EmailTemplateInfo }) {
   const sendTest = async () => {
     setSending(true);
     try {
-      const r = await trpc.admin.emailSettings.sendTest.mutate({ template: props.template.name });
+      const r = await trpc.admin.settings.emails.sendTest.mutate({ template: props.template.name });
       toast(`Test email queued for ${r.to}`, 'success');
     } catch (e) {
       toast(errorMessage(e), 'error');

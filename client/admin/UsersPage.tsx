@@ -32,13 +32,13 @@ export default function UsersPage() {
     // Sorting by age is offered for the pending queue: waiting longest first.
     sort: parseStatus(params.status) === 'pending' && params.sort === 'oldest' ? 'oldest' : 'newest',
   });
-  /** A page of the list: the pending queue oldest-first comes from admin.bulk.pending, everything else from admin.users.list. */
+  /** A page of the list: the pending queue oldest-first comes from admin.users.bulk.pending, everything else from admin.users.list. */
   const fetchPage = (f: UserListFilter, cursor?: string) =>
     f.sort === 'oldest'
-      ? trpc.admin.bulk.pending.query({ sort: 'oldest', search: f.search, limit: PAGE_SIZE, cursor })
+      ? trpc.admin.users.bulk.pending.query({ sort: 'oldest', search: f.search, limit: PAGE_SIZE, cursor })
       : trpc.admin.users.list.query({ status: f.status, search: f.search, limit: PAGE_SIZE, cursor });
   const store = createUserListStore(filter);
-  const stats = useQuery(() => ({ queryKey: STATS_KEY, queryFn: () => trpc.admin.overview.stats.query() }));
+  const stats = useQuery(() => ({ queryKey: STATS_KEY, queryFn: () => trpc.admin.users.stats.query() }));
 
   const [searchText, setSearchText] = createSignal(filter().search);
   const [loading, setLoading] = createSignal(true);

@@ -5,7 +5,7 @@ import { router } from '../trpc/init.js';
 import { adminProcedure } from '../trpc/procedures.js';
 import { getEmailSettings, previewEmail, resetTemplate, saveSender, saveTemplate, sendTestEmail } from './email-settings.service.js';
 
-/** admin.emailSettings.*: Settings > Emails (per-template words, preview, test email, sender). */
+/** admin.settings.emails.*: Settings > Emails (per-template words, preview, test email, sender). */
 export const emailSettingsRouter = router({
   get: adminProcedure.output(emailSettingsOutput).query(({ ctx }) => getEmailSettings(ctx.app)),
 

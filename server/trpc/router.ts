@@ -9,26 +9,27 @@ import { organisationsRouter } from '../organisations/organisations.router.js';
 import { userAdminRouter } from '../users/user-admin.router.js';
 import { inviteRouter, invitesAdminRouter } from '../invites/invites.router.js';
 import { mailRouter } from '../mail/mail.router.js';
-import { emailSettingsRouter } from '../settings/email-settings.router.js';
 
 /**
- * The whole API. Convention: every procedure under `admin` is an adminProcedure; the test
+ * The whole API, grouped as the admin menu reads: users, invites, organisations, mail, settings,
+ * events. Convention: every procedure under `admin` is an adminProcedure; the test
  * `admin-procedures-refuse.test.ts` enumerates them and checks that each refuses non-admins.
  */
 export const appRouter = router({
   auth: authRouter,
   invite: inviteRouter,
   admin: router({
-    overview: adminOverviewRouter,
-    events: eventsRouter,
-    bulk: bulkRouter,
-    users: usersRouter,
-    settings: settingsRouter,
-    organisations: organisationsRouter,
-    userAdmin: userAdminRouter,
+    users: router({
+      ...usersRouter._def.record,
+      ...adminOverviewRouter._def.record,
+      ...userAdminRouter._def.record,
+      bulk: bulkRouter,
+    }),
     invites: invitesAdminRouter,
+    organisations: organisationsRouter,
     mail: mailRouter,
-    emailSettings: emailSettingsRouter,
+    settings: settingsRouter,
+    events: eventsRouter,
   }),
 });
 

@@ -3,7 +3,7 @@ import { router } from '../trpc/init.js';
 import { adminProcedure } from '../trpc/procedures.js';
 import { bulkDecide, pendingQueue } from './bulk.service.js';
 
-/** admin.bulk.*: the pending queue, and decisions on many of its users in one step. */
+/** admin.users.bulk.*: the pending queue, and decisions on many of its users in one step. */
 export const bulkRouter = router({
   /** Pending users sorted by how long they have waited. */
   pending: adminProcedure

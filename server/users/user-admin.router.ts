@@ -4,7 +4,7 @@ import { adminProcedure } from '../trpc/procedures.js';
 import { addUser } from './add-user.service.js';
 import { updateUser } from './edit-user.service.js';
 
-/** Add new user and Edit user (admin.userAdmin.*). */
+/** Add new user and Edit user (admin.users.*). */
 export const userAdminRouter = router({
   add: adminProcedure
     .input(addUserInput)

@@ -84,7 +84,7 @@ export const outboxListOutput = z.object({
 export const outboxRetryInput = z.object({ id: idSchema });
 
 // ---------------------------------------------------------------------------------------------
-// admin.emailSettings.*: Settings > Emails
+// admin.settings.emails.*: Settings > Emails
 
 const noControl = (v: string) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(v);
 

@@ -111,7 +111,7 @@ describe('inviting a user, in a browser', () => {
     const admin = await adminSession(app);
     const [org] = await sql(app, `select id from organisation where is_default`);
     const email = `grace.${Date.now().toString(36)}@example.test`;
-    const { user } = await admin.caller.admin.userAdmin.add({ firstName: 'Grace', lastName: 'Resent', email, organisationId: org.id, mode: 'invite', sendInvite: true });
+    const { user } = await admin.caller.admin.users.add({ firstName: 'Grace', lastName: 'Resent', email, organisationId: org.id, mode: 'invite', sendInvite: true });
     const tokenOf = (m: { links: string[] }) => m.links.find((l) => l.includes('/register?invite='))!.replace(app.services.publicUrl(), app.origin);
     const firstLink = tokenOf(await smtp.waitForMessageTo(email));
 
@@ -164,7 +164,7 @@ describe('inviting a user, in a browser', () => {
     const admin = await adminSession(app);
     const org = await admin.caller.admin.organisations.create({ name: `Research ${Date.now().toString(36)}` });
     const [def] = await sql(app, `select id from organisation where is_default`);
-    const { user } = await admin.caller.admin.userAdmin.add({
+    const { user } = await admin.caller.admin.users.add({
       firstName: 'Alan',
       lastName: 'Edited',
       email: `alan.${Date.now().toString(36)}@example.test`,

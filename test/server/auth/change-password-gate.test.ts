@@ -53,7 +53,7 @@ describe('"must change password at next login" gate', () => {
 
   it('finds the procedures that need a session (enumerated from the router)', () => {
     expect(blocked.length).toBeGreaterThan(0);
-    expect(blocked.map((b) => b.path)).toEqual(expect.arrayContaining(['admin.overview.stats', 'admin.organisations.list']));
+    expect(blocked.map((b) => b.path)).toEqual(expect.arrayContaining(['admin.users.stats', 'admin.organisations.list']));
   });
 
   it('only me, changePassword and logout carry allowWhilePasswordChangeRequired', () => {

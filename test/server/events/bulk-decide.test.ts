@@ -3,7 +3,7 @@ import { startTestApp, sql, type TestApp } from '../../support/app.js';
 import { adminSession } from '../../support/users.js';
 import { registerFixture, subscribeLive } from './live-support.js';
 
-describe('admin.bulk.decide and admin.bulk.pending', () => {
+describe('admin.users.bulk.decide and admin.users.bulk.pending', () => {
   let app: TestApp;
   let me: Awaited<ReturnType<typeof adminSession>>;
   let other: Awaited<ReturnType<typeof adminSession>>;
@@ -23,7 +23,7 @@ describe('admin.bulk.decide and admin.bulk.pending', () => {
     const watch = subscribeLive(app.url, { sessionId: other.sessionId, origin: app.origin });
     try {
       await watch.started;
-      const res = await me.caller.admin.bulk.decide({ decision: 'activate', users: users.map((u) => ({ userId: u.userId, expectedVersion: 1 })) });
+      const res = await me.caller.admin.users.bulk.decide({ decision: 'activate', users: users.map((u) => ({ userId: u.userId, expectedVersion: 1 })) });
       expect(res).toMatchObject({ succeeded: 5, failed: 0 });
       expect(res.results.every((r) => r.ok && r.user?.status === 'active' && r.message === null)).toBe(true);
       for (const u of users) expect((await statusOf(u.userId)).status).toBe('active');
@@ -44,7 +44,7 @@ describe('admin.bulk.decide and admin.bulk.pending', () => {
     const [a, b, c] = await pending(3);
     // Another admin gets to b first.
     await other.caller.admin.users.activate({ userId: b!.userId, expectedVersion: 1 });
-    const res = await me.caller.admin.bulk.decide({
+    const res = await me.caller.admin.users.bulk.decide({
       decision: 'activate',
       users: [a!, b!, c!].map((u) => ({ userId: u.userId, expectedVersion: 1 })),
     });
@@ -64,7 +64,7 @@ describe('admin.bulk.decide and admin.bulk.pending', () => {
     const [a, b, gone] = await pending(3);
     await other.caller.admin.users.reject({ userId: b!.userId, expectedVersion: 1, reason: null });
     await sql(app, `delete from app_user where id = ?`, [gone!.userId]);
-    const res = await me.caller.admin.bulk.decide({
+    const res = await me.caller.admin.users.bulk.decide({
       decision: 'reject',
       reason: '  Not a company address  ',
       users: [a!, b!, gone!].map((u) => ({ userId: u.userId, expectedVersion: 1 })),
@@ -82,7 +82,7 @@ describe('admin.bulk.decide and admin.bulk.pending', () => {
     const [a, b] = await pending(2);
     await me.caller.admin.users.activate({ userId: a!.userId, expectedVersion: 1 });
     await sql(app, `update app_user set first_name = 'Renamed', version = version + 1 where id = ?`, [b!.userId]);
-    const res = await me.caller.admin.bulk.decide({ decision: 'activate', users: [a!, b!].map((u) => ({ userId: u.userId, expectedVersion: 1 })) });
+    const res = await me.caller.admin.users.bulk.decide({ decision: 'activate', users: [a!, b!].map((u) => ({ userId: u.userId, expectedVersion: 1 })) });
     expect(res.results.map((r) => r.message)).toEqual(['Already activated by you.', 'Changed by someone else in the meantime; review it and try again.']);
     expect((await statusOf(b!.userId)).status).toBe('pending');
   });
@@ -97,12 +97,12 @@ describe('admin.bulk.decide and admin.bulk.pending', () => {
       [{ decision: 'reject', reason: 'x'.repeat(501), users: [{ userId: a!.userId, expectedVersion: 1 }] }, 'reason', 'Reason must be at most 500 characters'],
     ];
     for (const [input, field, message] of cases) {
-      const err = await me.caller.admin.bulk.decide(input as any).catch((e) => e);
+      const err = await me.caller.admin.users.bulk.decide(input as any).catch((e) => e);
       expect(err.code, JSON.stringify(input).slice(0, 80)).toBe('BAD_REQUEST');
       expect(err.cause?.issues?.find((i: any) => i.path.join('.') === field)?.message).toBe(message);
     }
     const tooMany = Array.from({ length: 101 }, (_, i) => ({ userId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, expectedVersion: 1 }));
-    const err = await me.caller.admin.bulk.decide({ decision: 'activate', users: tooMany }).catch((e) => e);
+    const err = await me.caller.admin.users.bulk.decide({ decision: 'activate', users: tooMany }).catch((e) => e);
     expect(err.code).toBe('BAD_REQUEST');
     expect((await statusOf(a!.userId)).status).toBe('pending');
   });
@@ -120,18 +120,18 @@ describe('admin.bulk.decide and admin.bulk.pending', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: Awaited<ReturnType<typeof me.caller.admin.bulk.pending>> = await me.caller.admin.bulk.pending({ sort: 'oldest', search: tag, limit: 4, cursor });
+      const page: Awaited<ReturnType<typeof me.caller.admin.users.bulk.pending>> = await me.caller.admin.users.bulk.pending({ sort: 'oldest', search: tag, limit: 4, cursor });
       expect(page.items.every((u) => u.status === 'pending')).toBe(true);
       seen.push(...page.items.map((u) => u.id));
       cursor = page.nextCursor;
     } while (cursor);
     expect(seen).toEqual(pendingIds);
 
-    const newest = await me.caller.admin.bulk.pending({ sort: 'newest', search: tag, limit: 100 });
+    const newest = await me.caller.admin.users.bulk.pending({ sort: 'newest', search: tag, limit: 100 });
     expect(newest.items.map((u) => u.id)).toEqual([...pendingIds].reverse());
     expect(newest.nextCursor).toBeNull();
 
-    const err = await me.caller.admin.bulk.pending({ cursor: 'not-a-cursor' }).catch((e) => e);
+    const err = await me.caller.admin.users.bulk.pending({ cursor: 'not-a-cursor' }).catch((e) => e);
     expect(err.code).toBe('BAD_REQUEST');
   });
 });

@@ -19,7 +19,7 @@ describe('invite email over a real SMTP peer', () => {
   afterAll(() => stop());
 
   const add = (email: string) =>
-    admin.caller.admin.userAdmin.add({ firstName: 'Linus', lastName: 'Mailed', email, organisationId: defaultOrg, mode: 'invite', sendInvite: true });
+    admin.caller.admin.users.add({ firstName: 'Linus', lastName: 'Mailed', email, organisationId: defaultOrg, mode: 'invite', sendInvite: true });
 
   it('is delivered with a link to the registration form that works exactly once; the admin sees "delivered"', async () => {
     const email = uniqueEmail('smtp-invite');

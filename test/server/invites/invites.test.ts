@@ -24,7 +24,7 @@ describe('invites', () => {
 
   async function invitedUser(opts: { send?: boolean } = {}) {
     const email = uniqueEmail('invitee');
-    const { user } = await admin.caller.admin.userAdmin.add({
+    const { user } = await admin.caller.admin.users.add({
       firstName: 'Ivy',
       lastName: 'Invitee',
       email,

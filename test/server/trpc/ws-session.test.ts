@@ -16,13 +16,13 @@ describe('sessions over WebSocket', () => {
     try {
       // The wsLink sends queries over the socket too.
       expect((await ws.trpc.auth.me.query()).user?.id).toBe(admin.id);
-      expect((await ws.trpc.admin.overview.stats.query()).total).toBeGreaterThan(0);
+      expect((await ws.trpc.admin.users.stats.query()).total).toBeGreaterThan(0);
 
       await httpClient(app.url, { sessionId: admin.sessionId, origin: app.origin }).auth.logout.mutate();
 
       // Same socket, same cookie, next message: the session is gone.
       expect((await ws.trpc.auth.me.query()).user).toBeNull();
-      const err = await ws.trpc.admin.overview.stats.query().catch((e) => e);
+      const err = await ws.trpc.admin.users.stats.query().catch((e) => e);
       expect(err.data.code).toBe('FORBIDDEN');
     } finally {
       ws.close();
@@ -33,9 +33,9 @@ describe('sessions over WebSocket', () => {
     const admin = await adminSession(app);
     const ws = wsClient(app.url, { sessionId: admin.sessionId, origin: app.origin });
     try {
-      await ws.trpc.admin.overview.stats.query();
+      await ws.trpc.admin.users.stats.query();
       await app.services.em().execute(`update app_user set role = 'developer' where id = ?`, [admin.id]);
-      const err = await ws.trpc.admin.overview.stats.query().catch((e) => e);
+      const err = await ws.trpc.admin.users.stats.query().catch((e) => e);
       expect(err.data.code).toBe('FORBIDDEN');
     } finally {
       ws.close();

@@ -4,7 +4,7 @@ import { adminSession, developerSession, loginAs, uniqueEmail } from '../../supp
 
 const err = (p: Promise<unknown>) => p.then(() => null, (e: any) => e);
 
-describe('admin.userAdmin.add (Add new user)', () => {
+describe('admin.users.add (Add new user)', () => {
   let app: TestApp;
   let admin: Awaited<ReturnType<typeof adminSession>>;
   let defaultOrg: string;
@@ -19,7 +19,7 @@ describe('admin.userAdmin.add (Add new user)', () => {
 
   it('with a password: the user is active at once and can log in; user.created names the admin', async () => {
     const input = { ...base(), mode: 'password' as const, password: 'set by the admin' };
-    const { user, invite } = await admin.caller.admin.userAdmin.add(input);
+    const { user, invite } = await admin.caller.admin.users.add(input);
     expect(user).toMatchObject({ email: input.email, status: 'active', role: 'developer', organisationId: defaultOrg });
     expect(invite).toBeNull();
     const sessionId = await loginAs(app, input.email, 'set by the admin');
@@ -31,7 +31,7 @@ describe('admin.userAdmin.add (Add new user)', () => {
 
   it('with a password and "must change at the next login": after logging in the user is held at the change', async () => {
     const input = { ...base(), mode: 'password' as const, password: 'temporary pass', mustChangePassword: true };
-    const { user } = await admin.caller.admin.userAdmin.add(input);
+    const { user } = await admin.caller.admin.users.add(input);
     const sessionId = await loginAs(app, input.email, 'temporary pass');
     const caller = app.caller({ sessionId });
     expect((await caller.auth.me()).user?.mustChangePassword).toBe(true);
@@ -43,7 +43,7 @@ describe('admin.userAdmin.add (Add new user)', () => {
 
   it('without a password: the user is invited, cannot log in, and no invite goes out unless asked', async () => {
     const input = { ...base(), mode: 'invite' as const, sendInvite: false };
-    const { user, invite } = await admin.caller.admin.userAdmin.add(input);
+    const { user, invite } = await admin.caller.admin.users.add(input);
     expect(user.status).toBe('invited');
     expect(invite).toBeNull();
     expect((await sql(app, `select password_hash from app_user where id = ?`, [user.id]))[0].password_hash).toBeNull();
@@ -56,7 +56,7 @@ describe('admin.userAdmin.add (Add new user)', () => {
 
   it('without a password and "send the invite now": token, email and invite.sent in the same transaction', async () => {
     const input = { ...base(), mode: 'invite' as const, sendInvite: true };
-    const { user, invite } = await admin.caller.admin.userAdmin.add(input);
+    const { user, invite } = await admin.caller.admin.users.add(input);
     expect(invite).toMatchObject({ state: 'pending', sentBy: { id: admin.id } });
     const [token] = await sql(app, `select purpose, outbox_id, created_by_id from auth_token where user_id = ?`, [user.id]);
     expect(token).toMatchObject({ purpose: 'invite', created_by_id: admin.id });
@@ -79,7 +79,7 @@ describe('admin.userAdmin.add (Add new user)', () => {
     ];
     const fields: string[] = [];
     for (const input of attempts) {
-      const e = await err((admin.caller.admin.userAdmin.add as any)(input));
+      const e = await err((admin.caller.admin.users.add as any)(input));
       expect(e?.code, JSON.stringify(input)).toBe('BAD_REQUEST');
       fields.push(e.cause?.issues?.[0]?.path.join('.') ?? '');
     }
@@ -89,8 +89,8 @@ describe('admin.userAdmin.add (Add new user)', () => {
 
   it('a taken email (in any letter case) is a clear field error for the admin', async () => {
     const email = uniqueEmail('taken');
-    await admin.caller.admin.userAdmin.add({ ...base(email), mode: 'invite', sendInvite: false });
-    const e = await err(admin.caller.admin.userAdmin.add({ ...base(email.toUpperCase()), mode: 'password', password: 'whatever 123' }));
+    await admin.caller.admin.users.add({ ...base(email), mode: 'invite', sendInvite: false });
+    const e = await err(admin.caller.admin.users.add({ ...base(email.toUpperCase()), mode: 'password', password: 'whatever 123' }));
     expect(e.code).toBe('CONFLICT');
     expect(e.reason).toBe('EMAIL_TAKEN');
     expect(e.fieldErrors).toEqual({ email: 'A user with this email already exists' });
@@ -101,8 +101,8 @@ describe('admin.userAdmin.add (Add new user)', () => {
     const other = await adminSession(app);
     const email = uniqueEmail('race');
     const results = await Promise.allSettled([
-      admin.caller.admin.userAdmin.add({ ...base(email), mode: 'invite', sendInvite: true }),
-      other.caller.admin.userAdmin.add({ ...base(email.toUpperCase()), mode: 'invite', sendInvite: true }),
+      admin.caller.admin.users.add({ ...base(email), mode: 'invite', sendInvite: true }),
+      other.caller.admin.users.add({ ...base(email.toUpperCase()), mode: 'invite', sendInvite: true }),
     ]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     expect((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason.reason).toBe('EMAIL_TAKEN');
@@ -113,9 +113,9 @@ describe('admin.userAdmin.add (Add new user)', () => {
 
   it('puts the user in the chosen organisation; an unknown one is a field error', async () => {
     const org = await admin.caller.admin.organisations.create({ name: `Team ${Date.now()}` });
-    const { user } = await admin.caller.admin.userAdmin.add({ ...base(), organisationId: org.id, mode: 'invite', sendInvite: false });
+    const { user } = await admin.caller.admin.users.add({ ...base(), organisationId: org.id, mode: 'invite', sendInvite: false });
     expect(user).toMatchObject({ organisationId: org.id, organisationName: org.name });
-    const e = await err(admin.caller.admin.userAdmin.add({ ...base(), organisationId: '00000000-0000-4000-8000-000000000000', mode: 'invite', sendInvite: false }));
+    const e = await err(admin.caller.admin.users.add({ ...base(), organisationId: '00000000-0000-4000-8000-000000000000', mode: 'invite', sendInvite: false }));
     expect(e.fieldErrors.organisationId).toMatch(/no longer exists/);
   });
 
@@ -135,7 +135,7 @@ describe('admin.userAdmin.add (Add new user)', () => {
       { ...base(), mode: 'invite', firstName: { toString: 'x' } },
     ];
     for (const input of hostile) {
-      const e = await err((admin.caller.admin.userAdmin.add as any)(input));
+      const e = await err((admin.caller.admin.users.add as any)(input));
       expect(e?.code, JSON.stringify(input).slice(0, 120)).toBe('BAD_REQUEST');
     }
     expect(await sqlCount(app, `select count(*) from app_user`)).toBe(before);
@@ -143,13 +143,13 @@ describe('admin.userAdmin.add (Add new user)', () => {
 
   it('trims names and email, and keeps what was typed otherwise (no HTML escaping at rest)', async () => {
     const email = uniqueEmail('trim');
-    const { user } = await admin.caller.admin.userAdmin.add({ firstName: '  <b>Bob</b> ', lastName: " O'Brien ", email: `  ${email} `, organisationId: defaultOrg, mode: 'invite', sendInvite: false });
+    const { user } = await admin.caller.admin.users.add({ firstName: '  <b>Bob</b> ', lastName: " O'Brien ", email: `  ${email} `, organisationId: defaultOrg, mode: 'invite', sendInvite: false });
     expect(user).toMatchObject({ firstName: '<b>Bob</b>', lastName: "O'Brien", email });
   });
 
   it('refuses developers', async () => {
     const dev = await developerSession(app);
-    const e = await err(dev.caller.admin.userAdmin.add({ ...base(), mode: 'invite', sendInvite: true }));
+    const e = await err(dev.caller.admin.users.add({ ...base(), mode: 'invite', sendInvite: true }));
     expect(e.code).toBe('FORBIDDEN');
   });
 });

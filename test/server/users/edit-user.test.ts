@@ -4,7 +4,7 @@ import { adminSession, developerSession, insertUser, loginAs } from '../../suppo
 
 const err = (p: Promise<unknown>) => p.then(() => null, (e: any) => e);
 
-describe('admin.userAdmin.update (Edit user) and the last-admin guard', () => {
+describe('admin.users.update (Edit user) and the last-admin guard', () => {
   let app: TestApp;
   let admin: Awaited<ReturnType<typeof adminSession>>;
   let defaultOrg: string;
@@ -33,7 +33,7 @@ describe('admin.userAdmin.update (Edit user) and the last-admin guard', () => {
   it('edits the name, moves the user to another organisation, and appends user.updated with the changes', async () => {
     const u = await insertUser(app);
     const org = await admin.caller.admin.organisations.create({ name: `Moved here ${Date.now()}` });
-    const r = await admin.caller.admin.userAdmin.update(edit(u.id, 1, { firstName: 'Katherine', lastName: 'Johnson', organisationId: org.id }));
+    const r = await admin.caller.admin.users.update(edit(u.id, 1, { firstName: 'Katherine', lastName: 'Johnson', organisationId: org.id }));
     expect(r.user).toMatchObject({ firstName: 'Katherine', lastName: 'Johnson', organisationId: org.id, organisationName: org.name, version: 2 });
     expect(r.changes).toEqual({
       firstName: { from: 'Test', to: 'Katherine' },
@@ -52,13 +52,13 @@ describe('admin.userAdmin.update (Edit user) and the last-admin guard', () => {
     const u = await insertUser(app);
     const sessionId = await loginAs(app, u.email, u.password!);
     expect((await err(app.caller({ sessionId }).admin.organisations.list())).code).toBe('FORBIDDEN');
-    await admin.caller.admin.userAdmin.update(edit(u.id, 1, { role: 'admin' }));
+    await admin.caller.admin.users.update(edit(u.id, 1, { role: 'admin' }));
     expect((await app.caller({ sessionId }).admin.organisations.list()).items.length).toBeGreaterThan(0);
   });
 
   it('changes nothing (and appends nothing) when nothing differs', async () => {
     const u = await insertUser(app);
-    const r = await admin.caller.admin.userAdmin.update(edit(u.id, 1));
+    const r = await admin.caller.admin.users.update(edit(u.id, 1));
     expect(r.changes).toEqual({});
     expect((await current(u.id)).version).toBe(1);
     expect(await sqlCount(app, `select count(*) from domain_event where type = 'user.updated' and user_id = ?`, [u.id])).toBe(0);
@@ -66,8 +66,8 @@ describe('admin.userAdmin.update (Edit user) and the last-admin guard', () => {
 
   it('refuses a stale version with USER_CHANGED and the current state; the first edit stays', async () => {
     const u = await insertUser(app);
-    await admin.caller.admin.userAdmin.update(edit(u.id, 1, { firstName: 'First' }));
-    const e = await err(admin.caller.admin.userAdmin.update(edit(u.id, 1, { firstName: 'Second' })));
+    await admin.caller.admin.users.update(edit(u.id, 1, { firstName: 'First' }));
+    const e = await err(admin.caller.admin.users.update(edit(u.id, 1, { firstName: 'Second' })));
     expect(e.code).toBe('CONFLICT');
     expect(e.reason).toBe('USER_CHANGED');
     expect(e.details.user).toMatchObject({ firstName: 'First', version: 2 });
@@ -78,8 +78,8 @@ describe('admin.userAdmin.update (Edit user) and the last-admin guard', () => {
     const u = await insertUser(app);
     const other = await adminSession(app);
     const results = await Promise.allSettled([
-      admin.caller.admin.userAdmin.update(edit(u.id, 1, { lastName: 'FromA' })),
-      other.caller.admin.userAdmin.update(edit(u.id, 1, { lastName: 'FromB' })),
+      admin.caller.admin.users.update(edit(u.id, 1, { lastName: 'FromA' })),
+      other.caller.admin.users.update(edit(u.id, 1, { lastName: 'FromB' })),
     ]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     expect((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason.reason).toBe('USER_CHANGED');
@@ -95,12 +95,12 @@ describe('admin.userAdmin.update (Edit user) and the last-admin guard', () => {
       const only = await adminSession(solo);
       const inactiveAdmin = await insertUser(solo, { role: 'admin', status: 'inactive' });
       expect(inactiveAdmin).toBeDefined();
-      const e = await err(only.caller.admin.userAdmin.update(edit(only.id, 1, { role: 'developer' })));
+      const e = await err(only.caller.admin.users.update(edit(only.id, 1, { role: 'developer' })));
       expect(e.code).toBe('CONFLICT');
       expect(e.reason).toBe('LAST_ADMIN');
       expect((await sql(solo, `select role from app_user where id = ?`, [only.id]))[0].role).toBe('admin');
       // Editing the last admin's name is fine.
-      await only.caller.admin.userAdmin.update(edit(only.id, 1, { role: 'admin', firstName: 'Solo' }));
+      await only.caller.admin.users.update(edit(only.id, 1, { role: 'admin', firstName: 'Solo' }));
     } finally {
       await solo.stop();
     }
@@ -116,8 +116,8 @@ describe('admin.userAdmin.update (Edit user) and the last-admin guard', () => {
         const a = await adminSession(solo);
         const b = await adminSession(solo);
         const results = await Promise.allSettled([
-          a.caller.admin.userAdmin.update(edit(b.id, 1, { role: 'developer' })),
-          b.caller.admin.userAdmin.update(edit(a.id, 1, { role: 'developer' })),
+          a.caller.admin.users.update(edit(b.id, 1, { role: 'developer' })),
+          b.caller.admin.users.update(edit(a.id, 1, { role: 'developer' })),
         ]);
         const admins = await solo.services.em().execute(`select id from app_user where role = 'admin' and status = 'active'`);
         expect(admins).toHaveLength(1);
@@ -140,7 +140,7 @@ describe('admin.userAdmin.update (Edit user) and the last-admin guard', () => {
       const a = await adminSession(solo);
       const b = await adminSession(solo);
       const results = await Promise.allSettled([
-        a.caller.admin.userAdmin.update(edit(b.id, 1, { role: 'developer' })),
+        a.caller.admin.users.update(edit(b.id, 1, { role: 'developer' })),
         b.caller.admin.users.deactivate({ userId: a.id, expectedVersion: 1 }),
       ]);
       const admins = await solo.services.em().execute(`select id from app_user where role = 'admin' and status = 'active'`);
@@ -152,10 +152,10 @@ describe('admin.userAdmin.update (Edit user) and the last-admin guard', () => {
   });
 
   it('answers NOT_FOUND for an unknown user and a field error for an unknown organisation', async () => {
-    const e1 = await err(admin.caller.admin.userAdmin.update(edit('00000000-0000-4000-8000-000000000000', 1)));
+    const e1 = await err(admin.caller.admin.users.update(edit('00000000-0000-4000-8000-000000000000', 1)));
     expect(e1.code).toBe('NOT_FOUND');
     const u = await insertUser(app);
-    const e2 = await err(admin.caller.admin.userAdmin.update(edit(u.id, 1, { organisationId: '00000000-0000-4000-8000-000000000000' })));
+    const e2 = await err(admin.caller.admin.users.update(edit(u.id, 1, { organisationId: '00000000-0000-4000-8000-000000000000' })));
     expect(e2.fieldErrors.organisationId).toMatch(/no longer exists/);
     expect((await current(u.id)).version).toBe(1);
   });
@@ -163,11 +163,11 @@ describe('admin.userAdmin.update (Edit user) and the last-admin guard', () => {
   it('refuses hostile input and developers', async () => {
     const u = await insertUser(app);
     for (const over of [{ role: 'owner' }, { role: 'superadmin' }, { firstName: '' }, { lastName: 'a\u0000b' }, { expectedVersion: 0 }, { expectedVersion: '1' }, { userId: 'x' }, { status: 'active' }]) {
-      const e = await err((admin.caller.admin.userAdmin.update as any)({ ...edit(u.id, 1), ...over }));
+      const e = await err((admin.caller.admin.users.update as any)({ ...edit(u.id, 1), ...over }));
       expect(e?.code, JSON.stringify(over)).toBe('BAD_REQUEST');
     }
     const dev = await developerSession(app);
-    expect((await err(dev.caller.admin.userAdmin.update(edit(dev.id, 1, { role: 'admin' })))).code).toBe('FORBIDDEN');
+    expect((await err(dev.caller.admin.users.update(edit(dev.id, 1, { role: 'admin' })))).code).toBe('FORBIDDEN');
     expect((await current(dev.id)).role).toBe('developer');
   });
 });
