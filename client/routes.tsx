@@ -16,19 +16,19 @@ export const routes: RouteDefinition[] = [
   { path: '/reset-password', component: lazy(() => import('./portal/ResetPasswordPage')) },
   {
     path: '/admin',
-    component: lazy(() => import('./admin/AdminShell')),
+    component: lazy(() => import('./admin/shell/AdminShell')),
     children: [
-      { path: '/', component: lazy(() => import('./admin/AdminIndex')) },
-      { path: '/users', component: lazy(() => import('./admin/UsersPage')) },
-      { path: '/users/:id', component: lazy(() => import('./admin/UserDetailPage')) },
-      { path: '/organisations', component: lazy(() => import('./admin/OrganisationsPage')) },
-      { path: '/mailbox', component: lazy(() => import('./admin/MailboxPage')) },
+      { path: '/', component: lazy(() => import('./admin/shell/AdminIndex')) },
+      { path: '/users', component: lazy(() => import('./admin/users/UsersPage')) },
+      { path: '/users/:id', component: lazy(() => import('./admin/users/UserDetailPage')) },
+      { path: '/organisations', component: lazy(() => import('./admin/organisations/OrganisationsPage')) },
+      { path: '/mailbox', component: lazy(() => import('./admin/mail/MailboxPage')) },
       {
         path: '/settings',
-        component: lazy(() => import('./admin/SettingsPage')),
+        component: lazy(() => import('./admin/settings/SettingsPage')),
         children: [
-          { path: '/', component: lazy(() => import('./admin/GeneralSettingsPage')) },
-          { path: '/emails', component: lazy(() => import('./admin/EmailSettingsPage')) },
+          { path: '/', component: lazy(() => import('./admin/settings/GeneralSettingsPage')) },
+          { path: '/emails', component: lazy(() => import('./admin/settings/EmailSettingsPage')) },
         ],
       },
     ],

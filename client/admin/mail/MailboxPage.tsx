@@ -1,12 +1,10 @@
 import { useSearchParams } from '@solidjs/router';
 import { useInfiniteQuery, useQuery, useQueryClient } from '@tanstack/solid-query';
 import { For, Match, Show, Switch, createMemo, createSignal } from 'solid-js';
-import type { MailboxListItem, MailboxMessage, OutboxItem } from '../../shared/schemas/mail';
-import { errorMessage, trpc } from '../lib/trpc';
-import { Badge, Button, FormError, formatDateTime, timeAgo, toast, Loading } from '../ui';
-
-export const MAILBOX_KEY = ['admin', 'mail', 'messages'] as const;
-export const OUTBOX_KEY = ['admin', 'mail', 'outbox'] as const;
+import type { MailboxListItem, MailboxMessage, OutboxItem } from '../../../shared/schemas/mail';
+import { errorMessage, trpc } from '../../lib/trpc';
+import { Badge, Button, FormError, formatDateTime, timeAgo, toast, Loading } from '../../ui';
+import { MAILBOX_KEY, OUTBOX_KEY, mailboxMessageKey } from '../query-keys';
 
 /**
  * Portal > Mailbox: with no SMTP server configured, every email the portal sends is kept here (and
@@ -182,7 +180,7 @@ function emailDocument(html: string): string {
 function MessageView(props: { id: number }) {
   const [view, setView] = createSignal<'html' | 'text'>('html');
   const message = useQuery(() => ({
-    queryKey: [...MAILBOX_KEY, 'message', props.id],
+    queryKey: mailboxMessageKey(props.id),
     queryFn: () => trpc.admin.mail.message.query({ id: props.id }),
     staleTime: Infinity,
   }));

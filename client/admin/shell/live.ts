@@ -1,10 +1,10 @@
 import { createSignal, onCleanup } from 'solid-js';
-import type { DomainEventDto, UserSnapshot } from '../../shared/events';
-import { errorCode, reconnectDelay, trpc } from '../lib/trpc';
-import { refreshMe } from '../lib/session';
-import { toast } from '../ui';
-import { STATS_KEY } from './AdminShell';
-import { queryClient } from './query';
+import type { DomainEventDto, UserSnapshot } from '../../../shared/events';
+import { errorCode, reconnectDelay, trpc } from '../../lib/trpc';
+import { refreshMe } from '../../lib/session';
+import { toast } from '../../ui';
+import { STATS_KEY } from '../query-keys';
+import { queryClient } from '../query';
 
 /**
  * The admin area's live connection: one `admin.events.onUserEvent` subscription for the whole

@@ -1,16 +1,16 @@
 import { useSearchParams } from '@solidjs/router';
 import { useQuery } from '@tanstack/solid-query';
 import { For, Match, Show, Switch, createEffect, createMemo, createSignal, on, onCleanup } from 'solid-js';
-import { USER_STATUSES } from '../../shared/constants';
-import { USER_SEARCH_MAX, type UserListStatusFilter } from '../../shared/schemas/users';
-import { errorMessage, trpc } from '../lib/trpc';
-import { Button, FormError, statusLabel, Loading } from '../ui';
-import { STATS_KEY } from './AdminShell';
+import { USER_STATUSES } from '../../../shared/constants';
+import { USER_SEARCH_MAX, type UserListStatusFilter } from '../../../shared/schemas/users';
+import { errorMessage, trpc } from '../../lib/trpc';
+import { Button, FormError, statusLabel, Loading } from '../../ui';
+import { STATS_KEY } from '../query-keys';
 import { UserTableRow } from './UserTableRow';
 import { AddUserButton } from './AddUserDialog';
 import { createUserListStore, type UserListFilter } from './users-list-store';
-import type { DomainEventDto } from '../../shared/events';
-import { eventUser, liveEventsSince, useLiveEvents } from './live';
+import type { DomainEventDto } from '../../../shared/events';
+import { eventUser, liveEventsSince, useLiveEvents } from '../shell/live';
 import { BulkBar, SelectAllHeader, SelectCell, createPendingSelection } from './BulkBar';
 
 const PAGE_SIZE = 50;

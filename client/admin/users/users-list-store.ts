@@ -1,6 +1,6 @@
 import { createStore, produce } from 'solid-js/store';
-import type { UserSnapshot } from '../../shared/events';
-import type { UserListStatusFilter, UserRow } from '../../shared/schemas/users';
+import type { UserSnapshot } from '../../../shared/events';
+import type { UserListStatusFilter, UserRow } from '../../../shared/schemas/users';
 
 /** What the list currently shows: the status filter and the search text. */
 export interface UserListFilter {

@@ -1,6 +1,6 @@
 import { A } from '@solidjs/router';
 import type { JSX } from 'solid-js';
-import { useMe } from '../lib/session';
+import { useMe } from '../../lib/session';
 
 /** Settings: the portal's policies, one tab per area; /admin/settings opens General. */
 export default function SettingsPage(props: { children?: JSX.Element }) {

@@ -1,7 +1,7 @@
 import { A, useNavigate } from '@solidjs/router';
 import { Show, type JSX } from 'solid-js';
-import type { UserRow } from '../../shared/schemas/users';
-import { Badge, StatusBadge, formatDate, formatDateTime } from '../ui';
+import type { UserRow } from '../../../shared/schemas/users';
+import { Badge, StatusBadge, formatDate, formatDateTime } from '../../ui';
 import { PendingAge } from './BulkBar';
 
 /**

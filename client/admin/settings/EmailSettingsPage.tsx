@@ -1,14 +1,13 @@
 import { useSearchParams } from '@solidjs/router';
 import { useQuery, useQueryClient } from '@tanstack/solid-query';
 import { For, Match, Show, Switch, createEffect, createResource, createSignal, on, onCleanup } from 'solid-js';
-import { mailSenderSettingsSchema } from '../../shared/schemas/settings';
-import { saveTemplateInput, EMAIL_MAIN_TEXT_MAX, EMAIL_SUBJECT_MAX, type EmailSettingsOutput, type EmailTemplateInfo } from '../../shared/schemas/mail';
-import { createForm } from '../lib/form';
-import { errorMessage, trpc } from '../lib/trpc';
-import { zodValidator } from '../lib/zod-form';
-import { Badge, Button, Dialog, FormError, SelectField, TextAreaField, TextField, toast, Loading } from '../ui';
-
-export const EMAIL_SETTINGS_KEY = ['admin', 'settings', 'emails'] as const;
+import { mailSenderSettingsSchema } from '../../../shared/schemas/settings';
+import { saveTemplateInput, EMAIL_MAIN_TEXT_MAX, EMAIL_SUBJECT_MAX, type EmailSettingsOutput, type EmailTemplateInfo } from '../../../shared/schemas/mail';
+import { createForm } from '../../lib/form';
+import { errorMessage, trpc } from '../../lib/trpc';
+import { zodValidator } from '../../lib/zod-form';
+import { Badge, Button, Dialog, FormError, SelectField, TextAreaField, TextField, toast, Loading } from '../../ui';
+import { EMAIL_SETTINGS_KEY } from '../query-keys';
 
 /** Settings > Emails: the sender, and each email's subject and main text with a live preview. */
 export default function EmailSettingsPage() {

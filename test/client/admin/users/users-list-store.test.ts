@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRoot, createSignal } from 'solid-js';
-import { createUserListStore, type UserListFilter } from '../../client/admin/users-list-store';
-import type { UserRow } from '../../shared/schemas/users';
+import { createUserListStore, type UserListFilter } from '../../../../client/admin/users/users-list-store';
+import type { UserRow } from '../../../../shared/schemas/users';
 
 let n = 0;
 function row(over: Partial<UserRow> = {}): UserRow {

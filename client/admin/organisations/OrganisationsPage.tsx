@@ -4,13 +4,12 @@ import {
   createOrganisationInput,
   ORGANISATION_NAME_MAX,
   type OrganisationDto,
-} from '../../shared/schemas/organisations';
-import { createForm } from '../lib/form';
-import { errorMessage, trpc } from '../lib/trpc';
-import { zodValidator } from '../lib/zod-form';
-import { Badge, Button, Dialog, FormError, TextField, formatDate, toast, Loading } from '../ui';
-
-export const ORGANISATIONS_KEY = ['admin', 'organisations'] as const;
+} from '../../../shared/schemas/organisations';
+import { createForm } from '../../lib/form';
+import { errorMessage, trpc } from '../../lib/trpc';
+import { zodValidator } from '../../lib/zod-form';
+import { ORGANISATIONS_KEY } from '../query-keys';
+import { Badge, Button, Dialog, FormError, TextField, formatDate, toast, Loading } from '../../ui';
 
 /** API Consumers > Organisations: every user belongs to one; the default one takes new users. */
 export default function OrganisationsPage() {

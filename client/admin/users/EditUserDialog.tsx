@@ -1,13 +1,13 @@
 import { useQuery } from '@tanstack/solid-query';
 import { Show } from 'solid-js';
-import { NAME_MAX, type UserRole } from '../../shared/constants';
-import { updateUserInput, type UpdateUserOutput } from '../../shared/schemas/user-admin';
-import { createForm, type Validator } from '../lib/form';
-import { useMe } from '../lib/session';
-import { errorReason, trpc } from '../lib/trpc';
-import { zodValidator } from '../lib/zod-form';
-import { Button, Dialog, FormError, SelectField, TextField } from '../ui';
-import { ORGANISATIONS_KEY } from './OrganisationsPage';
+import { NAME_MAX, type UserRole } from '../../../shared/constants';
+import { updateUserInput, type UpdateUserOutput } from '../../../shared/schemas/user-admin';
+import { createForm, type Validator } from '../../lib/form';
+import { useMe } from '../../lib/session';
+import { errorReason, trpc } from '../../lib/trpc';
+import { zodValidator } from '../../lib/zod-form';
+import { Button, Dialog, FormError, SelectField, TextField } from '../../ui';
+import { ORGANISATIONS_KEY } from '../query-keys';
 
 /** What the dialog needs of the user: the values it edits and the version the admin saw. */
 export interface EditableUser {

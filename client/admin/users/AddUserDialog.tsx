@@ -1,13 +1,12 @@
 import { useQuery, useQueryClient } from '@tanstack/solid-query';
 import { Show, createEffect, createSignal, createUniqueId } from 'solid-js';
-import { NAME_MAX, PASSWORD_MAX, PASSWORD_MIN } from '../../shared/constants';
-import { addUserInput, type AddUserInput, type AddUserOutput } from '../../shared/schemas/user-admin';
-import { createForm, type Validator } from '../lib/form';
-import { trpc } from '../lib/trpc';
-import { zodValidator } from '../lib/zod-form';
-import { Button, CheckboxField, Dialog, FormError, SelectField, TextField, toast } from '../ui';
-import { STATS_KEY } from './AdminShell';
-import { ORGANISATIONS_KEY } from './OrganisationsPage';
+import { NAME_MAX, PASSWORD_MAX, PASSWORD_MIN } from '../../../shared/constants';
+import { addUserInput, type AddUserInput, type AddUserOutput } from '../../../shared/schemas/user-admin';
+import { createForm, type Validator } from '../../lib/form';
+import { trpc } from '../../lib/trpc';
+import { zodValidator } from '../../lib/zod-form';
+import { Button, CheckboxField, Dialog, FormError, SelectField, TextField, toast } from '../../ui';
+import { GENERAL_SETTINGS_KEY, ORGANISATIONS_KEY, STATS_KEY } from '../query-keys';
 
 interface AddUserValues {
   firstName: string;
@@ -64,7 +63,7 @@ export function AddUserDialog(props: { open: boolean; onClose: () => void; onAdd
 
 function AddUserForm(props: { onClose: () => void; onAdded: (result: AddUserOutput) => void }) {
   const organisations = useQuery(() => ({ queryKey: ORGANISATIONS_KEY, queryFn: () => trpc.admin.organisations.list.query() }));
-  const settings = useQuery(() => ({ queryKey: ['admin', 'settings', 'general'], queryFn: () => trpc.admin.settings.general.get.query() }));
+  const settings = useQuery(() => ({ queryKey: GENERAL_SETTINGS_KEY, queryFn: () => trpc.admin.settings.general.get.query() }));
   const form = createForm(validateAddUser, {
     firstName: '',
     lastName: '',

@@ -1,14 +1,12 @@
 import { useQuery, useQueryClient } from '@tanstack/solid-query';
 import { For, Match, Show, Switch, createSignal, onCleanup, onMount, type JSX } from 'solid-js';
-import type { InviteState, InvitesForUser } from '../../shared/schemas/invites';
-import type { UserStatus } from '../../shared/constants';
-import { errorMessage, trpc } from '../lib/trpc';
-import { Badge, Button, Dialog, FormError, formatDateTime, timeAgo, toast, Loading } from '../ui';
+import type { InviteState, InvitesForUser } from '../../../shared/schemas/invites';
+import type { UserStatus } from '../../../shared/constants';
+import { errorMessage, trpc } from '../../lib/trpc';
+import { Badge, Button, Dialog, FormError, formatDateTime, timeAgo, toast, Loading } from '../../ui';
 import { EditUserDialog, type EditableUser } from './EditUserDialog';
 
-/** The user's queries all live under this prefix (details, timeline, invites): one invalidation refreshes the page. */
-const userPrefix = (id: string) => ['admin', 'user', id] as const;
-export const invitesKey = (id: string) => ['admin', 'user', id, 'invites'] as const;
+import { invitesKey, userKey } from '../query-keys';
 
 export interface InviteUser extends EditableUser {
   email: string;
@@ -53,7 +51,7 @@ function useInviteActions(user: () => InviteUser) {
       return false;
     } finally {
       setBusy(null);
-      await queryClient.invalidateQueries({ queryKey: userPrefix(user().id) });
+      await queryClient.invalidateQueries({ queryKey: userKey(user().id) });
     }
   }
   return { busy, run };
@@ -140,9 +138,9 @@ export function UserMoreOptions(props: { user: InviteUser }) {
         onClose={() => setEditing(false)}
         onSaved={(r) => {
           toast(`Saved ${r.user.firstName} ${r.user.lastName}`, 'success');
-          void queryClient.invalidateQueries({ queryKey: userPrefix(props.user.id) });
+          void queryClient.invalidateQueries({ queryKey: userKey(props.user.id) });
         }}
-        onConflict={() => void queryClient.invalidateQueries({ queryKey: userPrefix(props.user.id) })}
+        onConflict={() => void queryClient.invalidateQueries({ queryKey: userKey(props.user.id) })}
       />
       <Dialog
         open={confirm() !== null}

@@ -1,5 +1,5 @@
 import { Show } from 'solid-js';
-import { Button } from '../ui';
+import { Button } from '../../ui';
 import { liveStatus, reconnectLive, useLiveConnection } from './live';
 
 const LABELS = {

@@ -1,13 +1,12 @@
 import { A, useLocation } from '@solidjs/router';
 import { useQuery } from '@tanstack/solid-query';
 import { Show, createEffect, type JSX } from 'solid-js';
-import { hardNavigate, useMe } from '../lib/session';
-import { trpc } from '../lib/trpc';
-import { AdminQueryProvider } from './query';
+import { hardNavigate, useMe } from '../../lib/session';
+import { trpc } from '../../lib/trpc';
+import { AdminQueryProvider } from '../query';
 import { LiveIndicator } from './LiveIndicator';
-import { Loading } from '../ui';
-
-export const STATS_KEY = ['admin', 'stats'] as const;
+import { Loading } from '../../ui';
+import { STATS_KEY } from '../query-keys';
 
 /** The admin area's frame: sidebar navigation (a top bar on small screens) and the page. */
 export default function AdminShell(props: { children?: JSX.Element }) {

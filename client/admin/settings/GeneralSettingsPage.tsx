@@ -1,13 +1,12 @@
 import { useQuery, useQueryClient } from '@tanstack/solid-query';
 import { Match, Switch } from 'solid-js';
-import { generalSettingsSchema, type GeneralSettings } from '../../shared/schemas/settings';
-import { createForm, type Validator } from '../lib/form';
-import { refreshMe } from '../lib/session';
-import { errorMessage, trpc } from '../lib/trpc';
-import { zodValidator } from '../lib/zod-form';
-import { Button, CheckboxField, FormError, TextAreaField, TextField, toast, Loading } from '../ui';
-
-export const GENERAL_SETTINGS_KEY = ['admin', 'settings', 'general'] as const;
+import { generalSettingsSchema, type GeneralSettings } from '../../../shared/schemas/settings';
+import { createForm, type Validator } from '../../lib/form';
+import { refreshMe } from '../../lib/session';
+import { errorMessage, trpc } from '../../lib/trpc';
+import { zodValidator } from '../../lib/zod-form';
+import { Button, CheckboxField, FormError, TextAreaField, TextField, toast, Loading } from '../../ui';
+import { GENERAL_SETTINGS_KEY } from '../query-keys';
 
 interface FormValues {
   portalName: string;

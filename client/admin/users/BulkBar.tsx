@@ -1,12 +1,12 @@
 import { For, Show, createEffect, createMemo, createSignal, type JSX } from 'solid-js';
 import { z } from 'zod';
-import { REJECTION_REASON_MAX } from '../../shared/schemas/users';
-import type { UserRow } from '../../shared/schemas/users';
-import { bulkDecideInput, type BulkDecideOutput } from '../../shared/schemas/bulk';
-import { createForm } from '../lib/form';
-import { errorMessage, trpc } from '../lib/trpc';
-import { zodValidator } from '../lib/zod-form';
-import { Button, Dialog, FormError, StatusBadge, TextAreaField, timeAgo, toast } from '../ui';
+import { REJECTION_REASON_MAX } from '../../../shared/schemas/users';
+import type { UserRow } from '../../../shared/schemas/users';
+import { bulkDecideInput, type BulkDecideOutput } from '../../../shared/schemas/bulk';
+import { createForm } from '../../lib/form';
+import { errorMessage, trpc } from '../../lib/trpc';
+import { zodValidator } from '../../lib/zod-form';
+import { Button, Dialog, FormError, StatusBadge, TextAreaField, timeAgo, toast } from '../../ui';
 
 /**
  * Which pending users are selected for a bulk decision. Only rows that are still pending count:

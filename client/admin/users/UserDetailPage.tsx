@@ -1,19 +1,16 @@
 import { A, useNavigate, useParams } from '@solidjs/router';
 import { useQuery, useQueryClient } from '@tanstack/solid-query';
 import { For, Match, Show, Switch, createSignal } from 'solid-js';
-import type { UserSnapshot } from '../../shared/events';
-import { REJECTION_REASON_MAX, rejectUserInput, type TimelineEvent, type UserDetail } from '../../shared/schemas/users';
-import { createForm } from '../lib/form';
-import { useMe } from '../lib/session';
-import { errorDetails, errorMessage, errorReason, trpc } from '../lib/trpc';
-import { zodValidator } from '../lib/zod-form';
-import { Badge, Button, Dialog, FormError, StatusBadge, TextAreaField, formatDateTime, statusLabel, timeAgo, toast, Loading } from '../ui';
-import { STATS_KEY } from './AdminShell';
+import type { UserSnapshot } from '../../../shared/events';
+import { REJECTION_REASON_MAX, rejectUserInput, type TimelineEvent, type UserDetail } from '../../../shared/schemas/users';
+import { createForm } from '../../lib/form';
+import { useMe } from '../../lib/session';
+import { errorDetails, errorMessage, errorReason, trpc } from '../../lib/trpc';
+import { zodValidator } from '../../lib/zod-form';
+import { Badge, Button, Dialog, FormError, StatusBadge, TextAreaField, formatDateTime, statusLabel, timeAgo, toast, Loading } from '../../ui';
+import { STATS_KEY, userKey, userTimelineKey } from '../query-keys';
 import { InvitePanel, UserMoreOptions } from './InvitePanel';
-import { useLiveEvents } from './live';
-
-export const userKey = (id: string) => ['admin', 'user', id] as const;
-export const userTimelineKey = (id: string) => ['admin', 'user', id, 'timeline'] as const;
+import { useLiveEvents } from '../shell/live';
 
 type Action = 'activate' | 'reject' | 'deactivate' | 'delete';
 

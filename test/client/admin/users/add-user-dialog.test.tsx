@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, fireEvent, render, screen } from '@solidjs/testing-library';
 import { QueryClient, QueryClientProvider } from '@tanstack/solid-query';
-import { AddUserDialog, toAddUserInput } from '../../client/admin/AddUserDialog';
-import { ORGANISATIONS_KEY } from '../../client/admin/OrganisationsPage';
+import { AddUserDialog, toAddUserInput } from '../../../../client/admin/users/AddUserDialog';
+import { ORGANISATIONS_KEY } from '../../../../client/admin/query-keys';
 
 afterEach(cleanup);
 

@@ -1,0 +1,22 @@
+/**
+ * Every solid-query key of the admin area, in one place: a page that changes data invalidates
+ * another page's query by the same key. A user's queries (details, timeline, invites) all start
+ * with userKey(id), so invalidating that prefix refreshes the whole user page.
+ */
+
+/** Counts per status: the navigation's pending count and the users list's tabs. */
+export const STATS_KEY = ['admin', 'stats'] as const;
+
+export const userKey = (id: string) => ['admin', 'user', id] as const;
+export const userTimelineKey = (id: string) => [...userKey(id), 'timeline'] as const;
+export const invitesKey = (id: string) => [...userKey(id), 'invites'] as const;
+
+export const ORGANISATIONS_KEY = ['admin', 'organisations'] as const;
+
+export const GENERAL_SETTINGS_KEY = ['admin', 'settings', 'general'] as const;
+export const EMAIL_SETTINGS_KEY = ['admin', 'settings', 'emails'] as const;
+
+/** The mailbox's list pages (followed by the search text) and its messages. */
+export const MAILBOX_KEY = ['admin', 'mail', 'messages'] as const;
+export const mailboxMessageKey = (id: number) => [...MAILBOX_KEY, 'message', id] as const;
+export const OUTBOX_KEY = ['admin', 'mail', 'outbox'] as const;
