@@ -1,28 +1,18 @@
 import { createTRPCClient, createWSClient, httpBatchLink, splitLink, wsLink, TRPCClientError } from '@trpc/client';
-import { createSignal } from 'solid-js';
 import type { AppRouter } from '../../server/trpc/router';
+import { backoffDelay, type Backoff } from '../../shared/backoff';
 import type { AppErrorData, ErrorReason } from '../../shared/errors';
-
-export type ConnectionState = 'idle' | 'connecting' | 'live' | 'reconnecting';
-const [connectionState, setConnectionState] = createSignal<ConnectionState>('idle');
-/** The WebSocket's state, for the live / reconnecting indicator. */
-export { connectionState };
 
 const wsUrl = () => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/trpc`;
 
-/** Exponential backoff with full jitter: 0.5 s, 1 s, 2 s … capped at 15 s, each randomised. */
-export function reconnectDelay(attempt: number): number {
-  const cap = Math.min(15_000, 500 * 2 ** attempt);
-  return Math.round(cap / 2 + Math.random() * (cap / 2));
-}
+/** Reconnects (the socket's and the live subscription's): 0.5 s, 1 s, 2 s … capped at 15 s, each randomised. */
+export const RECONNECT_BACKOFF: Backoff = { baseMs: 500, maxMs: 15_000 };
 
 const wsClient = createWSClient({
   url: wsUrl,
-  retryDelayMs: reconnectDelay,
+  retryDelayMs: (attempt) => backoffDelay(attempt, RECONNECT_BACKOFF),
   // Connect only while a subscription needs it; pages without live data open no socket.
   lazy: { enabled: true, closeMs: 5_000 },
-  onOpen: () => setConnectionState('live'),
-  onClose: () => setConnectionState((s) => (s === 'idle' ? 'idle' : 'reconnecting')),
 });
 
 export const trpc = createTRPCClient<AppRouter>({
@@ -34,11 +24,6 @@ export const trpc = createTRPCClient<AppRouter>({
     }),
   ],
 });
-
-/** Marks the socket as wanted (a subscription started) or not, for the indicator. */
-export function setLiveWanted(wanted: boolean) {
-  setConnectionState((s) => (wanted ? (s === 'live' ? 'live' : 'connecting') : 'idle'));
-}
 
 function data(err: unknown): AppErrorData | undefined {
   return err instanceof TRPCClientError ? (err.data as AppErrorData | undefined) : undefined;

@@ -1,6 +1,7 @@
 import { createSignal, onCleanup } from 'solid-js';
 import type { DomainEventDto, UserSnapshot } from '../../../shared/events';
-import { errorCode, reconnectDelay, trpc } from '../../lib/trpc';
+import { backoffDelay } from '../../../shared/backoff';
+import { RECONNECT_BACKOFF, errorCode, trpc } from '../../lib/trpc';
 import { refreshMe } from '../../lib/session';
 import { toast } from '../../ui';
 import { STATS_KEY } from '../query-keys';
@@ -13,7 +14,7 @@ import { queryClient } from '../query';
  * It reads the event position before subscribing and passes it as lastEventId, so nothing is
  * missed even if the socket drops before the first event. After that the wsLink keeps the last
  * tracked id and resubscribes with it on every reconnect (backoff with jitter: lib/trpc.ts
- * reconnectDelay); the server replays what was missed and never sends an id twice.
+ * RECONNECT_BACKOFF); the server replays what was missed and never sends an id twice.
  */
 
 export type LiveStatus = 'off' | 'connecting' | 'live' | 'reconnecting' | 'offline';
@@ -40,7 +41,7 @@ let retries = 0;
 function retryLater() {
   setStatus('reconnecting');
   clearTimeout(retryTimer);
-  retryTimer = setTimeout(() => void subscribe(), reconnectDelay(retries++));
+  retryTimer = setTimeout(() => void subscribe(), backoffDelay(retries++, RECONNECT_BACKOFF));
 }
 
 /** Calls `fn` for every live event from now on; returns the unsubscribe function. */
