@@ -2,7 +2,7 @@ import { loginInput, meOutput, okOutput, setupInput } from '../../shared/schemas
 import { readSettings } from '../settings/settings.repository.js';
 import { router } from '../trpc/init.js';
 import { enforceRateLimit, publicProcedure } from '../trpc/procedures.js';
-import { AppError } from '../trpc/init.js';
+import { AppError } from '../errors.js';
 import * as auth from './auth.service.js';
 import { changePasswordProcedure } from './change-password.router.js';
 import { signupProcedure } from './registration.router.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AppServices } from '../app-services.js';
 import type { LoginInput, SetupInput } from '../../shared/schemas/auth.js';
-import { AppError } from '../trpc/init.js';
+import { AppError } from '../errors.js';
 import { hashPassword, verifyPassword } from './password.js';
 import { appendEvent } from '../events/append.js';
 import { defaultOrganisationId, isEmailTaken, loadUserSnapshot } from '../users/users.snapshot.js';

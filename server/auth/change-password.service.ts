@@ -1,6 +1,6 @@
 import type { AppServices } from '../app-services.js';
 import type { ChangePasswordInput } from '../../shared/schemas/change-password.js';
-import { AppError } from '../trpc/init.js';
+import { AppError } from '../errors.js';
 import { appendEvent } from '../events/append.js';
 import { queueEmail } from '../mail/outbox.js';
 import { loadUserSnapshot } from '../users/users.snapshot.js';

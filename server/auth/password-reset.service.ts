@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AppServices } from '../app-services.js';
-import { AppError } from '../trpc/init.js';
+import { AppError } from '../errors.js';
 import { appendEvent } from '../events/append.js';
 import { queueEmail } from '../mail/outbox.js';
 import { loadUserSnapshot } from '../users/users.snapshot.js';

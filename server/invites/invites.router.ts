@@ -7,7 +7,8 @@ import {
   inviteUserInput,
 } from '../../shared/schemas/invites.js';
 import { okOutput } from '../../shared/schemas/auth.js';
-import { AppError, router } from '../trpc/init.js';
+import { AppError } from '../errors.js';
+import { router } from '../trpc/init.js';
 import { adminProcedure, enforceRateLimit, publicProcedure } from '../trpc/procedures.js';
 import { invitesOfUser } from './invites.repository.js';
 import { acceptInvite, inspectInvite, revokeInvite, sendInvite } from './invites.service.js';

@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AppServices } from '../app-services.js';
 import type { SessionUser } from '../../shared/schemas/auth.js';
 import type { AcceptInviteInput, InviteInspectOutput, InviteState } from '../../shared/schemas/invites.js';
-import { AppError } from '../trpc/init.js';
+import { AppError } from '../errors.js';
 import { appendEvent } from '../events/append.js';
 import { queueEmail } from '../mail/outbox.js';
 import { readSettings } from '../settings/settings.repository.js';

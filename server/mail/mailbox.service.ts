@@ -1,5 +1,5 @@
 import type { AppServices } from '../app-services.js';
-import { AppError } from '../trpc/init.js';
+import { AppError } from '../errors.js';
 import { SECRET_VARIABLES } from '../../emails/templates.js';
 import { OUTBOX_CHANNEL } from './outbox.js';
 import type { MailboxListItem, MailboxMessage, OutboxItem } from '../../shared/schemas/mail.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AppServices } from '../app-services.js';
 import type { CreateOrganisationInput, OrganisationDto, RenameOrganisationInput } from '../../shared/schemas/organisations.js';
-import { AppError } from '../trpc/init.js';
+import { AppError } from '../errors.js';
 import { appendEvent } from '../events/append.js';
 import { findOrganisation, isOrganisationInUse, isOrganisationNameTaken, lockOrganisation } from './organisations.repository.js';
 

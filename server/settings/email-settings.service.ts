@@ -4,7 +4,7 @@ import type { MailSenderSettings } from '../../shared/schemas/settings.js';
 import type { EmailSettingsOutput, PreviewEmailOutput, SaveTemplateInput } from '../../shared/schemas/mail.js';
 import { EMAIL_TEMPLATE_NAMES, type EmailTemplateName } from '../../emails/templates.js';
 import { TEMPLATE_CONTENT, placeholdersOf } from '../../emails/content.js';
-import { AppError } from '../trpc/init.js';
+import { AppError } from '../errors.js';
 import { appendEvent } from '../events/append.js';
 import { queueEmail } from '../mail/outbox.js';
 import { loadEmailRenderer, sampleVariables, unknownPlaceholders } from '../mail/renderer.js';

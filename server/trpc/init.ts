@@ -1,23 +1,23 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import { ZodError } from 'zod';
 import type { Context } from './context.js';
-import type { AppErrorData, ErrorReason } from '../../shared/errors.js';
+import type { AppErrorData } from '../../shared/errors.js';
+import { AppError } from '../errors.js';
 
-/** A domain error with a machine-readable reason and, optionally, field messages or details. */
-export class AppError extends TRPCError {
-  readonly reason: ErrorReason;
-  readonly fieldErrors: Record<string, string> | undefined;
-  readonly details: Record<string, unknown> | undefined;
-  constructor(
-    code: TRPCError['code'],
-    reason: ErrorReason,
-    message: string,
-    extra: { fieldErrors?: Record<string, string>; details?: Record<string, unknown> } = {},
-  ) {
-    super({ code, message });
-    this.reason = reason;
-    this.fieldErrors = extra.fieldErrors;
-    this.details = extra.details;
+/**
+ * A domain error on its way to the client: the tRPC code decides the HTTP status, and the reason,
+ * field messages and details stay readable on the error itself (server-side callers, tests) and in
+ * `error.data` (the formatter below).
+ */
+export class AppTRPCError extends TRPCError {
+  readonly reason: AppError['reason'];
+  readonly fieldErrors: AppError['fieldErrors'];
+  readonly details: AppError['details'];
+  constructor(error: AppError) {
+    super({ code: error.code, message: error.message, cause: error });
+    this.reason = error.reason;
+    this.fieldErrors = error.fieldErrors;
+    this.details = error.details;
   }
 }
 
@@ -43,10 +43,10 @@ const t = initTRPC.context<Context>().meta<Meta>().create({
     if (error.cause instanceof ZodError) {
       data.fieldErrors = zodFieldErrors(error.cause);
       message = 'Please correct the highlighted fields';
-    } else if (error instanceof AppError) {
-      data.reason = error.reason;
-      if (error.fieldErrors) data.fieldErrors = error.fieldErrors;
-      if (error.details) data.details = error.details;
+    } else if (error.cause instanceof AppError) {
+      data.reason = error.cause.reason;
+      if (error.cause.fieldErrors) data.fieldErrors = error.cause.fieldErrors;
+      if (error.cause.details) data.details = error.cause.details;
     } else if (error.code === 'INTERNAL_SERVER_ERROR') {
       // Never leak internals (SQL, stack traces) to clients; the server log has them.
       message = 'Something went wrong on our side. Please try again.';
@@ -58,5 +58,15 @@ const t = initTRPC.context<Context>().meta<Meta>().create({
 
 export const router = t.router;
 export const middleware = t.middleware;
-export const publicBase = t.procedure;
+
+/** Turns a domain AppError thrown anywhere below (middlewares, resolvers) into its tRPC error. */
+const domainErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && result.error.cause instanceof AppError && !(result.error instanceof AppTRPCError)) {
+    throw new AppTRPCError(result.error.cause);
+  }
+  return result;
+});
+
+export const publicBase = t.procedure.use(domainErrors);
 export const createCallerFactory = t.createCallerFactory;

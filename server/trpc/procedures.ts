@@ -1,6 +1,7 @@
 import { TRPCError } from '@trpc/server';
 import type { SessionUser } from '../../shared/schemas/auth.js';
-import { AppError, middleware, publicBase } from './init.js';
+import { AppError } from '../errors.js';
+import { middleware, publicBase } from './init.js';
 
 export interface AuthState {
   sessionId: string;

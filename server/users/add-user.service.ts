@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AppServices } from '../app-services.js';
 import type { SessionUser } from '../../shared/schemas/auth.js';
 import type { AddUserData, AddUserOutput } from '../../shared/schemas/user-admin.js';
-import { AppError } from '../trpc/init.js';
+import { AppError } from '../errors.js';
 import { hashPassword } from '../auth/password.js';
 import { appendEvent } from '../events/append.js';
 import { issueInvite } from '../invites/invites.service.js';

@@ -4,7 +4,7 @@ import type { AppServices } from '../app-services.js';
 import type { SessionUser } from '../../shared/schemas/auth.js';
 import type { BulkDecideItem, BulkDecideOutput } from '../../shared/schemas/bulk.js';
 import type { UserSnapshot } from '../../shared/events.js';
-import { AppError } from '../trpc/init.js';
+import { AppError } from '../errors.js';
 import type { UserListOutput } from '../../shared/schemas/users.js';
 import { activateUser, rejectUser } from './users.service.js';
 import { decodeCursor, encodeCursor, likePattern } from './users.repository.js';

@@ -1,7 +1,7 @@
 import type { AppServices } from '../app-services.js';
 import type { SessionUser } from '../../shared/schemas/auth.js';
 import type { UpdateUserInput, UpdateUserOutput } from '../../shared/schemas/user-admin.js';
-import { AppError } from '../trpc/init.js';
+import { AppError } from '../errors.js';
 import { appendEvent } from '../events/append.js';
 import { loadUserSnapshot } from './users.snapshot.js';
 import { assertAnotherActiveAdmin } from './users.service.js';

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { snapshotFromRow, type SnapshotRow } from './users.snapshot.js';
 import type { UserDetail, UserListOutput, UserListQuery, UserRow, TimelineEvent } from '../../shared/schemas/users.js';
-import { AppError } from '../trpc/init.js';
+import { AppError } from '../errors.js';
 
 // Queries only: the use cases (and their transactions) live in users.service.ts.
 

@@ -10,7 +10,8 @@ import {
   userTimelineInput,
   userTimelineOutput,
 } from '../../shared/schemas/users.js';
-import { AppError, router } from '../trpc/init.js';
+import { AppError } from '../errors.js';
+import { router } from '../trpc/init.js';
 import { adminProcedure } from '../trpc/procedures.js';
 import { getUserDetail, listUsers, userTimeline } from './users.repository.js';
 import { activateUser, deactivateUser, deleteUser, rejectUser } from './users.service.js';

@@ -6,7 +6,7 @@ import type { RegisterInput, RegisterOutput } from '../../shared/schemas/users.j
 import type { UserSnapshot } from '../../shared/events.js';
 import type { UserStatus } from '../../shared/constants.js';
 import type { AllSettings } from '../../shared/schemas/settings.js';
-import { AppError } from '../trpc/init.js';
+import { AppError } from '../errors.js';
 import { hashPassword } from '../auth/password.js';
 import { appendEvent } from '../events/append.js';
 import { queueEmail } from '../mail/outbox.js';
