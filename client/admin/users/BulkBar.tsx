@@ -1,79 +1,12 @@
-import { For, Show, createEffect, createMemo, createSignal, type JSX } from 'solid-js';
-import { z } from 'zod';
-import { REJECTION_REASON_MAX } from '../../../shared/schemas/users';
+import { For, Show, createSignal, type JSX } from 'solid-js';
 import type { UserRow } from '../../../shared/schemas/users';
-import { bulkDecideInput, type BulkDecideOutput } from '../../../shared/schemas/bulk';
-import { createForm } from '../../lib/form';
+import type { BulkDecideOutput } from '../../../shared/schemas/bulk';
 import { errorMessage, trpc } from '../../lib/trpc';
-import { zodValidator } from '../../lib/zod-form';
-import { Button, Dialog, FormError, StatusBadge, TextAreaField, timeAgo, toast } from '../../ui';
-
-/**
- * Which pending users are selected for a bulk decision. Only rows that are still pending count:
- * a row another admin decided meanwhile (the live stream restyles it) drops out of the selection.
- */
-export function createPendingSelection(rows: () => UserRow[]) {
-  const [ids, setIds] = createSignal<ReadonlySet<string>>(new Set());
-  const pending = createMemo(() => rows().filter((r) => r.status === 'pending'));
-  const selected = createMemo(() => pending().filter((r) => ids().has(r.id)));
-  const update = (fn: (s: Set<string>) => void) => {
-    const next = new Set(ids());
-    fn(next);
-    setIds(next);
-  };
-  return {
-    selected,
-    pending,
-    isSelected: (id: string) => ids().has(id),
-    toggle: (id: string, on: boolean) => update((s) => (on ? s.add(id) : s.delete(id))),
-    allSelected: () => pending().length > 0 && selected().length === pending().length,
-    someSelected: () => selected().length > 0 && selected().length < pending().length,
-    toggleAll: (on: boolean) => update((s) => (on ? pending().forEach((r) => s.add(r.id)) : s.clear())),
-    clear: () => setIds(new Set<string>()),
-  };
-}
-export type PendingSelection = ReturnType<typeof createPendingSelection>;
+import { Button, Dialog, StatusBadge, toast } from '../../ui';
+import type { PendingSelection } from './pending-selection';
+import { RejectReasonDialog } from './RejectReasonForm';
 
 const fullName = (u: { firstName: string; lastName: string }) => `${u.firstName} ${u.lastName}`;
-
-/** The leading cell of a user row: a checkbox for a pending user, empty otherwise. */
-export function SelectCell(props: { user: UserRow; selection: PendingSelection }): JSX.Element {
-  return (
-    <td class="cell-check" style={{ width: '1%' }}>
-      <Show when={props.user.status === 'pending'}>
-        <input
-          type="checkbox"
-          aria-label={`Select ${fullName(props.user)}`}
-          data-testid="select-user"
-          checked={props.selection.isSelected(props.user.id)}
-          onChange={(e) => props.selection.toggle(props.user.id, e.currentTarget.checked)}
-        />
-      </Show>
-    </td>
-  );
-}
-
-/** The header cell over SelectCell: selects every pending row shown. */
-export function SelectAllHeader(props: { selection: PendingSelection }): JSX.Element {
-  let box!: HTMLInputElement;
-  // Mixed state when only some are selected (a DOM property, not an attribute).
-  createEffect(() => (box.indeterminate = props.selection.someSelected()));
-  return (
-    <th scope="col" style={{ width: '1%' }}>
-      <input
-        type="checkbox"
-        aria-label="Select all pending users shown"
-        data-testid="select-all"
-        disabled={props.selection.pending().length === 0}
-        checked={props.selection.allSelected()}
-        ref={box}
-        onChange={(e) => props.selection.toggleAll(e.currentTarget.checked)}
-      />
-    </th>
-  );
-}
-
-const reasonForm = z.object({ reason: bulkDecideInput.shape.reason });
 
 /**
  * Shown while pending users are selected: Activate or Reject (with an optional reason) them all
@@ -129,9 +62,20 @@ export function BulkBar(props: { selection: PendingSelection; onDecided?: (resul
         </div>
       </Show>
 
-      <Dialog open={rejectOpen()} title={`Reject ${count()} ${count() === 1 ? 'registration' : 'registrations'}?`} onClose={() => setRejectOpen(false)}>
-        <BulkRejectForm count={count()} onCancel={() => setRejectOpen(false)} submit={async (reason) => (await decide('reject', reason)) && (setRejectOpen(false), true)} />
-      </Dialog>
+      <RejectReasonDialog
+        open={rejectOpen()}
+        title={`Reject ${count()} ${count() === 1 ? 'registration' : 'registrations'}?`}
+        intro={
+          <>
+            The selected {count() === 1 ? 'user' : `${count()} users`} will not be able to log in. Each receives an email saying the
+            registration was declined, with the reason below if you give one.
+          </>
+        }
+        hint="The same reason is sent to every selected user."
+        submitLabel={`Reject ${count() === 1 ? 'registration' : `${count()} registrations`}`}
+        onClose={() => setRejectOpen(false)}
+        submit={(reason) => decide('reject', reason)}
+      />
 
       <Dialog
         open={result() !== null}
@@ -186,66 +130,5 @@ export function BulkBar(props: { selection: PendingSelection; onDecided?: (resul
         </Show>
       </Dialog>
     </>
-  );
-}
-
-function BulkRejectForm(props: { count: number; onCancel: () => void; submit: (reason: string | null) => Promise<boolean> }) {
-  const form = createForm(zodValidator(reasonForm), { reason: '' });
-  return (
-    <form
-      class="stack"
-      novalidate
-      onSubmit={(e) => {
-        e.preventDefault();
-        void form.submit(async (data) => {
-          await props.submit(data.reason ?? null);
-        });
-      }}
-    >
-      <p>
-        The selected {props.count === 1 ? 'user' : `${props.count} users`} will not be able to log in. Each receives an email saying the
-        registration was declined, with the reason below if you give one.
-      </p>
-      <FormError message={form.formError()} />
-      <TextAreaField
-        label="Reason (optional)"
-        name="reason"
-        rows={3}
-        maxLength={REJECTION_REASON_MAX}
-        hint="The same reason is sent to every selected user."
-        value={() => form.values().reason ?? ''}
-        onInput={(v) => form.set('reason', v)}
-        error={form.error('reason')}
-      />
-      <div class="form-actions">
-        <Button onClick={props.onCancel}>Cancel</Button>
-        <Button type="submit" variant="danger" busy={form.busy()}>
-          Reject {props.count === 1 ? 'registration' : `${props.count} registrations`}
-        </Button>
-      </div>
-    </form>
-  );
-}
-
-// ---------------------------------------------------------------------------------------------
-// How long a pending request has waited.
-
-const [clock, setClock] = createSignal(Date.now());
-let ticking = false;
-/** "Waiting 3 h", kept current (re-rendered every 30 seconds). */
-export function PendingAge(props: { createdAt: string }): JSX.Element {
-  if (!ticking && typeof window !== 'undefined') {
-    ticking = true;
-    setInterval(() => setClock(Date.now()), 30_000);
-  }
-  const text = () => {
-    const ago = timeAgo(props.createdAt, clock());
-    if (ago === 'just now') return 'Waiting < 1 min';
-    return ago.endsWith(' ago') ? `Waiting ${ago.slice(0, -4)}` : `Waiting since ${ago}`;
-  };
-  return (
-    <span class="cell-sub" data-testid="pending-age" title="Time since the registration">
-      {text()}
-    </span>
   );
 }

@@ -2,7 +2,7 @@ import { A, useNavigate } from '@solidjs/router';
 import { Show, type JSX } from 'solid-js';
 import type { UserRow } from '../../../shared/schemas/users';
 import { Badge, StatusBadge, formatDate, formatDateTime } from '../../ui';
-import { PendingAge } from './BulkBar';
+import { PendingAge } from './PendingAge';
 
 /**
  * One row of API Consumers > Users. The whole row opens the user's page; `leading` is an optional

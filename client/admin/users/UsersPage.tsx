@@ -11,7 +11,8 @@ import { AddUserButton } from './AddUserDialog';
 import { createUserListStore, type UserListFilter } from './users-list-store';
 import type { DomainEventDto } from '../../../shared/events';
 import { eventUser, liveEventsSince, useLiveEvents } from '../shell/live';
-import { BulkBar, SelectAllHeader, SelectCell, createPendingSelection } from './BulkBar';
+import { BulkBar } from './BulkBar';
+import { SelectAllHeader, SelectCell, createPendingSelection } from './pending-selection';
 
 const PAGE_SIZE = 50;
 const FILTERS: UserListStatusFilter[] = ['all', ...USER_STATUSES];

@@ -1,0 +1,40 @@
+import type { UserDetail } from '../../../shared/schemas/users';
+import { StatusBadge, formatDateTime } from '../../ui';
+
+/** The user's page: the account's fields. */
+export function UserDetailsCard(props: { user: UserDetail }) {
+  const u = () => props.user;
+  return (
+    <section class="card" aria-labelledby="user-details-title">
+      <div class="card-header">
+        <h2 id="user-details-title">Details</h2>
+      </div>
+      <dl class="details">
+        <dt>First name</dt>
+        <dd>{u().firstName}</dd>
+        <dt>Last name</dt>
+        <dd>{u().lastName}</dd>
+        <dt>Email</dt>
+        <dd>{u().email}</dd>
+        <dt>Status</dt>
+        <dd>
+          <StatusBadge status={u().status} />
+        </dd>
+        <dt>Organisation</dt>
+        <dd>{u().organisation.name}</dd>
+        <dt>Role</dt>
+        <dd>{u().role === 'admin' ? 'Administrator' : 'Developer'}</dd>
+        <dt>Password</dt>
+        <dd>{u().hasPassword ? (u().mustChangePassword ? 'Set (must be changed at next login)' : 'Set') : 'Not set yet'}</dd>
+        <dt>Registered</dt>
+        <dd>
+          <time datetime={u().createdAt}>{formatDateTime(u().createdAt)}</time>
+        </dd>
+        <dt>Last changed</dt>
+        <dd>
+          <time datetime={u().updatedAt}>{formatDateTime(u().updatedAt)}</time>
+        </dd>
+      </dl>
+    </section>
+  );
+}

@@ -1,0 +1,112 @@
+import { For, Match, Show, Switch } from 'solid-js';
+import type { TimelineEvent } from '../../../shared/schemas/users';
+import { FormError, Loading, formatDateTime, statusLabel, timeAgo } from '../../ui';
+import { errorMessage } from '../../lib/trpc';
+
+/** The user's history on their page: every event about them, newest first, with who did it. */
+export function UserTimeline(props: { timeline: { isError: boolean; error: unknown; isPending: boolean; data?: { items: TimelineEvent[] } } }) {
+  const t = () => props.timeline;
+  return (
+    <section class="card" aria-labelledby="user-timeline-title" data-testid="user-timeline">
+      <div class="card-header">
+        <h2 id="user-timeline-title">Timeline</h2>
+      </div>
+      <Switch>
+        <Match when={t().isError}>
+          <FormError message={errorMessage(t().error)} />
+        </Match>
+        <Match when={t().isPending}>
+          <Loading />
+        </Match>
+        <Match when={t().data?.items.length === 0}>
+          <p class="muted">Nothing recorded yet.</p>
+        </Match>
+        <Match when={t().data}>
+          {(d) => (
+            <ol class="timeline">
+              <For each={d().items}>{(e) => <TimelineItem event={e} />}</For>
+            </ol>
+          )}
+        </Match>
+      </Switch>
+    </section>
+  );
+}
+
+const EVENT_TITLES: Record<string, string> = {
+  'user.registered': 'Registered',
+  'user.activated': 'Activated',
+  'user.rejected': 'Registration rejected',
+  'user.deactivated': 'Deactivated',
+  'user.deleted': 'Deleted',
+  'user.updated': 'Details changed',
+  'user.invited': 'Invited',
+  'user.created': 'Account created',
+  'user.password_changed': 'Password changed',
+  'invite.sent': 'Invitation sent',
+  'invite.resent': 'Invitation sent again',
+  'invite.revoked': 'Invitation revoked',
+  'invite.accepted': 'Invitation accepted',
+  'email.sent': 'Email sent',
+  'email.failed': 'Email could not be sent',
+};
+
+const EVENT_TONES: Record<string, string> = {
+  'user.registered': 'accent',
+  'user.activated': 'success',
+  'invite.accepted': 'success',
+  'user.rejected': 'danger',
+  'user.deleted': 'danger',
+  'email.failed': 'danger',
+  'user.deactivated': 'warning',
+};
+
+function eventTitle(e: TimelineEvent): string {
+  const d = e.data as Record<string, any>;
+  switch (e.type) {
+    case 'user.registered':
+      return d.autoApproved ? 'Registered and approved automatically' : 'Registered, awaiting approval';
+    case 'user.activated':
+      return d.previousStatus === 'pending' ? 'Registration approved' : `Activated again (was ${statusLabel(String(d.previousStatus)).toLowerCase()})`;
+    case 'email.sent':
+    case 'email.failed':
+      return `${EVENT_TITLES[e.type]}: ${String(d.template ?? '').replace(/-/g, ' ')}`;
+    default:
+      return EVENT_TITLES[e.type] ?? e.type;
+  }
+}
+
+function TimelineItem(props: { event: TimelineEvent }) {
+  const e = () => props.event;
+  const d = () => e().data as Record<string, any>;
+  const by = () => {
+    if (e().actorId && e().actorId === e().userId) return 'by the user';
+    if (e().actorName) return `by ${e().actorName}`;
+    if (e().actorId) return 'by a deleted user';
+    return null;
+  };
+  return (
+    <li class={EVENT_TONES[e().type] ?? ''} data-event-type={e().type}>
+      <div class="timeline-title">
+        {eventTitle(e())}
+        <Show when={by()}>
+          <span class="muted"> {by()}</span>
+        </Show>
+      </div>
+      <Show when={e().type === 'user.rejected' && d().reason}>
+        <div class="timeline-body" style={{ 'white-space': 'pre-line' }}>
+          Reason: {String(d().reason)}
+        </div>
+      </Show>
+      <Show when={e().type === 'email.failed' && d().error}>
+        <div class="timeline-body">{String(d().error)}</div>
+      </Show>
+      <Show when={e().type === 'user.updated' && d().changes}>
+        <div class="timeline-body">{Object.keys(d().changes).join(', ')}</div>
+      </Show>
+      <time datetime={e().createdAt} title={formatDateTime(e().createdAt)}>
+        {formatDateTime(e().createdAt)} · {timeAgo(e().createdAt)}
+      </time>
+    </li>
+  );
+}
