@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const boolish = z
@@ -95,9 +96,46 @@ export const configSchema = z
       .min(10, { message: 'must be at least 10' })
       .max(3_600_000, { message: 'must be at most 3600000 (one hour)' })
       .default(30_000),
-    TRUST_PROXY: boolish.default(false),
+    // Operations
+    NODE_ENV: z.string().trim().optional(),
+    DIRECT_DATABASE_URL: urlWithProtocol(['postgres:', 'postgresql:']).optional(),
+    MIGRATE_ON_START: boolish.default(true),
+    SHUTDOWN_TIMEOUT_MS: z.coerce
+      .number({ message: 'must be a number' })
+      .int({ message: 'must be a whole number' })
+      .min(0, { message: 'must be at least 0' })
+      .max(600_000, { message: 'must be at most 600000 (ten minutes)' })
+      .default(10_000),
+    LOG_FORMAT: z.enum(['json', 'pretty'], { message: 'must be json or pretty' }).optional(),
+    MAIL_LOG_LINKS: boolish.default(true),
+    TRUST_PROXY: z
+      .string()
+      .trim()
+      .transform((v, ctx): TrustProxy => {
+        // A number of hops, or a comma-separated list of proxy addresses/CIDRs (proxy-addr's rules).
+        if (/^(false|no|0)$/i.test(v)) return false;
+        // "true" used to mean "one proxy in front"; it never means "trust every hop" (that would make the leftmost, client-written entry the address).
+        if (/^(true|yes)$/i.test(v)) return 1;
+        if (/^\d+$/.test(v)) return Math.min(Number(v), 32);
+        const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+        const bad = list.find((a) => !isProxyAddress(a));
+        if (bad !== undefined || list.length === 0) {
+          ctx.addIssue({ code: 'custom', message: `must be a number of proxy hops or a comma-separated list of IP addresses/CIDRs or loopback, linklocal, uniquelocal (not "${bad ?? v}")` });
+          return z.NEVER;
+        }
+        return list;
+      })
+      .default(false),
   })
   .superRefine((c, ctx) => {
+    // Operations: a production replica without DATABASE_URL would start its own empty database (split data).
+    if (c.NODE_ENV === 'production' && c.DATABASE_URL === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DATABASE_URL'],
+        message: 'must be set when NODE_ENV=production (the embedded PostgreSQL is for development and single-machine trials; unset NODE_ENV to use it on purpose)',
+      });
+    }
     if ((c.ADMIN_EMAIL === undefined) !== (c.ADMIN_PASSWORD === undefined)) {
       ctx.addIssue({
         code: 'custom',
@@ -124,8 +162,40 @@ export interface Config {
   mailPollMs: number;
   /** First retry delay of a failed email; doubles on each try (with jitter). */
   mailRetryBaseMs: number;
-  trustProxy: boolean;
   secureCookies: boolean;
+  // Operations
+  production: boolean;
+  /** A direct connection (not through PgBouncer) for LISTEN, the migration lock and session advisory locks. */
+  directDatabaseUrl: string | undefined;
+  migrateOnStart: boolean;
+  /** How long a shutdown waits for in-flight requests (and the mail batch in hand). */
+  shutdownTimeoutMs: number;
+  logFormat: 'json' | 'pretty' | undefined;
+  /** MAIL_LOG_LINKS; links are logged only when mailLinksInLog(config) says so. */
+  mailLogLinks: boolean;
+  /** false: no proxy; a number: that many trusted hops; a list: the trusted proxy addresses/CIDRs. */
+  trustProxy: TrustProxy;
+}
+
+// Operations
+export type TrustProxy = false | number | string[];
+
+function isProxyAddress(v: string): boolean {
+  if (v === 'loopback' || v === 'linklocal' || v === 'uniquelocal') return true;
+  const [ip, bits, ...rest] = v.split('/');
+  if (rest.length || !ip || isIP(ip) === 0) return false;
+  if (bits === undefined) return true;
+  if (!/^\d+$/.test(bits)) return false;
+  return Number(bits) <= (isIP(ip) === 4 ? 32 : 128);
+}
+
+/**
+ * Links carrying live tokens (reset, invite, verification) go to the log only in built-in mailbox
+ * mode (no SMTP_URL), which is how a fresh install without a mail server works end to end; never in
+ * production or with SMTP; MAIL_LOG_LINKS=false turns them off in mailbox mode too.
+ */
+export function mailLinksInLog(config: Pick<Config, 'smtpUrl' | 'production' | 'mailLogLinks'>): boolean {
+  return !config.smtpUrl && !config.production && config.mailLogLinks;
 }
 
 export class ConfigError extends Error {
@@ -165,8 +235,15 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     mailWorker: c.MAIL_WORKER,
     mailPollMs: c.MAIL_POLL_MS,
     mailRetryBaseMs: c.MAIL_RETRY_BASE_MS,
-    trustProxy: c.TRUST_PROXY,
     secureCookies: c.PUBLIC_URL?.startsWith('https:') ?? false,
+    // Operations
+    production: c.NODE_ENV === 'production',
+    directDatabaseUrl: c.DIRECT_DATABASE_URL,
+    migrateOnStart: c.MIGRATE_ON_START,
+    shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
+    logFormat: c.LOG_FORMAT,
+    mailLogLinks: c.MAIL_LOG_LINKS,
+    trustProxy: c.TRUST_PROXY,
   });
 }
 

@@ -1,7 +1,7 @@
 import nodemailer from 'nodemailer';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { parseMailFrom, type Config } from '../config.js';
-import type { Logger } from '../logger.js';
+import { mailLinksInLog, parseMailFrom, type Config } from '../config.js';
+import { liveLinks, type Logger } from '../logger.js';
 import type { AllSettings } from '../../shared/schemas/settings.js';
 import { headerSafe } from './renderer.js';
 
@@ -92,7 +92,7 @@ export function createSmtpTransport(smtpUrl: string): MailTransport {
 }
 
 /** The built-in mailbox for installs without SMTP: the message goes to mailbox_message and the log. */
-export function createMailboxTransport(log: Logger): MailTransport {
+export function createMailboxTransport(log: Logger, opts: { logLinks?: boolean } = {}): MailTransport {
   return {
     kind: 'mailbox',
     async deliver(tx, msg) {
@@ -103,13 +103,19 @@ export function createMailboxTransport(log: Logger): MailTransport {
       );
       const id = rows[0]!.id;
       // Without a mail server, the log is how an operator gets a link to someone (e.g. a reset).
-      log.info('email delivered to the built-in mailbox', { to: msg.to, subject: JSON.stringify(msg.subject), links: msg.links, mailboxId: Number(id) });
+      // The links are logged only where config.ts's mailLinksInLog allows; elsewhere the logger would redact their tokens anyway.
+      log.info('email delivered to the built-in mailbox', {
+        to: msg.to,
+        subject: JSON.stringify(msg.subject),
+        ...(opts.logLinks ? { links: liveLinks(msg.links) } : {}),
+        mailboxId: Number(id),
+      });
       return { messageId: `mailbox-${id}` };
     },
     async close() {},
   };
 }
 
-export function createTransportFromConfig(config: Pick<Config, 'smtpUrl'>, log: Logger): MailTransport {
-  return config.smtpUrl ? createSmtpTransport(config.smtpUrl) : createMailboxTransport(log);
+export function createTransportFromConfig(config: Pick<Config, 'smtpUrl' | 'production' | 'mailLogLinks'>, log: Logger): MailTransport {
+  return config.smtpUrl ? createSmtpTransport(config.smtpUrl) : createMailboxTransport(log, { logLinks: mailLinksInLog(config) });
 }

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import type { AppServices } from '../app-services.js';
+import { clientIp } from '../http/client-ip.js';
 
 export interface RequestInfo {
   transport: 'http' | 'ws';
@@ -16,15 +17,6 @@ export interface RequestInfo {
 
 export interface Context extends RequestInfo {
   app: AppServices;
-}
-
-export function clientIp(req: IncomingMessage, trustProxy: boolean): string {
-  if (trustProxy) {
-    const fwd = req.headers['x-forwarded-for'];
-    const first = (Array.isArray(fwd) ? fwd[0] : fwd)?.split(',')[0]?.trim();
-    if (first) return first;
-  }
-  return req.socket.remoteAddress ?? 'unknown';
 }
 
 export function createContextFactory(app: AppServices) {
