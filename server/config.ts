@@ -46,6 +46,76 @@ export function parseMailFrom(v: string): { name: string; address: string } | nu
   return z.email().safeParse(address).success ? { name, address } : null;
 }
 
+// Request budgets (security)
+// Limits that keep one client from crashing, flooding or stalling the server (issue 10, items 1-2).
+const wholeNumber = (min: number, max: number, dflt: number) =>
+  z.coerce
+    .number({ message: 'must be a number' })
+    .int({ message: 'must be a whole number' })
+    .min(min, { message: `must be at least ${min}` })
+    .max(max, { message: `must be at most ${max}` })
+    .default(dflt);
+
+const requestBudgetShape = {
+  /** Open WebSocket connections one client IP may hold (authenticated or not). */
+  WS_MAX_CONNECTIONS_PER_IP: wholeNumber(1, 100_000, 20),
+  /** Open WebSocket connections without a valid session, across all IPs. */
+  WS_MAX_UNAUTHENTICATED: wholeNumber(0, 1_000_000, 200),
+  /** An unauthenticated socket that sends no request for this long is closed (1008). */
+  WS_UNAUTHENTICATED_IDLE_MS: wholeNumber(100, 3_600_000, 30_000),
+  /** Sustained messages per second per socket (token bucket)… */
+  WS_MESSAGES_PER_SECOND: wholeNumber(1, 100_000, 20),
+  /** …and the burst it allows. */
+  WS_MESSAGE_BURST: wholeNumber(1, 100_000, 40),
+  /** Queries and mutations awaiting their answer on one socket. */
+  WS_MAX_IN_FLIGHT: wholeNumber(1, 10_000, 8),
+  /** Refused messages within 10 s after which the socket is closed with 1008. */
+  WS_FLOOD_CLOSE_AFTER: wholeNumber(1, 1_000_000, 100),
+  /** Calls in one tRPC batch (HTTP `?batch=1` and a WebSocket array frame). */
+  TRPC_MAX_BATCH: wholeNumber(1, 10_000, 50),
+  /** A live stream (WebSocket or SSE) whose client has not read for this long is cut off. */
+  STREAM_STALL_MS: wholeNumber(100, 600_000, 3_000),
+  /** Bytes waiting for a stream's client above which it counts as not reading. */
+  STREAM_MAX_BUFFERED_BYTES: wholeNumber(16 * 1024, 1024 * 1024 * 1024, 512 * 1024),
+  /** Time a client has to send the request headers (slow-header attacks). */
+  HTTP_HEADERS_TIMEOUT_MS: wholeNumber(1_000, 600_000, 10_000),
+  /** Time a client has to send a whole request, body included. */
+  HTTP_REQUEST_TIMEOUT_MS: wholeNumber(1_000, 3_600_000, 30_000),
+};
+
+export interface RequestBudgets {
+  wsMaxConnectionsPerIp: number;
+  wsMaxUnauthenticated: number;
+  wsUnauthenticatedIdleMs: number;
+  wsMessagesPerSecond: number;
+  wsMessageBurst: number;
+  wsMaxInFlight: number;
+  wsFloodCloseAfter: number;
+  trpcMaxBatch: number;
+  streamStallMs: number;
+  streamMaxBufferedBytes: number;
+  httpHeadersTimeoutMs: number;
+  httpRequestTimeoutMs: number;
+}
+
+function requestBudgetsFrom(c: { [K in keyof typeof requestBudgetShape]: number }): RequestBudgets {
+  return Object.freeze({
+    wsMaxConnectionsPerIp: c.WS_MAX_CONNECTIONS_PER_IP,
+    wsMaxUnauthenticated: c.WS_MAX_UNAUTHENTICATED,
+    wsUnauthenticatedIdleMs: c.WS_UNAUTHENTICATED_IDLE_MS,
+    wsMessagesPerSecond: c.WS_MESSAGES_PER_SECOND,
+    wsMessageBurst: c.WS_MESSAGE_BURST,
+    wsMaxInFlight: c.WS_MAX_IN_FLIGHT,
+    wsFloodCloseAfter: c.WS_FLOOD_CLOSE_AFTER,
+    trpcMaxBatch: c.TRPC_MAX_BATCH,
+    streamStallMs: c.STREAM_STALL_MS,
+    streamMaxBufferedBytes: c.STREAM_MAX_BUFFERED_BYTES,
+    httpHeadersTimeoutMs: c.HTTP_HEADERS_TIMEOUT_MS,
+    httpRequestTimeoutMs: c.HTTP_REQUEST_TIMEOUT_MS,
+  });
+}
+// End of request budgets
+
 export const configSchema = z
   .object({
     PORT: z.coerce
@@ -126,6 +196,7 @@ export const configSchema = z
         return list;
       })
       .default(false),
+    ...requestBudgetShape,
   })
   .superRefine((c, ctx) => {
     // Operations: a production replica without DATABASE_URL would start its own empty database (split data).
@@ -175,6 +246,8 @@ export interface Config {
   mailLogLinks: boolean;
   /** false: no proxy; a number: that many trusted hops; a list: the trusted proxy addresses/CIDRs. */
   trustProxy: TrustProxy;
+  /** Request budgets (security): see requestBudgetShape. */
+  budgets: RequestBudgets;
 }
 
 // Operations
@@ -244,6 +317,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     logFormat: c.LOG_FORMAT,
     mailLogLinks: c.MAIL_LOG_LINKS,
     trustProxy: c.TRUST_PROXY,
+    budgets: requestBudgetsFrom(c),
   });
 }
 
