@@ -1,13 +1,13 @@
 import { A } from '@solidjs/router';
 import { Match, Show, Switch, createResource, createSignal } from 'solid-js';
-import { NAME_MAX, PASSWORD_MAX, PASSWORD_MIN } from '../../shared/constants';
+import { NAME_MAX, PASSWORD_MAX } from '../../shared/constants';
 import { acceptInviteInput, type InviteInspectOutput } from '../../shared/schemas/invites';
 import type { ErrorReason } from '../../shared/errors';
 import { createForm, type Validator } from '../lib/form';
 import { hardNavigate, useMe } from '../lib/session';
 import { errorMessage, errorReason, trpc } from '../lib/trpc';
 import { zodValidator } from '../lib/zod-form';
-import { Button, FormError, TextField, formatDate, Loading } from '../ui';
+import { Button, FormError, PasswordFields, TextField, formatDate, Loading } from '../ui';
 import { AuthLayout } from './AuthLayout';
 
 const LINK_REASONS: ErrorReason[] = ['TOKEN_EXPIRED', 'TOKEN_USED', 'TOKEN_REVOKED', 'TOKEN_INVALID'];
@@ -121,11 +121,7 @@ function AcceptForm(props: {
         </div>
         <TextField label="Email" name="email" type="email" autocomplete="username" readOnly required value={props.info.email}
           onInput={() => undefined} hint="Your invitation is for this address." />
-        <TextField label="Password" name="password" type="password" autocomplete="new-password" required autofocus maxLength={PASSWORD_MAX}
-          hint={`${PASSWORD_MIN} to ${PASSWORD_MAX} characters`}
-          {...form.field('password')} />
-        <TextField label="Confirm password" name="confirmPassword" type="password" autocomplete="new-password" required maxLength={PASSWORD_MAX}
-          {...form.field('confirmPassword')} />
+        <PasswordFields autofocus password={form.field('password')} confirm={form.field('confirmPassword')} maxLength={PASSWORD_MAX} />
         <p class="text-sm muted">This invitation link works once and expires on {formatDate(props.info.expiresAt)}.</p>
         <Button type="submit" variant="primary" busy={form.busy()}>
           Accept invitation

@@ -1,10 +1,11 @@
 import { Match, Show, Switch, createEffect, createSignal } from 'solid-js';
+import { PASSWORD_MAX, PASSWORD_MIN } from '../../shared/constants';
 import { changePasswordInput } from '../../shared/schemas/change-password';
 import { createForm } from '../lib/form';
 import { hardNavigate, refreshMe, useMe } from '../lib/session';
 import { errorReason, trpc } from '../lib/trpc';
 import { zodValidator } from '../lib/zod-form';
-import { Button, FormError, TextField, Loading } from '../ui';
+import { Button, FormError, PasswordFields, TextField, Loading } from '../ui';
 import { AuthLayout } from './AuthLayout';
 
 /**
@@ -88,22 +89,12 @@ export default function ChangePasswordPage() {
                   required
                   {...form.field('currentPassword')}
                 />
-                <TextField
-                  label="New password"
+                <PasswordFields
+                  fresh
                   name="newPassword"
-                  type="password"
-                  autocomplete="new-password"
-                  required
-                  hint="8 to 256 characters, different from the current one"
-                  {...form.field('newPassword')}
-                />
-                <TextField
-                  label="Confirm new password"
-                  name="confirmPassword"
-                  type="password"
-                  autocomplete="new-password"
-                  required
-                  {...form.field('confirmPassword')}
+                  hint={`${PASSWORD_MIN} to ${PASSWORD_MAX} characters, different from the current one`}
+                  password={form.field('newPassword')}
+                  confirm={form.field('confirmPassword')}
                 />
                 <p class="text-sm muted">Other devices and browsers where you are logged in will be logged out.</p>
                 <Button type="submit" variant="primary" busy={form.busy()}>

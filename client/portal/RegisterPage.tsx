@@ -1,12 +1,12 @@
 import { A, useSearchParams } from '@solidjs/router';
 import { Match, Show, Switch, createEffect, createSignal, lazy } from 'solid-js';
 import { registerInput, type RegisterOutput } from '../../shared/schemas/users';
-import { NAME_MAX, PASSWORD_MAX, PASSWORD_MIN } from '../../shared/constants';
+import { NAME_MAX, PASSWORD_MAX } from '../../shared/constants';
 import { createForm } from '../lib/form';
 import { hardNavigate, refreshMe, useMe } from '../lib/session';
 import { errorReason, trpc } from '../lib/trpc';
 import { zodValidator } from '../lib/zod-form';
-import { Button, FormError, TextField, Loading } from '../ui';
+import { Button, FormError, PasswordFields, TextField, Loading } from '../ui';
 import { AuthLayout } from './AuthLayout';
 
 interface Outcome {
@@ -138,25 +138,7 @@ export default function RegisterPage() {
                 required
                 {...form.field('email')}
               />
-              <TextField
-                label="Password"
-                name="password"
-                type="password"
-                autocomplete="new-password"
-                required
-                maxLength={PASSWORD_MAX}
-                hint={`${PASSWORD_MIN} to ${PASSWORD_MAX} characters`}
-                {...form.field('password')}
-              />
-              <TextField
-                label="Confirm password"
-                name="confirmPassword"
-                type="password"
-                autocomplete="new-password"
-                required
-                maxLength={PASSWORD_MAX}
-                {...form.field('confirmPassword')}
-              />
+              <PasswordFields password={form.field('password')} confirm={form.field('confirmPassword')} maxLength={PASSWORD_MAX} />
               <Button type="submit" variant="primary" busy={form.busy()}>
                 Register to developer portal
               </Button>

@@ -5,7 +5,7 @@ import { createForm, type Validator } from '../lib/form';
 import { checkPassword, collect } from '../lib/checks';
 import { hardNavigate } from '../lib/session';
 import { errorMessage, errorReason, trpc } from '../lib/trpc';
-import { Button, FormError, TextField, Loading } from '../ui';
+import { Button, FormError, PasswordFields, Loading } from '../ui';
 import { AuthLayout } from './AuthLayout';
 
 interface Values {
@@ -90,24 +90,7 @@ export default function ResetPasswordPage() {
               <FormError id="reset-error" message={form.formError()} />
               {/* Lets password managers file the new password under the right account. */}
               <input type="email" name="username" autocomplete="username" value={info().email} readOnly hidden />
-              <TextField
-                label="New password"
-                name="password"
-                type="password"
-                autocomplete="new-password"
-                required
-                autofocus
-                hint="8 to 256 characters"
-                {...form.field('password')}
-              />
-              <TextField
-                label="Confirm new password"
-                name="confirmPassword"
-                type="password"
-                autocomplete="new-password"
-                required
-                {...form.field('confirmPassword')}
-              />
+              <PasswordFields fresh autofocus password={form.field('password')} confirm={form.field('confirmPassword')} />
               <p class="text-sm muted">You will be logged out everywhere else, and logged in here.</p>
               <Button type="submit" variant="primary" busy={form.busy()}>
                 Set new password

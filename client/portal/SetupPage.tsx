@@ -4,7 +4,7 @@ import { createForm, type Validator } from '../lib/form';
 import { checkEmail, checkName, checkPassword, collect } from '../lib/checks';
 import { hardNavigate, useMe } from '../lib/session';
 import { trpc } from '../lib/trpc';
-import { Button, FormError, TextField, Loading } from '../ui';
+import { Button, FormError, PasswordFields, TextField, Loading } from '../ui';
 import { AuthLayout } from './AuthLayout';
 
 const validateSetup: Validator<SetupInput, SetupInput> = (v) => {
@@ -48,10 +48,7 @@ export default function SetupPage() {
           </div>
           <TextField label="Email" name="email" type="email" autocomplete="username" required
             {...form.field('email')} />
-          <TextField label="Password" name="password" type="password" autocomplete="new-password" required hint="8 to 256 characters"
-            {...form.field('password')} />
-          <TextField label="Confirm password" name="confirmPassword" type="password" autocomplete="new-password" required
-            {...form.field('confirmPassword')} />
+          <PasswordFields password={form.field('password')} confirm={form.field('confirmPassword')} />
           <Button type="submit" variant="primary" busy={form.busy()}>
             Create administrator
           </Button>

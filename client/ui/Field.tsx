@@ -53,6 +53,41 @@ function FieldMessages(props: { error?: string | null | false; hint?: JSX.Elemen
   );
 }
 
+/** What FieldShell hands its control: the id the label points at, and the aria wiring to its messages. */
+interface ControlAria {
+  readonly id: string;
+  readonly invalid: 'true' | undefined;
+  readonly describedBy: string | undefined;
+}
+
+/**
+ * The frame every labelled control shares: the label (with the required mark), the control, then
+ * its hint and error, linked to the control through aria-describedby.
+ */
+function FieldShell(props: FieldBase & { children: (aria: ControlAria) => JSX.Element }): JSX.Element {
+  const ids = useFieldIds(props);
+  const aria: ControlAria = {
+    get id() {
+      return ids.id();
+    },
+    get invalid() {
+      return props.error ? 'true' : undefined;
+    },
+    get describedBy() {
+      return ids.describedBy();
+    },
+  };
+  return (
+    <div class={`field${props.class ? ` ${props.class}` : ''}`}>
+      <Label for={ids.id()} required={props.required}>
+        {props.label}
+      </Label>
+      {props.children(aria)}
+      <FieldMessages error={props.error} hint={props.hint} errorId={ids.errorId()} hintId={ids.hintId()} />
+    </div>
+  );
+}
+
 function Label(props: { for: string; required?: boolean; children: JSX.Element }) {
   return (
     <label for={props.for}>
@@ -82,32 +117,29 @@ export interface TextFieldProps extends FieldBase {
 }
 
 export function TextField(props: TextFieldProps): JSX.Element {
-  const ids = useFieldIds(props);
   return (
-    <div class={`field${props.class ? ` ${props.class}` : ''}`}>
-      <Label for={ids.id()} required={props.required}>
-        {props.label}
-      </Label>
-      <input
-        id={ids.id()}
-        name={props.name}
-        type={props.type ?? 'text'}
-        value={read(props.value)}
-        onInput={(e) => props.onInput(e.currentTarget.value)}
-        onBlur={() => props.onBlur?.()}
-        autocomplete={props.autocomplete as JSX.HTMLAutocomplete | undefined}
-        required={props.required}
-        disabled={props.disabled}
-        readOnly={props.readOnly}
-        maxLength={props.maxLength}
-        placeholder={props.placeholder}
-        autofocus={props.autofocus}
-        inputmode={props.inputMode}
-        aria-invalid={props.error ? 'true' : undefined}
-        aria-describedby={ids.describedBy()}
-      />
-      <FieldMessages error={props.error} hint={props.hint} errorId={ids.errorId()} hintId={ids.hintId()} />
-    </div>
+    <FieldShell {...props}>
+      {(aria) => (
+        <input
+          id={aria.id}
+          name={props.name}
+          type={props.type ?? 'text'}
+          value={read(props.value)}
+          onInput={(e) => props.onInput(e.currentTarget.value)}
+          onBlur={() => props.onBlur?.()}
+          autocomplete={props.autocomplete as JSX.HTMLAutocomplete | undefined}
+          required={props.required}
+          disabled={props.disabled}
+          readOnly={props.readOnly}
+          maxLength={props.maxLength}
+          placeholder={props.placeholder}
+          autofocus={props.autofocus}
+          inputmode={props.inputMode}
+          aria-invalid={aria.invalid}
+          aria-describedby={aria.describedBy}
+        />
+      )}
+    </FieldShell>
   );
 }
 
@@ -124,29 +156,26 @@ export interface TextAreaFieldProps extends FieldBase {
 }
 
 export function TextAreaField(props: TextAreaFieldProps): JSX.Element {
-  const ids = useFieldIds(props);
   return (
-    <div class={`field${props.class ? ` ${props.class}` : ''}`}>
-      <Label for={ids.id()} required={props.required}>
-        {props.label}
-      </Label>
-      <textarea
-        id={ids.id()}
-        name={props.name}
-        rows={props.rows ?? 4}
-        value={read(props.value)}
-        onInput={(e) => props.onInput(e.currentTarget.value)}
-        onBlur={() => props.onBlur?.()}
-        required={props.required}
-        disabled={props.disabled}
-        readOnly={props.readOnly}
-        maxLength={props.maxLength}
-        placeholder={props.placeholder}
-        aria-invalid={props.error ? 'true' : undefined}
-        aria-describedby={ids.describedBy()}
-      />
-      <FieldMessages error={props.error} hint={props.hint} errorId={ids.errorId()} hintId={ids.hintId()} />
-    </div>
+    <FieldShell {...props}>
+      {(aria) => (
+        <textarea
+          id={aria.id}
+          name={props.name}
+          rows={props.rows ?? 4}
+          value={read(props.value)}
+          onInput={(e) => props.onInput(e.currentTarget.value)}
+          onBlur={() => props.onBlur?.()}
+          required={props.required}
+          disabled={props.disabled}
+          readOnly={props.readOnly}
+          maxLength={props.maxLength}
+          placeholder={props.placeholder}
+          aria-invalid={aria.invalid}
+          aria-describedby={aria.describedBy}
+        />
+      )}
+    </FieldShell>
   );
 }
 
@@ -170,41 +199,38 @@ export interface SelectFieldProps extends FieldBase {
 }
 
 export function SelectField(props: SelectFieldProps): JSX.Element {
-  const ids = useFieldIds(props);
   return (
-    <div class={`field${props.class ? ` ${props.class}` : ''}`}>
-      <Label for={ids.id()} required={props.required}>
-        {props.label}
-      </Label>
-      <select
-        id={ids.id()}
-        name={props.name}
-        value={read(props.value)}
-        onChange={(e) => {
-          const v = e.currentTarget.value;
-          props.onChange?.(v);
-          props.onInput?.(v);
-        }}
-        required={props.required}
-        disabled={props.disabled}
-        aria-invalid={props.error ? 'true' : undefined}
-        aria-describedby={ids.describedBy()}
-      >
-        <Show when={props.placeholder !== undefined}>
-          <option value="" disabled={props.required}>
-            {props.placeholder}
-          </option>
-        </Show>
-        <For each={props.options}>
-          {(opt) => (
-            <option value={opt.value} disabled={opt.disabled} selected={opt.value === read(props.value)}>
-              {opt.label}
+    <FieldShell {...props}>
+      {(aria) => (
+        <select
+          id={aria.id}
+          name={props.name}
+          value={read(props.value)}
+          onChange={(e) => {
+            const v = e.currentTarget.value;
+            props.onChange?.(v);
+            props.onInput?.(v);
+          }}
+          required={props.required}
+          disabled={props.disabled}
+          aria-invalid={aria.invalid}
+          aria-describedby={aria.describedBy}
+        >
+          <Show when={props.placeholder !== undefined}>
+            <option value="" disabled={props.required}>
+              {props.placeholder}
             </option>
-          )}
-        </For>
-      </select>
-      <FieldMessages error={props.error} hint={props.hint} errorId={ids.errorId()} hintId={ids.hintId()} />
-    </div>
+          </Show>
+          <For each={props.options}>
+            {(opt) => (
+              <option value={opt.value} disabled={opt.disabled} selected={opt.value === read(props.value)}>
+                {opt.label}
+              </option>
+            )}
+          </For>
+        </select>
+      )}
+    </FieldShell>
   );
 }
 

@@ -19,3 +19,4 @@ export { FormError } from './FormError';
 export { formatDate, formatDateTime, timeAgo, isoString } from './time';
 export type { DateInput } from './time';
 export { Loading } from './Loading';
+export { PasswordFields } from './PasswordFields';

@@ -1,11 +1,11 @@
 import { useQuery, useQueryClient } from '@tanstack/solid-query';
 import { Show, createEffect, createSignal, createUniqueId } from 'solid-js';
-import { NAME_MAX, PASSWORD_MAX, PASSWORD_MIN } from '../../../shared/constants';
+import { NAME_MAX, PASSWORD_MAX } from '../../../shared/constants';
 import { addUserInput, type AddUserInput, type AddUserOutput } from '../../../shared/schemas/user-admin';
 import { createForm, type Validator } from '../../lib/form';
 import { trpc } from '../../lib/trpc';
 import { zodValidator } from '../../lib/zod-form';
-import { Button, CheckboxField, Dialog, FormError, SelectField, TextField, toast } from '../../ui';
+import { Button, CheckboxField, Dialog, FormError, PasswordFields, SelectField, TextField, toast } from '../../ui';
 import { GENERAL_SETTINGS_KEY, ORGANISATIONS_KEY, STATS_KEY } from '../query-keys';
 
 interface AddUserValues {
@@ -129,9 +129,7 @@ function AddUserForm(props: { onClose: () => void; onAdded: (result: AddUserOutp
         </div>
         <Show when={form.values().mode === 'password'}>
           <div class="stack-sm" style={{ 'padding-left': '28px' }}>
-            <TextField label="Password" name="password" type="password" required autocomplete="new-password" maxLength={PASSWORD_MAX}
-              hint={`${PASSWORD_MIN} to ${PASSWORD_MAX} characters`}
-              {...form.field('password')} />
+            <PasswordFields password={form.field('password')} maxLength={PASSWORD_MAX} />
             <CheckboxField label="User must change password at the next login" name="mustChangePassword"
               checked={() => form.values().mustChangePassword} onChange={(v) => form.set('mustChangePassword', v)}
               error={form.error('mustChangePassword')} />

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, fireEvent, render, screen } from '@solidjs/testing-library';
 import { QueryClient, QueryClientProvider } from '@tanstack/solid-query';
 import { AddUserDialog, toAddUserInput } from '../../../../client/admin/users/AddUserDialog';
-import { ORGANISATIONS_KEY } from '../../../../client/admin/query-keys';
+import { GENERAL_SETTINGS_KEY, ORGANISATIONS_KEY } from '../../../../client/admin/query-keys';
 
 afterEach(cleanup);
 
@@ -12,7 +12,7 @@ function renderDialog() {
   const client = new QueryClient({ defaultOptions: { queries: { staleTime: Infinity, retry: false } } });
   // Seeded, so the dialog renders without a server.
   client.setQueryData(ORGANISATIONS_KEY, { items: [ORG] });
-  client.setQueryData(['admin', 'settings', 'general'], { inviteLifetimeDays: 3 });
+  client.setQueryData(GENERAL_SETTINGS_KEY, { inviteLifetimeDays: 3 });
   return render(() => (
     <QueryClientProvider client={client}>
       <AddUserDialog open onClose={() => undefined} onAdded={() => undefined} />

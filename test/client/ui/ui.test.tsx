@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, fireEvent, render, screen } from '@solidjs/testing-library';
 import { createSignal } from 'solid-js';
-import { Button, Dialog, FormError, StatusBadge, TextField, timeAgo } from '../../client/ui';
+import { Button, Dialog, FormError, StatusBadge, TextField, timeAgo } from '../../../client/ui';
 
 afterEach(cleanup);
 

@@ -1,0 +1,44 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup, fireEvent, render, screen } from '@solidjs/testing-library';
+import { createForm, type Validator } from '../../../client/lib/form';
+import { PasswordFields } from '../../../client/ui';
+
+afterEach(cleanup);
+
+interface Values {
+  password: string;
+  confirmPassword: string;
+}
+const validate: Validator<Values, Values> = (v) =>
+  v.password === v.confirmPassword ? { ok: true, data: v } : { ok: false, errors: { confirmPassword: 'Passwords do not match' } };
+
+describe('PasswordFields', () => {
+  it('renders the password and its confirmation as new-password fields, and shows the form’s errors as they change', async () => {
+    let form!: ReturnType<typeof createForm<Values>>;
+    render(() => {
+      form = createForm(validate, { password: '', confirmPassword: '' });
+      return <PasswordFields fresh password={form.field('password')} confirm={form.field('confirmPassword')} />;
+    });
+    const password = screen.getByLabelText(/^New password/) as HTMLInputElement;
+    const confirm = screen.getByLabelText(/^Confirm new password/) as HTMLInputElement;
+    expect([password.name, password.type, password.autocomplete, password.required]).toEqual(['password', 'password', 'new-password', true]);
+    expect([confirm.name, confirm.type, confirm.autocomplete]).toEqual(['confirmPassword', 'password', 'new-password']);
+    expect(screen.getByText('8 to 256 characters').id).toBe(password.getAttribute('aria-describedby'));
+
+    fireEvent.input(password, { target: { value: 'correct horse' } });
+    fireEvent.input(confirm, { target: { value: 'correct hose' } });
+    await form.submit(async () => undefined);
+    expect(confirm.getAttribute('aria-invalid')).toBe('true');
+    expect(screen.getByText('Passwords do not match').id).toBe(confirm.getAttribute('aria-describedby'));
+
+    fireEvent.input(confirm, { target: { value: 'correct horse' } });
+    expect(confirm.getAttribute('aria-invalid')).toBeNull();
+    expect(screen.queryByText('Passwords do not match')).toBeNull();
+  });
+
+  it('leaves out the confirmation where the password is typed once (an admin adding a user)', () => {
+    render(() => <PasswordFields password={{ value: '', onInput: () => undefined }} maxLength={256} />);
+    expect((screen.getByLabelText(/^Password/) as HTMLInputElement).maxLength).toBe(256);
+    expect(screen.queryByLabelText(/^Confirm/)).toBeNull();
+  });
+});
