@@ -1,17 +1,16 @@
-import type { UserRole, UserStatus } from './constants.js';
+import type { UserStatus } from './constants.js';
+import type { UserSnapshot } from './schemas/users.js';
 
-/** A snapshot of the user carried by user events, enough for a list row to update in place. */
-export interface UserSnapshot {
-  id: string;
-  email: string;
-  firstName: string;
-  lastName: string;
-  role: UserRole;
-  status: UserStatus;
-  organisationId: string;
-  organisationName: string;
-  createdAt: string;
-  version: number;
+/** A snapshot of the user carried by user events (the users list's row; one shape, in schemas/users.ts). */
+export type { UserSnapshot };
+
+/**
+ * One changed field in user.updated / settings.changed: its value before and after. Never
+ * undefined (JSON has no undefined), so the shape survives the trip to the client unchanged.
+ */
+export interface FieldChange {
+  from: NonNullable<unknown> | null;
+  to: NonNullable<unknown> | null;
 }
 
 /** Every domain event type and the shape of its data. */
@@ -21,7 +20,7 @@ export interface DomainEventMap {
   'user.rejected': { user: UserSnapshot; reason: string | null };
   'user.deactivated': { user: UserSnapshot };
   'user.deleted': { user: UserSnapshot };
-  'user.updated': { user: UserSnapshot; changes: Record<string, { from: unknown; to: unknown }> };
+  'user.updated': { user: UserSnapshot; changes: Record<string, FieldChange> };
   'user.invited': { user: UserSnapshot };
   'user.created': { user: UserSnapshot; mustChangePassword: boolean };
   'user.password_changed': { user: UserSnapshot; via: 'reset' | 'change' | 'forced_change' };
@@ -32,7 +31,7 @@ export interface DomainEventMap {
   'organisation.created': { organisation: { id: string; name: string } };
   'organisation.renamed': { organisation: { id: string; name: string }; previousName: string };
   'organisation.deleted': { organisation: { id: string; name: string } };
-  'settings.changed': { changes: Record<string, { from: unknown; to: unknown }> };
+  'settings.changed': { changes: Record<string, FieldChange> };
   'email.sent': { outboxId: number; template: string; to: string };
   'email.failed': { outboxId: number; template: string; to: string; error: string };
 }

@@ -1,4 +1,5 @@
 import type { AppServices } from '../app-services.js';
+import type { FieldChange } from '../../shared/events.js';
 import type { SessionUser } from '../../shared/schemas/auth.js';
 import type { MailSenderSettings } from '../../shared/schemas/settings.js';
 import type { EmailSettingsOutput, PreviewEmailOutput, SaveTemplateInput } from '../../shared/schemas/mail.js';
@@ -132,7 +133,7 @@ export async function saveSender(app: AppServices, actor: SessionUser, input: Ma
   await app.em().transactional(async (tx) => {
     await tx.execute('select pg_advisory_xact_lock(?)', [SETTINGS_LOCK]);
     const current = await readSettings(tx);
-    const changes: Record<string, { from: unknown; to: unknown }> = {};
+    const changes: Record<string, FieldChange> = {};
     for (const key of ['mailFromName', 'mailFromAddress'] as const) {
       const value = input[key].trim();
       if (current[key] !== value) {

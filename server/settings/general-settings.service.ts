@@ -1,4 +1,5 @@
 import type { AppServices } from '../app-services.js';
+import type { FieldChange } from '../../shared/events.js';
 import type { SessionUser } from '../../shared/schemas/auth.js';
 import type { GeneralSettings } from '../../shared/schemas/settings.js';
 import { appendEvent } from '../events/append.js';
@@ -32,7 +33,7 @@ export async function updateGeneralSettings(app: AppServices, actor: SessionUser
   return app.em().transactional(async (tx) => {
     await tx.execute('select pg_advisory_xact_lock(?)', [SETTINGS_LOCK]);
     const current = pickGeneral(await readSettings(tx));
-    const changes: Record<string, { from: unknown; to: unknown }> = {};
+    const changes: Record<string, FieldChange> = {};
     for (const key of GENERAL_KEYS) {
       if (JSON.stringify(current[key]) !== JSON.stringify(next[key])) {
         changes[key] = { from: current[key], to: next[key] };

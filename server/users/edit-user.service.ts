@@ -1,4 +1,5 @@
 import type { AppServices } from '../app-services.js';
+import type { FieldChange } from '../../shared/events.js';
 import type { SessionUser } from '../../shared/schemas/auth.js';
 import type { UpdateUserInput, UpdateUserOutput } from '../../shared/schemas/user-admin.js';
 import { AppError } from '../errors.js';
@@ -29,7 +30,7 @@ export async function updateUser(app: AppServices, actor: SessionUser, input: Up
         });
       }
 
-      const changes: Record<string, { from: unknown; to: unknown }> = {};
+      const changes: Record<string, FieldChange> = {};
       if (before.first_name !== input.firstName) changes.firstName = { from: before.first_name, to: input.firstName };
       if (before.last_name !== input.lastName) changes.lastName = { from: before.last_name, to: input.lastName };
       if (before.role !== input.role) changes.role = { from: before.role, to: input.role };

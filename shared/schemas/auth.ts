@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { USER_ROLES, USER_STATUSES } from '../constants.js';
 import { emailSchema, passwordSchema, personNameSchema } from './common.js';
+import { userSnapshotSchema } from './users.js';
 
 export const loginInput = z.object({
   email: emailSchema,
@@ -20,15 +20,10 @@ export const setupInput = z
   .refine((v) => v.password === v.confirmPassword, { path: ['confirmPassword'], message: 'Passwords do not match' });
 export type SetupInput = z.infer<typeof setupInput>;
 
-export const sessionUser = z.object({
-  id: z.string(),
-  email: z.string(),
-  firstName: z.string(),
-  lastName: z.string(),
-  role: z.enum(USER_ROLES),
-  status: z.enum(USER_STATUSES),
-  mustChangePassword: z.boolean(),
-});
+/** Who is logged in: the user snapshot's identity fields, plus whether a password change is due. */
+export const sessionUser = userSnapshotSchema
+  .pick({ id: true, email: true, firstName: true, lastName: true, role: true, status: true })
+  .extend({ mustChangePassword: z.boolean() });
 export type SessionUser = z.infer<typeof sessionUser>;
 
 export const meOutput = z.object({

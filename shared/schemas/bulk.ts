@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { uuidSchema } from './common.js';
-import { expectedVersionSchema, rejectUserInput, userListInput, userListOutput, userRowSchema } from './users.js';
+import { expectedVersionSchema, rejectUserInput, userListInput, userListOutput, userSnapshotSchema } from './users.js';
 
 export const BULK_DECIDE_MAX = 100;
 
@@ -23,7 +23,7 @@ export const bulkDecideItem = z.object({
   /** Why it was not decided, in words for the admin ("Already activated by Jane Doe"). */
   message: z.string().nullable(),
   /** The user as it is now (after the decision, or as someone else left it); null when it no longer exists. */
-  user: userRowSchema.nullable(),
+  user: userSnapshotSchema.nullable(),
 });
 export type BulkDecideItem = z.infer<typeof bulkDecideItem>;
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { USER_ROLES } from '../constants.js';
 import { emailSchema, passwordSchema, personNameSchema, uuidSchema } from './common.js';
-import { expectedVersionSchema, userRowSchema } from './users.js';
+import { expectedVersionSchema, userSnapshotSchema } from './users.js';
 import { inviteStateSchema } from './invites.js';
 
 const organisationIdSchema = z.uuid({ message: 'Choose an organisation' });
@@ -42,7 +42,7 @@ export type AddUserInput = z.input<typeof addUserInput>;
 export type AddUserData = z.output<typeof addUserInput>;
 
 export const addUserOutput = z.object({
-  user: userRowSchema,
+  user: userSnapshotSchema,
   /** The invite sent with the new user, when asked to. */
   invite: inviteStateSchema.nullable(),
 });
@@ -60,7 +60,7 @@ export const updateUserInput = z.strictObject({
 export type UpdateUserInput = z.infer<typeof updateUserInput>;
 
 export const updateUserOutput = z.object({
-  user: userRowSchema,
+  user: userSnapshotSchema,
   /** Field → {from, to}; empty when nothing changed. */
   changes: z.record(z.string(), z.object({ from: z.unknown(), to: z.unknown() })),
 });

@@ -30,8 +30,11 @@ export type RegisterOutput = z.infer<typeof registerOutput>;
 // ---------------------------------------------------------------------------------------------
 // Admin: API Consumers > Users
 
-/** The list row; the same shape as the UserSnapshot carried by user events (shared/events.ts). */
-export const userRowSchema = z.object({
+/**
+ * The one user shape: a users list row, the snapshot every user event carries (shared/events.ts),
+ * and the base of the session user (schemas/auth.ts).
+ */
+export const userSnapshotSchema = z.object({
   id: z.string(),
   email: z.string(),
   firstName: z.string(),
@@ -43,7 +46,11 @@ export const userRowSchema = z.object({
   createdAt: z.string(),
   version: z.number().int(),
 });
-export type UserRow = z.infer<typeof userRowSchema>;
+export type UserSnapshot = z.infer<typeof userSnapshotSchema>;
+
+/** The users list's row: the user snapshot. */
+export const userRowSchema = userSnapshotSchema;
+export type UserRow = UserSnapshot;
 
 export const USER_LIST_LIMIT_DEFAULT = 50;
 export const USER_LIST_LIMIT_MAX = 100;
@@ -74,7 +81,7 @@ export type UserListInput = z.input<typeof userListInput>;
 export type UserListQuery = z.output<typeof userListInput>;
 
 export const userListOutput = z.object({
-  items: z.array(userRowSchema),
+  items: z.array(userSnapshotSchema),
   /** null on the last page. */
   nextCursor: z.string().nullable(),
 });
@@ -148,5 +155,5 @@ export const rejectUserInput = userActionInput.extend({
 export type RejectUserInput = z.input<typeof rejectUserInput>;
 
 /** The user as it is after a decision (the list row shape). */
-export const userActionOutput = z.object({ user: userRowSchema });
+export const userActionOutput = z.object({ user: userSnapshotSchema });
 export const userDeleteOutput = z.object({ ok: z.literal(true), userId: z.string() });

@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import { startTestApp, type TestApp } from '../../support/app.js';
 import { adminSession } from '../../support/users.js';
 import { appendEvent } from '../../../server/events/append.js';
-import { MAX_BUFFERED_BYTES, STALL_MS } from '../../../server/events/events.router.js';
+import { MAX_BUFFERED_BYTES, STALL_MS } from '../../../server/events/subscription.js';
 import { SESSION_COOKIE } from '../../../shared/constants.js';
 import { sleep } from './live-support.js';
 
