@@ -1,8 +1,8 @@
 import type { JSX } from 'solid-js';
 
-export type Status = 'pending' | 'active' | 'rejected' | 'inactive' | 'invited';
+type Status = 'pending' | 'active' | 'rejected' | 'inactive' | 'invited';
 
-export const STATUS_LABELS: Record<Status, string> = {
+const STATUS_LABELS: Record<Status, string> = {
   pending: 'Pending',
   active: 'Active',
   rejected: 'Rejected',

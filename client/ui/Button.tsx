@@ -1,8 +1,8 @@
 import { Show, splitProps, type JSX } from 'solid-js';
 
-export type ButtonVariant = 'primary' | 'secondary' | 'danger' | 'ghost';
+type ButtonVariant = 'primary' | 'secondary' | 'danger' | 'ghost';
 
-export interface ButtonProps
+interface ButtonProps
   extends Omit<JSX.ButtonHTMLAttributes<HTMLButtonElement>, 'type' | 'disabled' | 'onClick' | 'children'> {
   /** Visual style; defaults to 'secondary'. */
   variant?: ButtonVariant;

@@ -1,6 +1,6 @@
 import { createUniqueId, onCleanup, onMount, Show, type JSX } from 'solid-js';
 
-export interface DialogProps {
+interface DialogProps {
   open: boolean;
   title: string;
   onClose: () => void;

@@ -103,7 +103,7 @@ function Label(props: { for: string; required?: boolean; children: JSX.Element }
 
 // ---------------------------------------------------------------------------
 
-export interface TextFieldProps extends FieldBase {
+interface TextFieldProps extends FieldBase {
   type?: 'text' | 'email' | 'password' | 'url' | 'search' | 'tel' | 'number' | 'date' | 'datetime-local';
   value: MaybeAccessor<string>;
   onInput: (value: string) => void;
@@ -145,7 +145,7 @@ export function TextField(props: TextFieldProps): JSX.Element {
 
 // ---------------------------------------------------------------------------
 
-export interface TextAreaFieldProps extends FieldBase {
+interface TextAreaFieldProps extends FieldBase {
   value: MaybeAccessor<string>;
   onInput: (value: string) => void;
   onBlur?: () => void;
@@ -181,13 +181,13 @@ export function TextAreaField(props: TextAreaFieldProps): JSX.Element {
 
 // ---------------------------------------------------------------------------
 
-export interface SelectOption {
+interface SelectOption {
   value: string;
   label: string;
   disabled?: boolean;
 }
 
-export interface SelectFieldProps extends FieldBase {
+interface SelectFieldProps extends FieldBase {
   options: SelectOption[];
   value: MaybeAccessor<string>;
   /** Called with the newly selected value. */
@@ -236,7 +236,7 @@ export function SelectField(props: SelectFieldProps): JSX.Element {
 
 // ---------------------------------------------------------------------------
 
-export interface CheckboxFieldProps extends FieldBase {
+interface CheckboxFieldProps extends FieldBase {
   checked: MaybeAccessor<boolean>;
   onChange: (checked: boolean) => void;
   /** 'switch' renders a toggle (role="switch", class "switch") for boolean settings. */

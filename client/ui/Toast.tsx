@@ -1,8 +1,8 @@
 import { createSignal, For, type JSX } from 'solid-js';
 
-export type ToastKind = 'info' | 'success' | 'error';
+type ToastKind = 'info' | 'success' | 'error';
 
-export interface ToastItem {
+interface ToastItem {
   id: number;
   message: string;
   kind: ToastKind;
@@ -14,9 +14,6 @@ const MAX_TOASTS = 5;
 const [toasts, setToasts] = createSignal<ToastItem[]>([]);
 const timers = new Map<number, ReturnType<typeof setTimeout>>();
 let nextId = 1;
-
-/** Read-only list of visible toasts (for tests or custom renderers). */
-export { toasts };
 
 /** Show a toast; it disappears after 5 s. Returns its id (for dismissToast). */
 export function toast(message: string, kind: ToastKind = 'info'): number {
@@ -39,14 +36,9 @@ function clearTimer(id: number) {
   timers.delete(id);
 }
 
-export function dismissToast(id: number): void {
+function dismissToast(id: number): void {
   clearTimer(id);
   setToasts((list) => list.filter((t) => t.id !== id));
-}
-
-export function clearToasts(): void {
-  for (const id of timers.keys()) clearTimer(id);
-  setToasts([]);
 }
 
 /** Mount once near the app root. A polite live region stacked bottom-right. */

@@ -1,6 +1,6 @@
 /** Date helpers built on Intl only (no libraries). All accept ISO strings, Dates or epoch ms. */
 
-export type DateInput = string | number | Date | null | undefined;
+type DateInput = string | number | Date | null | undefined;
 
 const dateFormat = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
 const dateTimeFormat = new Intl.DateTimeFormat(undefined, {
@@ -27,12 +27,6 @@ export function formatDate(iso: DateInput): string {
 export function formatDateTime(iso: DateInput): string {
   const d = toDate(iso);
   return d ? dateTimeFormat.format(d) : '';
-}
-
-/** Machine-readable value for <time datetime=…>. */
-export function isoString(iso: DateInput): string {
-  const d = toDate(iso);
-  return d ? d.toISOString() : '';
 }
 
 const MINUTE = 60_000;

@@ -17,7 +17,7 @@ import { queryClient } from '../query';
  * RECONNECT_BACKOFF); the server replays what was missed and never sends an id twice.
  */
 
-export type LiveStatus = 'off' | 'connecting' | 'live' | 'reconnecting' | 'offline';
+type LiveStatus = 'off' | 'connecting' | 'live' | 'reconnecting' | 'offline';
 
 const [status, setStatus] = createSignal<LiveStatus>('off');
 /** The live connection's state, for the indicator in the shell. */
@@ -45,7 +45,7 @@ function retryLater() {
 }
 
 /** Calls `fn` for every live event from now on; returns the unsubscribe function. */
-export function onLiveEvent(fn: Listener): () => void {
+function onLiveEvent(fn: Listener): () => void {
   listeners.add(fn);
   return () => listeners.delete(fn);
 }

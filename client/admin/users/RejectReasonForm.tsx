@@ -6,7 +6,7 @@ import { Button, Dialog, FormError, TextAreaField } from '../../ui';
 
 const reasonSchema = rejectUserInput.pick({ reason: true });
 
-export interface RejectReasonFormProps {
+interface RejectReasonFormProps {
   /** Who will not be able to log in, and what they are told. */
   intro: JSX.Element;
   /** Under the reason field: who sees it. */

@@ -10,7 +10,7 @@ export interface UserListFilter {
   sort?: 'newest' | 'oldest';
 }
 
-export interface UserListState {
+interface UserListState {
   /** Row ids in display order. */
   order: string[];
   /** Rows keyed by user id. */
@@ -20,7 +20,7 @@ export interface UserListState {
 }
 
 /** Whether a user belongs in the list under this filter (same rule as the server's query). */
-export function rowMatches(filter: UserListFilter, u: UserRow | UserSnapshot): boolean {
+function rowMatches(filter: UserListFilter, u: UserRow | UserSnapshot): boolean {
   if (filter.status !== 'all' && u.status !== filter.status) return false;
   const q = filter.search.trim().toLowerCase();
   if (!q) return true;
@@ -31,7 +31,7 @@ export function rowMatches(filter: UserListFilter, u: UserRow | UserSnapshot): b
  * The list's order: with 'all', pending users first, then everyone else; newest first within each
  * block; ties by id. Negative when a comes first.
  */
-export function compareRows(filter: UserListFilter, a: UserRow, b: UserRow): number {
+function compareRows(filter: UserListFilter, a: UserRow, b: UserRow): number {
   if (filter.status === 'all') {
     const sa = a.status === 'pending' ? 0 : 1;
     const sb = b.status === 'pending' ? 0 : 1;
@@ -128,4 +128,3 @@ export function createUserListStore(filter: () => UserListFilter) {
     removeRow,
   };
 }
-export type UserListStore = ReturnType<typeof createUserListStore>;
