@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import type { MikroORM } from '@mikro-orm/postgresql';
@@ -7,14 +8,17 @@ import { createLogger, type Logger } from './logger.js';
 import { openDatabase } from './db/database.js';
 import { createLucia } from './auth/lucia.js';
 import { createRateLimits, type RateLimits } from './security/rate-limit.js';
-import { createHttpServer } from './http/server.js';
+import { createHttpServer, type HttpHandle } from './http/server.js';
+import { setPhase, watchMailWorker } from './http/health.js';
 import { ensureAdminFromConfig } from './auth/auth.service.js';
 import { systemClock, type AppServices, type Clock } from './app-services.js';
 import { createMailWorker, type MailWorker } from './mail/worker.js';
 import { startLiveEvents } from './events/live.js';
 import type { WebSocketServer } from 'ws';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const here = dirname(fileURLToPath(import.meta.url));
+// server/app.ts under tsx, or the bundle dist/server/start.js: the project root is one or two levels up.
+const root = existsSync(join(here, '..', 'package.json')) ? join(here, '..') : join(here, '..', '..');
 export const DEFAULT_CLIENT_DIR = join(root, 'dist', 'client');
 
 export interface StartOptions {
@@ -42,7 +46,9 @@ export interface RunningApp {
 export async function startApp(opts: StartOptions): Promise<RunningApp> {
   const { config } = opts;
   const log = opts.log ?? createLogger(config.logLevel);
-  const orm = await openDatabase(opts.databaseUrl, log);
+  const orm = await openDatabase(opts.databaseUrl, log, { migrate: config.migrateOnStart, directUrl: config.directDatabaseUrl });
+  // LISTEN needs a session of its own: DIRECT_DATABASE_URL when DATABASE_URL goes through PgBouncer (transaction mode).
+  const listenUrl = config.directDatabaseUrl ?? opts.databaseUrl;
   let port = config.port;
   const services: AppServices = {
     config,
@@ -58,12 +64,13 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
   const closers: (() => Promise<void>)[] = [];
   let wss: WebSocketServer | undefined;
   let mailWorker: MailWorker | null = null;
+  let httpHandle: HttpHandle | undefined;
   try {
     await ensureAdminFromConfig(services);
     // The LISTEN connection before the server, so the first subscription already has its bus.
-    const live = await startLiveEvents(services, opts.databaseUrl);
+    const live = await startLiveEvents(services, listenUrl);
     closers.push(() => live.stop());
-    const http = createHttpServer(services, { clientDir: opts.clientDir ?? DEFAULT_CLIENT_DIR });
+    const http = (httpHandle = createHttpServer(services, { clientDir: opts.clientDir ?? DEFAULT_CLIENT_DIR }));
     closers.push(() => http.close());
     wss = http.wss;
     await new Promise<void>((resolve, reject) => {
@@ -75,8 +82,9 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
     sessionSweep.unref();
     closers.push(async () => clearInterval(sessionSweep));
     if (config.mailWorker) {
-      const worker = (mailWorker = createMailWorker(services, { databaseUrl: opts.databaseUrl }));
+      const worker = (mailWorker = createMailWorker(services, { databaseUrl: listenUrl }));
       await worker.start();
+      watchMailWorker(services, { lastPollAt: () => worker.lastPollAt, pollMs: config.mailPollMs });
       closers.push(() => worker.stop());
     }
   } catch (e) {
@@ -86,6 +94,7 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
   }
   const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   let closed = false;
+  setPhase(services, 'ready');
   return {
     url: `http://${host}:${port}`,
     port,
@@ -96,6 +105,9 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
     async close() {
       if (closed) return;
       closed = true;
+      // Readiness fails at once; new connections are refused while in-flight requests and the mail batch in hand finish.
+      setPhase(services, 'stopping');
+      await Promise.all([httpHandle?.close(), mailWorker?.stop()]).catch((e) => log.warn('error while draining', { error: e }));
       for (const c of closers.reverse()) await c().catch((e) => log.warn('error while stopping', { error: e }));
       await orm.close(true);
     },

@@ -8,6 +8,7 @@ process.env.ADMIT_API_URL = `http://127.0.0.1:${apiPort}`;
 process.env.PORT = String(apiPort);
 process.env.ALLOWED_ORIGINS ??= viteOrigins.join(',');
 process.env.PUBLIC_URL ??= viteOrigins[0];
+process.env.LOG_FORMAT ??= 'pretty';
 
 const { main } = await import('./main.js');
 await main();

@@ -1,53 +1,89 @@
-import { parseConfig, ConfigError } from './config.js';
+import { parseConfig, ConfigError, type Config } from './config.js';
 import { createLogger } from './logger.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
 import { startApp, type RunningApp } from './app.js';
 
-/** start: config → database (embedded unless DATABASE_URL) → migrations → HTTP + WebSocket → workers. */
-export async function main(): Promise<void> {
-  const t0 = performance.now();
-  let config;
+function configOrExit(): Readonly<Config> {
   try {
-    config = parseConfig();
+    return parseConfig();
   } catch (e) {
     if (e instanceof ConfigError) {
+      // One clear line, nothing else: the operator's log shows exactly what to fix.
       process.stderr.write(e.message + '\n');
       process.exit(1);
     }
     throw e;
   }
-  const log = createLogger(config.logLevel);
+}
+
+/**
+ * start: config → database (embedded unless DATABASE_URL) → migrations → HTTP + WebSocket → workers.
+ * SIGTERM/SIGINT: readiness fails at once, new connections are refused, in-flight requests and the
+ * mail batch in hand finish (SHUTDOWN_TIMEOUT_MS), WebSocket clients are told to reconnect, then the
+ * database closes (and the embedded PostgreSQL stops).
+ */
+export async function main(): Promise<void> {
+  const t0 = performance.now();
+  const config = configOrExit();
+  const log = createLogger(config.logLevel, { format: config.logFormat });
   let embedded: EmbeddedDatabase | undefined;
   let app: RunningApp | undefined;
+  let starting: Promise<unknown> = Promise.resolve();
   let stopping = false;
+
   const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info(`received ${signal}, shutting down`);
-    const force = setTimeout(() => process.exit(1), 15_000);
-    force.unref();
-    try {
-      await app?.close();
-      await embedded?.stop();
-    } finally {
-      process.exit(0);
+    if (stopping) {
+      log.warn(`received ${signal} again while shutting down; still draining (SHUTDOWN_TIMEOUT_MS=${config.shutdownTimeoutMs})`);
+      return;
     }
+    stopping = true;
+    log.info(`received ${signal}, shutting down`, { timeoutMs: config.shutdownTimeoutMs });
+    // The drain is bounded by SHUTDOWN_TIMEOUT_MS; this only guards against a hang after it.
+    const force = setTimeout(() => {
+      log.error('shutdown did not finish in time; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs + 20_000);
+    force.unref();
+    let code = 0;
+    try {
+      const closing = app?.close();
+      await starting.catch(() => undefined);
+      await (closing ?? app?.close());
+    } catch (e) {
+      code = 1;
+      log.error('error while shutting down', { error: e });
+    }
+    try {
+      await embedded?.stop();
+    } catch (e) {
+      code = 1;
+      log.error('error while stopping the embedded PostgreSQL', { error: e });
+    }
+    log.info('stopped');
+    process.exit(code);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
-  try {
+  const start = async () => {
     let databaseUrl = config.databaseUrl;
     if (!databaseUrl) {
       embedded = await startEmbeddedPostgres(config.dataDir, log);
       databaseUrl = embedded.url;
       log.info('using the embedded PostgreSQL', { dataDir: config.dataDir });
     }
+    if (stopping) return;
     app = await startApp({ config, databaseUrl, log });
+  };
+  starting = start();
+  try {
+    await starting;
+    if (stopping || !app) return;
     const ms = Math.round(performance.now() - t0);
     log.info(`Admit is listening on ${app.url}`, { startupMs: ms });
-    if (!config.publicUrl) process.stdout.write(`\n  Admit → ${app.url}\n\n`);
+    if (!config.publicUrl && process.stdout.isTTY) process.stdout.write(`\n  Admit → ${app.url}\n\n`);
   } catch (e) {
+    if (stopping) return;
     log.error('failed to start: ' + (e instanceof Error ? e.message : String(e)));
     await app?.close().catch(() => undefined);
     await embedded?.stop().catch(() => undefined);

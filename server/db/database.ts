@@ -1,14 +1,22 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import { ormConfig } from './mikro-orm.config.js';
+import { runMigrations, pendingMigrationNames } from './migrate.js';
 import type { Logger } from '../logger.js';
 
-export async function openDatabase(url: string, log: Logger, opts: { poolMax?: number } = {}): Promise<MikroORM> {
+export interface OpenDatabaseOptions {
+  poolMax?: number;
+  /** Run pending migrations (under the migration lock) before opening; default true (MIGRATE_ON_START). */
+  migrate?: boolean;
+  /** Where the migration lock and the migrations go (DIRECT_DATABASE_URL); default url. */
+  directUrl?: string;
+}
+
+export async function openDatabase(url: string, log: Logger, opts: OpenDatabaseOptions = {}): Promise<MikroORM> {
+  if (opts.migrate !== false) await runMigrations(opts.directUrl ?? url, log);
   const orm = await MikroORM.init(ormConfig(url, { poolMax: opts.poolMax }));
-  const migrator = orm.getMigrator();
-  const pending = await migrator.getPendingMigrations();
-  if (pending.length) {
-    log.info('running migrations', { count: pending.length });
-    await migrator.up();
+  if (opts.migrate === false) {
+    const pending = await pendingMigrationNames((sql) => orm.em.fork().execute(sql)).catch(() => []);
+    if (pending.length) log.warn('migrations pending and MIGRATE_ON_START=false: not ready until `npm run migrate` has run', { pending });
   }
   return orm;
 }

@@ -161,3 +161,32 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
     },
   };
 }
+
+/**
+ * The embedded PostgreSQL of DATA_DIR if a server (`npm start`) is running on it now, else null.
+ * Tools (`npm run migrate`, backup, restore) connect to it instead of starting a second one: a
+ * start would find its postmaster.pid and stop it as a leftover.
+ */
+export async function runningEmbeddedPostgres(dataDir: string): Promise<{ url: string } | null> {
+  const root = resolve(dataDir);
+  const pidFile = join(root, 'pg', 'postmaster.pid');
+  if (!existsSync(pidFile)) return null;
+  const lines = (await readFile(pidFile, 'utf8')).split('\n');
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!pid || !port) return null;
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return null;
+  }
+  const password = (await readFile(join(root, 'pg-password'), 'utf8')).trim();
+  return { url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/admit` };
+}
+
+/** The running embedded PostgreSQL of DATA_DIR, or one started for the caller (stop() stops only that one). */
+export async function useEmbeddedPostgres(dataDir: string, log: Logger): Promise<EmbeddedDatabase> {
+  const running = await runningEmbeddedPostgres(dataDir);
+  if (running) return { url: running.url, stop: async () => undefined };
+  return startEmbeddedPostgres(dataDir, log);
+}

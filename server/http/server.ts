@@ -1,4 +1,4 @@
-import { createServer, type Server, type IncomingMessage } from 'node:http';
+import { createServer, type Server, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { nodeHTTPRequestHandler } from '@trpc/server/adapters/node-http';
@@ -7,6 +7,12 @@ import type { AppServices } from '../app-services.js';
 import { appRouter } from '../trpc/router.js';
 import { createContextFactory } from '../trpc/context.js';
 import { createStaticHandler } from './static.js';
+import { checkCookieHeader, decodeComponent, isTrpcPath, parseTarget, refuse, refuseUpgrade } from './guard.js';
+import { BudgetedWebSocket, ConnectionRegistry, SocketBudget } from './ws-budget.js';
+import { watchStreamStall } from './sse-stall.js';
+import { clientIp } from './client-ip.js';
+import { handleHealth } from './health.js';
+import { bindEmitterToRequest, newRequestId, runWithRequestId } from '../logger.js';
 
 export interface HttpHandle {
   server: Server;
@@ -28,20 +34,26 @@ export function createHttpServer(app: AppServices, opts: { clientDir: string }):
   const createContext = createContextFactory(app);
   const serveStatic = createStaticHandler(opts.clientDir);
 
-  const server = createServer((req, res) => {
-    const url = req.url ?? '/';
-    if (url === '/healthz') {
-      res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"ok":true}');
-      return;
-    }
-    if (url.startsWith('/trpc/') || url === '/trpc') {
+  const budgets = app.config.budgets;
+  const handleRequest = (req: IncomingMessage, res: ServerResponse) => {
+    if (handleHealth(app, req, res)) return;
+    const target = parseTarget(req.url);
+    if (!target.ok) return refuse(res, 400, target.error, { json: (req.url ?? '').startsWith('/trpc') });
+    const pathname = target.value.pathname;
+    if (isTrpcPath(pathname)) {
       if (req.method === 'POST' && !originAllowed(req, app.allowedOrigins())) {
         res.writeHead(403, { 'Content-Type': 'application/json' }).end(
           JSON.stringify({ error: { message: 'Cross-origin request refused', data: { code: 'FORBIDDEN', reason: 'ORIGIN_REJECTED', httpStatus: 403 } } }),
         );
         return;
       }
-      const path = decodeURIComponent(new URL(url, 'http://x').pathname.slice('/trpc/'.length));
+      // tRPC decodes the path itself (once); checked here so a bad encoding gets a clear 400.
+      const path = pathname.slice('/trpc/'.length);
+      const decoded = decodeComponent(path, 'procedure path');
+      if (!decoded.ok) return refuse(res, 400, decoded.error, { json: true });
+      const cookies = checkCookieHeader(req.headers.cookie);
+      if (!cookies.ok) return refuse(res, 400, cookies.error, { json: true });
+      if (req.method === 'GET') watchStreamStall(res, { stallMs: budgets.streamStallMs, maxBufferedBytes: budgets.streamMaxBufferedBytes, log: app.log, ip: clientIp(req, app.config.trustProxy) });
       res.setHeader('Cache-Control', 'no-store');
       res.setHeader('X-Content-Type-Options', 'nosniff');
       void nodeHTTPRequestHandler({
@@ -50,6 +62,7 @@ export function createHttpServer(app: AppServices, opts: { clientDir: string }):
         path,
         router: appRouter,
         maxBodySize: 256 * 1024,
+        maxBatchSize: budgets.trpcMaxBatch,
         allowMethodOverride: false,
         createContext: ({ req: r, res: s }) => createContext(r, 'http', (cookie) => s.appendHeader('Set-Cookie', cookie)),
         onError: ({ error, path: p }) => {
@@ -59,12 +72,32 @@ export function createHttpServer(app: AppServices, opts: { clientDir: string }):
       return;
     }
     serveStatic(req, res);
+  };
+  // Every log line a request causes carries its id (also sent back as X-Request-Id).
+  const server = createServer((req, res) => {
+    const reqId = newRequestId();
+    res.setHeader('X-Request-Id', reqId);
+    runWithRequestId(reqId, () => {
+      try {
+        handleRequest(req, res);
+      } catch (e) {
+        // Last resort: a bug in a handler answers 500 and is logged; it never ends the process.
+        app.log.error('request handler failed', { error: e as Error, stack: (e as Error | undefined)?.stack, url: String(req.url).slice(0, 200) });
+        if (!res.headersSent) refuse(res, 500, 'Something went wrong on our side. Please try again.', { json: String(req.url).startsWith('/trpc') });
+        else res.destroy();
+      }
+    });
   });
+  // Slow clients cannot hold a connection open by dribbling headers or a body.
+  server.headersTimeout = budgets.httpHeadersTimeoutMs;
+  server.requestTimeout = budgets.httpRequestTimeoutMs;
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, WebSocket: BudgetedWebSocket });
+  const connections = new ConnectionRegistry(budgets);
   const wsHandler = applyWSSHandler({
     wss,
     router: appRouter,
+    maxBatchSize: budgets.trpcMaxBatch,
     createContext: ({ req, res }) => createContext(req, 'ws', () => undefined, res),
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 },
     onError: ({ error, path: p }) => {
@@ -73,28 +106,98 @@ export function createHttpServer(app: AppServices, opts: { clientDir: string }):
   });
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const pathname = new URL(req.url ?? '/', 'http://x').pathname;
-    if (pathname !== '/trpc') {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      return;
-    }
-    if (!req.headers.origin || !app.allowedOrigins().includes(req.headers.origin)) {
-      // Cross-site WebSocket hijacking defence: the cookie would otherwise authenticate any page's socket.
-      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 18\r\n\r\nOrigin not allowed');
-      return;
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    // The server leaves an upgraded socket without an error listener: a reset would end the process.
+    socket.on('error', () => socket.destroy());
+    handleUpgrade(req, socket, head).catch((e: unknown) => {
+      app.log.error('websocket upgrade failed', { error: e as Error, stack: (e as Error | undefined)?.stack });
+      refuseUpgrade(socket, 500, 'Something went wrong on our side');
+    });
   });
 
+  async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const target = parseTarget(req.url);
+    if (!target.ok) return refuseUpgrade(socket, 400, target.error);
+    if (target.value.pathname !== '/trpc') return refuseUpgrade(socket, 404, 'Not found');
+    if (!req.headers.origin || !app.allowedOrigins().includes(req.headers.origin)) {
+      // Cross-site WebSocket hijacking defence: the cookie would otherwise authenticate any page's socket.
+      return refuseUpgrade(socket, 403, 'Origin not allowed');
+    }
+    const cookies = checkCookieHeader(req.headers.cookie);
+    if (!cookies.ok) return refuseUpgrade(socket, 400, cookies.error);
+    const ip = clientIp(req, app.config.trustProxy);
+    const releaseIp = connections.reserveIp(ip);
+    if (!releaseIp) {
+      app.log.warn('websocket refused: too many connections from this address', { ip });
+      return refuseUpgrade(socket, 429, 'Too many connections from this address', { 'Retry-After': '10' });
+    }
+    socket.once('close', releaseIp);
+    let authenticated = false;
+    const sessionId = app.lucia.readSessionCookie(req.headers.cookie ?? '');
+    if (sessionId) {
+      try {
+        authenticated = (await app.lucia.validateSession(sessionId)).session !== null;
+      } catch (e) {
+        app.log.warn('session check on websocket upgrade failed', { error: e as Error });
+      }
+    }
+    if (!authenticated) {
+      const releaseUnauth = connections.reserveUnauthenticated();
+      if (!releaseUnauth) {
+        app.log.warn('websocket refused: unauthenticated connection cap reached', { ip });
+        return refuseUpgrade(socket, 503, 'Too many connections without a session; try again later', { 'Retry-After': '10' });
+      }
+      socket.once('close', releaseUnauth);
+    }
+    if (socket.destroyed) return;
+    // One request id per WebSocket connection, in every line its messages cause.
+    runWithRequestId(newRequestId(), () =>
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        (ws as BudgetedWebSocket).budget = new SocketBudget(ws as BudgetedWebSocket, { budgets, authenticated, router: appRouter, log: app.log, ip });
+        bindEmitterToRequest(ws);
+        wss.emit('connection', ws, req);
+      }),
+    );
+  }
+
+  let closing: Promise<void> | undefined;
   return {
     server,
     wss,
-    async close() {
-      wsHandler.broadcastReconnectNotification();
-      for (const c of wss.clients) c.terminate();
-      await new Promise<void>((res) => wss.close(() => res()));
-      server.closeAllConnections?.();
-      await new Promise<void>((res) => server.close(() => res()));
+    close() {
+      return (closing ??= drainAndClose(server, wss, () => wsHandler.broadcastReconnectNotification(), app.config.shutdownTimeoutMs));
     },
   };
+}
+
+/**
+ * Graceful close: new connections are refused at once; WebSocket clients get tRPC's reconnect
+ * notification, then a normal close; in-flight HTTP requests finish (idle keep-alive connections
+ * are closed as soon as they are idle) for up to timeoutMs, after which the rest are cut.
+ */
+async function drainAndClose(server: Server, wss: WebSocketServer, notifyReconnect: () => void, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const httpClosed = new Promise<void>((res) => server.close(() => res()));
+  server.closeIdleConnections();
+  notifyReconnect();
+  for (const c of wss.clients) c.close(1012, 'server restarting');
+  const wsClosed = new Promise<void>((res) => wss.close(() => res()));
+  const idleSweep = setInterval(() => server.closeIdleConnections(), 50);
+  const cut = setTimeout(
+    () => {
+      for (const c of wss.clients) c.terminate();
+      server.closeAllConnections();
+    },
+    Math.max(0, deadline - Date.now()),
+  );
+  // Sockets that did not answer the close handshake within 2 s are cut then.
+  const wsCut = setTimeout(() => {
+    for (const c of wss.clients) c.terminate();
+  }, Math.min(2_000, timeoutMs));
+  try {
+    await Promise.all([httpClosed, wsClosed]);
+  } finally {
+    clearInterval(idleSweep);
+    clearTimeout(cut);
+    clearTimeout(wsCut);
+  }
 }

@@ -39,6 +39,8 @@ export interface MailWorkerStats {
 export interface MailWorker {
   readonly transport: MailTransport;
   readonly stats: MailWorkerStats;
+  /** When the worker last polled the outbox (epoch ms; null before the first poll), for /readyz. */
+  readonly lastPollAt: number | null;
   start(): Promise<void>;
   /** Stops polling and listening, waits for the emails in flight, closes the transport. */
   stop(): Promise<void>;
@@ -95,6 +97,7 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
   const stats: MailWorkerStats = { sent: 0, retried: 0, failed: 0 };
 
   let renderer: EmailRenderer | null = null;
+  let lastPollAt: number | null = null;
   let running: Promise<number> | null = null;
   let again = false;
   let stopped = true;
@@ -295,6 +298,7 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
     let handled = 0;
     for (;;) {
       const rows = await claim();
+      lastPollAt = Date.now();
       if (rows.length === 0) return handled;
       const ctx = await batchContext();
       await processBatch(rows, ctx);
@@ -363,6 +367,9 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
   return {
     transport,
     stats,
+    get lastPollAt() {
+      return lastPollAt;
+    },
     drain,
     wake,
     async start() {

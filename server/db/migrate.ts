@@ -1,0 +1,78 @@
+import pg from 'pg';
+import { MikroORM } from '@mikro-orm/postgresql';
+import type { Logger } from '../logger.js';
+import { ormConfig } from './mikro-orm.config.js';
+import { migrationsList } from './migrations/index.js';
+import { LOCKS } from './locks.js';
+
+/**
+ * The session-level advisory lock held while migrating (LOCKS.migrations), so that replicas starting
+ * together migrate once: the first takes it and runs the migrations, the others wait, then find
+ * nothing pending.
+ */
+export const MIGRATION_LOCK_ID = LOCKS.migrations;
+
+export interface MigrationResult {
+  /** Names of the migrations this call ran (empty when another process had run them). */
+  ran: string[];
+}
+
+/**
+ * Runs the pending migrations under the advisory lock, on `url` (use DIRECT_DATABASE_URL when
+ * DATABASE_URL goes through PgBouncer in transaction mode: a session lock needs its own session).
+ * Migrations run without a statement or lock timeout: building an index on a big table may take long.
+ */
+export async function runMigrations(url: string, log: Logger): Promise<MigrationResult> {
+  const lock = new pg.Client({ connectionString: url, application_name: 'admit-migrate-lock' });
+  await lock.connect();
+  try {
+    await lock.query('set statement_timeout = 0');
+    const got = await lock.query<{ ok: boolean }>('select pg_try_advisory_lock($1) as ok', [MIGRATION_LOCK_ID]);
+    if (!got.rows[0]!.ok) {
+      log.info('migrations: another process is migrating; waiting for it');
+      await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
+    }
+    const base = ormConfig(url, { poolMax: 1 });
+    const orm = await MikroORM.init({
+      ...base,
+      pool: {
+        ...base.pool,
+        min: 0,
+        max: 1,
+        // After whatever the connection's defaults are (the app's statement timeout among them).
+        afterCreate: (conn: pg.Client, done: (err: Error | null, conn: pg.Client) => void) => {
+          conn.query("set statement_timeout = 0; set lock_timeout = 0; set application_name = 'admit-migrate'", (err: Error | null) => done(err, conn));
+        },
+      },
+    });
+    try {
+      const migrator = orm.getMigrator();
+      const pending = await migrator.getPendingMigrations();
+      if (!pending.length) return { ran: [] };
+      log.info('migrations: running', { count: pending.length, names: pending.map((m) => m.name) });
+      const t0 = performance.now();
+      await migrator.up();
+      log.info('migrations: done', { count: pending.length, ms: Math.round(performance.now() - t0) });
+      return { ran: pending.map((m) => m.name) };
+    } finally {
+      await orm.close(true);
+    }
+  } finally {
+    // Ending the session releases the lock too; unlocking first lets a waiter go on at once.
+    await lock.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_ID]).catch(() => undefined);
+    await lock.end().catch(() => undefined);
+  }
+}
+
+/** Names of the migrations this build knows that the database has not run (for /readyz). */
+export async function pendingMigrationNames(query: (sql: string) => Promise<{ name: string }[]>): Promise<string[]> {
+  let done: Set<string>;
+  try {
+    done = new Set((await query('select name from mikro_orm_migrations')).map((r) => r.name));
+  } catch (e) {
+    // No table yet: nothing has run.
+    if ((e as { code?: string }).code === '42P01') done = new Set();
+    else throw e;
+  }
+  return migrationsList.map((m) => m.name).filter((n) => !done.has(n) && !done.has(n + '.ts') && !done.has(n + '.js'));
+}
