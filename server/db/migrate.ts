@@ -32,19 +32,9 @@ export async function runMigrations(url: string, log: Logger): Promise<Migration
       log.info('migrations: another process is migrating; waiting for it');
       await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
     }
+    // In the startup packet: before anything else runs on the session, and over the role's or database's defaults.
     const base = ormConfig(url, { poolMax: 1 });
-    const orm = await MikroORM.init({
-      ...base,
-      pool: {
-        ...base.pool,
-        min: 0,
-        max: 1,
-        // After whatever the connection's defaults are (the app's statement timeout among them).
-        afterCreate: (conn: pg.Client, done: (err: Error | null, conn: pg.Client) => void) => {
-          conn.query("set statement_timeout = 0; set lock_timeout = 0; set application_name = 'admit-migrate'", (err: Error | null) => done(err, conn));
-        },
-      },
-    });
+    const orm = await MikroORM.init({ ...base, driverOptions: { ...base.driverOptions, connection: { ...base.driverOptions?.connection, options: NO_TIMEOUTS } } });
     try {
       const migrator = orm.getMigrator();
       const pending = await migrator.getPendingMigrations();
@@ -63,6 +53,9 @@ export async function runMigrations(url: string, log: Logger): Promise<Migration
     await lock.end().catch(() => undefined);
   }
 }
+
+/** Startup options (pg's `options`) that turn the timeouts off for a migration session. */
+const NO_TIMEOUTS = '-c statement_timeout=0 -c lock_timeout=0 -c idle_in_transaction_session_timeout=0';
 
 /** Names of the migrations this build knows that the database has not run (for /readyz). */
 export async function pendingMigrationNames(query: (sql: string) => Promise<{ name: string }[]>): Promise<string[]> {
