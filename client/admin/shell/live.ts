@@ -152,8 +152,7 @@ async function subscribe() {
       },
       onData: (tracked) => {
         lastEventId = tracked.id;
-        // tRPC types the JSON-serialised shape; it is the DomainEventDto the server sent.
-        deliver(tracked.data as unknown as DomainEventDto);
+        deliver(tracked.data);
       },
       onConnectionStateChange: (s) => {
         if (s.state === 'connecting') setStatus(started || lastEventId !== null ? 'reconnecting' : 'connecting');
