@@ -77,7 +77,15 @@ export function createHttpServer(app: AppServices, opts: { clientDir: string }):
   const server = createServer((req, res) => {
     const reqId = newRequestId();
     res.setHeader('X-Request-Id', reqId);
+    const t0 = performance.now();
     runWithRequestId(reqId, () => {
+      // One access line per request; the path only, as query strings may carry tokens (tRPC GET inputs, links).
+      res.once('finish', () => {
+        const path = String(req.url ?? '/').split('?')[0]!.slice(0, 200);
+        const line = { method: req.method, path, status: res.statusCode, ms: Math.round(performance.now() - t0) };
+        if (path.startsWith('/trpc')) app.log.info('request', line);
+        else app.log.debug('request', line);
+      });
       try {
         handleRequest(req, res);
       } catch (e) {
