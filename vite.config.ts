@@ -33,7 +33,7 @@ export default defineConfig({
           name: 'node',
           root: '.',
           environment: 'node',
-          include: ['test/server/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+          include: ['test/server/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/security/**/*.test.ts'],
           globalSetup: ['test/support/global-setup.ts'],
           pool: 'forks',
           testTimeout: 30_000,
