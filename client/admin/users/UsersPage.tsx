@@ -1,18 +1,18 @@
 import { useSearchParams } from '@solidjs/router';
 import { useQuery } from '@tanstack/solid-query';
-import { For, Match, Show, Switch, createEffect, createMemo, createSignal, on, onCleanup } from 'solid-js';
+import { For, Match, Show, Switch, createEffect, createSignal, on, onCleanup } from 'solid-js';
 import { USER_STATUSES } from '../../../shared/constants';
 import { USER_SEARCH_MAX, type UserListStatusFilter } from '../../../shared/schemas/users';
 import { errorMessage, trpc } from '../../lib/trpc';
 import { Button, FormError, statusLabel, Loading } from '../../ui';
 import { STATS_KEY } from '../query-keys';
-import { UserTableRow } from './UserTableRow';
+import { UsersTable } from './UsersTable';
 import { AddUserButton } from './AddUserDialog';
 import { createUserListStore, type UserListFilter } from './users-list-store';
 import type { DomainEventDto } from '../../../shared/events';
 import { eventUser, liveEventsSince, useLiveEvents } from '../shell/live';
 import { BulkBar } from './BulkBar';
-import { SelectAllHeader, SelectCell, createPendingSelection } from './pending-selection';
+import { createPendingSelection } from './pending-selection';
 
 const PAGE_SIZE = 50;
 const FILTERS: UserListStatusFilter[] = ['all', ...USER_STATUSES];
@@ -211,55 +211,16 @@ export default function UsersPage() {
           <Show when={selectable()}>
             <BulkBar selection={selection} onDecided={(out) => out.results.forEach((r) => r.user && store.upsertRow(r.user))} />
           </Show>
-          <section class="card flush">
-            <div class="table-wrap">
-              <table class="table" aria-label="Users" aria-busy={loading()}>
-                <thead>
-                  <tr>
-                    <Show when={selectable()}>
-                      <SelectAllHeader selection={selection} />
-                    </Show>
-                    <th scope="col">Name</th>
-                    <th scope="col">Status</th>
-                    <th scope="col" class="hide-sm">Organisation</th>
-                    <th scope="col" class="hide-sm">Role</th>
-                    <th scope="col">Registered</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  <For each={store.state.order}>
-                    {(id) => {
-                      // One checkbox cell per row (memoised: the row reads `leading` more than once).
-                      const lead = createMemo(() => (selectable() ? <SelectCell user={store.state.byId[id]!} selection={selection} /> : undefined));
-                      return (
-                        <UserTableRow
-                          user={store.state.byId[id]!}
-                          highlight={arrived().has(id)}
-                          selected={selection.isSelected(id) && store.state.byId[id]?.status === 'pending'}
-                          leading={lead()}
-                        />
-                      );
-                    }}
-                  </For>
-                </tbody>
-              </table>
-            </div>
-            <div class="pagination">
-              <span class="muted text-sm" data-testid="users-shown">
-                {store.state.nextCursor
-                  ? `Showing the first ${store.state.order.length} users`
-                  : `${store.state.order.length} ${store.state.order.length === 1 ? 'user' : 'users'}`}
-              </span>
-              <Show when={store.state.nextCursor}>
-                <Button small busy={loadingMore()} onClick={() => void loadMore()}>
-                  Load more
-                </Button>
-              </Show>
-            </div>
-            <Show when={error()}>
-              <FormError message={errorMessage(error())} />
-            </Show>
-          </section>
+          <UsersTable
+            store={store}
+            selection={selection}
+            selectable={selectable()}
+            arrived={arrived()}
+            loading={loading()}
+            loadingMore={loadingMore()}
+            error={error()}
+            onLoadMore={() => void loadMore()}
+          />
         </Match>
       </Switch>
     </>

@@ -128,3 +128,4 @@ export function createUserListStore(filter: () => UserListFilter) {
     removeRow,
   };
 }
+export type UserListStore = ReturnType<typeof createUserListStore>;
