@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { alive, descendants, spawnServer, type ServerProcess } from './support.js';
+import { alive, descendants, run, spawnServer, type ServerProcess } from './support.js';
 
 function commandOf(pid: number): string {
   try {
@@ -33,6 +33,11 @@ describe('npm start', () => {
     expect(commands.some((c) => c.includes('tsx'))).toBe(false);
     // …and the embedded PostgreSQL runs under it.
     expect(commands.some((c) => c.includes('postgres'))).toBe(true);
+
+    // A backup of the running embedded PostgreSQL connects to it (never starts a second one on its folder).
+    const backup = await run('npm', ['run', '--silent', 'backup', '--', join(dataDir, 'b.jsonl.gz')], { DATA_DIR: dataDir, DATABASE_URL: '', NODE_ENV: '' });
+    expect(backup.code, backup.stdout + backup.stderr).toBe(0);
+    expect((await fetch(server.url + '/readyz')).status).toBe(200);
 
     server.child.kill('SIGTERM');
     await server.exited;
