@@ -45,6 +45,16 @@ export function checkCookieHeader(header: string | undefined): Parsed<undefined>
   return { ok: true, value: undefined };
 }
 
+/** The Host header must make a URL with the request target (tRPC builds the request URL from both). */
+export function checkHostHeader(req: IncomingMessage): Parsed<undefined> {
+  try {
+    new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
+    return { ok: true, value: undefined };
+  } catch {
+    return { ok: false, error: 'Malformed Host header' };
+  }
+}
+
 /** A 4xx/5xx answer in the shape tRPC clients read (for /trpc), or plain text elsewhere. */
 export function refuse(res: ServerResponse, status: number, message: string, opts: { json?: boolean; code?: string } = {}): void {
   if (res.headersSent) {

@@ -7,7 +7,7 @@ import type { AppServices } from '../app-services.js';
 import { appRouter } from '../trpc/router.js';
 import { createContextFactory } from '../trpc/context.js';
 import { createStaticHandler } from './static.js';
-import { checkCookieHeader, decodeComponent, isTrpcPath, parseTarget, refuse, refuseUpgrade } from './guard.js';
+import { checkCookieHeader, checkHostHeader, decodeComponent, isTrpcPath, parseTarget, refuse, refuseUpgrade } from './guard.js';
 import { BudgetedWebSocket, ConnectionRegistry, SocketBudget } from './ws-budget.js';
 import { watchStreamStall } from './sse-stall.js';
 import { clientIp } from './client-ip.js';
@@ -109,7 +109,9 @@ export function createHttpServer(app: AppServices, opts: { clientDir: string }):
     createContext: ({ req, res }) => createContext(req, 'ws', () => undefined, res),
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 },
     onError: ({ error, path: p }) => {
-      if (error.code === 'INTERNAL_SERVER_ERROR') app.log.error('procedure failed (ws)', { path: p, error: error.cause ?? error });
+      // A client's protocol violation (bad frame, invalid UTF-8, oversized message) is the client's fault: ws closes that socket.
+      if (/^WS_ERR_/.test(String((error.cause as { code?: unknown } | undefined)?.code ?? ''))) app.log.debug('websocket protocol error', { error: error.cause?.message });
+      else if (error.code === 'INTERNAL_SERVER_ERROR') app.log.error('procedure failed (ws)', { path: p, error: error.cause ?? error });
     },
   });
 
@@ -126,6 +128,8 @@ export function createHttpServer(app: AppServices, opts: { clientDir: string }):
     const target = parseTarget(req.url);
     if (!target.ok) return refuseUpgrade(socket, 400, target.error);
     if (target.value.pathname !== '/trpc') return refuseUpgrade(socket, 404, 'Not found');
+    const host = checkHostHeader(req);
+    if (!host.ok) return refuseUpgrade(socket, 400, host.error);
     if (!req.headers.origin || !app.allowedOrigins().includes(req.headers.origin)) {
       // Cross-site WebSocket hijacking defence: the cookie would otherwise authenticate any page's socket.
       return refuseUpgrade(socket, 403, 'Origin not allowed');
