@@ -1,7 +1,7 @@
 import type { MikroORM, EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
-import type { AppLucia } from './auth/lucia.js';
+import type { AppLucia } from './sessions/lucia.js';
 import type { RateLimits } from './security/rate-limit.js';
 
 export interface Clock {

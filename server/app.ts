@@ -6,7 +6,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { allowedOriginsFor, publicUrlFor, type Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { openDatabase } from './db/database.js';
-import { createLucia } from './auth/lucia.js';
+import { createLucia } from './sessions/lucia.js';
 import { createRateLimits, type RateLimits } from './security/rate-limit.js';
 import { createHttpServer, type HttpHandle } from './http/server.js';
 import { setPhase, watchMailWorker } from './http/health.js';

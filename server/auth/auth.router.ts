@@ -1,11 +1,11 @@
 import { loginInput, meOutput, okOutput, setupInput } from '../../shared/schemas/auth.js';
 import { readSettings } from '../settings/settings.repository.js';
+import { endCurrentSession, endSession, startSession } from '../sessions/session.js';
+import { signupProcedure } from '../users/registration.router.js';
 import { router } from '../trpc/init.js';
 import { enforceRateLimit, publicProcedure } from '../trpc/procedures.js';
-import { AppError } from '../errors.js';
 import * as auth from './auth.service.js';
 import { changePasswordProcedure } from './change-password.router.js';
-import { signupProcedure } from './registration.router.js';
 import { passwordResetRouter } from './password-reset.router.js';
 
 export const authRouter = router({
@@ -25,12 +25,8 @@ export const authRouter = router({
     .output(okOutput)
     .mutation(async ({ ctx, input }) => {
       enforceRateLimit(ctx.app.limits.setupPerIp, ctx.ip);
-      if (await auth.adminExists(ctx.app)) {
-        throw new AppError('FORBIDDEN', 'SETUP_DONE', 'Setup is already complete: an administrator exists. Please log in.');
-      }
-      await auth.createFirstAdmin(ctx.app, input);
-      const { cookie } = await auth.login(ctx.app, { email: input.email, password: input.password });
-      ctx.setCookie(cookie);
+      const userId = await auth.createFirstAdmin(ctx.app, input);
+      await startSession(ctx, userId);
       return { ok: true as const };
     }),
 
@@ -40,10 +36,10 @@ export const authRouter = router({
     .mutation(async ({ ctx, input }) => {
       enforceRateLimit(ctx.app.limits.loginPerIp, ctx.ip);
       enforceRateLimit(ctx.app.limits.loginPerEmail, input.email.toLowerCase());
-      // A login replaces whatever session this browser had.
-      if (ctx.sessionId) await ctx.app.lucia.invalidateSession(ctx.sessionId);
-      const { cookie } = await auth.login(ctx.app, input);
-      ctx.setCookie(cookie);
+      // A login attempt ends whatever session this browser had, whether or not it succeeds.
+      await endCurrentSession(ctx);
+      const { userId } = await auth.checkCredentials(ctx.app, input);
+      await startSession(ctx, userId);
       return { ok: true as const };
     }),
 
@@ -53,8 +49,7 @@ export const authRouter = router({
     .meta({ allowWhilePasswordChangeRequired: true })
     .output(okOutput)
     .mutation(async ({ ctx }) => {
-      if (ctx.sessionId) ctx.setCookie(await auth.logout(ctx.app, ctx.sessionId));
-      else ctx.setCookie(ctx.app.lucia.createBlankSessionCookie().serialize());
+      await endSession(ctx);
       return { ok: true as const };
     }),
 });

@@ -3,8 +3,9 @@ import type { ChangePasswordInput } from '../../shared/schemas/change-password.j
 import { AppError } from '../errors.js';
 import { appendEvent } from '../events/append.js';
 import { queueEmail } from '../mail/outbox.js';
-import { loadUserSnapshot } from '../users/users.snapshot.js';
-import { hashPassword, verifyPassword } from './password.js';
+import { hashPassword, verifyPassword } from '../security/password.js';
+import { revokeSessionsOfUser } from '../sessions/sessions.repository.js';
+import { loadUserSnapshot, lockUser, passwordHashOf, setPassword } from '../users/users.repository.js';
 
 /**
  * A logged-in user replaces their password (voluntarily, or because an admin required it).
@@ -18,10 +19,7 @@ export async function changePassword(
   auth: { userId: string; sessionId: string },
   input: Pick<ChangePasswordInput, 'currentPassword' | 'newPassword'>,
 ): Promise<{ otherSessionsRevoked: number }> {
-  const rows = await app
-    .em()
-    .execute<{ password_hash: string | null }[]>(`select password_hash from app_user where id = ?`, [auth.userId]);
-  const oldHash = rows[0]?.password_hash ?? null;
+  const oldHash = await passwordHashOf(app.em(), auth.userId);
   if (!(await verifyPassword(oldHash, input.currentPassword))) {
     throw new AppError('BAD_REQUEST', 'INVALID_CREDENTIALS', 'Your current password is incorrect', {
       fieldErrors: { currentPassword: 'Your current password is incorrect' },
@@ -38,35 +36,25 @@ export async function changePassword(
   return app.em().transactional(async (tx) => {
     // Re-read under a row lock and compare with the hash the current password was checked against:
     // a concurrent change (another tab, a reset) makes this one fail instead of silently overwriting it.
-    const locked = await tx.execute<{ password_hash: string | null; must_change_password: boolean; first_name: string; email: string; status: string }[]>(
-      `select password_hash, must_change_password, first_name, email, status from app_user where id = ? for update`,
-      [auth.userId],
-    );
-    const row = locked[0];
-    if (!row || row.password_hash !== oldHash || row.status !== 'active') {
+    const row = await lockUser(tx, auth.userId);
+    if (!row || row.passwordHash !== oldHash || row.status !== 'active') {
       throw new AppError('CONFLICT', 'USER_CHANGED', 'Your account changed in the meantime. Please log in again.');
     }
-    await tx.execute(
-      `update app_user set password_hash = ?, must_change_password = false, updated_at = ?, version = version + 1 where id = ?`,
-      [newHash, app.clock.now(), auth.userId],
-    );
-    const revoked = await tx.execute<{ id: string }[]>(`delete from user_session where user_id = ? and id <> ? returning id`, [
-      auth.userId,
-      auth.sessionId,
-    ]);
+    await setPassword(tx, auth.userId, newHash, app.clock.now());
+    const revoked = await revokeSessionsOfUser(tx, auth.userId, auth.sessionId);
     const base = app.publicUrl();
     await queueEmail(
       tx,
       'password-changed',
       row.email,
-      { firstName: row.first_name, loginUrl: `${base}/login`, resetUrl: `${base}/forgot-password` },
+      { firstName: row.firstName, loginUrl: `${base}/login`, resetUrl: `${base}/forgot-password` },
       { userId: auth.userId },
     );
     const user = (await loadUserSnapshot(tx, auth.userId))!;
-    await appendEvent(tx, 'user.password_changed', { user, via: row.must_change_password ? 'forced_change' : 'change' }, {
+    await appendEvent(tx, 'user.password_changed', { user, via: row.mustChangePassword ? 'forced_change' : 'change' }, {
       actorId: auth.userId,
       userId: auth.userId,
     });
-    return { otherSessionsRevoked: revoked.length };
+    return { otherSessionsRevoked: revoked };
   });
 }

@@ -4,26 +4,38 @@ import type { AppServices } from '../app-services.js';
 import { AppError } from '../errors.js';
 import { appendEvent } from '../events/append.js';
 import { queueEmail } from '../mail/outbox.js';
-import { loadUserSnapshot } from '../users/users.snapshot.js';
 import { generateToken, hashToken } from '../security/tokens.js';
-import { hashPassword } from './password.js';
+import { hashPassword } from '../security/password.js';
+import { revokeSessionsOfUser } from '../sessions/sessions.repository.js';
+import { loadUserSnapshot, lockUser, lockUserByEmail, setPassword } from '../users/users.repository.js';
 import { PASSWORD_RESET_TTL_MINUTES } from '../../shared/schemas/password-reset.js';
 
 const ASK_AGAIN = 'You can ask for a new link below.';
 
+// Every request answers after at least this long, whether or not the address has an account, so
+// response time does not tell the two apart (the work itself takes a few milliseconds more for a
+// real account).
+export const RESET_REQUEST_MIN_MS = 150;
+
 /**
- * Someone asks for a reset link. Whatever the address, the caller learns nothing (the router
- * answers the same way): only an active account gets an email. A new link replaces any earlier
+ * Someone asks for a reset link. Whatever the address, the caller learns nothing: the answer is
+ * the same and comes after at least RESET_REQUEST_MIN_MS. Only an active account gets an email. A new link replaces any earlier
  * unused one. The raw token exists only in the queued email's variables, which the mail worker
  * removes once the email is sent; the database keeps its SHA-256.
  */
 export async function requestPasswordReset(app: AppServices, email: string): Promise<void> {
+  const started = performance.now();
+  try {
+    await issueResetLink(app, email);
+  } finally {
+    const wait = RESET_REQUEST_MIN_MS - (performance.now() - started);
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  }
+}
+
+async function issueResetLink(app: AppServices, email: string): Promise<void> {
   await app.em().transactional(async (tx) => {
-    const rows = await tx.execute<{ id: string; email: string; first_name: string; status: string }[]>(
-      `select id, email, first_name, status from app_user where lower(email) = lower(?) for update`,
-      [email],
-    );
-    const user = rows[0];
+    const user = await lockUserByEmail(tx, email);
     if (!user || user.status !== 'active') return;
 
     const now = app.clock.now();
@@ -42,7 +54,7 @@ export async function requestPasswordReset(app: AppServices, email: string): Pro
       'password-reset',
       user.email,
       {
-        firstName: user.first_name,
+        firstName: user.firstName,
         resetUrl: `${app.publicUrl()}/reset-password?token=${encodeURIComponent(token)}`,
         expiresInMinutes: PASSWORD_RESET_TTL_MINUTES,
       },
@@ -102,17 +114,17 @@ export async function checkResetToken(app: AppServices, token: string): Promise<
  * Sets the new password with a reset link. The token is claimed by one conditional UPDATE, so two
  * submissions of the same link cannot both succeed. Every session of the user ends, other reset
  * links die, "password changed" is queued and `user.password_changed` appended, in one transaction.
- * Then a fresh session logs the person in.
+ * The caller then logs the person in (a fresh session).
  */
 export async function completePasswordReset(
   app: AppServices,
   input: { token: string; password: string },
-): Promise<{ userId: string; sessionId: string; cookie: string }> {
+): Promise<{ userId: string }> {
   // Cheap refusal first: no password hashing for a dead link.
   assertUsable(app, await findToken(app.em(), input.token));
   const passwordHash = await hashPassword(input.password);
 
-  const userId = await app.em().transactional(async (tx) => {
+  return app.em().transactional(async (tx) => {
     const now = app.clock.now();
     const claimed = await tx.execute<{ id: string; user_id: string }[]>(
       `update auth_token set used_at = ?
@@ -126,30 +138,20 @@ export async function completePasswordReset(
       throw new AppError('CONFLICT', 'TOKEN_USED', `This reset link has already been used. ${ASK_AGAIN}`);
     }
     const userId = claimed[0].user_id;
-    const users = await tx.execute<{ email: string; first_name: string; status: string }[]>(
-      `select email, first_name, status from app_user where id = ? for update`,
-      [userId],
-    );
-    const user = users[0];
+    const user = await lockUser(tx, userId);
     if (!user || user.status !== 'active') {
       throw new AppError('BAD_REQUEST', 'TOKEN_INVALID', 'This account cannot be reset. Please contact the portal administrator.');
     }
-    await tx.execute(
-      `update app_user set password_hash = ?, must_change_password = false, updated_at = ?, version = version + 1 where id = ?`,
-      [passwordHash, now, userId],
-    );
+    await setPassword(tx, userId, passwordHash, now);
     await tx.execute(
       `update auth_token set revoked_at = ? where user_id = ? and purpose = 'password_reset' and used_at is null and revoked_at is null`,
       [now, userId],
     );
-    await tx.execute(`delete from user_session where user_id = ?`, [userId]);
+    await revokeSessionsOfUser(tx, userId);
     const base = app.publicUrl();
-    await queueEmail(tx, 'password-changed', user.email, { firstName: user.first_name, loginUrl: `${base}/login`, resetUrl: `${base}/forgot-password` }, { userId });
+    await queueEmail(tx, 'password-changed', user.email, { firstName: user.firstName, loginUrl: `${base}/login`, resetUrl: `${base}/forgot-password` }, { userId });
     const snapshot = (await loadUserSnapshot(tx, userId))!;
     await appendEvent(tx, 'user.password_changed', { user: snapshot, via: 'reset' }, { actorId: userId, userId });
-    return userId;
+    return { userId };
   });
-
-  const session = await app.lucia.createSession(userId, {});
-  return { userId, sessionId: session.id, cookie: app.lucia.createSessionCookie(session.id).serialize() };
 }

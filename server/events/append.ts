@@ -1,9 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { DomainEventMap, DomainEventType } from '../../shared/events.js';
+import { lockForTransaction } from '../db/locks.js';
 
 export const EVENTS_CHANNEL = 'admit_events';
-// Any constant works; it names the lock that orders event appends.
-const EVENT_APPEND_LOCK = 0x4164_6d69; // "Admi"
 
 /**
  * Appends a domain event inside the caller's transaction and schedules its NOTIFY, which
@@ -20,7 +19,7 @@ export async function appendEvent<T extends DomainEventType>(
   opts: { actorId: string | null; userId?: string | null },
 ): Promise<number> {
   if (!em.isInTransaction()) throw new Error('appendEvent must run inside a transaction');
-  await em.execute('select pg_advisory_xact_lock(?)', [EVENT_APPEND_LOCK]);
+  await lockForTransaction(em, 'eventAppend');
   const rows = await em.execute<{ id: string }[]>(
     `insert into domain_event (type, actor_id, user_id, data, created_at) values (?, ?, ?, ?::jsonb, clock_timestamp()) returning id`,
     [type, opts.actorId, opts.userId ?? null, JSON.stringify(data)],

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { DomainEventDto, DomainEventType } from '../../shared/events.js';
+import { validAdminSessionIdsSql } from '../sessions/sessions.repository.js';
 
 /** Event types the admin dashboard streams: everything about users, invites and settings (not email.* or organisation.*). */
 export function isLiveEventType(type: string): boolean {
@@ -26,19 +27,12 @@ const SELECT_EVENTS = `select e.id, e.type, e.actor_id, e.user_id, e.data, e.cre
 export const EVENTS_AFTER_SQL = `${SELECT_EVENTS} where e.id > $1 order by e.id limit $2`;
 
 /**
- * What lucia.validateSession + adminProcedure require of a session, as SQL over user_session `s`
- * joined to app_user `u`: not expired, an active admin who need not change their password first.
- */
-export const ACTIVE_ADMIN_SESSION_SQL = `s.expires_at > now() and u.role = 'admin' and u.status = 'active' and not u.must_change_password`;
-
-/**
  * EVENTS_AFTER_SQL plus, in the same snapshot, which of the sessions in $3 are still valid admin
  * sessions: one round trip loads a batch and re-checks every subscriber it is for.
  */
 export const EVENTS_AFTER_WITH_SESSIONS_SQL = `select
     coalesce((select json_agg(x order by x.id) from (${EVENTS_AFTER_SQL}) x), '[]'::json) as events,
-    coalesce((select array_agg(s.id) from user_session s join app_user u on u.id = s.user_id
-               where s.id = any($3::text[]) and ${ACTIVE_ADMIN_SESSION_SQL}), '{}'::text[]) as valid`;
+    coalesce((select array_agg(v.id) from (${validAdminSessionIdsSql('$3')}) v), '{}'::text[]) as valid`;
 
 export function toEventDto(r: EventRow): DomainEventDto {
   return {

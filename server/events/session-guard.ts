@@ -1,5 +1,5 @@
 import type { AppServices } from '../app-services.js';
-import { ACTIVE_ADMIN_SESSION_SQL } from './events.repository.js';
+import { validAdminSessions } from '../sessions/sessions.repository.js';
 
 interface Watch {
   sessionId: string;
@@ -115,17 +115,7 @@ export class SessionGuard {
     }
   }
 
-  private async validSessions(ids: string[]): Promise<Set<string>> {
-    const valid = new Set<string>();
-    for (let i = 0; i < ids.length; i += 1000) {
-      const chunk = ids.slice(i, i + 1000);
-      const rows = await this.app.em().execute<{ id: string }[]>(
-        `select s.id from user_session s join app_user u on u.id = s.user_id
-          where s.id in (${chunk.map(() => '?').join(',')}) and ${ACTIVE_ADMIN_SESSION_SQL}`,
-        chunk,
-      );
-      for (const r of rows) valid.add(r.id);
-    }
-    return valid;
+  private validSessions(ids: string[]): Promise<Set<string>> {
+    return validAdminSessions(this.app.em(), ids);
   }
 }

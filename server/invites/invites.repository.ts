@@ -91,21 +91,3 @@ export async function inviteByHash(em: EntityManager, tokenHash: string) {
   );
   return rows[0] ?? null;
 }
-
-/** Locks the user row (serialises invite actions on one user) and reads what they depend on. */
-export async function lockInvitee(em: EntityManager, userId: string) {
-  const rows = await em.execute<{ id: string; email: string; first_name: string; status: string; has_password: boolean }[]>(
-    `select id, email, first_name, status, password_hash is not null as has_password from app_user where id = ? for update`,
-    [userId],
-  );
-  return rows[0] ?? null;
-}
-
-/** Invites that can still be used: not accepted, not revoked, not expired. */
-export async function pendingInviteIds(em: EntityManager, userId: string, now: Date): Promise<string[]> {
-  const rows = await em.execute<{ id: string }[]>(
-    `select id from auth_token where user_id = ? and purpose = 'invite' and used_at is null and revoked_at is null and expires_at > ?`,
-    [userId, now],
-  );
-  return rows.map((r) => r.id);
-}

@@ -1,16 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AppServices } from '../app-services.js';
-import type { SessionUser } from '../../shared/schemas/auth.js';
-import type { AcceptInviteInput, InviteInspectOutput, InviteState } from '../../shared/schemas/invites.js';
+import type { InviteInspectOutput } from '../../shared/schemas/invites.js';
 import { AppError } from '../errors.js';
-import { appendEvent } from '../events/append.js';
 import { queueEmail } from '../mail/outbox.js';
 import { readSettings } from '../settings/settings.repository.js';
 import { generateToken, hashToken } from '../security/tokens.js';
-import { hashPassword } from '../auth/password.js';
-import { loadUserSnapshot } from '../users/users.snapshot.js';
-import { inviteById, inviteByHash, inviteStateName, lockInvitee } from './invites.repository.js';
+import { inviteByHash, inviteStateName } from './invites.repository.js';
 
 const DAY_MS = 24 * 60 * 60_000;
 
@@ -53,7 +49,7 @@ export async function issueInvite(
 }
 
 /** Voids every invite of the user that could still be used; returns their ids. */
-async function voidPendingInvites(tx: EntityManager, userId: string, now: Date, exceptId: string | null = null): Promise<string[]> {
+export async function voidPendingInvites(tx: EntityManager, userId: string, now: Date, exceptId: string | null = null): Promise<string[]> {
   const rows = await tx.execute<{ id: string }[]>(
     `update auth_token set revoked_at = ?
       where user_id = ? and purpose = 'invite' and used_at is null and revoked_at is null and expires_at > ? and id is distinct from ?
@@ -63,59 +59,57 @@ async function voidPendingInvites(tx: EntityManager, userId: string, now: Date, 
   return rows.map((r) => r.id);
 }
 
-async function lockInvitableUser(tx: EntityManager, userId: string) {
-  const u = await lockInvitee(tx, userId);
-  if (!u) throw new AppError('NOT_FOUND', 'NOT_FOUND', 'This user no longer exists');
-  if (u.has_password || u.status !== 'invited') {
-    throw new AppError('CONFLICT', 'INVITE_NOT_ALLOWED', 'This user has already set a password; invites are only for users who have not.');
-  }
-  return u;
+/** The invitee as the caller read it, under its row lock (invites never read users themselves). */
+export interface Invitee {
+  id: string;
+  email: string;
+  firstName: string;
+  status: string;
+  hasPassword: boolean;
 }
 
 /**
  * Send invite (mode 'send'): only when no invite is pending, so two admins clicking at once send
- * one. Resend invite (mode 'resend'): voids the pending link and sends a new one.
+ * one. Resend invite (mode 'resend'): voids the pending link and sends a new one. Runs in the
+ * caller's transaction, with the invitee's row locked by the caller (which appends the event).
  */
-export async function sendInvite(app: AppServices, actor: SessionUser, userId: string, mode: 'send' | 'resend'): Promise<InviteState> {
-  return app.em().transactional(async (tx) => {
-    const u = await lockInvitableUser(tx, userId);
-    const now = app.clock.now();
-    let voided: string[] = [];
-    if (mode === 'send') {
-      const pending = await tx.execute<{ n: string }[]>(
-        `select count(*) as n from auth_token where user_id = ? and purpose = 'invite' and used_at is null and revoked_at is null and expires_at > ?`,
-        [userId, now],
-      );
-      if (Number(pending[0]?.n ?? 0) > 0) {
-        throw new AppError('CONFLICT', 'INVITE_PENDING', 'An invite is already pending for this user. Use "Resend invite" to send a new link.');
-      }
-    } else {
-      voided = await voidPendingInvites(tx, userId, now);
+export async function inviteUser(
+  app: AppServices,
+  tx: EntityManager,
+  invitee: Invitee,
+  actor: { id: string; firstName: string; lastName: string },
+  mode: 'send' | 'resend',
+): Promise<{ tokenId: string; expiresAt: Date; isResend: boolean }> {
+  if (invitee.hasPassword || invitee.status !== 'invited') {
+    throw new AppError('CONFLICT', 'INVITE_NOT_ALLOWED', 'This user has already set a password; invites are only for users who have not.');
+  }
+  const now = app.clock.now();
+  let voided: string[] = [];
+  if (mode === 'send') {
+    const pending = await tx.execute<{ n: string }[]>(
+      `select count(*) as n from auth_token where user_id = ? and purpose = 'invite' and used_at is null and revoked_at is null and expires_at > ?`,
+      [invitee.id, now],
+    );
+    if (Number(pending[0]?.n ?? 0) > 0) {
+      throw new AppError('CONFLICT', 'INVITE_PENDING', 'An invite is already pending for this user. Use "Resend invite" to send a new link.');
     }
-    const previous = await tx.execute<{ n: string }[]>(`select count(*) as n from auth_token where user_id = ? and purpose = 'invite'`, [userId]);
-    const { tokenId, expiresAt } = await issueInvite(app, tx, { id: u.id, email: u.email, firstName: u.first_name }, actor);
-    const user = (await loadUserSnapshot(tx, userId))!;
-    const isResend = mode === 'resend' && (voided.length > 0 || Number(previous[0]?.n ?? 0) > 0);
-    await appendEvent(tx, isResend ? 'invite.resent' : 'invite.sent', { user, tokenId, expiresAt: expiresAt.toISOString() }, { actorId: actor.id, userId });
-    return (await inviteById(tx, tokenId, now))!;
-  });
+  } else {
+    voided = await voidPendingInvites(tx, invitee.id, now);
+  }
+  const previous = await tx.execute<{ n: string }[]>(`select count(*) as n from auth_token where user_id = ? and purpose = 'invite'`, [invitee.id]);
+  const { tokenId, expiresAt } = await issueInvite(app, tx, invitee, actor);
+  const isResend = mode === 'resend' && (voided.length > 0 || Number(previous[0]?.n ?? 0) > 0);
+  return { tokenId, expiresAt, isResend };
 }
 
-/** Revoke invite: the pending link stops working at once. */
-export async function revokeInvite(app: AppServices, actor: SessionUser, userId: string): Promise<InviteState> {
-  return app.em().transactional(async (tx) => {
-    const u = await lockInvitee(tx, userId);
-    if (!u) throw new AppError('NOT_FOUND', 'NOT_FOUND', 'This user no longer exists');
-    const now = app.clock.now();
-    const voided = await voidPendingInvites(tx, userId, now);
-    const tokenId = voided[0];
-    if (!tokenId) {
-      throw new AppError('CONFLICT', 'CONFLICT', 'There is no pending invite to revoke: it was accepted, revoked or has expired.');
-    }
-    const user = (await loadUserSnapshot(tx, userId))!;
-    await appendEvent(tx, 'invite.revoked', { user, tokenId }, { actorId: actor.id, userId });
-    return (await inviteById(tx, tokenId, now))!;
-  });
+/** Revoke invite: the pending link stops working at once. Returns the revoked token's id. */
+export async function revokePendingInvite(tx: EntityManager, userId: string, now: Date): Promise<string> {
+  const voided = await voidPendingInvites(tx, userId, now);
+  const tokenId = voided[0];
+  if (!tokenId) {
+    throw new AppError('CONFLICT', 'CONFLICT', 'There is no pending invite to revoke: it was accepted, revoked or has expired.');
+  }
+  return tokenId;
 }
 
 type InviteRowForCheck = Awaited<ReturnType<typeof inviteByHash>>;
@@ -153,39 +147,21 @@ export async function inspectInvite(app: AppServices, token: string): Promise<In
 }
 
 /**
- * The invitee sets a password. The token is claimed by one conditional UPDATE (unused, unrevoked,
- * unexpired → used), so of two tabs submitting at once exactly one succeeds; the loser is told the
- * link was used. The user becomes active; the caller then logs them in.
+ * Claims the link for the invitee setting a password, in the caller's transaction: one
+ * conditional UPDATE (unused, unrevoked, unexpired → used), so of two tabs submitting at once
+ * exactly one succeeds; the loser is told the link was used. The caller activates the user.
  */
-export async function acceptInvite(app: AppServices, input: Omit<AcceptInviteInput, 'confirmPassword'>): Promise<{ userId: string }> {
-  const tokenHash = hashToken(input.token);
-  const passwordHash = await hashPassword(input.password);
-  return app.em().transactional(async (tx) => {
-    const now = app.clock.now();
-    const claimed = await tx.execute<{ id: string; user_id: string }[]>(
-      `update auth_token set used_at = ?
-        where token_hash = ? and purpose = 'invite' and used_at is null and revoked_at is null and expires_at > ?
-        returning id, user_id`,
-      [now, tokenHash, now],
-    );
-    const claim = claimed[0];
-    if (!claim) {
-      throw unusable(await inviteByHash(tx, tokenHash), now) ?? new AppError('BAD_REQUEST', 'TOKEN_USED', 'This invitation has already been used.');
-    }
-    const activated = await tx.execute<{ email: string; first_name: string }[]>(
-      `update app_user set password_hash = ?, first_name = ?, last_name = ?, status = 'active', must_change_password = false,
-              updated_at = ?, version = version + 1
-        where id = ? and status = 'invited' and password_hash is null
-        returning email, first_name`,
-      [passwordHash, input.firstName, input.lastName, now, claim.user_id],
-    );
-    const row = activated[0];
-    // Throwing rolls the claim back too.
-    if (!row) throw new AppError('BAD_REQUEST', 'TOKEN_USED', 'This account is already set up. Log in with your password.');
-    await voidPendingInvites(tx, claim.user_id, now, claim.id);
-    await queueEmail(tx, 'welcome', row.email, { firstName: row.first_name, loginUrl: `${app.publicUrl()}/login` }, { userId: claim.user_id });
-    const user = (await loadUserSnapshot(tx, claim.user_id))!;
-    await appendEvent(tx, 'invite.accepted', { user, tokenId: claim.id }, { actorId: claim.user_id, userId: claim.user_id });
-    return { userId: claim.user_id };
-  });
+export async function claimInvite(tx: EntityManager, token: string, now: Date): Promise<{ tokenId: string; userId: string }> {
+  const tokenHash = hashToken(token);
+  const claimed = await tx.execute<{ id: string; user_id: string }[]>(
+    `update auth_token set used_at = ?
+      where token_hash = ? and purpose = 'invite' and used_at is null and revoked_at is null and expires_at > ?
+      returning id, user_id`,
+    [now, tokenHash, now],
+  );
+  const claim = claimed[0];
+  if (!claim) {
+    throw unusable(await inviteByHash(tx, tokenHash), now) ?? new AppError('BAD_REQUEST', 'TOKEN_USED', 'This invitation has already been used.');
+  }
+  return { tokenId: claim.id, userId: claim.user_id };
 }

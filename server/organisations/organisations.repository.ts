@@ -56,3 +56,22 @@ export function isOrganisationInUse(err: unknown): boolean {
   const e = err as { code?: string; constraint?: string; message?: string };
   return e?.code === '23503' && (e.constraint === 'app_user_organisation_id_foreign' || /app_user_organisation_id_foreign/.test(e.message ?? ''));
 }
+
+/** The organisation new users join. */
+export async function defaultOrganisationId(em: EntityManager): Promise<string> {
+  const rows = await em.execute<{ id: string }[]>(`select id from organisation where is_default limit 1`);
+  if (!rows[0]) throw new Error('The default organisation is missing; migrations have not run');
+  return rows[0].id;
+}
+
+/** The organisation's name, share-locked so it cannot be deleted before the caller commits (null when it does not exist). */
+export async function organisationNameForShare(em: EntityManager, id: string): Promise<string | null> {
+  const rows = await em.execute<{ name: string }[]>(`select name from organisation where id = ? for share`, [id]);
+  return rows[0]?.name ?? null;
+}
+
+/** How many users belong to the organisation (a delete is refused while any do). */
+export async function countMembers(em: EntityManager, id: string): Promise<number> {
+  const rows = await em.execute<{ n: string }[]>(`select count(*) as n from app_user where organisation_id = ?`, [id]);
+  return Number(rows[0]?.n ?? 0);
+}

@@ -3,7 +3,7 @@ import type { AppServices } from '../app-services.js';
 import type { CreateOrganisationInput, OrganisationDto, RenameOrganisationInput } from '../../shared/schemas/organisations.js';
 import { AppError } from '../errors.js';
 import { appendEvent } from '../events/append.js';
-import { findOrganisation, isOrganisationInUse, isOrganisationNameTaken, lockOrganisation } from './organisations.repository.js';
+import { countMembers, findOrganisation, isOrganisationInUse, isOrganisationNameTaken, lockOrganisation } from './organisations.repository.js';
 
 function nameTaken(): AppError {
   return new AppError('CONFLICT', 'NAME_TAKEN', 'An organisation with this name already exists', {
@@ -61,8 +61,7 @@ export async function deleteOrganisation(app: AppServices, actorId: string, id: 
       if (current.isDefault) {
         throw new AppError('FORBIDDEN', 'ORGANISATION_IS_DEFAULT', 'The default organisation cannot be deleted: new users join it.');
       }
-      const users = await tx.execute<{ n: string }[]>(`select count(*) as n from app_user where organisation_id = ?`, [id]);
-      const n = Number(users[0]?.n ?? 0);
+      const n = await countMembers(tx, id);
       if (n > 0) throw notEmpty(n);
       await tx.execute(`delete from organisation where id = ?`, [id]);
       await appendEvent(tx, 'organisation.deleted', { organisation: { id, name: current.name } }, { actorId });

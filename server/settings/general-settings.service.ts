@@ -4,9 +4,8 @@ import type { SessionUser } from '../../shared/schemas/auth.js';
 import type { GeneralSettings } from '../../shared/schemas/settings.js';
 import { appendEvent } from '../events/append.js';
 import { readSettings, writeSetting } from './settings.repository.js';
+import { lockForTransaction } from '../db/locks.js';
 
-// Two admins saving at once take turns, so each settings.changed event records a true from → to.
-const SETTINGS_LOCK = 0x5365_7474; // "Sett"
 
 const GENERAL_KEYS = ['portalName', 'autoApprove', 'signupEnabled', 'autoApproveDomains', 'inviteLifetimeDays'] as const satisfies readonly (keyof GeneralSettings)[];
 
@@ -31,7 +30,7 @@ export async function getGeneralSettings(app: AppServices): Promise<GeneralSetti
 export async function updateGeneralSettings(app: AppServices, actor: SessionUser, input: GeneralSettings): Promise<GeneralSettings> {
   const next: GeneralSettings = { ...pickGeneral(input), autoApproveDomains: [...new Set(input.autoApproveDomains.map((d) => d.toLowerCase()))] };
   return app.em().transactional(async (tx) => {
-    await tx.execute('select pg_advisory_xact_lock(?)', [SETTINGS_LOCK]);
+    await lockForTransaction(tx, 'settings');
     const current = pickGeneral(await readSettings(tx));
     const changes: Record<string, FieldChange> = {};
     for (const key of GENERAL_KEYS) {

@@ -1,13 +1,11 @@
 import { router } from './init.js';
 import { authRouter } from '../auth/auth.router.js';
-import { adminOverviewRouter } from '../admin/admin.router.js';
 import { eventsRouter } from '../events/events.router.js';
-import { bulkRouter } from '../users/bulk.router.js';
 import { usersRouter } from '../users/users.router.js';
-import { settingsRouter } from '../settings/settings.router.js';
+import { inviteRouter, invitesAdminRouter } from '../users/invites.router.js';
+import { generalSettingsRouter } from '../settings/general-settings.router.js';
+import { emailSettingsRouter } from '../mail/email-settings.router.js';
 import { organisationsRouter } from '../organisations/organisations.router.js';
-import { userAdminRouter } from '../users/user-admin.router.js';
-import { inviteRouter, invitesAdminRouter } from '../invites/invites.router.js';
 import { mailRouter } from '../mail/mail.router.js';
 
 /**
@@ -19,16 +17,15 @@ export const appRouter = router({
   auth: authRouter,
   invite: inviteRouter,
   admin: router({
-    users: router({
-      ...usersRouter._def.record,
-      ...adminOverviewRouter._def.record,
-      ...userAdminRouter._def.record,
-      bulk: bulkRouter,
-    }),
+    users: usersRouter,
     invites: invitesAdminRouter,
     organisations: organisationsRouter,
     mail: mailRouter,
-    settings: settingsRouter,
+    /** One sub-router per Settings tab. */
+    settings: router({
+      general: generalSettingsRouter,
+      emails: emailSettingsRouter,
+    }),
     events: eventsRouter,
   }),
 });

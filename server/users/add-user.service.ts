@@ -3,11 +3,11 @@ import type { AppServices } from '../app-services.js';
 import type { SessionUser } from '../../shared/schemas/auth.js';
 import type { AddUserData, AddUserOutput } from '../../shared/schemas/user-admin.js';
 import { AppError } from '../errors.js';
-import { hashPassword } from '../auth/password.js';
+import { hashPassword } from '../security/password.js';
 import { appendEvent } from '../events/append.js';
 import { issueInvite } from '../invites/invites.service.js';
 import { inviteById } from '../invites/invites.repository.js';
-import { isEmailTaken, loadUserSnapshot } from './users.snapshot.js';
+import { insertUser, isEmailTaken, loadUserSnapshot } from './users.repository.js';
 
 /** True when a foreign key to organisation was violated (the organisation was deleted or never existed). */
 export function isUnknownOrganisation(err: unknown): boolean {
@@ -33,22 +33,18 @@ export async function addUser(app: AppServices, actor: SessionUser, input: AddUs
     return await app.em().transactional(async (tx) => {
       const id = randomUUID();
       const now = app.clock.now();
-      await tx.execute(
-        `insert into app_user (id, email, first_name, last_name, organisation_id, role, status, password_hash, must_change_password, created_at, updated_at, version)
-         values (?, ?, ?, ?, ?, 'developer', ?, ?, ?, ?, ?, 1)`,
-        [
-          id,
-          email,
-          input.firstName,
-          input.lastName,
-          input.organisationId,
-          input.mode === 'password' ? 'active' : 'invited',
-          passwordHash,
-          input.mode === 'password' ? input.mustChangePassword : false,
-          now,
-          now,
-        ],
-      );
+      await insertUser(tx, {
+        id,
+        email,
+        firstName: input.firstName,
+        lastName: input.lastName,
+        organisationId: input.organisationId,
+        role: 'developer',
+        status: input.mode === 'password' ? 'active' : 'invited',
+        passwordHash,
+        mustChangePassword: input.mode === 'password' ? input.mustChangePassword : false,
+        createdAt: now,
+      });
       const invite =
         input.mode === 'invite' && input.sendInvite ? await issueInvite(app, tx, { id, email, firstName: input.firstName }, actor) : null;
       const user = (await loadUserSnapshot(tx, id))!;

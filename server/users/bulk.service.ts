@@ -1,13 +1,10 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
-import { SNAPSHOT_COLUMNS, snapshotFromRow } from './users.snapshot.js';
 import type { AppServices } from '../app-services.js';
 import type { SessionUser } from '../../shared/schemas/auth.js';
 import type { BulkDecideItem, BulkDecideOutput } from '../../shared/schemas/bulk.js';
 import type { UserSnapshot } from '../../shared/events.js';
 import { AppError } from '../errors.js';
-import type { UserListOutput } from '../../shared/schemas/users.js';
 import { activateUser, rejectUser } from './users.service.js';
-import { decodeCursor, encodeCursor, likePattern } from './users.repository.js';
+import { lastActorOf } from './users.repository.js';
 
 const DECIDED_BY_EVENT = { active: 'user.activated', rejected: 'user.rejected', inactive: 'user.deactivated' } as const;
 const DONE_WORD = { active: 'activated', rejected: 'rejected', inactive: 'deactivated' } as const;
@@ -18,15 +15,9 @@ async function alreadyDecidedMessage(app: AppServices, actor: SessionUser, curre
   if (status !== 'active' && status !== 'rejected' && status !== 'inactive') {
     return 'Changed by someone else in the meantime; review it and try again.';
   }
-  const rows = await app.em().execute<{ actor_id: string | null; actor_name: string | null }[]>(
-    `select e.actor_id, nullif(trim(coalesce(a.first_name, '') || ' ' || coalesce(a.last_name, '')), '') as actor_name
-       from domain_event e left join app_user a on a.id = e.actor_id
-      where e.user_id = ? and e.type = ? order by e.id desc limit 1`,
-    [current.id, DECIDED_BY_EVENT[status]],
-  );
-  const r = rows[0];
-  if (!r || !r.actor_id) return `Already ${DONE_WORD[status]}.`;
-  const who = r.actor_id === actor.id ? 'you' : r.actor_name ? `another admin (${r.actor_name})` : 'another admin';
+  const r = await lastActorOf(app.em(), current.id, DECIDED_BY_EVENT[status]);
+  if (!r || !r.actorId) return `Already ${DONE_WORD[status]}.`;
+  const who = r.actorId === actor.id ? 'you' : r.actorName ? `another admin (${r.actorName})` : 'another admin';
   return `Already ${DONE_WORD[status]} by ${who}.`;
 }
 
@@ -68,43 +59,4 @@ export async function bulkDecide(
   }
   const succeeded = results.filter((r) => r.ok).length;
   return { results, succeeded, failed: results.length - succeeded };
-}
-
-// Same expression as the users list's search (the trigram index app_user_search_trgm is built on it).
-const SEARCH_EXPR = `lower(u.first_name || ' ' || u.last_name || ' ' || u.email)`;
-
-/**
- * Pending users by how long they have waited (oldest or newest first), keyset-paginated on
- * (created_at, id) like the users list, so the queue can be worked through from either end.
- */
-export async function pendingQueue(em: EntityManager, q: { sort: 'oldest' | 'newest'; search: string; cursor?: string | null; limit: number }): Promise<UserListOutput> {
-  const asc = q.sort === 'oldest';
-  const conds = [`u.status = 'pending'`];
-  const params: unknown[] = [];
-  if (q.search) {
-    conds.push(`${SEARCH_EXPR} like ? escape '\\'`);
-    params.push(likePattern(q.search));
-  }
-  if (q.cursor) {
-    const after = decodeCursor(q.cursor);
-    conds.push(`(u.created_at, u.id) ${asc ? '>' : '<'} (?::timestamptz, ?::uuid)`);
-    params.push(after.at, after.id);
-  }
-  params.push(q.limit + 1);
-  const dir = asc ? 'asc' : 'desc';
-  const rows = await em.execute<any[]>(
-    `select ${SNAPSHOT_COLUMNS},
-            to_char(u.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as created_key
-       from app_user u join organisation o on o.id = u.organisation_id
-      where ${conds.join(' and ')}
-      order by u.created_at ${dir}, u.id ${dir} limit ?`,
-    params as any[],
-  );
-  const more = rows.length > q.limit;
-  const page = more ? rows.slice(0, q.limit) : rows;
-  const last = page[page.length - 1];
-  return {
-    items: page.map(snapshotFromRow),
-    nextCursor: more && last ? encodeCursor({ seg: 1, at: last.created_key, id: last.id }) : null,
-  };
 }

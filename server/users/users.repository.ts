@@ -1,15 +1,66 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { snapshotFromRow, type SnapshotRow } from './users.snapshot.js';
-import type { UserDetail, UserListOutput, UserListQuery, UserRow, TimelineEvent } from '../../shared/schemas/users.js';
+import type { UserDetail, UserListOutput, UserListQuery, UserSnapshot, TimelineEvent } from '../../shared/schemas/users.js';
+import type { UserRole, UserStatus } from '../../shared/constants.js';
+import type { DomainEventType } from '../../shared/events.js';
 import { AppError } from '../errors.js';
 
-// Queries only: the use cases (and their transactions) live in users.service.ts.
+// Every statement on app_user lives here (queries only: the use cases, and their transactions,
+// live in the *.service.ts files next to this one). Other repositories join app_user only to show
+// a name or a count in their own read models (event actors, invite senders, organisation sizes).
+
+/** The app_user/organisation columns a UserSnapshot is built from (`u` = app_user, `o` = organisation). */
+export const SNAPSHOT_COLUMNS = `u.id, u.email, u.first_name, u.last_name, u.role, u.status, u.organisation_id, o.name as organisation_name, u.created_at, u.version`;
+
+export interface SnapshotRow {
+  id: string;
+  email: string;
+  first_name: string;
+  last_name: string;
+  role: UserSnapshot['role'];
+  status: UserSnapshot['status'];
+  organisation_id: string;
+  organisation_name: string;
+  created_at: Date | string;
+  version: number | string;
+}
+
+/** A UserSnapshot (also the users list's row shape) from a row selected with SNAPSHOT_COLUMNS. */
+export function snapshotFromRow(r: SnapshotRow): UserSnapshot {
+  return {
+    id: r.id,
+    email: r.email,
+    firstName: r.first_name,
+    lastName: r.last_name,
+    role: r.role,
+    status: r.status,
+    organisationId: r.organisation_id,
+    organisationName: r.organisation_name,
+    createdAt: new Date(r.created_at).toISOString(),
+    version: Number(r.version),
+  };
+}
+
+/** Loads the snapshot carried by user events, straight from the row (inside the caller's transaction). */
+export async function loadUserSnapshot(em: EntityManager, userId: string): Promise<UserSnapshot | null> {
+  const rows = await em.execute<SnapshotRow[]>(
+    `select ${SNAPSHOT_COLUMNS} from app_user u join organisation o on o.id = u.organisation_id where u.id = ?`,
+    [userId],
+  );
+  return rows[0] ? snapshotFromRow(rows[0]) : null;
+}
+
+/** True for the unique-violation on lower(email). */
+export function isEmailTaken(err: unknown): boolean {
+  const e = err as { code?: string; constraint?: string; message?: string };
+  return e?.code === '23505' && (e.constraint === 'app_user_email_lower_unique' || /app_user_email_lower_unique/.test(e.message ?? ''));
+}
+
 
 /**
  * The search expression. The trigram index app_user_search_trgm is built on exactly this
  * expression (see Migration20261128110000_user_search), so keep the two identical.
  */
-const SEARCH_EXPR = `lower(u.first_name || ' ' || u.last_name || ' ' || u.email)`;
+export const SEARCH_EXPR = `lower(u.first_name || ' ' || u.last_name || ' ' || u.email)`;
 
 /** Keyset position: the sort key of the last row of a page. */
 interface Cursor {
@@ -186,4 +237,254 @@ export async function activeAdmins(em: EntityManager): Promise<{ id: string; ema
     `select id, email, first_name from app_user where role = 'admin' and status = 'active' order by created_at`,
   );
   return rows.map((r) => ({ id: r.id, email: r.email, firstName: r.first_name }));
+}
+
+/**
+ * Pending users by how long they have waited (oldest or newest first), keyset-paginated on
+ * (created_at, id) like the users list, so the queue can be worked through from either end.
+ */
+export async function pendingUsers(em: EntityManager, q: { sort: 'oldest' | 'newest'; search: string; cursor?: string | null | undefined; limit: number }): Promise<UserListOutput> {
+  const asc = q.sort === 'oldest';
+  const conds = [`u.status = 'pending'`];
+  const params: unknown[] = [];
+  if (q.search) {
+    conds.push(`${SEARCH_EXPR} like ? escape '\\'`);
+    params.push(likePattern(q.search));
+  }
+  if (q.cursor) {
+    const after = decodeCursor(q.cursor);
+    conds.push(`(u.created_at, u.id) ${asc ? '>' : '<'} (?::timestamptz, ?::uuid)`);
+    params.push(after.at, after.id);
+  }
+  params.push(q.limit + 1);
+  const dir = asc ? 'asc' : 'desc';
+  const rows = await em.execute<any[]>(
+    `select ${SNAPSHOT_COLUMNS},
+            to_char(u.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as created_key
+       from app_user u join organisation o on o.id = u.organisation_id
+      where ${conds.join(' and ')}
+      order by u.created_at ${dir}, u.id ${dir} limit ?`,
+    params as any[],
+  );
+  const more = rows.length > q.limit;
+  const page = more ? rows.slice(0, q.limit) : rows;
+  const last = page[page.length - 1];
+  return {
+    items: page.map(snapshotFromRow),
+    nextCursor: more && last ? encodeCursor({ seg: 1, at: last.created_key, id: last.id }) : null,
+  };
+}
+
+/** How many users have each status, and in all (the admin shell's counts). */
+export async function userStats(em: EntityManager): Promise<{ byStatus: Record<UserStatus, number>; total: number }> {
+  const rows = await em.execute<{ status: UserStatus; n: string }[]>(`select status, count(*) as n from app_user group by status`);
+  const byStatus = { pending: 0, active: 0, rejected: 0, inactive: 0, invited: 0 } satisfies Record<UserStatus, number>;
+  let total = 0;
+  for (const r of rows) {
+    byStatus[r.status] = Number(r.n);
+    total += Number(r.n);
+  }
+  return { byStatus, total };
+}
+
+/** The SQL for "first last" of app_user `alias`, null when both are empty (event actors' names). */
+export const actorNameSql = (alias: string) => `nullif(trim(coalesce(${alias}.first_name, '') || ' ' || coalesce(${alias}.last_name, '')), '')`;
+
+/** Who appended the newest event of this type about the user, with their name when they still exist. */
+export async function lastActorOf(em: EntityManager, userId: string, type: DomainEventType): Promise<{ actorId: string | null; actorName: string | null } | null> {
+  const rows = await em.execute<{ actor_id: string | null; actor_name: string | null }[]>(
+    `select e.actor_id, ${actorNameSql('a')} as actor_name
+       from domain_event e left join app_user a on a.id = e.actor_id
+      where e.user_id = ? and e.type = ? order by e.id desc limit 1`,
+    [userId, type],
+  );
+  const r = rows[0];
+  return r ? { actorId: r.actor_id, actorName: r.actor_name } : null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reads and writes of single users (inside the callers' transactions)
+
+/** Whether an active admin exists (setup is done once one does). */
+export async function activeAdminExists(em: EntityManager): Promise<boolean> {
+  const rows = await em.execute<{ n: string }[]>(`select count(*) as n from app_user where role = 'admin' and status = 'active'`);
+  return Number(rows[0]?.n ?? 0) > 0;
+}
+
+/** Whether any admin exists, in any status (the first-admin setup refuses once one does). */
+export async function anyAdminExists(em: EntityManager): Promise<boolean> {
+  const rows = await em.execute<{ n: string }[]>(`select count(*) as n from app_user where role = 'admin'`);
+  return Number(rows[0]?.n ?? 0) > 0;
+}
+
+/** Active admins other than this user (the last-admin guard counts them under its lock). */
+export async function countOtherActiveAdmins(em: EntityManager, userId: string): Promise<number> {
+  const rows = await em.execute<{ n: string }[]>(`select count(*) as n from app_user where role = 'admin' and status = 'active' and id <> ?`, [userId]);
+  return Number(rows[0]?.n ?? 0);
+}
+
+export interface NewUser {
+  id: string;
+  email: string;
+  firstName: string;
+  lastName: string;
+  organisationId: string;
+  role: UserRole;
+  status: UserStatus;
+  passwordHash: string | null;
+  mustChangePassword: boolean;
+  /** Defaults to the transaction's now(). */
+  createdAt?: Date;
+}
+
+/**
+ * Inserts a user at version 1. With `ifEmailFree` an address that is already taken (any letter
+ * case, decided by the lower(email) unique index) inserts nothing and returns false; otherwise
+ * the unique violation is thrown (see isEmailTaken).
+ */
+export async function insertUser(em: EntityManager, u: NewUser, opts: { ifEmailFree?: boolean } = {}): Promise<boolean> {
+  const at = u.createdAt ?? null;
+  const rows = await em.execute<{ id: string }[]>(
+    `insert into app_user (id, email, first_name, last_name, organisation_id, role, status, password_hash, must_change_password, created_at, updated_at, version)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?, coalesce(?::timestamptz, now()), coalesce(?::timestamptz, now()), 1)
+     ${opts.ifEmailFree ? 'on conflict ((lower(email))) do nothing' : ''}
+     returning id`,
+    [u.id, u.email, u.firstName, u.lastName, u.organisationId, u.role, u.status, u.passwordHash, u.mustChangePassword, at, at],
+  );
+  return rows.length > 0;
+}
+
+/** What a login checks, by address (any letter case). */
+export async function credentialsByEmail(
+  em: EntityManager,
+  email: string,
+): Promise<{ id: string; passwordHash: string | null; status: UserStatus; rejectionReason: string | null } | null> {
+  const rows = await em.execute<{ id: string; password_hash: string | null; status: UserStatus; rejection_reason: string | null }[]>(
+    `select id, password_hash, status, rejection_reason from app_user where lower(email) = lower(?)`,
+    [email],
+  );
+  const r = rows[0];
+  return r ? { id: r.id, passwordHash: r.password_hash, status: r.status, rejectionReason: r.rejection_reason } : null;
+}
+
+export async function passwordHashOf(em: EntityManager, userId: string): Promise<string | null> {
+  const rows = await em.execute<{ password_hash: string | null }[]>(`select password_hash from app_user where id = ?`, [userId]);
+  return rows[0]?.password_hash ?? null;
+}
+
+/** A user row as the use cases decide on it, read under a row lock. */
+export interface LockedUser {
+  id: string;
+  email: string;
+  firstName: string;
+  lastName: string;
+  role: UserRole;
+  status: UserStatus;
+  organisationId: string;
+  organisationName: string;
+  passwordHash: string | null;
+  mustChangePassword: boolean;
+  version: number;
+}
+
+const LOCKED_COLUMNS = `u.id, u.email, u.first_name, u.last_name, u.role, u.status, u.organisation_id, o.name as organisation_name,
+  u.password_hash, u.must_change_password, u.version`;
+
+function lockedFromRow(r: any): LockedUser {
+  return {
+    id: r.id,
+    email: r.email,
+    firstName: r.first_name,
+    lastName: r.last_name,
+    role: r.role,
+    status: r.status,
+    organisationId: r.organisation_id,
+    organisationName: r.organisation_name,
+    passwordHash: r.password_hash,
+    mustChangePassword: r.must_change_password,
+    version: Number(r.version),
+  };
+}
+
+/** Locks the user row for the rest of the transaction and reads it (null when it does not exist). */
+export async function lockUser(tx: EntityManager, userId: string): Promise<LockedUser | null> {
+  const rows = await tx.execute<any[]>(
+    `select ${LOCKED_COLUMNS} from app_user u join organisation o on o.id = u.organisation_id where u.id = ? for update of u`,
+    [userId],
+  );
+  return rows[0] ? lockedFromRow(rows[0]) : null;
+}
+
+/** The same by address (any letter case): concurrent requests for one address queue up on the row. */
+export async function lockUserByEmail(tx: EntityManager, email: string): Promise<LockedUser | null> {
+  const rows = await tx.execute<any[]>(
+    `select ${LOCKED_COLUMNS} from app_user u join organisation o on o.id = u.organisation_id where lower(u.email) = lower(?) for update of u`,
+    [email],
+  );
+  return rows[0] ? lockedFromRow(rows[0]) : null;
+}
+
+/** Sets a new password hash and clears "must change password". */
+export async function setPassword(tx: EntityManager, userId: string, passwordHash: string, now: Date): Promise<void> {
+  await tx.execute(`update app_user set password_hash = ?, must_change_password = false, updated_at = ?, version = version + 1 where id = ?`, [
+    passwordHash,
+    now,
+    userId,
+  ]);
+}
+
+export async function setStatus(tx: EntityManager, userId: string, status: UserStatus, rejectionReason: string | null): Promise<void> {
+  await tx.execute(`update app_user set status = ?, rejection_reason = ?, version = version + 1, updated_at = now() where id = ?`, [
+    status,
+    rejectionReason,
+    userId,
+  ]);
+}
+
+export async function updateProfile(
+  tx: EntityManager,
+  userId: string,
+  p: { firstName: string; lastName: string; organisationId: string; role: UserRole },
+  now: Date,
+): Promise<void> {
+  await tx.execute(`update app_user set first_name = ?, last_name = ?, organisation_id = ?, role = ?, updated_at = ?, version = version + 1 where id = ?`, [
+    p.firstName,
+    p.lastName,
+    p.organisationId,
+    p.role,
+    now,
+    userId,
+  ]);
+}
+
+/**
+ * An invited user who sets a password becomes active (only while still invited and without a
+ * password). Returns the address and first name, or null when that no longer holds.
+ */
+export async function activateInvitedUser(
+  tx: EntityManager,
+  userId: string,
+  p: { passwordHash: string; firstName: string; lastName: string },
+  now: Date,
+): Promise<{ email: string; firstName: string } | null> {
+  const rows = await tx.execute<{ email: string; first_name: string }[]>(
+    `update app_user set password_hash = ?, first_name = ?, last_name = ?, status = 'active', must_change_password = false,
+            updated_at = ?, version = version + 1
+      where id = ? and status = 'invited' and password_hash is null
+      returning email, first_name`,
+    [p.passwordHash, p.firstName, p.lastName, now, userId],
+  );
+  const r = rows[0];
+  return r ? { email: r.email, firstName: r.first_name } : null;
+}
+
+/** Whether the user may be invited (no password yet); null when the user does not exist. */
+export async function inviteEligibility(em: EntityManager, userId: string): Promise<{ canInvite: boolean } | null> {
+  const rows = await em.execute<{ status: string; has_password: boolean }[]>(`select status, password_hash is not null as has_password from app_user where id = ?`, [userId]);
+  const r = rows[0];
+  return r ? { canInvite: r.status === 'invited' && !r.has_password } : null;
+}
+
+export async function deleteUserRow(tx: EntityManager, userId: string): Promise<void> {
+  await tx.execute(`delete from app_user where id = ?`, [userId]);
 }

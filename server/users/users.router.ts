@@ -7,16 +7,21 @@ import {
   userIdInput,
   userListInput,
   userListOutput,
+  userStatsOutput,
   userTimelineInput,
   userTimelineOutput,
 } from '../../shared/schemas/users.js';
-import { AppError } from '../errors.js';
+import { addUserInput, addUserOutput, updateUserInput, updateUserOutput } from '../../shared/schemas/user-admin.js';
+import { bulkDecideInput, bulkDecideOutput, pendingQueueInput, pendingQueueOutput } from '../../shared/schemas/bulk.js';
 import { router } from '../trpc/init.js';
 import { adminProcedure } from '../trpc/procedures.js';
-import { getUserDetail, listUsers, userTimeline } from './users.repository.js';
-import { activateUser, deactivateUser, deleteUser, rejectUser } from './users.service.js';
+import { getUserDetail, listUsers, pendingUsers, userStats, userTimeline } from './users.repository.js';
+import { activateUser, deactivateUser, deleteUser, getUser, rejectUser } from './users.service.js';
+import { addUser } from './add-user.service.js';
+import { updateUser } from './edit-user.service.js';
+import { bulkDecide } from './bulk.service.js';
 
-/** API Consumers > Users (admin.users.*). Thin: validation by the shared schemas, work in the service. */
+/** API Consumers > Users (admin.users.*). Thin: validation by the shared schemas, work in the services. */
 export const usersRouter = router({
   list: adminProcedure
     .input(userListInput)
@@ -26,16 +31,15 @@ export const usersRouter = router({
   get: adminProcedure
     .input(userIdInput)
     .output(userDetailOutput)
-    .query(async ({ ctx, input }) => {
-      const user = await getUserDetail(ctx.app.em(), input.userId);
-      if (!user) throw new AppError('NOT_FOUND', 'NOT_FOUND', 'This user does not exist (it may have been deleted)');
-      return user;
-    }),
+    .query(({ ctx, input }) => getUser(ctx.app, input.userId)),
 
   timeline: adminProcedure
     .input(userTimelineInput)
     .output(userTimelineOutput)
     .query(({ ctx, input }) => userTimeline(ctx.app.em(), input.userId, { before: input.before, limit: input.limit })),
+
+  /** Overview figures for the admin shell (the pending count in the navigation). */
+  stats: adminProcedure.output(userStatsOutput).query(({ ctx }) => userStats(ctx.app.em())),
 
   activate: adminProcedure
     .input(userActionInput)
@@ -59,4 +63,30 @@ export const usersRouter = router({
       await deleteUser(ctx.app, ctx.auth.user, input.userId, input.expectedVersion);
       return { ok: true as const, userId: input.userId };
     }),
+
+  /** Add new user. */
+  add: adminProcedure
+    .input(addUserInput)
+    .output(addUserOutput)
+    .mutation(({ ctx, input }) => addUser(ctx.app, ctx.auth.user, input)),
+
+  /** Edit user. */
+  update: adminProcedure
+    .input(updateUserInput)
+    .output(updateUserOutput)
+    .mutation(({ ctx, input }) => updateUser(ctx.app, ctx.auth.user, input)),
+
+  /** The pending queue, and decisions on many of its users in one step. */
+  bulk: router({
+    /** Pending users sorted by how long they have waited. */
+    pending: adminProcedure
+      .input(pendingQueueInput)
+      .output(pendingQueueOutput)
+      .query(({ ctx, input }) => pendingUsers(ctx.app.em(), input)),
+
+    decide: adminProcedure
+      .input(bulkDecideInput)
+      .output(bulkDecideOutput)
+      .mutation(({ ctx, input }) => bulkDecide(ctx.app, ctx.auth.user, input.decision, input.users, input.decision === 'reject' ? input.reason : null)),
+  }),
 });

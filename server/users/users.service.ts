@@ -1,125 +1,17 @@
-import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AppServices } from '../app-services.js';
 import type { SessionUser } from '../../shared/schemas/auth.js';
-import type { RegisterInput, RegisterOutput } from '../../shared/schemas/users.js';
 import type { UserSnapshot } from '../../shared/events.js';
 import type { UserStatus } from '../../shared/constants.js';
-import type { AllSettings } from '../../shared/schemas/settings.js';
 import { AppError } from '../errors.js';
-import { hashPassword } from '../auth/password.js';
+import { lockForTransaction } from '../db/locks.js';
 import { appendEvent } from '../events/append.js';
 import { queueEmail } from '../mail/outbox.js';
-import { readSettings } from '../settings/settings.repository.js';
-import { defaultOrganisationId, loadUserSnapshot } from './users.snapshot.js';
-import { activeAdmins } from './users.repository.js';
+import { revokeSessionsOfUser } from '../sessions/sessions.repository.js';
+import type { UserDetail } from '../../shared/schemas/users.js';
+import { countOtherActiveAdmins, deleteUserRow, getUserDetail, loadUserSnapshot, lockUser, setStatus as writeStatus, type LockedUser } from './users.repository.js';
 
-// Serialises checks that "another active admin remains" (two admins deactivating each other at once).
-const ADMIN_GUARD_LOCK = 0x4164_6d47; // "AdmG"
-// How often the owner of an address is told that someone tried to register with it.
-const SIGNUP_ATTEMPT_NOTICE_INTERVAL_MS = 60 * 60_000;
-
-const userUrl = (app: AppServices, id: string) => `${app.publicUrl()}/admin/users/${id}`;
 const loginUrl = (app: AppServices) => `${app.publicUrl()}/login`;
-
-// ---------------------------------------------------------------------------------------------
-// Self-registration
-
-/** The domain part of an address, lower-cased ("Dev@Example.COM" → "example.com"). */
-export function emailDomain(email: string): string {
-  return email.slice(email.lastIndexOf('@') + 1).trim().toLowerCase();
-}
-
-/** Whether the policy approves a registration from this address at once. */
-export function isAutoApproved(settings: Pick<AllSettings, 'autoApprove' | 'autoApproveDomains'>, email: string): boolean {
-  if (settings.autoApprove) return true;
-  const domain = emailDomain(email);
-  // Exact domain match: "example.com" approves dev@example.com, not dev@sub.example.com or dev@badexample.com.
-  return settings.autoApproveDomains.some((d) => d.toLowerCase() === domain);
-}
-
-function signupDisabled(): AppError {
-  return new AppError('FORBIDDEN', 'SIGNUP_DISABLED', 'Registration is closed on this portal. Please contact the portal administrator.');
-}
-
-/**
- * A developer registers on the portal. The account joins the default organisation, active at once
- * when the policy says so, otherwise pending an admin's decision.
- *
- * An address that already has an account gets the very same answer (no enumeration): nothing is
- * created and the owner of the address is told by email that someone tried to register with it.
- * Uniqueness is decided by the lower(email) unique index (insert … on conflict do nothing), so
- * concurrent sign-ups with case variants of one address create exactly one account.
- */
-export async function registerDeveloper(app: AppServices, input: Omit<RegisterInput, 'confirmPassword'>): Promise<RegisterOutput> {
-  if (!(await readSettings(app.em())).signupEnabled) throw signupDisabled();
-  // Hash before the transaction: the same cost on every path, and no lock held while hashing.
-  const passwordHash = await hashPassword(input.password);
-  const email = input.email.trim();
-
-  return app.em().transactional(async (tx) => {
-    const settings = await readSettings(tx);
-    // The setting may have been switched off while the password was hashing.
-    if (!settings.signupEnabled) throw signupDisabled();
-    const status: 'active' | 'pending' = isAutoApproved(settings, email) ? 'active' : 'pending';
-    const id = randomUUID();
-    const orgId = await defaultOrganisationId(tx);
-    const inserted = await tx.execute<{ id: string }[]>(
-      `insert into app_user (id, email, first_name, last_name, organisation_id, role, status, password_hash, must_change_password, created_at, updated_at, version)
-       values (?, ?, ?, ?, ?, 'developer', ?, ?, false, now(), now(), 1)
-       on conflict ((lower(email))) do nothing
-       returning id`,
-      [id, email, input.firstName, input.lastName, orgId, status, passwordHash],
-    );
-
-    if (inserted.length === 0) {
-      await noticeExistingOwner(app, tx, email);
-      return { status };
-    }
-
-    const user = (await loadUserSnapshot(tx, id))!;
-    if (status === 'active') {
-      await queueEmail(tx, 'welcome', user.email, { firstName: user.firstName, loginUrl: loginUrl(app) }, { userId: id });
-    } else {
-      await queueEmail(tx, 'registration-received', user.email, { firstName: user.firstName }, { userId: id });
-      for (const admin of await activeAdmins(tx)) {
-        await queueEmail(
-          tx,
-          'admin-new-registration',
-          admin.email,
-          { adminFirstName: admin.firstName, userName: `${user.firstName} ${user.lastName}`, userEmail: user.email, userUrl: userUrl(app, id) },
-          { userId: admin.id },
-        );
-      }
-    }
-    await appendEvent(tx, 'user.registered', { user, autoApproved: status === 'active' }, { actorId: id, userId: id });
-    return { status };
-  });
-}
-
-/** Tells the owner of an address someone tried to register with it, at most once an hour. */
-async function noticeExistingOwner(app: AppServices, tx: EntityManager, email: string): Promise<void> {
-  // The row lock makes concurrent attempts for one address queue up, so the throttle below holds.
-  const rows = await tx.execute<{ id: string; email: string; first_name: string }[]>(
-    `select id, email, first_name from app_user where lower(email) = lower(?) for update`,
-    [email],
-  );
-  const owner = rows[0];
-  if (!owner) return; // deleted in the meantime
-  const since = new Date(app.clock.now().getTime() - SIGNUP_ATTEMPT_NOTICE_INTERVAL_MS);
-  const recent = await tx.execute<{ n: string }[]>(
-    `select count(*) as n from email_outbox where user_id = ? and template = 'signup-attempt-existing' and created_at > ?`,
-    [owner.id, since],
-  );
-  if (Number(recent[0]?.n ?? 0) > 0) return;
-  await queueEmail(
-    tx,
-    'signup-attempt-existing',
-    owner.email,
-    { firstName: owner.first_name, loginUrl: loginUrl(app), resetUrl: `${app.publicUrl()}/forgot-password` },
-    { userId: owner.id },
-  );
-}
 
 // ---------------------------------------------------------------------------------------------
 // Admin decisions. Each takes the version the admin saw: the row is locked, and when its version
@@ -141,21 +33,10 @@ const ALLOWED_FROM: Record<Action, readonly UserStatus[]> = {
   delete: ['pending', 'active', 'rejected', 'inactive', 'invited'],
 };
 
-interface LockedUser {
-  id: string;
-  email: string;
-  firstName: string;
-  role: string;
-  status: UserStatus;
-  version: number;
-}
-
 /** Locks the user row and checks it is still what the admin saw and that the action fits its status. */
 async function lockForAction(tx: EntityManager, action: Action, userId: string, expectedVersion: number): Promise<LockedUser> {
-  const rows = await tx.execute<any[]>(`select id, email, first_name, role, status, version from app_user where id = ? for update`, [userId]);
-  const r = rows[0];
-  if (!r) throw new AppError('NOT_FOUND', 'NOT_FOUND', 'This user no longer exists');
-  const locked: LockedUser = { id: r.id, email: r.email, firstName: r.first_name, role: r.role, status: r.status, version: Number(r.version) };
+  const locked = await lockUser(tx, userId);
+  if (!locked) throw new AppError('NOT_FOUND', 'NOT_FOUND', 'This user no longer exists');
   if (locked.version !== expectedVersion) {
     const current = await loadUserSnapshot(tx, userId);
     throw new AppError('CONFLICT', 'USER_CHANGED', 'This user was changed by someone else in the meantime. Review the current state and try again.', {
@@ -177,9 +58,8 @@ async function lockForAction(tx: EntityManager, action: Action, userId: string, 
  */
 export async function assertAnotherActiveAdmin(tx: EntityManager, target: { id: string; role: string; status: string }): Promise<void> {
   if (target.role !== 'admin' || target.status !== 'active') return;
-  await tx.execute('select pg_advisory_xact_lock(?)', [ADMIN_GUARD_LOCK]);
-  const rows = await tx.execute<{ n: string }[]>(`select count(*) as n from app_user where role = 'admin' and status = 'active' and id <> ?`, [target.id]);
-  if (Number(rows[0]?.n ?? 0) === 0) {
+  await lockForTransaction(tx, 'adminGuard');
+  if ((await countOtherActiveAdmins(tx, target.id)) === 0) {
     throw new AppError('CONFLICT', 'LAST_ADMIN', 'This is the last active administrator; activate or add another administrator first.');
   }
 }
@@ -189,11 +69,7 @@ function refuseSelf(actor: SessionUser, userId: string, what: string): void {
 }
 
 async function setStatus(tx: EntityManager, userId: string, status: UserStatus, rejectionReason: string | null): Promise<UserSnapshot> {
-  await tx.execute(`update app_user set status = ?, rejection_reason = ?, version = version + 1, updated_at = now() where id = ?`, [
-    status,
-    rejectionReason,
-    userId,
-  ]);
+  await writeStatus(tx, userId, status, rejectionReason);
   return (await loadUserSnapshot(tx, userId))!;
 }
 
@@ -235,7 +111,7 @@ export async function deactivateUser(app: AppServices, actor: SessionUser, userI
     const user = await setStatus(tx, userId, 'inactive', null);
     // Sessions are validated against this table on every call (HTTP and each WebSocket message),
     // so an open connection's next call is refused once this commits.
-    await tx.execute(`delete from user_session where user_id = ?`, [userId]);
+    await revokeSessionsOfUser(tx, userId);
     await appendEvent(tx, 'user.deactivated', { user }, { actorId: actor.id, userId });
     return user;
   });
@@ -248,8 +124,15 @@ export async function deleteUser(app: AppServices, actor: SessionUser, userId: s
     const before = await lockForAction(tx, 'delete', userId, expectedVersion);
     await assertAnotherActiveAdmin(tx, before);
     const user = (await loadUserSnapshot(tx, userId))!;
-    await tx.execute(`delete from app_user where id = ?`, [userId]);
+    await deleteUserRow(tx, userId);
     await appendEvent(tx, 'user.deleted', { user }, { actorId: actor.id, userId });
     return user;
   });
+}
+
+/** User detail (admin). */
+export async function getUser(app: AppServices, userId: string): Promise<UserDetail> {
+  const user = await getUserDetail(app.em(), userId);
+  if (!user) throw new AppError('NOT_FOUND', 'NOT_FOUND', 'This user does not exist (it may have been deleted)');
+  return user;
 }

@@ -157,3 +157,10 @@ export type RejectUserInput = z.input<typeof rejectUserInput>;
 /** The user as it is after a decision (the list row shape). */
 export const userActionOutput = z.object({ user: userSnapshotSchema });
 export const userDeleteOutput = z.object({ ok: z.literal(true), userId: z.string() });
+
+/** How many users have each status, and in all (the admin shell's counts). */
+export const userStatsOutput = z.object({
+  byStatus: z.record(z.enum(USER_STATUSES), z.number().int()),
+  total: z.number().int(),
+});
+export type UserStatsOutput = z.infer<typeof userStatsOutput>;

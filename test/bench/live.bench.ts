@@ -187,7 +187,7 @@ async function main() {
     // Fixtures and sign-ups from this process, through the app's own appendEvent.
     const { ormConfig } = await import('../../server/db/mikro-orm.config.js');
     const { appendEvent } = await import('../../server/events/append.js');
-    const { loadUserSnapshot } = await import('../../server/users/users.snapshot.js');
+    const { loadUserSnapshot } = await import('../../server/users/users.repository.js');
     orm = await MikroORM.init(ormConfig(url, { poolMax: 4 }));
     const em = () => orm!.em.fork();
 

@@ -89,7 +89,7 @@ async function main() {
     const { createLogger } = await import('../../server/logger.js');
     const { createCallerFactory } = await import('../../server/trpc/init.js');
     const { appRouter } = await import('../../server/trpc/router.js');
-    const { hashPassword } = await import('../../server/auth/password.js');
+    const { hashPassword } = await import('../../server/security/password.js');
     const { encodeCursor } = await import('../../server/users/users.repository.js');
 
     const config = parseConfig({ PORT: '0', LOG_LEVEL: 'error', MAIL_WORKER: 'false' });

@@ -132,7 +132,7 @@ describe('live admin dashboard in a browser', () => {
     // A registration while the socket is down arrives through the server's replay (it is an event, not a fixture row).
     await app.services.em().transactional(async (tx) => {
       const { appendEvent } = await import('../../server/events/append.js');
-      const { loadUserSnapshot } = await import('../../server/users/users.snapshot.js');
+      const { loadUserSnapshot } = await import('../../server/users/users.repository.js');
       await appendEvent(tx, 'user.registered', { user: (await loadUserSnapshot(tx, missed.id))!, autoApproved: false }, { actorId: null, userId: missed.id });
     });
     await eve.page.locator('[data-testid=live-indicator][data-state=live]').waitFor({ timeout: 20_000 });

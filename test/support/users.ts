@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { TestApp } from './app.js';
-import { hashPassword } from '../../server/auth/password.js';
+import { hashPassword } from '../../server/security/password.js';
 import { sessionIdFrom } from './app.js';
 import type { UserRole, UserStatus } from '../../shared/constants.js';
 

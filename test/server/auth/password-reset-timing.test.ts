@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../../support/app.js';
 import { insertUser, uniqueEmail } from '../../support/users.js';
-import { RESET_REQUEST_MIN_MS } from '../../../server/auth/password-reset.router.js';
+import { RESET_REQUEST_MIN_MS } from '../../../server/auth/password-reset.service.js';
 
 // A lower bound, not a speed target: load can only make a request slower, never faster.
 describe('password reset request timing', () => {

@@ -3,7 +3,7 @@ import type { TestApp } from '../../support/app.js';
 import { uniqueEmail } from '../../support/users.js';
 import { wsClient } from '../../support/http.js';
 import { appendEvent } from '../../../server/events/append.js';
-import { loadUserSnapshot } from '../../../server/users/users.snapshot.js';
+import { loadUserSnapshot } from '../../../server/users/users.repository.js';
 import type { DomainEventDto } from '../../../shared/events.js';
 
 /** A self-registration as the sign-up service commits it: a pending user and its user.registered event, one transaction. */

@@ -71,7 +71,7 @@ describe('admin.events.onUserEvent: order and completeness', () => {
       await live.started;
       await app.services.em().transactional(async (tx) => {
         await tx.execute(`update app_user set status = 'active', version = version + 1 where id = ?`, [reg.userId]);
-        const { loadUserSnapshot } = await import('../../../server/users/users.snapshot.js');
+        const { loadUserSnapshot } = await import('../../../server/users/users.repository.js');
         const user = (await loadUserSnapshot(tx, reg.userId))!;
         await appendEvent(tx, 'user.activated', { user, previousStatus: 'pending' }, { actorId: admin.id, userId: reg.userId });
       });

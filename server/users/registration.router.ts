@@ -1,6 +1,6 @@
 import { registerInput, registerOutput } from '../../shared/schemas/users.js';
 import { enforceRateLimit, publicProcedure } from '../trpc/procedures.js';
-import { registerDeveloper } from '../users/users.service.js';
+import { registerDeveloper } from './registration.service.js';
 
 /** auth.signup: self-registration on the portal. Rate limited per IP before any hashing. */
 export const signupProcedure = publicProcedure

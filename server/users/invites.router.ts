@@ -7,28 +7,18 @@ import {
   inviteUserInput,
 } from '../../shared/schemas/invites.js';
 import { okOutput } from '../../shared/schemas/auth.js';
-import { AppError } from '../errors.js';
 import { router } from '../trpc/init.js';
 import { adminProcedure, enforceRateLimit, publicProcedure } from '../trpc/procedures.js';
-import { invitesOfUser } from './invites.repository.js';
-import { acceptInvite, inspectInvite, revokeInvite, sendInvite } from './invites.service.js';
+import { inspectInvite } from '../invites/invites.service.js';
+import { startSession } from '../sessions/session.js';
+import { acceptInvite, invitesForUser, revokeInvite, sendInvite } from './invite-user.service.js';
 
 /** "More Options" on the user page: send, resend, revoke, and where each invite stands (admin.invites.*). */
 export const invitesAdminRouter = router({
   forUser: adminProcedure
     .input(inviteUserInput)
     .output(invitesForUserOutput)
-    .query(async ({ ctx, input }) => {
-      const em = ctx.app.em();
-      const rows = await em.execute<{ status: string; has_password: boolean }[]>(
-        `select status, password_hash is not null as has_password from app_user where id = ?`,
-        [input.userId],
-      );
-      const u = rows[0];
-      if (!u) throw new AppError('NOT_FOUND', 'NOT_FOUND', 'This user does not exist (it may have been deleted)');
-      const history = await invitesOfUser(em, input.userId, ctx.app.clock.now());
-      return { canInvite: u.status === 'invited' && !u.has_password, latest: history[0] ?? null, history };
-    }),
+    .query(({ ctx, input }) => invitesForUser(ctx.app, input.userId)),
 
   send: adminProcedure
     .input(inviteUserInput)
@@ -65,9 +55,7 @@ export const inviteRouter = router({
       enforceRateLimit(ctx.app.limits.invitePerIp, ctx.ip);
       const { userId } = await acceptInvite(ctx.app, input);
       // Logged in at once, on a brand-new session replacing whatever this browser had.
-      if (ctx.sessionId) await ctx.app.lucia.invalidateSession(ctx.sessionId);
-      const session = await ctx.app.lucia.createSession(userId, {});
-      ctx.setCookie(ctx.app.lucia.createSessionCookie(session.id).serialize());
+      await startSession(ctx, userId);
       return { ok: true as const };
     }),
 });

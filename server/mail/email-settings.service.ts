@@ -7,15 +7,14 @@ import { EMAIL_TEMPLATE_NAMES, type EmailTemplateName } from '../../emails/templ
 import { TEMPLATE_CONTENT, placeholdersOf } from '../../emails/content.js';
 import { AppError } from '../errors.js';
 import { appendEvent } from '../events/append.js';
-import { queueEmail } from '../mail/outbox.js';
-import { loadEmailRenderer, sampleVariables, unknownPlaceholders } from '../mail/renderer.js';
-import { overrideKey, readTemplateOverrides, type TemplateOverride } from '../mail/template-overrides.js';
-import { formatAddress, resolveSender } from '../mail/transports.js';
-import { transportKind } from '../mail/mailbox.service.js';
-import { deleteSetting, readSetting, readSettings, writeSetting } from './settings.repository.js';
+import { queueEmail } from './outbox.js';
+import { loadEmailRenderer, sampleVariables, unknownPlaceholders } from './renderer.js';
+import { overrideKey, readTemplateOverrides, type TemplateOverride } from './template-overrides.js';
+import { formatAddress, resolveSender } from './transports.js';
+import { transportKind } from './mailbox.service.js';
+import { deleteSetting, readSetting, readSettings, writeSetting } from '../settings/settings.repository.js';
+import { lockForTransaction } from '../db/locks.js';
 
-// The same lock as Settings > General: two admins saving take turns, so each event's from → to is true.
-const SETTINGS_LOCK = 0x5365_7474; // "Sett"
 
 const normalize = (s: string) => s.replace(/\r\n?/g, '\n').trim();
 
@@ -99,7 +98,7 @@ export async function saveTemplate(app: AppServices, actor: SessionUser, input: 
   if (normalize(input.mainText) !== normalize(c.mainText)) next.mainText = normalize(input.mainText);
 
   await app.em().transactional(async (tx) => {
-    await tx.execute('select pg_advisory_xact_lock(?)', [SETTINGS_LOCK]);
+    await lockForTransaction(tx, 'settings');
     const current = (await readSetting<TemplateOverride>(tx, overrideKey(input.template))) ?? {};
     if (JSON.stringify(current) === JSON.stringify(next)) return;
     if (next.subject === undefined && next.mainText === undefined) await deleteSetting(tx, overrideKey(input.template));
@@ -111,7 +110,7 @@ export async function saveTemplate(app: AppServices, actor: SessionUser, input: 
 /** "Reset to default": forgets the override, so the shipped words apply again. */
 export async function resetTemplate(app: AppServices, actor: SessionUser, template: EmailTemplateName): Promise<void> {
   await app.em().transactional(async (tx) => {
-    await tx.execute('select pg_advisory_xact_lock(?)', [SETTINGS_LOCK]);
+    await lockForTransaction(tx, 'settings');
     const current = await readSetting<TemplateOverride>(tx, overrideKey(template));
     if (current === undefined) return;
     await deleteSetting(tx, overrideKey(template));
@@ -131,7 +130,7 @@ export async function sendTestEmail(app: AppServices, actor: SessionUser, templa
 /** Sender name and address (Settings > Emails). Empty values fall back to MAIL_FROM, then the portal's name. */
 export async function saveSender(app: AppServices, actor: SessionUser, input: MailSenderSettings): Promise<void> {
   await app.em().transactional(async (tx) => {
-    await tx.execute('select pg_advisory_xact_lock(?)', [SETTINGS_LOCK]);
+    await lockForTransaction(tx, 'settings');
     const current = await readSettings(tx);
     const changes: Record<string, FieldChange> = {};
     for (const key of ['mailFromName', 'mailFromAddress'] as const) {

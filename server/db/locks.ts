@@ -1,0 +1,25 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+
+/**
+ * Every PostgreSQL advisory lock the app takes, named once. Each is a transaction-level lock
+ * (pg_advisory_xact_lock): it is released when the transaction that took it ends.
+ */
+export const LOCKS = {
+  /** Orders event appends, and so their commits (events/append.ts). */
+  eventAppend: 0x4164_6d69, // "Admi"
+  /** Serialises concurrent first-admin setups: only one can see "no admin yet" and create one. */
+  setup: 0x5345_5455, // "SETU"
+  /** Serialises checks that "another active admin remains" (two admins removing each other at once). */
+  adminGuard: 0x4164_6d47, // "AdmG"
+  /** Settings > General and Settings > Emails: two admins saving take turns, so each event's from → to is true. */
+  settings: 0x5365_7474, // "Sett"
+  /** Session-level, on its own connection (db/migrate.ts): replicas starting together migrate once; restore takes it too. */
+  migrations: 0x4d69_6772, // "Migr"
+} as const;
+
+export type LockName = keyof typeof LOCKS;
+
+/** Takes the named lock for the rest of the caller's transaction. */
+export async function lockForTransaction(em: EntityManager, name: LockName): Promise<void> {
+  await em.execute('select pg_advisory_xact_lock(?)', [LOCKS[name]]);
+}

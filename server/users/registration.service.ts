@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { AppServices } from '../app-services.js';
+import type { RegisterInput, RegisterOutput } from '../../shared/schemas/users.js';
+import type { AllSettings } from '../../shared/schemas/settings.js';
+import { AppError } from '../errors.js';
+import { hashPassword } from '../security/password.js';
+import { appendEvent } from '../events/append.js';
+import { countQueuedSince, queueEmail } from '../mail/outbox.js';
+import { readSettings } from '../settings/settings.repository.js';
+import { defaultOrganisationId } from '../organisations/organisations.repository.js';
+import { activeAdmins, insertUser, loadUserSnapshot, lockUserByEmail } from './users.repository.js';
+
+// How often the owner of an address is told that someone tried to register with it.
+const SIGNUP_ATTEMPT_NOTICE_INTERVAL_MS = 60 * 60_000;
+
+const userUrl = (app: AppServices, id: string) => `${app.publicUrl()}/admin/users/${id}`;
+const loginUrl = (app: AppServices) => `${app.publicUrl()}/login`;
+
+/** The domain part of an address, lower-cased ("Dev@Example.COM" → "example.com"). */
+export function emailDomain(email: string): string {
+  return email.slice(email.lastIndexOf('@') + 1).trim().toLowerCase();
+}
+
+/** Whether the policy approves a registration from this address at once. */
+export function isAutoApproved(settings: Pick<AllSettings, 'autoApprove' | 'autoApproveDomains'>, email: string): boolean {
+  if (settings.autoApprove) return true;
+  const domain = emailDomain(email);
+  // Exact domain match: "example.com" approves dev@example.com, not dev@sub.example.com or dev@badexample.com.
+  return settings.autoApproveDomains.some((d) => d.toLowerCase() === domain);
+}
+
+function signupDisabled(): AppError {
+  return new AppError('FORBIDDEN', 'SIGNUP_DISABLED', 'Registration is closed on this portal. Please contact the portal administrator.');
+}
+
+/**
+ * A developer registers on the portal. The account joins the default organisation, active at once
+ * when the policy says so, otherwise pending an admin's decision.
+ *
+ * An address that already has an account gets the very same answer (no enumeration): nothing is
+ * created and the owner of the address is told by email that someone tried to register with it.
+ * Uniqueness is decided by the lower(email) unique index (insert … on conflict do nothing), so
+ * concurrent sign-ups with case variants of one address create exactly one account.
+ */
+export async function registerDeveloper(app: AppServices, input: Omit<RegisterInput, 'confirmPassword'>): Promise<RegisterOutput> {
+  if (!(await readSettings(app.em())).signupEnabled) throw signupDisabled();
+  // Hash before the transaction: the same cost on every path, and no lock held while hashing.
+  const passwordHash = await hashPassword(input.password);
+  const email = input.email.trim();
+
+  return app.em().transactional(async (tx) => {
+    const settings = await readSettings(tx);
+    // The setting may have been switched off while the password was hashing.
+    if (!settings.signupEnabled) throw signupDisabled();
+    const status: 'active' | 'pending' = isAutoApproved(settings, email) ? 'active' : 'pending';
+    const id = randomUUID();
+    const orgId = await defaultOrganisationId(tx);
+    const inserted = await insertUser(
+      tx,
+      { id, email, firstName: input.firstName, lastName: input.lastName, organisationId: orgId, role: 'developer', status, passwordHash, mustChangePassword: false },
+      { ifEmailFree: true },
+    );
+
+    if (!inserted) {
+      await noticeExistingOwner(app, tx, email);
+      return { status };
+    }
+
+    const user = (await loadUserSnapshot(tx, id))!;
+    if (status === 'active') {
+      await queueEmail(tx, 'welcome', user.email, { firstName: user.firstName, loginUrl: loginUrl(app) }, { userId: id });
+    } else {
+      await queueEmail(tx, 'registration-received', user.email, { firstName: user.firstName }, { userId: id });
+      for (const admin of await activeAdmins(tx)) {
+        await queueEmail(
+          tx,
+          'admin-new-registration',
+          admin.email,
+          { adminFirstName: admin.firstName, userName: `${user.firstName} ${user.lastName}`, userEmail: user.email, userUrl: userUrl(app, id) },
+          { userId: admin.id },
+        );
+      }
+    }
+    await appendEvent(tx, 'user.registered', { user, autoApproved: status === 'active' }, { actorId: id, userId: id });
+    return { status };
+  });
+}
+
+/** Tells the owner of an address someone tried to register with it, at most once an hour. */
+async function noticeExistingOwner(app: AppServices, tx: EntityManager, email: string): Promise<void> {
+  // The row lock makes concurrent attempts for one address queue up, so the throttle below holds.
+  const owner = await lockUserByEmail(tx, email);
+  if (!owner) return; // deleted in the meantime
+  const since = new Date(app.clock.now().getTime() - SIGNUP_ATTEMPT_NOTICE_INTERVAL_MS);
+  if ((await countQueuedSince(tx, owner.id, 'signup-attempt-existing', since)) > 0) return;
+  await queueEmail(
+    tx,
+    'signup-attempt-existing',
+    owner.email,
+    { firstName: owner.firstName, loginUrl: loginUrl(app), resetUrl: `${app.publicUrl()}/forgot-password` },
+    { userId: owner.id },
+  );
+}
+
