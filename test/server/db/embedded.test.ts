@@ -16,7 +16,7 @@ function start(extraEnv: Record<string, string> = {}): Promise<{ child: ChildPro
     const timer = setTimeout(() => reject(new Error('no "listening" within 90 s:\n' + out)), 90_000);
     const onData = (b: Buffer) => {
       out += b.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
+      const m = /listening on (http:\/\/[^\s"]+)/.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve({ child, url: m[1]! });
