@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startServerProcess, type ServerProcess } from './support/server-process.js';
-import { login, rawWs, type RawWs } from './support/raw.js';
+import { encodeFrame, login, rawWs, type RawWs } from './support/raw.js';
 
 const ADMIN = { email: 'admin@example.com', password: 'correct horse battery staple' };
 
@@ -53,8 +53,13 @@ describe('WebSocket budgets', () => {
   it('refuses queries beyond the in-flight limit with TOO_MANY_REQUESTS, and answers the rest', async () => {
     const ws = await rawWs(srv.port, { origin: srv.origin, localAddress: '127.0.2.1' });
     expect(ws.status).toBe(101);
-    ws.text(Array.from({ length: 4 }, (_, i) => ({ id: i + 1, method: 'query', params: { path: 'auth.me' } })));
-    ws.text({ id: 99, method: 'query', params: { path: 'auth.me' } });
+    // Both frames in one TCP write: the server reads the second before any answer to the first.
+    ws.socket.write(
+      Buffer.concat([
+        encodeFrame(1, JSON.stringify(Array.from({ length: 4 }, (_, i) => ({ id: i + 1, method: 'query', params: { path: 'auth.me' } })))),
+        encodeFrame(1, JSON.stringify({ id: 99, method: 'query', params: { path: 'auth.me' } })),
+      ]),
+    );
     await new Promise((r) => setTimeout(r, 500));
     const replies = ws.messages() as any[];
     const refused = replies.find((m) => m.id === 99);
