@@ -1,5 +1,5 @@
-import pg from 'pg';
 import type { Logger } from '../logger.js';
+import { PgListener } from '../db/pg-listener.js';
 import { EVENTS_CHANNEL } from './append.js';
 import type { EventBus, SessionSnapshot } from './bus.js';
 import { EVENTS_AFTER_SQL, EVENTS_AFTER_WITH_SESSIONS_SQL, toEventDto, type EventRow } from './events.repository.js';
@@ -10,7 +10,7 @@ export interface EventListenerOptions {
   log: Logger;
   /** Rows loaded per query while catching up. */
   batchSize?: number;
-  /** Reconnect backoff: first delay and cap (ms); each delay is randomised (full jitter on the upper half). */
+  /** Reconnect backoff (shared/backoff.ts): first delay and cap (ms). */
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
   /**
@@ -33,29 +33,46 @@ export interface EventListenerOptions {
  * lastSeen. When the connection breaks it reconnects with backoff and catches up from the table.
  */
 export class EventListener {
-  private client: pg.Client | null = null;
+  private readonly pg: PgListener;
   private lastSeen = 0;
   private stopped = false;
   private fetching = false;
   private fetchAgain = false;
-  private attempt = 0;
-  private reconnectTimer: NodeJS.Timeout | null = null;
   private pollTimer: NodeJS.Timeout | null = null;
   private readonly batchSize: number;
-  private readonly minMs: number;
-  private readonly maxMs: number;
-  private connectedOnce = false;
-  private connectWaiters: (() => void)[] = [];
 
   constructor(private readonly opts: EventListenerOptions) {
     this.batchSize = opts.batchSize ?? 500;
-    this.minMs = opts.reconnectMinMs ?? 100;
-    this.maxMs = opts.reconnectMaxMs ?? 5_000;
+    this.pg = new PgListener({
+      databaseUrl: opts.databaseUrl,
+      channel: EVENTS_CHANNEL,
+      applicationName: 'admit-events-listener',
+      log: opts.log,
+      reconnect: { baseMs: opts.reconnectMinMs ?? 100, maxMs: opts.reconnectMaxMs ?? 5_000 },
+      messages: { lost: 'event listener: connection lost, reconnecting', reconnected: 'event listener: reconnected, catching up' },
+      onNotification: (payload) => {
+        const id = Number(payload);
+        // Already covered by an earlier batch: nothing to load.
+        if (Number.isFinite(id) && id <= this.lastSeen) return;
+        this.requestFetch();
+      },
+      onConnect: async (client, reconnected) => {
+        if (reconnected) return;
+        // Start at "now": history is the replay's job, not the bus's.
+        const r = await client.query<{ max: string | null }>('select max(id) as max from domain_event');
+        this.lastSeen = Number(r.rows[0]?.max ?? 0);
+        this.opts.bus.startAt(this.lastSeen);
+      },
+      // Anything committed while we were away (or between LISTEN and now) comes from the table.
+      onReady: (reconnected) => {
+        if (reconnected) this.requestFetch();
+      },
+    });
   }
 
   /** True while the LISTEN connection is up. */
   get connected(): boolean {
-    return this.client !== null;
+    return this.pg.connected;
   }
 
   /** The id of the last event published on the bus. */
@@ -65,7 +82,8 @@ export class EventListener {
 
   /** Connects and starts listening; the bus starts at the table's current maximum id. */
   async start(): Promise<void> {
-    await this.connect();
+    this.stopped = false;
+    await this.pg.start();
     const poll = this.opts.safetyPollMs ?? 15_000;
     if (poll > 0) {
       this.pollTimer = setInterval(() => this.requestFetch(), poll);
@@ -75,91 +93,18 @@ export class EventListener {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     if (this.pollTimer) clearInterval(this.pollTimer);
-    const c = this.client;
-    this.client = null;
-    if (c) await c.end().catch(() => undefined);
-    for (const w of this.connectWaiters.splice(0)) w();
+    await this.pg.stop();
   }
 
   /** Resolves once the LISTEN connection is up (immediately if it is). For tests and diagnostics. */
   whenConnected(): Promise<void> {
-    if (this.client || this.stopped) return Promise.resolve();
-    return new Promise((res) => this.connectWaiters.push(res));
-  }
-
-  private async connect(): Promise<void> {
-    const client = new pg.Client({
-      connectionString: this.opts.databaseUrl,
-      application_name: 'admit-events-listener',
-      keepAlive: true,
-      keepAliveInitialDelayMillis: 10_000,
-    });
-    let failed = false;
-    const onBroken = (err?: Error) => {
-      if (failed) return;
-      failed = true;
-      client.removeAllListeners('notification');
-      if (this.client === client) this.client = null;
-      client.end().catch(() => undefined);
-      if (this.stopped) return;
-      this.opts.log.warn('event listener: connection lost, reconnecting', { error: err?.message ?? 'connection ended' });
-      this.scheduleReconnect();
-    };
-    client.on('error', onBroken);
-    client.on('end', () => onBroken());
-    client.on('notification', (msg) => {
-      if (msg.channel !== EVENTS_CHANNEL) return;
-      const id = Number(msg.payload);
-      // Already covered by an earlier batch: nothing to load.
-      if (Number.isFinite(id) && id <= this.lastSeen) return;
-      this.requestFetch();
-    });
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${EVENTS_CHANNEL}`);
-      if (!this.connectedOnce) {
-        // Start at "now": history is the replay's job, not the bus's.
-        const r = await client.query<{ max: string | null }>('select max(id) as max from domain_event');
-        this.lastSeen = Number(r.rows[0]?.max ?? 0);
-        this.opts.bus.startAt(this.lastSeen);
-      }
-    } catch (e) {
-      onBroken(e as Error);
-      if (!this.connectedOnce) throw e;
-      return;
-    }
-    if (failed || this.stopped) {
-      await client.end().catch(() => undefined);
-      return;
-    }
-    const reconnected = this.connectedOnce;
-    this.connectedOnce = true;
-    this.client = client;
-    this.attempt = 0;
-    if (reconnected) this.opts.log.info('event listener: reconnected, catching up', { after: this.lastSeen });
-    for (const w of this.connectWaiters.splice(0)) w();
-    // Anything committed while we were away (or between LISTEN and now) comes from the table.
-    if (reconnected) this.requestFetch();
-  }
-
-  private scheduleReconnect() {
-    if (this.stopped || this.reconnectTimer) return;
-    const cap = Math.min(this.maxMs, this.minMs * 2 ** this.attempt);
-    const delay = Math.round(cap / 2 + Math.random() * (cap / 2));
-    this.attempt++;
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = null;
-      if (this.stopped) return;
-      this.connect().catch(() => undefined);
-    }, delay);
-    this.reconnectTimer.unref();
+    return this.pg.whenConnected();
   }
 
   /** Single-flight: a request during a fetch makes the fetch loop once more instead of running in parallel. */
   private requestFetch() {
-    if (!this.client) return;
+    if (!this.pg.client) return;
     if (this.fetching) {
       this.fetchAgain = true;
       return;
@@ -172,7 +117,7 @@ export class EventListener {
     try {
       do {
         this.fetchAgain = false;
-        const client = this.client;
+        const client = this.pg.client;
         if (!client) return;
         const sessions = this.opts.watchedSessions?.() ?? [];
         let rows: EventRow[];
@@ -197,11 +142,11 @@ export class EventListener {
       } while (this.fetchAgain && !this.stopped);
     } catch (e) {
       // A broken connection is handled by its 'error'/'end' handlers (reconnect + catch-up).
-      if (this.client) this.opts.log.warn('event listener: loading events failed', { error: e as Error });
+      if (this.pg.client) this.opts.log.warn('event listener: loading events failed', { error: e as Error });
     } finally {
       this.fetching = false;
       // Asked for again while a failing query was in flight (e.g. right after a reconnect): run once more.
-      if (this.fetchAgain && this.client && !this.stopped) setImmediate(() => this.requestFetch());
+      if (this.fetchAgain && this.pg.client && !this.stopped) setImmediate(() => this.requestFetch());
     }
   }
 }

@@ -1,13 +1,16 @@
-import pg from 'pg';
 import { z } from 'zod';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AppServices } from '../app-services.js';
 import { appendEvent } from '../events/append.js';
 import { readSettings } from '../settings/settings.repository.js';
-import { SECRET_VARIABLES, type EmailTemplateName } from '../../emails/templates.js';
+import type { EmailTemplateName } from '../../emails/templates.js';
+import { backoffDelay } from '../../shared/backoff.js';
+import { PgListener } from '../db/pg-listener.js';
 import { loadEmailRenderer, type EmailRenderer } from './renderer.js';
 import { readTemplateOverrides } from './template-overrides.js';
 import { OUTBOX_CHANNEL } from './outbox.js';
+import { claimDue, markFailed, markSent, scheduleRetry, setMessageId, type ClaimedRow } from './outbox.repository.js';
+import { inLanes } from './lanes.js';
+import { countedMailStats } from '../metrics.js';
 import { createTransportFromConfig, isPermanentSmtpError, resolveSender, type MailTransport, type OutgoingEmail } from './transports.js';
 
 export interface MailWorkerOptions {
@@ -50,22 +53,11 @@ export interface MailWorker {
   wake(): void;
 }
 
-interface ClaimedRow {
-  id: string;
-  template: string;
-  to_address: string;
-  variables: Record<string, unknown>;
-  attempts: number;
-  max_attempts: number;
-  user_id: string | null;
-}
-
 const addressSchema = z.email();
 
-/** Exponential backoff with jitter: base·2^(n-1), capped, then a random 50–100% of it. */
+/** The delay before retrying after the n-th attempt (n ≥ 1): base·2^(n-1), capped, with jitter (shared/backoff.ts). */
 export function retryDelayMs(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
-  const exp = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(exp * (0.5 + random() * 0.5));
+  return backoffDelay(attempt - 1, { baseMs, maxMs }, random);
 }
 
 function errorText(e: unknown): string {
@@ -94,7 +86,7 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
   const retryMaxMs = opts.retryMaxMs ?? 60 * 60_000;
   const leaseMs = opts.leaseMs ?? 5 * 60_000;
   const name = opts.name ?? 'mail';
-  const stats: MailWorkerStats = { sent: 0, retried: 0, failed: 0 };
+  const stats: MailWorkerStats = countedMailStats({ sent: 0, retried: 0, failed: 0 });
 
   let renderer: EmailRenderer | null = null;
   let lastPollAt: number | null = null;
@@ -104,61 +96,30 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
   // Set by stop(): finish the batch in hand, claim no more.
   let closing = false;
   let timer: NodeJS.Timeout | null = null;
-  let listener: pg.Client | null = null;
-  let reconnectTimer: NodeJS.Timeout | null = null;
+  const listener =
+    opts.listen === false
+      ? null
+      : new PgListener({
+          databaseUrl: opts.databaseUrl,
+          channel: OUTBOX_CHANNEL,
+          log: app.log,
+          logFields: { worker: name },
+          // Polling goes on meanwhile, so reconnecting need not hurry.
+          reconnect: { baseMs: Math.max(pollMs, 1000), maxMs: Math.max(pollMs, 30_000) },
+          messages: { lost: 'mail worker lost its LISTEN connection; polling until it is back', reconnected: 'mail worker is listening again' },
+          onNotification: () => {
+            if (!stopped) wake();
+          },
+          onReady: (reconnected) => {
+            if (reconnected) wake();
+          },
+        });
 
-  async function claim(): Promise<ClaimedRow[]> {
-    const now = app.clock.now();
-    // One statement: the row locks of FOR UPDATE SKIP LOCKED last until it ends, and by then the
-    // rows carry this worker's lease, so no other worker (or process) can take them.
-    return app.em().execute<ClaimedRow[]>(
-      `with due as (
-         select id from email_outbox
-         where status = 'pending' and next_attempt_at <= ? and (locked_until is null or locked_until <= ?)
-         order by next_attempt_at, id
-         limit ?
-         for update skip locked
-       )
-       update email_outbox o
-          set locked_until = ?, attempts = o.attempts + 1, updated_at = ?
-         from due
-        where o.id = due.id
-       returning o.id, o.template, o.to_address, o.variables, o.attempts, o.max_attempts, o.user_id`,
-      [now, now, batchSize, new Date(now.getTime() + leaseMs), now],
-    );
+  function claim(): Promise<ClaimedRow[]> {
+    return claimDue(app.em(), app.clock.now(), batchSize, leaseMs);
   }
 
-  function secretKeys(template: string): string[] {
-    return (SECRET_VARIABLES as Record<string, string[]>)[template] ?? [];
-  }
-
-  /**
-   * Marks rows sent in one statement, only those this worker still holds (same attempt count, still
-   * pending), and drops their secret variables. Returns the ids it marked.
-   */
-  async function markSent(tx: EntityManager, done: { row: ClaimedRow; msg: OutgoingEmail; messageId: string | null }[]): Promise<Set<string>> {
-    if (done.length === 0) return new Set();
-    const now = app.clock.now();
-    const payload = done.map((d) => ({
-      id: d.row.id,
-      attempts: d.row.attempts,
-      subject: d.msg.subject.slice(0, 300),
-      message_id: d.messageId?.slice(0, 255) ?? null,
-      secrets: secretKeys(d.row.template),
-    }));
-    const owned = await tx.execute<{ id: string }[]>(
-      `update email_outbox o
-          set status = 'sent', sent_at = ?, subject = v.subject, message_id = coalesce(v.message_id, o.message_id),
-              locked_until = null, last_error = null, updated_at = ?, variables = o.variables - v.secrets
-         from jsonb_to_recordset(?::jsonb) as v(id bigint, attempts int, subject text, message_id text, secrets text[])
-        where o.id = v.id and o.status = 'pending' and o.attempts = v.attempts
-        returning o.id`,
-      [now, now, JSON.stringify(payload)],
-    );
-    return new Set(owned.map((r) => String(r.id)));
-  }
-
-  async function recordSent(tx: EntityManager, row: ClaimedRow): Promise<void> {
+  async function recordSent(tx: Parameters<typeof markSent>[0], row: ClaimedRow): Promise<void> {
     await appendEvent(tx, 'email.sent', { outboxId: Number(row.id), template: row.template, to: row.to_address }, { actorId: null, userId: row.user_id });
   }
 
@@ -168,21 +129,10 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
     const last = permanent || row.attempts >= row.max_attempts;
     await app.em().transactional(async (tx) => {
       if (!last) {
-        const next = new Date(now.getTime() + retryDelayMs(row.attempts, retryBaseMs, retryMaxMs));
-        await tx.execute(
-          `update email_outbox set next_attempt_at = ?, locked_until = null, last_error = ?, updated_at = ?
-            where id = ? and status = 'pending' and attempts = ?`,
-          [next, text, now, row.id, row.attempts],
-        );
+        await scheduleRetry(tx, row, new Date(now.getTime() + retryDelayMs(row.attempts, retryBaseMs, retryMaxMs)), text, now);
         return;
       }
-      // Given up: the secret (a raw token) goes too; the flow that needs it must issue a new one.
-      const owned = await tx.execute<{ id: string }[]>(
-        `update email_outbox set status = 'failed', locked_until = null, last_error = ?, updated_at = ?, variables = variables - ?::text[]
-          where id = ? and status = 'pending' and attempts = ? returning id`,
-        [text, now, `{${secretKeys(row.template).join(',')}}`, row.id, row.attempts],
-      );
-      if (owned.length) {
+      if (await markFailed(tx, row, text, now)) {
         await appendEvent(tx, 'email.failed', { outboxId: Number(row.id), template: row.template, to: row.to_address, error: text }, { actorId: null, userId: row.user_id });
       }
     });
@@ -228,22 +178,17 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
 
     if (transport.kind === 'smtp') {
       const sent: { row: ClaimedRow; msg: OutgoingEmail; messageId: string | null }[] = [];
-      let next = 0;
-      const lanes = Array.from({ length: Math.min(concurrency, ready.length) }, async () => {
-        while (next < ready.length) {
-          const item = ready[next++]!;
-          try {
-            const info = await transport.send(item.msg);
-            sent.push({ ...item, messageId: info.messageId });
-          } catch (e) {
-            failures.push({ row: item.row, error: e, permanent: isPermanentSmtpError(e) });
-          }
-        }
-      });
-      await Promise.all(lanes);
+      const smtp = transport;
+      await inLanes(
+        ready,
+        concurrency,
+        (item) => smtp.send(item.msg),
+        (item, info) => sent.push({ ...item, messageId: info.messageId }),
+        (item, e) => failures.push({ row: item.row, error: e, permanent: isPermanentSmtpError(e) }),
+      );
       try {
         const owned = await app.em().transactional(async (tx) => {
-          const owned = await markSent(tx, sent);
+          const owned = await markSent(tx, app.clock.now(), sent.map((s) => ({ row: s.row, subject: s.msg.subject, messageId: s.messageId })));
           for (const s of sent) if (owned.has(s.row.id)) await recordSent(tx, s.row);
           return owned;
         });
@@ -254,13 +199,14 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
       }
     } else {
       // The mailbox write and the "sent" mark share one transaction: delivered exactly once.
+      const mailbox = transport;
       for (const item of ready) {
         try {
           const delivered = await app.em().transactional(async (tx) => {
-            const owned = await markSent(tx, [{ ...item, messageId: null }]);
+            const owned = await markSent(tx, app.clock.now(), [{ row: item.row, subject: item.msg.subject, messageId: null }]);
             if (!owned.has(item.row.id)) return false;
-            const { messageId } = await transport.deliver(tx, item.msg);
-            await tx.execute(`update email_outbox set message_id = ? where id = ?`, [messageId, item.row.id]);
+            const { messageId } = await mailbox.deliver(tx, item.msg);
+            await setMessageId(tx, item.row.id, messageId);
             await recordSent(tx, item.row);
             return true;
           });
@@ -332,38 +278,6 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
     drain().catch((e) => app.log.error('mail worker round failed', { worker: name, error: e }));
   }
 
-  async function connectListener(): Promise<void> {
-    const client = new pg.Client({ connectionString: opts.databaseUrl });
-    client.on('notification', () => {
-      if (!stopped) wake();
-    });
-    client.on('error', (e) => {
-      app.log.warn('mail worker lost its LISTEN connection; polling until it is back', { worker: name, error: e });
-      client.end().catch(() => undefined);
-      if (listener === client) listener = null;
-      scheduleReconnect();
-    });
-    await client.connect();
-    await client.query(`listen ${OUTBOX_CHANNEL}`);
-    if (stopped) {
-      await client.end().catch(() => undefined);
-      return;
-    }
-    listener = client;
-  }
-
-  function scheduleReconnect() {
-    if (stopped || reconnectTimer) return;
-    reconnectTimer = setTimeout(() => {
-      reconnectTimer = null;
-      if (stopped) return;
-      connectListener()
-        .then(() => wake())
-        .catch(() => scheduleReconnect());
-    }, Math.max(pollMs, 1000));
-    reconnectTimer.unref();
-  }
-
   return {
     transport,
     stats,
@@ -383,12 +297,8 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
           : 'mail worker started: no SMTP_URL, emails go to the built-in mailbox (Admin > Mailbox) and their links to this log',
         { worker: name, ...(transport.kind === 'smtp' && app.config.smtpUrl ? { server: smtpHost(app.config.smtpUrl) } : {}) },
       );
-      if (opts.listen !== false) {
-        await connectListener().catch((e) => {
-          app.log.warn('mail worker could not LISTEN; polling only for now', { worker: name, error: e });
-          scheduleReconnect();
-        });
-      }
+      await listener?.start({ retryFirst: true });
+      if (listener && !listener.connected) app.log.warn('mail worker could not LISTEN; polling only for now', { worker: name });
       timer = setInterval(() => wake(), pollMs);
       timer.unref();
       wake();
@@ -397,11 +307,8 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
       stopped = true;
       closing = true;
       if (timer) clearInterval(timer);
-      if (reconnectTimer) clearTimeout(reconnectTimer);
-      timer = reconnectTimer = null;
-      const l = listener;
-      listener = null;
-      await l?.end().catch(() => undefined);
+      timer = null;
+      await listener?.stop();
       await running?.catch(() => undefined);
       await transport.close();
     },

@@ -1,0 +1,98 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { SECRET_VARIABLES } from '../../emails/templates.js';
+
+// The mail worker's statements on email_outbox: claim a batch, mark it sent, schedule a retry,
+// give up. Every mark applies only while the row is still this worker's (same attempt, pending).
+
+export interface ClaimedRow {
+  id: string;
+  template: string;
+  to_address: string;
+  variables: Record<string, unknown>;
+  attempts: number;
+  max_attempts: number;
+  user_id: string | null;
+}
+
+/** The template's variables that hold a secret (a raw token), dropped once the email is done. */
+export function secretKeys(template: string): string[] {
+  return (SECRET_VARIABLES as Record<string, string[]>)[template] ?? [];
+}
+
+/**
+ * Claims up to `limit` due rows for `leaseMs`, counting an attempt on each. One statement: the row
+ * locks of FOR UPDATE SKIP LOCKED last until it ends, and by then the rows carry this worker's
+ * lease, so no other worker (or process) can take them.
+ */
+export async function claimDue(em: EntityManager, now: Date, limit: number, leaseMs: number): Promise<ClaimedRow[]> {
+  return em.execute<ClaimedRow[]>(
+    `with due as (
+       select id from email_outbox
+       where status = 'pending' and next_attempt_at <= ? and (locked_until is null or locked_until <= ?)
+       order by next_attempt_at, id
+       limit ?
+       for update skip locked
+     )
+     update email_outbox o
+        set locked_until = ?, attempts = o.attempts + 1, updated_at = ?
+       from due
+      where o.id = due.id
+     returning o.id, o.template, o.to_address, o.variables, o.attempts, o.max_attempts, o.user_id`,
+    [now, now, limit, new Date(now.getTime() + leaseMs), now],
+  );
+}
+
+/**
+ * Marks rows sent in one statement, only those this worker still holds (same attempt count, still
+ * pending), and drops their secret variables. Returns the ids it marked.
+ */
+export async function markSent(
+  tx: EntityManager,
+  now: Date,
+  done: { row: ClaimedRow; subject: string; messageId: string | null }[],
+): Promise<Set<string>> {
+  if (done.length === 0) return new Set();
+  const payload = done.map((d) => ({
+    id: d.row.id,
+    attempts: d.row.attempts,
+    subject: d.subject.slice(0, 300),
+    message_id: d.messageId?.slice(0, 255) ?? null,
+    secrets: secretKeys(d.row.template),
+  }));
+  const owned = await tx.execute<{ id: string }[]>(
+    `update email_outbox o
+        set status = 'sent', sent_at = ?, subject = v.subject, message_id = coalesce(v.message_id, o.message_id),
+            locked_until = null, last_error = null, updated_at = ?, variables = o.variables - v.secrets
+       from jsonb_to_recordset(?::jsonb) as v(id bigint, attempts int, subject text, message_id text, secrets text[])
+      where o.id = v.id and o.status = 'pending' and o.attempts = v.attempts
+      returning o.id`,
+    [now, now, JSON.stringify(payload)],
+  );
+  return new Set(owned.map((r) => String(r.id)));
+}
+
+export async function setMessageId(tx: EntityManager, id: string, messageId: string): Promise<void> {
+  await tx.execute(`update email_outbox set message_id = ? where id = ?`, [messageId, id]);
+}
+
+/** Releases the row for another try at `next`. */
+export async function scheduleRetry(tx: EntityManager, row: ClaimedRow, next: Date, error: string, now: Date): Promise<void> {
+  await tx.execute(
+    `update email_outbox set next_attempt_at = ?, locked_until = null, last_error = ?, updated_at = ?
+      where id = ? and status = 'pending' and attempts = ?`,
+    [next, error, now, row.id, row.attempts],
+  );
+}
+
+/**
+ * Gives up on the row: failed for good, and the secret (a raw token) goes too; the flow that needs
+ * it must issue a new one. False when the row was no longer this worker's.
+ */
+export async function markFailed(tx: EntityManager, row: ClaimedRow, error: string, now: Date): Promise<boolean> {
+  const owned = await tx.execute<{ id: string }[]>(
+    `update email_outbox set status = 'failed', locked_until = null, last_error = ?, updated_at = ?, variables = variables - ?::text[]
+      where id = ? and status = 'pending' and attempts = ? returning id`,
+    [error, now, `{${secretKeys(row.template).join(',')}}`, row.id, row.attempts],
+  );
+  return owned.length > 0;
+}
