@@ -15,6 +15,7 @@ import { systemClock, type AppServices, type Clock } from './app-services.js';
 import { createMailWorker, type MailWorker } from './mail/worker.js';
 import { startLiveEvents } from './events/live.js';
 import type { WebSocketServer } from 'ws';
+import { nameRateLimiters } from './metrics.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // server/app.ts under tsx, or the bundle dist/server/start.js: the project root is one or two levels up.
@@ -61,6 +62,7 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
     allowedOrigins: () => allowedOriginsFor(config, port),
     em: () => orm.em.fork(),
   };
+  nameRateLimiters(services.limits);
   const closers: (() => Promise<void>)[] = [];
   let wss: WebSocketServer | undefined;
   let mailWorker: MailWorker | null = null;

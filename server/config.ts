@@ -196,6 +196,9 @@ export const configSchema = z
         return list;
       })
       .default(false),
+    // Metrics (server/metrics.ts): /metrics only with METRICS=true; METRICS_TOKEN: required bearer token.
+    METRICS: boolish.default(false),
+    METRICS_TOKEN: z.string().trim().min(16, { message: 'must be at least 16 characters' }).optional(),
     ...requestBudgetShape,
   })
   .superRefine((c, ctx) => {
@@ -248,6 +251,8 @@ export interface Config {
   trustProxy: TrustProxy;
   /** Request budgets (security): see requestBudgetShape. */
   budgets: RequestBudgets;
+  /** Prometheus text at /metrics (METRICS, METRICS_TOKEN). */
+  metrics: { enabled: boolean; token: string | undefined };
 }
 
 // Operations
@@ -290,7 +295,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
   if (!r.success) {
     const issue = r.error.issues[0]!;
     const name = String(issue.path[0] ?? 'configuration');
-    const shown = name in cleaned && !/PASSWORD|SMTP_URL|DATABASE_URL/.test(name) ? ` (got "${cleaned[name]}")` : '';
+    const shown = name in cleaned && !/PASSWORD|TOKEN|SMTP_URL|DATABASE_URL/.test(name) ? ` (got "${cleaned[name]}")` : '';
     throw new ConfigError(`Invalid configuration: ${name} ${issue.message}${shown}`);
   }
   const c = r.data;
@@ -318,6 +323,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     mailLogLinks: c.MAIL_LOG_LINKS,
     trustProxy: c.TRUST_PROXY,
     budgets: requestBudgetsFrom(c),
+    metrics: Object.freeze({ enabled: c.METRICS, token: c.METRICS_TOKEN }),
   });
 }
 

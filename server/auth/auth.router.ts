@@ -5,6 +5,7 @@ import { signupProcedure } from '../users/registration.router.js';
 import { router } from '../trpc/init.js';
 import { enforceRateLimit, publicProcedure } from '../trpc/procedures.js';
 import * as auth from './auth.service.js';
+import { countLogin } from '../metrics.js';
 import { changePasswordProcedure } from './change-password.router.js';
 import { passwordResetRouter } from './password-reset.router.js';
 
@@ -33,15 +34,17 @@ export const authRouter = router({
   login: publicProcedure
     .input(loginInput)
     .output(okOutput)
-    .mutation(async ({ ctx, input }) => {
-      enforceRateLimit(ctx.app.limits.loginPerIp, ctx.ip);
-      enforceRateLimit(ctx.app.limits.loginPerEmail, input.email.toLowerCase());
-      // A login attempt ends whatever session this browser had, whether or not it succeeds.
-      await endCurrentSession(ctx);
-      const { userId } = await auth.checkCredentials(ctx.app, input);
-      await startSession(ctx, userId);
-      return { ok: true as const };
-    }),
+    .mutation(({ ctx, input }) =>
+      countLogin(async () => {
+        enforceRateLimit(ctx.app.limits.loginPerIp, ctx.ip);
+        enforceRateLimit(ctx.app.limits.loginPerEmail, input.email.toLowerCase());
+        // A login attempt ends whatever session this browser had, whether or not it succeeds.
+        await endCurrentSession(ctx);
+        const { userId } = await auth.checkCredentials(ctx.app, input);
+        await startSession(ctx, userId);
+        return { ok: true as const };
+      }),
+    ),
 
   changePassword: changePasswordProcedure,
 

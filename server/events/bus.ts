@@ -1,4 +1,5 @@
 import type { DomainEventDto } from '../../shared/events.js';
+import { countLiveSubscribers, observeEventsPublished } from '../metrics.js';
 
 /**
  * Which of the watched sessions were still valid (active admin, not expired) in the same database
@@ -43,8 +44,9 @@ export class EventBus {
     // A fresh function per subscription so the same handler can be subscribed twice and removed once.
     const h: EventBatchHandler = (events, sessions) => handler(events, sessions);
     this.handlers.add(h);
+    countLiveSubscribers(1);
     return () => {
-      this.handlers.delete(h);
+      if (this.handlers.delete(h)) countLiveSubscribers(-1);
     };
   }
 
@@ -54,6 +56,7 @@ export class EventBus {
     if (batch.length && batch[0]!.id <= this.lastId) batch = batch.filter((e) => e.id > this.lastId);
     if (!batch.length) return;
     this.lastId = batch[batch.length - 1]!.id;
+    observeEventsPublished(batch);
     for (const h of this.handlers) {
       try {
         h(batch, sessions);

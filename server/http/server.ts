@@ -12,6 +12,7 @@ import { BudgetedWebSocket, ConnectionRegistry, SocketBudget } from './ws-budget
 import { watchStreamStall } from './sse-stall.js';
 import { clientIp } from './client-ip.js';
 import { handleHealth } from './health.js';
+import { handleMetrics } from '../metrics.js';
 import { bindEmitterToRequest, newRequestId, runWithRequestId } from '../logger.js';
 
 export interface HttpHandle {
@@ -37,6 +38,7 @@ export function createHttpServer(app: AppServices, opts: { clientDir: string }):
   const budgets = app.config.budgets;
   const handleRequest = (req: IncomingMessage, res: ServerResponse) => {
     if (handleHealth(app, req, res)) return;
+    if (handleMetrics(app, req, res, { wsConnections: () => wss.clients.size })) return;
     const target = parseTarget(req.url);
     if (!target.ok) return refuse(res, 400, target.error, { json: (req.url ?? '').startsWith('/trpc') });
     const pathname = target.value.pathname;

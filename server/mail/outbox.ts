@@ -29,3 +29,13 @@ export async function countQueuedSince(em: EntityManager, userId: string, templa
   const rows = await em.execute<{ n: string }[]>(`select count(*) as n from email_outbox where user_id = ? and template = ? and created_at > ?`, [userId, template, since]);
   return Number(rows[0]?.n ?? 0);
 }
+
+/** The outbox's backlog for metrics: pending emails, and the age of the oldest one due (0 when none). Uses the pending partial index. */
+export async function outboxBacklog(em: EntityManager): Promise<{ pending: number; oldestDueAgeS: number }> {
+  const rows = await em.execute<{ pending: string; oldest_due_age_s: string | null }[]>(
+    `select count(*) as pending,
+            extract(epoch from now() - min(next_attempt_at) filter (where next_attempt_at <= now())) as oldest_due_age_s
+       from email_outbox where status = 'pending'`,
+  );
+  return { pending: Number(rows[0]?.pending ?? 0), oldestDueAgeS: Math.max(0, Number(rows[0]?.oldest_due_age_s ?? 0)) };
+}

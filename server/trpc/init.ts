@@ -3,6 +3,7 @@ import { ZodError } from 'zod';
 import type { Context } from './context.js';
 import type { AppErrorData } from '../../shared/errors.js';
 import { AppError } from '../errors.js';
+import { observeProcedure } from '../metrics.js';
 
 /**
  * A domain error on its way to the client: the tRPC code decides the HTTP status, and the reason,
@@ -68,5 +69,13 @@ const domainErrors = t.middleware(async ({ next }) => {
   return result;
 });
 
-export const publicBase = t.procedure.use(domainErrors);
+/** Metrics: every call's duration by procedure, transport and outcome (ok or the error code). */
+const timed = t.middleware(async ({ ctx, path, type, next }) => {
+  const t0 = performance.now();
+  const result = await next();
+  observeProcedure(path, type, ctx.transport, result.ok ? 'ok' : result.error.code, (performance.now() - t0) / 1000);
+  return result;
+});
+
+export const publicBase = t.procedure.use(timed).use(domainErrors);
 export const createCallerFactory = t.createCallerFactory;

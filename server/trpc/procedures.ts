@@ -2,6 +2,7 @@ import { TRPCError } from '@trpc/server';
 import type { SessionUser } from '../../shared/schemas/auth.js';
 import { AppError } from '../errors.js';
 import { middleware, publicBase } from './init.js';
+import { countRateLimitRefusal } from '../metrics.js';
 
 export interface AuthState {
   sessionId: string;
@@ -52,6 +53,7 @@ export const adminProcedure = publicProcedure.use(({ ctx, meta, next }) => {
 export function enforceRateLimit(limiter: { hit(key: string): number }, key: string): void {
   const wait = limiter.hit(key);
   if (wait > 0) {
+    countRateLimitRefusal(limiter);
     const minutes = Math.max(1, Math.ceil(wait / 60_000));
     throw new AppError('TOO_MANY_REQUESTS', 'RATE_LIMITED', `Too many attempts. Please try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`);
   }
