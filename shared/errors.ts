@@ -30,6 +30,7 @@ export const ERROR_REASONS = [
   'INVALID_CURSOR',
   'UNKNOWN_PLACEHOLDER',
   'NOT_RETRYABLE',
+  'WEAK_PASSWORD',
 ] as const;
 export type ErrorReason = (typeof ERROR_REASONS)[number];
 
