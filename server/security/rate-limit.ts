@@ -1,43 +1,86 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Clock } from '../app-services.js';
+import { bumpRateLimit, clearRateLimit, purgeRateLimits } from './security.repository.js';
+
+/** Where a limiter keeps its counters: the `rate_limit` table, shared by every process. */
+export interface RateLimitStore {
+  em: () => EntityManager;
+  clock: Clock;
+}
+
+// The in-memory first line never holds more than this many refused keys (oldest dropped first).
+const MAX_BLOCKED_KEYS = 50_000;
+
 /**
- * Fixed-window counters kept in memory, per process. Applied before any expensive work (hashing,
- * database writes). With several processes each keeps its own counters, so the effective limit is
- * per process; that still bounds abuse by the number of processes.
+ * Fixed-window counters kept in PostgreSQL (`rate_limit`), so every process enforces one limit and
+ * a restart forgets nothing: each hit is one atomic `insert … on conflict do update … returning`.
+ *
+ * In front of it, each process remembers the keys it has seen go over the limit, until their
+ * window ends, and refuses those without touching the database: a flood from one address costs
+ * one query per process per window, not one per request.
  */
 export class RateLimiter {
-  private hits = new Map<string, { count: number; resetAt: number }>();
-  private sweepAt = 0;
+  private store: RateLimitStore | null = null;
+  private blocked = new Map<string, number>();
 
   constructor(
+    /** Its name in the table's keys and in logs (loginPerIp, signupPerIp, …). */
+    readonly name: string,
     readonly limit: number,
     readonly windowMs: number,
-    private readonly now: () => number = Date.now,
   ) {}
 
-  /** Counts one attempt for key. Returns 0 when allowed, otherwise the milliseconds until retry. */
-  hit(key: string): number {
-    const t = this.now();
-    if (t >= this.sweepAt) this.sweep(t);
-    const entry = this.hits.get(key);
-    if (!entry || entry.resetAt <= t) {
-      this.hits.set(key, { count: 1, resetAt: t + this.windowMs });
-      return 0;
+  /** Connects the limiter to the database (app.ts, at start). */
+  attach(store: RateLimitStore): void {
+    this.store = store;
+  }
+
+  /** Counts one attempt for key. Resolves to 0 when allowed, otherwise the milliseconds until retry. */
+  async hit(key: string): Promise<number> {
+    const store = this.store;
+    if (!store) throw new Error(`rate limiter ${this.name} is not attached to a store`);
+    const now = store.clock.now();
+    const t = now.getTime();
+    const until = this.blocked.get(key);
+    if (until !== undefined) {
+      if (until > t) return until - t;
+      this.blocked.delete(key);
     }
-    entry.count++;
-    return entry.count > this.limit ? entry.resetAt - t : 0;
+    const row = await bumpRateLimit(store.em(), `${this.name}:${key}`, now, new Date(t + this.windowMs));
+    if (row.points <= this.limit) return 0;
+    const resetAt = row.expiresAt.getTime();
+    this.remember(key, resetAt);
+    return Math.max(1, resetAt - t);
   }
 
-  reset(): void {
-    this.hits.clear();
+  /** Forgets key's window, here and in the database (a success that should not count against later attempts). */
+  async clear(key: string): Promise<void> {
+    this.blocked.delete(key);
+    if (this.store) await clearRateLimit(this.store.em(), `${this.name}:${key}`);
   }
 
-  private sweep(t: number) {
-    for (const [k, v] of this.hits) if (v.resetAt <= t) this.hits.delete(k);
-    this.sweepAt = t + this.windowMs;
+  /** Forgets this process's first line (tests; the database keeps its counters). */
+  forgetLocal(): void {
+    this.blocked.clear();
+  }
+
+  private remember(key: string, resetAt: number) {
+    if (this.blocked.size >= MAX_BLOCKED_KEYS) {
+      const now = this.store?.clock.now().getTime() ?? Date.now();
+      for (const [k, v] of this.blocked) if (v <= now) this.blocked.delete(k);
+      // Still full of live keys: drop the oldest entries (Map keeps insertion order).
+      for (const k of this.blocked.keys()) {
+        if (this.blocked.size < MAX_BLOCKED_KEYS) break;
+        this.blocked.delete(k);
+      }
+    }
+    this.blocked.set(key, resetAt);
   }
 }
 
 export interface RateLimits {
   loginPerIp: RateLimiter;
+  /** Password changes per account (change-password). Logins are protected per account by lockouts (lockout.ts) instead. */
   loginPerEmail: RateLimiter;
   signupPerIp: RateLimiter;
   resetPerIp: RateLimiter;
@@ -46,18 +89,41 @@ export interface RateLimits {
   resetTokenPerIp: RateLimiter;
   setupPerIp: RateLimiter;
   invitePerIp: RateLimiter;
+  /** Proof-of-work challenges handed out per IP (auth.challenge). */
+  challengePerIp: RateLimiter;
 }
 
 export function createRateLimits(scale = 1): RateLimits {
   const min = 60_000;
+  const make = (name: keyof RateLimits, limit: number, windowMs: number) => new RateLimiter(name, limit * scale, windowMs);
   return {
-    loginPerIp: new RateLimiter(30 * scale, 5 * min),
-    loginPerEmail: new RateLimiter(10 * scale, 5 * min),
-    signupPerIp: new RateLimiter(10 * scale, 10 * min),
-    resetPerIp: new RateLimiter(10 * scale, 10 * min),
-    resetPerEmail: new RateLimiter(3 * scale, 10 * min),
-    resetTokenPerIp: new RateLimiter(30 * scale, 10 * min),
-    setupPerIp: new RateLimiter(10 * scale, 10 * min),
-    invitePerIp: new RateLimiter(20 * scale, 10 * min),
+    loginPerIp: make('loginPerIp', 30, 5 * min),
+    loginPerEmail: make('loginPerEmail', 10, 5 * min),
+    signupPerIp: make('signupPerIp', 10, 10 * min),
+    resetPerIp: make('resetPerIp', 10, 10 * min),
+    resetPerEmail: make('resetPerEmail', 3, 10 * min),
+    resetTokenPerIp: make('resetTokenPerIp', 30, 10 * min),
+    setupPerIp: make('setupPerIp', 10, 10 * min),
+    invitePerIp: make('invitePerIp', 20, 10 * min),
+    challengePerIp: make('challengePerIp', 60, 10 * min),
   };
+}
+
+/** Connects every limiter to the database (app.ts). */
+export function attachRateLimits(limits: RateLimits, store: RateLimitStore): void {
+  for (const limiter of Object.values(limits) as RateLimiter[]) limiter.attach(store);
+}
+
+const PURGE_EVERY_MS = 5 * 60_000;
+
+/**
+ * Deletes expired rate-limit windows and used challenges every few minutes (any process may do
+ * it; the deletes are idempotent). Returns the stop function.
+ */
+export function startSecurityPurge(store: RateLimitStore, onError: (e: unknown) => void): () => void {
+  const timer = setInterval(() => {
+    purgeRateLimits(store.em(), store.clock.now()).catch(onError);
+  }, PURGE_EVERY_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }
