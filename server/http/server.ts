@@ -10,7 +10,7 @@ import { createStaticHandler } from './static.js';
 import { checkCookieHeader, checkHostHeader, decodeComponent, isTrpcPath, parseTarget, refuse, refuseUpgrade } from './guard.js';
 import { BudgetedWebSocket, ConnectionRegistry, SocketBudget } from './ws-budget.js';
 import { watchStreamStall } from './sse-stall.js';
-import { clientIp } from './client-ip.js';
+import { clientIp } from '../security/client-ip.js';
 import { handleHealth } from './health.js';
 import { handleMetrics } from '../metrics.js';
 import { bindEmitterToRequest, newRequestId, runWithRequestId } from '../logger.js';
@@ -146,10 +146,10 @@ export function createHttpServer(app: AppServices, opts: { clientDir: string }):
     }
     socket.once('close', releaseIp);
     let authenticated = false;
-    const sessionId = app.lucia.readSessionCookie(req.headers.cookie ?? '');
-    if (sessionId) {
+    const sessionToken = app.sessions.readCookie(req.headers.cookie);
+    if (sessionToken) {
       try {
-        authenticated = (await app.lucia.validateSession(sessionId)).session !== null;
+        authenticated = (await app.sessions.validate(sessionToken)) !== null;
       } catch (e) {
         app.log.warn('session check on websocket upgrade failed', { error: e as Error });
       }

@@ -1,14 +1,14 @@
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import type { AppServices } from '../app-services.js';
-import { clientIp } from '../http/client-ip.js';
+import { clientIp } from '../security/client-ip.js';
 
 export interface RequestInfo {
   transport: 'http' | 'ws';
   ip: string;
   userAgent: string;
-  /** Session id read from the cookie; validated again on every call (see procedures.ts). */
-  sessionId: string | null;
+  /** The session token read from the cookie (never stored: user_session keeps its SHA-256); validated again on every call (see procedures.ts). */
+  sessionToken: string | null;
   /** Adds a Set-Cookie header to the HTTP response; WebSocket calls cannot set cookies. */
   setCookie: (cookie: string) => void;
   /** The connection itself on the WebSocket transport (live subscriptions watch its send buffer). */
@@ -27,7 +27,7 @@ export function createContextFactory(app: AppServices) {
       transport,
       ip: clientIp(req, app.config.trustProxy),
       userAgent: String(req.headers['user-agent'] ?? '').slice(0, 300),
-      sessionId: app.lucia.readSessionCookie(req.headers.cookie ?? ''),
+      sessionToken: app.sessions.readCookie(req.headers.cookie),
       setCookie,
     };
   };

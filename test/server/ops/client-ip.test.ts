@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { clientIp } from '../../../server/http/client-ip.js';
+import { clientIp } from '../../../server/security/client-ip.js';
 import { parseConfig } from '../../../server/config.js';
 
 /** A raw HTTP/1.1 request over a socket, with exactly the headers given (forged ones included). */
