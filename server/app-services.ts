@@ -1,7 +1,7 @@
 import type { MikroORM, EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
-import type { AppLucia } from './sessions/lucia.js';
+import type { SessionStore } from './sessions/session-store.js';
 import type { RateLimits } from './security/rate-limit.js';
 
 export interface Clock {
@@ -14,7 +14,8 @@ export interface AppServices {
   config: Readonly<Config>;
   orm: MikroORM;
   log: Logger;
-  lucia: AppLucia;
+  /** Sessions: create, validate (on every call and WebSocket message), end; the cookie. */
+  sessions: SessionStore;
   limits: RateLimits;
   clock: Clock;
   /** Base URL for links in emails (PUBLIC_URL, or http://localhost:<actual port>). */

@@ -6,7 +6,8 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { allowedOriginsFor, publicUrlFor, type Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { openDatabase } from './db/database.js';
-import { createLucia } from './sessions/lucia.js';
+import { createSessionStore } from './sessions/session-store.js';
+import { readSessionPolicy } from './settings/session-settings.service.js';
 import { createRateLimits, type RateLimits } from './security/rate-limit.js';
 import { createHttpServer, type HttpHandle } from './http/server.js';
 import { setPhase, watchMailWorker } from './http/health.js';
@@ -51,13 +52,14 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
   // LISTEN needs a session of its own: DIRECT_DATABASE_URL when DATABASE_URL goes through PgBouncer (transaction mode).
   const listenUrl = config.directDatabaseUrl ?? opts.databaseUrl;
   let port = config.port;
+  const clock = opts.clock ?? systemClock;
   const services: AppServices = {
     config,
     orm,
     log,
-    lucia: createLucia(orm, config.secureCookies),
+    sessions: createSessionStore({ em: () => orm.em.fork(), clock, secureCookies: config.secureCookies, policy: readSessionPolicy }),
     limits: opts.limits ?? createRateLimits(),
-    clock: opts.clock ?? systemClock,
+    clock,
     publicUrl: () => publicUrlFor(config, port),
     allowedOrigins: () => allowedOriginsFor(config, port),
     em: () => orm.em.fork(),
@@ -80,7 +82,7 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
       http.server.listen(config.port, config.host, () => resolve());
     });
     port = (http.server.address() as AddressInfo).port;
-    const sessionSweep = setInterval(() => void services.lucia.deleteExpiredSessions().catch(() => undefined), 60 * 60_000);
+    const sessionSweep = setInterval(() => void services.sessions.deleteExpired().catch(() => undefined), 60 * 60_000);
     sessionSweep.unref();
     closers.push(async () => clearInterval(sessionSweep));
     if (config.mailWorker) {

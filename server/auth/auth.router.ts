@@ -1,6 +1,10 @@
 import { loginInput, meOutput, okOutput, setupInput } from '../../shared/schemas/auth.js';
 import { readSettings } from '../settings/settings.repository.js';
-import { endCurrentSession, endSession, startSession } from '../sessions/session.js';
+import { endSession, startSession } from '../sessions/session.js';
+import { ownSessionsRouter } from '../sessions/sessions.router.js';
+import { passwordPolicyOutput } from '../../shared/schemas/session-settings.js';
+import { PASSWORD_MAX } from '../../shared/constants.js';
+import { readPasswordMinLength } from '../settings/session-settings.service.js';
 import { signupProcedure } from '../users/registration.router.js';
 import { router } from '../trpc/init.js';
 import { enforceRateLimit, publicProcedure } from '../trpc/procedures.js';
@@ -38,15 +42,22 @@ export const authRouter = router({
       countLogin(async () => {
         enforceRateLimit(ctx.app.limits.loginPerIp, ctx.ip);
         enforceRateLimit(ctx.app.limits.loginPerEmail, input.email.toLowerCase());
-        // A login attempt ends whatever session this browser had, whether or not it succeeds.
-        await endCurrentSession(ctx);
         const { userId } = await auth.checkCredentials(ctx.app, input);
+        // Only a successful login replaces the session this browser had; a failed one leaves it as it was.
         await startSession(ctx, userId);
         return { ok: true as const };
       }),
     ),
 
   changePassword: changePasswordProcedure,
+
+  /** The signed-in user's sessions (list, end one, end all others). */
+  sessions: ownSessionsRouter,
+
+  /** What a new password must be (pages choosing one show it; the server enforces it). */
+  passwordPolicy: publicProcedure
+    .output(passwordPolicyOutput)
+    .query(async ({ ctx }) => ({ minLength: await readPasswordMinLength(ctx.app.em()), maxLength: PASSWORD_MAX })),
 
   logout: publicProcedure
     .meta({ allowWhilePasswordChangeRequired: true })

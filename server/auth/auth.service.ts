@@ -3,10 +3,11 @@ import type { AppServices } from '../app-services.js';
 import type { LoginInput, SetupInput } from '../../shared/schemas/auth.js';
 import { AppError } from '../errors.js';
 import { lockForTransaction } from '../db/locks.js';
-import { hashPassword, verifyPassword } from '../security/password.js';
+import { checkPassword, hashPassword } from '../security/password.js';
+import { assertAcceptableNewPassword } from '../security/password-policy.js';
 import { appendEvent } from '../events/append.js';
 import { defaultOrganisationId } from '../organisations/organisations.repository.js';
-import { activeAdminExists, anyAdminExists, credentialsByEmail, insertUser, isEmailTaken, loadUserSnapshot } from '../users/users.repository.js';
+import { activeAdminExists, anyAdminExists, credentialsByEmail, insertUser, isEmailTaken, loadUserSnapshot, replacePasswordHash } from '../users/users.repository.js';
 
 export function adminExists(app: AppServices): Promise<boolean> {
   return activeAdminExists(app.em());
@@ -17,8 +18,9 @@ function setupDone(): AppError {
 }
 
 /** Creates the first admin; refuses once any admin exists. Returns the new user's id. */
-export async function createFirstAdmin(app: AppServices, input: Omit<SetupInput, 'confirmPassword'>): Promise<string> {
+export async function createFirstAdmin(app: AppServices, input: Omit<SetupInput, 'confirmPassword'>, opts: { checkPolicy?: boolean } = {}): Promise<string> {
   if (await adminExists(app)) throw setupDone();
+  if (opts.checkPolicy !== false) await assertAcceptableNewPassword(app.em(), input.password);
   const passwordHash = await hashPassword(input.password);
   const em = app.em();
   try {
@@ -56,13 +58,16 @@ const STATUS_REFUSALS = {
   pending: ['ACCOUNT_PENDING', 'Your registration is awaiting approval by an administrator. You will receive an email once it is reviewed.'],
   inactive: ['ACCOUNT_INACTIVE', 'This account has been deactivated. Please contact the portal administrator.'],
   invited: ['ACCOUNT_INVITED', 'This account has not been set up yet. Please use the link in your invitation email.'],
+  unverified: ['ACCOUNT_UNVERIFIED', 'Please verify your email address first: follow the link in the email we sent you. You can ask for a new link below.'],
 } as const;
 
 /** Checks credentials and account status; returns the user to start a session for. */
 export async function checkCredentials(app: AppServices, input: LoginInput): Promise<{ userId: string }> {
   const row = await credentialsByEmail(app.em(), input.email);
-  const ok = await verifyPassword(row?.passwordHash, input.password);
+  const { ok, rehash } = await checkPassword(row?.passwordHash, input.password);
   if (!row || !ok) throw new AppError('UNAUTHORIZED', 'INVALID_CREDENTIALS', 'Incorrect email or password');
+  // A hash made before passwords were NFC-normalised matched as typed: store the NFC hash instead, once.
+  if (rehash && row.passwordHash) await replacePasswordHash(app.em(), row.id, row.passwordHash, rehash);
   // Status is told only to someone who proved they know the password.
   if (row.status === 'rejected') {
     const reason = row.rejectionReason ? ` Reason: ${row.rejectionReason}` : '';
@@ -83,7 +88,8 @@ export async function ensureAdminFromConfig(app: AppServices): Promise<void> {
   if (!admin) return;
   if (await adminExists(app)) return;
   try {
-    await createFirstAdmin(app, { email: admin.email, password: admin.password, firstName: 'Portal', lastName: 'Admin' });
+    // ADMIN_PASSWORD is the operator's, checked by the config's own rules (the policy is for people choosing one).
+    await createFirstAdmin(app, { email: admin.email, password: admin.password, firstName: 'Portal', lastName: 'Admin' }, { checkPolicy: false });
     app.log.info('created the first admin from ADMIN_EMAIL', { email: admin.email });
   } catch (e) {
     if (e instanceof AppError && e.reason === 'SETUP_DONE') return;

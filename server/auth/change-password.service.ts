@@ -3,7 +3,8 @@ import type { ChangePasswordInput } from '../../shared/schemas/change-password.j
 import { AppError } from '../errors.js';
 import { appendEvent } from '../events/append.js';
 import { queueEmail } from '../mail/outbox.js';
-import { hashPassword, verifyPassword } from '../security/password.js';
+import { hashPassword, normalizePassword, verifyPassword } from '../security/password.js';
+import { assertAcceptableNewPassword } from '../security/password-policy.js';
 import { revokeSessionsOfUser } from '../sessions/sessions.repository.js';
 import { loadUserSnapshot, lockUser, passwordHashOf, setPassword } from '../users/users.repository.js';
 
@@ -26,11 +27,12 @@ export async function changePassword(
     });
   }
   // The current password is verified, so "equal to the current one" is a plain comparison.
-  if (input.newPassword === input.currentPassword) {
+  if (normalizePassword(input.newPassword) === normalizePassword(input.currentPassword)) {
     throw new AppError('BAD_REQUEST', 'SAME_PASSWORD', 'The new password must be different from the current one', {
       fieldErrors: { newPassword: 'The new password must be different from the current one' },
     });
   }
+  await assertAcceptableNewPassword(app.em(), input.newPassword, 'newPassword');
   const newHash = await hashPassword(input.newPassword);
 
   return app.em().transactional(async (tx) => {

@@ -9,7 +9,7 @@ interface Watch {
 /**
  * Re-checks the sessions behind open admin subscriptions, on every delivery and on a timer.
  *
- * It asks what lucia.validateSession + adminProcedure ask (the session exists and has not
+ * It asks what session validation (sessions/session-store.ts) + adminProcedure ask (the session exists and has not
  * expired; its user is an active admin who need not change their password first), but for all
  * sessions at once. On delivery, the listener loads each batch of events together with the
  * validity of every watched session (one query, see EVENTS_AFTER_WITH_SESSIONS_SQL), so an event

@@ -5,6 +5,7 @@ import { middleware, publicBase } from './init.js';
 import { countRateLimitRefusal } from '../metrics.js';
 
 export interface AuthState {
+  /** The stored session id (SHA-256 of the cookie's token). */
   sessionId: string;
   user: SessionUser;
 }
@@ -15,13 +16,13 @@ export interface AuthState {
  */
 const resolveAuth = middleware(async ({ ctx, next }) => {
   let auth: AuthState | null = null;
-  if (ctx.sessionId) {
-    const { session, user } = await ctx.app.lucia.validateSession(ctx.sessionId);
-    if (session && user && user.status === 'active') {
-      auth = { sessionId: session.id, user: { ...user, id: user.id } as SessionUser };
-      if (session.fresh) ctx.setCookie(ctx.app.lucia.createSessionCookie(session.id).serialize());
+  if (ctx.sessionToken) {
+    const valid = await ctx.app.sessions.validate(ctx.sessionToken);
+    if (valid && valid.user.status === 'active') {
+      auth = { sessionId: valid.session.id, user: valid.user satisfies SessionUser };
+      if (valid.fresh && ctx.transport === 'http') ctx.setCookie(ctx.app.sessions.cookie(ctx.sessionToken, valid.session));
     } else if (ctx.transport === 'http') {
-      ctx.setCookie(ctx.app.lucia.createBlankSessionCookie().serialize());
+      ctx.setCookie(ctx.app.sessions.blankCookie());
     }
   }
   return next({ ctx: { auth } });

@@ -4,6 +4,7 @@ import { eventsRouter } from '../events/events.router.js';
 import { usersRouter } from '../users/users.router.js';
 import { inviteRouter, invitesAdminRouter } from '../users/invites.router.js';
 import { generalSettingsRouter } from '../settings/general-settings.router.js';
+import { sessionSettingsRouter } from '../settings/session-settings.router.js';
 import { emailSettingsRouter } from '../mail/email-settings.router.js';
 import { organisationsRouter } from '../organisations/organisations.router.js';
 import { mailRouter } from '../mail/mail.router.js';
@@ -25,6 +26,7 @@ export const appRouter = router({
     settings: router({
       general: generalSettingsRouter,
       emails: emailSettingsRouter,
+      sessions: sessionSettingsRouter,
     }),
     events: eventsRouter,
   }),

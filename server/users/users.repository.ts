@@ -433,6 +433,11 @@ export async function setPassword(tx: EntityManager, userId: string, passwordHas
   ]);
 }
 
+/** Swaps a password hash for an equivalent one (the NFC rehash at login); no-op if the hash changed meanwhile. */
+export async function replacePasswordHash(em: EntityManager, userId: string, oldHash: string, newHash: string): Promise<void> {
+  await em.execute(`update app_user set password_hash = ? where id = ? and password_hash = ?`, [newHash, userId, oldHash]);
+}
+
 export async function setStatus(tx: EntityManager, userId: string, status: UserStatus, rejectionReason: string | null): Promise<void> {
   await tx.execute(`update app_user set status = ?, rejection_reason = ?, version = version + 1, updated_at = now() where id = ?`, [
     status,

@@ -20,6 +20,7 @@ import { activateUser, deactivateUser, deleteUser, getUser, rejectUser } from '.
 import { addUser } from './add-user.service.js';
 import { updateUser } from './edit-user.service.js';
 import { bulkDecide } from './bulk.service.js';
+import { userSessionsAdminRouter } from '../sessions/sessions.router.js';
 
 /** API Consumers > Users (admin.users.*). Thin: validation by the shared schemas, work in the services. */
 export const usersRouter = router({
@@ -89,4 +90,7 @@ export const usersRouter = router({
       .output(bulkDecideOutput)
       .mutation(({ ctx, input }) => bulkDecide(ctx.app, ctx.auth.user, input.decision, input.users, input.decision === 'reject' ? input.reason : null)),
   }),
+
+  /** The user's signed-in sessions on the user page: list, end one, end all. */
+  sessions: userSessionsAdminRouter,
 });

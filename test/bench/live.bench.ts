@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { SESSION_COOKIE } from '../../shared/constants.js';
+import { generateSessionToken, sessionIdOf } from '../../server/sessions/session-store.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const SAMPLES_ONE = Number(process.env.BENCH_SAMPLES_ONE ?? 400);
@@ -216,9 +217,12 @@ async function main() {
     const sessions: string[] = [];
     const adminIds = await em().execute<{ id: string }[]>(`select id from app_user where email like 'bench.admin.%' order by email`);
     for (const a of adminIds) {
-      const sid = randomBytes(20).toString('hex');
+      const sid = generateSessionToken();
       sessions.push(sid);
-      await em().execute(`insert into user_session (id, user_id, expires_at, created_at) values (?, ?, now() + interval '1 day', now())`, [sid, a.id]);
+      await em().execute(
+        `insert into user_session (id, user_id, created_at, last_seen_at, expires_at, absolute_expires_at) values (?, ?, now(), now(), now() + interval '1 day', now() + interval '1 day')`,
+        [sessionIdOf(sid), a.id],
+      );
     }
 
     console.log(`Admit live dashboard benchmark — ${db.kind}, Node ${process.version}, server in a child process`);

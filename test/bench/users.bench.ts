@@ -107,13 +107,13 @@ async function main() {
        values ($1, 'bench.admin@example.com', 'Bench', 'Admin', (select id from organisation where is_default), 'admin', 'active', $2, now() - interval '10 years', now(), 1)`,
       [adminId, await hashPassword('bench admin password')],
     );
-    const session = await app.services.lucia.createSession(adminId, {});
+    const session = await app.services.sessions.create(adminId, { ip: '127.0.0.1', userAgent: 'bench' });
     const caller = createCallerFactory(appRouter)({
       app: app.services,
       transport: 'http',
       ip: '127.0.0.1',
       userAgent: 'bench',
-      sessionId: session.id,
+      sessionToken: session.token,
       setCookie: () => undefined,
     });
 

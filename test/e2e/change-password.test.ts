@@ -3,6 +3,7 @@ import type { Browser } from 'playwright-core';
 import { sqlCount, startTestApp, type TestApp } from '../support/app.js';
 import { launchBrowser, newPage, screenshot } from '../support/browser.js';
 import { insertUser, loginAs } from '../support/users.js';
+import { sessionIdOf } from '../../server/sessions/session-store.js';
 
 describe('must change password at next login, in a browser', () => {
   let app: TestApp;
@@ -47,7 +48,7 @@ describe('must change password at next login, in a browser', () => {
     await page.waitForURL('**/home');
     await page.getByRole('heading', { name: /Welcome/ }).waitFor();
 
-    expect(await sqlCount(app, `select count(*) from user_session where id = ?`, [elsewhere])).toBe(0);
+    expect(await sqlCount(app, `select count(*) from user_session where id = ?`, [sessionIdOf(elsewhere)])).toBe(0);
     expect(await sqlCount(app, `select count(*) from app_user where id = ? and not must_change_password`, [u.id])).toBe(1);
   });
 });

@@ -31,7 +31,7 @@ export interface TestApp extends RunningApp {
   clock: TestClock;
   /** The Origin a browser on this app would send. */
   origin: string;
-  /** A tRPC caller built from the real context, as the HTTP adapter builds it. */
+  /** A tRPC caller built from the real context, as the HTTP adapter builds it (`sessionId`: the cookie's session token). */
   caller(opts?: { sessionId?: string | null; ip?: string }): TestCaller;
   stop(): Promise<void>;
 }
@@ -63,7 +63,7 @@ export async function startTestApp(opts: { env?: Record<string, string>; limits?
         transport: 'http',
         ip: o.ip ?? '127.0.0.1',
         userAgent: 'vitest',
-        sessionId: o.sessionId ?? null,
+        sessionToken: o.sessionId ?? null,
         setCookie: (c) => cookies.push(c),
       };
       const inner = callerFactory(ctx) as any;

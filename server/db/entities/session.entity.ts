@@ -1,14 +1,20 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { User } from './user.entity.js';
 
+/** One signed-in browser. `id` is the SHA-256 (hex) of the token in the cookie; the token is never stored. */
 export const Session = defineEntity({
   name: 'Session',
   tableName: 'user_session',
   properties: {
-    id: p.string().primary(),
+    id: p.string().length(64).primary(),
     user: () => p.manyToOne(User).deleteRule('cascade'),
+    createdAt: p.datetime(),
+    lastSeenAt: p.datetime(),
+    /** min(last seen + idle timeout, absoluteExpiresAt). */
     expiresAt: p.datetime(),
-    createdAt: p.datetime().onCreate(() => new Date()),
+    absoluteExpiresAt: p.datetime(),
+    ip: p.string().length(64),
+    userAgent: p.string().length(300),
   },
 });
 export type Session = InferEntity<typeof Session>;

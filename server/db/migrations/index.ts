@@ -1,6 +1,7 @@
 import { Migration20261128000000_initial } from './Migration20261128000000_initial.js';
 import { Migration20261128110000_user_search } from './Migration20261128110000_user_search.js';
 import { Migration20261201090000_rate_limits_lockouts } from './Migration20261201090000_rate_limits_lockouts.js';
+import { Migration20261203120000_session_hashes } from './Migration20261203120000_session_hashes.js';
 
 /**
  * Every migration, in order. Listed explicitly (not discovered by file glob) so they load the same
@@ -10,4 +11,5 @@ export const migrationsList = [
   { name: 'Migration20261128000000_initial', class: Migration20261128000000_initial },
   { name: 'Migration20261128110000_user_search', class: Migration20261128110000_user_search },
   { name: 'Migration20261201090000_rate_limits_lockouts', class: Migration20261201090000_rate_limits_lockouts },
+  { name: 'Migration20261203120000_session_hashes', class: Migration20261203120000_session_hashes },
 ];

@@ -3,6 +3,7 @@ import { startTestApp, sessionIdFrom, sqlCount, type TestApp } from '../../suppo
 import { insertUser, loginAs } from '../../support/users.js';
 import { rawPost } from '../../support/http.js';
 import { createRateLimits } from '../../../server/security/rate-limit.js';
+import { sessionIdOf } from '../../../server/sessions/session-store.js';
 
 describe('login and logout', () => {
   let app: TestApp;
@@ -59,7 +60,7 @@ describe('login and logout', () => {
     await caller.auth.logout();
     expect(caller.cookies.some((c) => /^admit_session=;/.test(c))).toBe(true);
     expect((await app.caller({ sessionId }).auth.me()).user).toBeNull();
-    const rows = await sqlCount(app, `select count(*)::int as n from user_session where id = ?`, [sessionId]);
+    const rows = await sqlCount(app, `select count(*)::int as n from user_session where id = ?`, [sessionIdOf(sessionId)]);
     expect(rows).toBe(0);
   });
 

@@ -5,6 +5,7 @@ import { adminSession, developerSession, insertUser, loginAs, uniqueEmail } from
 import { httpClient } from '../../support/http.js';
 import { latestInviteToken } from './support.js';
 import { createRateLimits } from '../../../server/security/rate-limit.js';
+import { sessionIdOf } from '../../../server/sessions/session-store.js';
 
 const err = (p: Promise<unknown>) => p.then(() => null, (e: any) => e);
 const DAY = 24 * 60 * 60_000;
@@ -245,7 +246,7 @@ describe('invites', () => {
     const u = await invitedUser();
     const caller = app.caller({ sessionId: someone.sessionId });
     await caller.invite.accept(acceptInput(u.token!));
-    expect(await sqlCount(app, `select count(*) from user_session where id = ?`, [someone.sessionId])).toBe(0);
+    expect(await sqlCount(app, `select count(*) from user_session where id = ?`, [sessionIdOf(someone.sessionId)])).toBe(0);
     expect((await app.caller({ sessionId: sessionIdFrom(caller.cookies) }).auth.me()).user?.id).toBe(u.id);
   });
 

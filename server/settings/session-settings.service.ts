@@ -1,0 +1,57 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { AppServices } from '../app-services.js';
+import type { FieldChange } from '../../shared/events.js';
+import type { SessionUser } from '../../shared/schemas/auth.js';
+import { DEFAULT_SESSION_SETTINGS, sessionSettingsSchema, type SessionSettings } from '../../shared/schemas/session-settings.js';
+import { appendEvent } from '../events/append.js';
+import { lockForTransaction } from '../db/locks.js';
+import { readSetting, writeSetting } from './settings.repository.js';
+
+// Settings > Sessions & passwords. Stored in `setting` under these keys, like the general settings.
+const KEYS = ['sessionIdleTimeoutMinutes', 'sessionAbsoluteLifetimeHours', 'passwordMinLength'] as const satisfies readonly (keyof SessionSettings)[];
+
+/** The stored values, each falling back to its default when absent or no longer valid. */
+export async function readSessionSettings(em: EntityManager): Promise<SessionSettings> {
+  const out: SessionSettings = { ...DEFAULT_SESSION_SETTINGS };
+  for (const key of KEYS) {
+    const v = await readSetting<unknown>(em, key);
+    if (typeof v === 'number') out[key] = v;
+  }
+  return sessionSettingsSchema.safeParse(out).success ? out : { ...DEFAULT_SESSION_SETTINGS };
+}
+
+/** The session store's policy (see sessions/session-store.ts), in milliseconds. */
+export async function readSessionPolicy(em: EntityManager): Promise<{ idleTimeoutMs: number; absoluteLifetimeMs: number }> {
+  const s = await readSessionSettings(em);
+  return { idleTimeoutMs: s.sessionIdleTimeoutMinutes * 60_000, absoluteLifetimeMs: s.sessionAbsoluteLifetimeHours * 3_600_000 };
+}
+
+export async function readPasswordMinLength(em: EntityManager): Promise<number> {
+  return (await readSessionSettings(em)).passwordMinLength;
+}
+
+export function getSessionSettings(app: AppServices): Promise<SessionSettings> {
+  return readSessionSettings(app.em());
+}
+
+/** Saves the tab (input already validated); only changed keys are written, in one `settings.changed` event. */
+export async function updateSessionSettings(app: AppServices, actor: SessionUser, input: SessionSettings): Promise<SessionSettings> {
+  const next: SessionSettings = {
+    sessionIdleTimeoutMinutes: input.sessionIdleTimeoutMinutes,
+    sessionAbsoluteLifetimeHours: input.sessionAbsoluteLifetimeHours,
+    passwordMinLength: input.passwordMinLength,
+  };
+  return app.em().transactional(async (tx) => {
+    await lockForTransaction(tx, 'settings');
+    const current = await readSessionSettings(tx);
+    const changes: Record<string, FieldChange> = {};
+    for (const key of KEYS) {
+      if (current[key] !== next[key]) {
+        changes[key] = { from: current[key], to: next[key] };
+        await writeSetting(tx, key, next[key]);
+      }
+    }
+    if (Object.keys(changes).length) await appendEvent(tx, 'settings.changed', { changes }, { actorId: actor.id });
+    return next;
+  });
+}
