@@ -1,10 +1,10 @@
-import type { z } from 'zod';
+import * as z from 'zod/mini';
 import type { Validator } from './form';
 
-/** Validates a form with the shared zod schema the server applies to the same input. */
-export function zodValidator<S extends z.ZodType>(schema: S): Validator<z.input<S> & Record<string, any>, z.output<S>> {
+/** Validates a form with the shared schema (zod/mini) the server applies to the same input. */
+export function zodValidator<S extends z.core.$ZodType>(schema: S): Validator<z.input<S> & Record<string, any>, z.output<S>> {
   return (values) => {
-    const r = schema.safeParse(values);
+    const r = z.safeParse(schema, values);
     if (r.success) return { ok: true, data: r.data };
     const errors: Record<string, string> = {};
     for (const issue of r.error.issues) {

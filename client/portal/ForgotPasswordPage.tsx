@@ -1,17 +1,12 @@
 import { A, useSearchParams } from '@solidjs/router';
 import { Show, createEffect, createSignal } from 'solid-js';
-import { createForm, type Validator } from '../lib/form';
-import { checkEmail, collect } from '../lib/checks';
+import { requestPasswordResetInput } from '../../shared/schemas/password-reset';
+import { createForm } from '../lib/form';
 import { hardNavigate, useMe } from '../lib/session';
 import { trpc } from '../lib/trpc';
+import { zodValidator } from '../lib/zod-form';
 import { Button, FormError, TextField } from '../ui';
 import { AuthLayout } from './AuthLayout';
-
-// Reached from an email link or the login page: zod-free checks keep this page light.
-const validate: Validator<{ email: string }, { email: string }> = (v) => {
-  const errors = collect({ email: checkEmail(v.email) });
-  return Object.keys(errors).length ? { ok: false, errors } : { ok: true, data: { email: v.email.trim() } };
-};
 
 /**
  * /forgot-password: asks for the account's email and sends a reset link. The answer is the same
@@ -21,7 +16,7 @@ export default function ForgotPasswordPage() {
   const me = useMe();
   const [params] = useSearchParams();
   const [sentTo, setSentTo] = createSignal<string | null>(null);
-  const form = createForm(validate, { email: typeof params.email === 'string' ? params.email : '' });
+  const form = createForm(zodValidator(requestPasswordResetInput), { email: typeof params.email === 'string' ? params.email : '' });
 
   createEffect(() => {
     if (me.data?.user) hardNavigate('/');

@@ -1,23 +1,17 @@
 import { A, useSearchParams } from '@solidjs/router';
 import { Show, createEffect } from 'solid-js';
-import { createForm, type Validator } from '../lib/form';
-import { checkEmail, collect } from '../lib/checks';
+import { loginInput } from '../../shared/schemas/auth';
+import { createForm } from '../lib/form';
 import { hardNavigate, useMe } from '../lib/session';
 import { errorReason, trpc } from '../lib/trpc';
+import { zodValidator } from '../lib/zod-form';
 import { Button, FormError, TextField } from '../ui';
 import { AuthLayout } from './AuthLayout';
-
-// The login form only checks presence: zod stays out of the first visit's JavaScript, and the
-// server applies the full schema anyway.
-const validateLogin: Validator<{ email: string; password: string }, { email: string; password: string }> = (v) => {
-  const errors = collect({ email: checkEmail(v.email), password: v.password ? undefined : 'Password is required' });
-  return Object.keys(errors).length ? { ok: false, errors } : { ok: true, data: { email: v.email.trim(), password: v.password } };
-};
 
 export function LoginPage() {
   const me = useMe();
   const [params] = useSearchParams();
-  const form = createForm(validateLogin, { email: '', password: '' });
+  const form = createForm(zodValidator(loginInput), { email: '', password: '' });
 
   createEffect(() => {
     if (me.data?.needsSetup) hardNavigate('/setup');

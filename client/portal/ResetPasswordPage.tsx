@@ -1,10 +1,11 @@
-import { A, useSearchParams } from '@solidjs/router';
+import { A } from '@solidjs/router';
 import { Match, Switch, createResource, createSignal } from 'solid-js';
-import { PASSWORD_MAX } from '../../shared/constants';
+import { completePasswordResetInput, type CompletePasswordResetInput } from '../../shared/schemas/password-reset';
 import { createForm, type Validator } from '../lib/form';
-import { checkPassword, collect } from '../lib/checks';
 import { hardNavigate } from '../lib/session';
+import { takeLinkToken } from '../lib/link-token';
 import { errorMessage, errorReason, trpc } from '../lib/trpc';
+import { zodValidator } from '../lib/zod-form';
 import { Button, FormError, PasswordFields, Loading } from '../ui';
 import { AuthLayout } from './AuthLayout';
 
@@ -13,40 +14,32 @@ interface Values {
   confirmPassword: string;
 }
 
-// The page an emailed link opens: zod-free checks with the sign-up rules keep it light.
-const validate: Validator<Values, Values> = (v) => {
-  const errors = collect({
-    password: checkPassword(v.password),
-    confirmPassword: !v.confirmPassword ? 'Please confirm the new password' : v.confirmPassword !== v.password || v.confirmPassword.length > PASSWORD_MAX ? 'Passwords do not match' : undefined,
-  });
-  return Object.keys(errors).length ? { ok: false, errors } : { ok: true, data: v };
-};
-
 const TOKEN_REASONS = new Set(['TOKEN_INVALID', 'TOKEN_EXPIRED', 'TOKEN_USED', 'TOKEN_REVOKED']);
 const wellFormed = (t: string) => /^[A-Za-z0-9_-]{16,128}$/.test(t);
 
-/** /reset-password?token=…: checks the emailed link, then sets the new password and logs in. */
+/** /reset-password#token=…: checks the emailed link (a POST), then sets the new password and logs in. */
 export default function ResetPasswordPage() {
-  const [params] = useSearchParams();
-  const token = typeof params.token === 'string' ? params.token : '';
+  const token = takeLinkToken('token');
   // A refusal while submitting (used meanwhile, expired) replaces the form with the explanation.
   const [refusal, setRefusal] = createSignal<string | null>(wellFormed(token) ? null : 'This reset link is incomplete. Make sure you copied the whole link from the email, or ask for a new one.');
   const [done, setDone] = createSignal(false);
   const [check] = createResource(
     () => (refusal() === null ? token : false),
     (t) =>
-      trpc.auth.passwordReset.check.query({ token: t }).catch((err) => {
+      trpc.auth.passwordReset.check.mutate({ token: t }).catch((err) => {
         setRefusal(errorMessage(err));
         return null;
       }),
   );
+  // The procedure's own schema, with the link's token.
+  const validate: Validator<Values, CompletePasswordResetInput> = (v) => zodValidator(completePasswordResetInput)({ ...v, token });
   const form = createForm(validate, { password: '', confirmPassword: '' });
 
   const onSubmit = (e: SubmitEvent) => {
     e.preventDefault();
     void form.submit(async (data) => {
       try {
-        await trpc.auth.passwordReset.complete.mutate({ token, ...data });
+        await trpc.auth.passwordReset.complete.mutate(data);
         setDone(true);
       } catch (err) {
         const reason = errorReason(err);

@@ -1,27 +1,16 @@
 import { Show, createEffect } from 'solid-js';
-import type { SetupInput } from '../../shared/schemas/auth';
-import { createForm, type Validator } from '../lib/form';
-import { checkEmail, checkName, checkPassword, collect } from '../lib/checks';
+import { setupInput } from '../../shared/schemas/auth';
+import { createForm } from '../lib/form';
 import { hardNavigate, useMe } from '../lib/session';
 import { trpc } from '../lib/trpc';
+import { zodValidator } from '../lib/zod-form';
 import { Button, FormError, PasswordFields, TextField, Loading } from '../ui';
 import { AuthLayout } from './AuthLayout';
-
-const validateSetup: Validator<SetupInput, SetupInput> = (v) => {
-  const errors = collect({
-    firstName: checkName('First name', v.firstName),
-    lastName: checkName('Last name', v.lastName),
-    email: checkEmail(v.email),
-    password: checkPassword(v.password),
-    confirmPassword: v.password !== v.confirmPassword ? 'Passwords do not match' : undefined,
-  });
-  return Object.keys(errors).length ? { ok: false, errors } : { ok: true, data: v };
-};
 
 /** First run only: creates the first administrator. Once one exists, it sends visitors to log in. */
 export default function SetupPage() {
   const me = useMe();
-  const form = createForm(validateSetup, { firstName: '', lastName: '', email: '', password: '', confirmPassword: '' });
+  const form = createForm(zodValidator(setupInput), { firstName: '', lastName: '', email: '', password: '', confirmPassword: '' });
 
   createEffect(() => {
     if (me.data && !me.data.needsSetup && !form.busy()) hardNavigate(me.data.user ? '/' : '/login');

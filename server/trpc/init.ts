@@ -1,8 +1,9 @@
-import { initTRPC, TRPCError } from '@trpc/server';
-import { ZodError } from 'zod';
+import { initTRPC, StandardSchemaV1Error, TRPCError } from '@trpc/server';
+import * as z from 'zod/mini';
 import type { Context } from './context.js';
 import type { AppErrorData } from '../../shared/errors.js';
 import { AppError } from '../errors.js';
+import { databaseUnavailable, isDatabaseUnavailable } from '../db/faults.js';
 import { observeProcedure } from '../metrics.js';
 
 /**
@@ -22,10 +23,25 @@ export class AppTRPCError extends TRPCError {
   }
 }
 
-function zodFieldErrors(err: ZodError): Record<string, string> {
+type SchemaIssue = { readonly message: string; readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined };
+
+/**
+ * An input that failed its schema: the shared schemas are zod/mini, which tRPC runs through their
+ * `parse` (a `$ZodError`, classic zod's ZodError included); a Standard Schema validator would give
+ * a StandardSchemaV1Error. Both carry issues with a path and a message.
+ */
+function schemaIssues(cause: unknown): readonly SchemaIssue[] | null {
+  if (cause instanceof z.core.$ZodError) return cause.issues;
+  if (cause instanceof StandardSchemaV1Error) return cause.issues;
+  return null;
+}
+
+/** The first message for each field ('a.b' for nested ones, '_' for the whole input). */
+function fieldErrorsOf(issues: readonly SchemaIssue[]): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const issue of err.issues) {
-    const key = issue.path.length ? issue.path.join('.') : '_';
+  for (const issue of issues) {
+    const path = (issue.path ?? []).map((p) => String(typeof p === 'object' ? p.key : p));
+    const key = path.length ? path.join('.') : '_';
     if (!(key in out)) out[key] = issue.message;
   }
   return out;
@@ -41,8 +57,10 @@ const t = initTRPC.context<Context>().meta<Meta>().create({
     const data: AppErrorData = { code: shape.data.code, httpStatus: shape.data.httpStatus };
     if (shape.data.path) data.path = shape.data.path;
     let message = shape.message;
-    if (error.cause instanceof ZodError) {
-      data.fieldErrors = zodFieldErrors(error.cause);
+    // Only a refused input: a failed output validation is our bug, answered as an internal error.
+    const issues = error.code === 'BAD_REQUEST' ? schemaIssues(error.cause) : null;
+    if (issues) {
+      data.fieldErrors = fieldErrorsOf(issues);
       message = 'Please correct the highlighted fields';
     } else if (error.cause instanceof AppError) {
       data.reason = error.cause.reason;
@@ -61,8 +79,14 @@ export const router = t.router;
 export const middleware = t.middleware;
 
 /** Turns a domain AppError thrown anywhere below (middlewares, resolvers) into its tRPC error. */
-const domainErrors = t.middleware(async ({ next }) => {
+const domainErrors = t.middleware(async ({ ctx, path, next }) => {
   const result = await next();
+  // The database did not answer in time or the connection broke: 503 with a clear message and a log line (db/faults.ts).
+  if (!result.ok && !(result.error instanceof AppTRPCError) && isDatabaseUnavailable(result.error.cause ?? result.error)) {
+    const cause = result.error.cause ?? result.error;
+    ctx.app.log.warn('database unavailable: answered 503', { path, error: cause instanceof Error ? cause.message : String(cause) });
+    throw new AppTRPCError(databaseUnavailable(cause));
+  }
   if (!result.ok && result.error.cause instanceof AppError && !(result.error instanceof AppTRPCError)) {
     throw new AppTRPCError(result.error.cause);
   }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { uuidSchema } from './common.js';
 import { expectedVersionSchema, rejectUserInput, userListInput, userListOutput, userSnapshotSchema } from './users.js';
 
@@ -6,12 +6,14 @@ export const BULK_DECIDE_MAX = 100;
 
 /** Activate or reject many pending users in one step; each with the version the admin saw. */
 export const bulkDecideInput = z.object({
-  decision: z.enum(['activate', 'reject'], { message: 'Choose Activate or Reject' }),
+  decision: z.enum(['activate', 'reject'], { error: 'Choose Activate or Reject' }),
   users: z
-    .array(z.object({ userId: uuidSchema, expectedVersion: expectedVersionSchema }), { message: 'Select at least one user' })
-    .min(1, { message: 'Select at least one user' })
-    .max(BULK_DECIDE_MAX, { message: `Select at most ${BULK_DECIDE_MAX} users at a time` })
-    .refine((list) => new Set(list.map((u) => u.userId)).size === list.length, { message: 'A user is selected twice' }),
+    .array(z.object({ userId: uuidSchema, expectedVersion: expectedVersionSchema }), { error: 'Select at least one user' })
+    .check(
+      z.minLength(1, { error: 'Select at least one user' }),
+      z.maxLength(BULK_DECIDE_MAX, { error: `Select at most ${BULK_DECIDE_MAX} users at a time` }),
+      z.refine((list) => new Set(list.map((u) => u.userId)).size === list.length, { error: 'A user is selected twice' }),
+    ),
   /** Only for reject: told to every rejected user. */
   reason: rejectUserInput.shape.reason,
 });
@@ -21,16 +23,16 @@ export const bulkDecideItem = z.object({
   userId: z.string(),
   ok: z.boolean(),
   /** Why it was not decided, in words for the admin ("Already activated by Jane Doe"). */
-  message: z.string().nullable(),
+  message: z.nullable(z.string()),
   /** The user as it is now (after the decision, or as someone else left it); null when it no longer exists. */
-  user: userSnapshotSchema.nullable(),
+  user: z.nullable(userSnapshotSchema),
 });
 export type BulkDecideItem = z.infer<typeof bulkDecideItem>;
 
 export const bulkDecideOutput = z.object({
   results: z.array(bulkDecideItem),
-  succeeded: z.number().int(),
-  failed: z.number().int(),
+  succeeded: z.int(),
+  failed: z.int(),
 });
 export type BulkDecideOutput = z.infer<typeof bulkDecideOutput>;
 
@@ -39,7 +41,7 @@ export type BulkDecideOutput = z.infer<typeof bulkDecideOutput>;
 
 export const pendingQueueInput = z.object({
   /** 'oldest' = waiting longest first. */
-  sort: z.enum(['oldest', 'newest'], { message: 'Sort by oldest or newest' }).default('oldest'),
+  sort: z._default(z.enum(['oldest', 'newest'], { error: 'Sort by oldest or newest' }), 'oldest'),
   search: userListInput.shape.search,
   cursor: userListInput.shape.cursor,
   limit: userListInput.shape.limit,

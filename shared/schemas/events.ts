@@ -1,13 +1,16 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 // tRPC's tracked() protocol: the client sends back the last id it received as `lastEventId`.
-export const onUserEventInput = z
-  .object({
-    lastEventId: z
-      .union([z.string().regex(/^\d{1,15}$/, { message: 'must be an event id' }), z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)])
-      .nullish(),
-  })
-  .optional();
+export const onUserEventInput = z.optional(
+  z.object({
+    lastEventId: z.nullish(
+      z.union([
+        z.string().check(z.regex(/^\d{1,15}$/, { error: 'must be an event id' })),
+        z.int().check(z.nonnegative(), z.lte(Number.MAX_SAFE_INTEGER)),
+      ]),
+    ),
+  }),
+);
 export type OnUserEventInput = z.infer<typeof onUserEventInput>;
 
 /** The id of the newest committed event, as a string (the form tracked() ids travel in). */

@@ -1,5 +1,7 @@
-import { z } from 'zod';
-import { passwordSchema, personNameSchema, tokenSchema, uuidSchema } from './common.js';
+import * as z from 'zod/mini';
+import { NAME_MAX } from '../constants.js';
+import { nameText, passwordSchema, tokenSchema, uuidSchema } from './common.js';
+import { botFieldsSchema } from './security.js';
 
 export const INVITE_STATES = ['pending', 'accepted', 'expired', 'revoked'] as const;
 export type InviteStateName = (typeof INVITE_STATES)[number];
@@ -7,9 +9,9 @@ export type InviteStateName = (typeof INVITE_STATES)[number];
 /** Delivery as the outbox knows it: queued (or retrying), handed to the mail server, or given up. */
 export const inviteDeliverySchema = z.object({
   status: z.enum(['pending', 'sent', 'failed']),
-  attempts: z.number().int(),
-  lastError: z.string().nullable(),
-  sentAt: z.string().nullable(),
+  attempts: z.int(),
+  lastError: z.nullable(z.string()),
+  sentAt: z.nullable(z.string()),
 });
 
 /** One invite (one token) as the admin's user page shows it. */
@@ -17,12 +19,12 @@ export const inviteStateSchema = z.object({
   id: z.string(),
   state: z.enum(INVITE_STATES),
   sentAt: z.string(),
-  sentBy: z.object({ id: z.string(), name: z.string() }).nullable(),
+  sentBy: z.nullable(z.object({ id: z.string(), name: z.string() })),
   expiresAt: z.string(),
-  openedAt: z.string().nullable(),
-  acceptedAt: z.string().nullable(),
-  revokedAt: z.string().nullable(),
-  delivery: inviteDeliverySchema.nullable(),
+  openedAt: z.nullable(z.string()),
+  acceptedAt: z.nullable(z.string()),
+  revokedAt: z.nullable(z.string()),
+  delivery: z.nullable(inviteDeliverySchema),
 });
 export type InviteState = z.infer<typeof inviteStateSchema>;
 
@@ -35,7 +37,7 @@ export const invitesForUserOutput = z.object({
   /** Send/Resend are offered only while the user has no password (an invited user). */
   canInvite: z.boolean(),
   /** The newest invite, whatever its state; null when none was ever sent. */
-  latest: inviteStateSchema.nullable(),
+  latest: z.nullable(inviteStateSchema),
   /** Every invite, newest first. */
   history: z.array(inviteStateSchema),
 });
@@ -54,10 +56,12 @@ export type InviteInspectOutput = z.infer<typeof inviteInspectOutput>;
 export const acceptInviteInput = z
   .object({
     token: tokenSchema,
-    firstName: personNameSchema('First name'),
-    lastName: personNameSchema('Last name'),
+    firstName: nameText('First name', NAME_MAX),
+    lastName: nameText('Last name', NAME_MAX),
     password: passwordSchema,
-    confirmPassword: z.string({ message: 'Please confirm your password' }).max(256, { message: 'Passwords do not match' }),
+    confirmPassword: z.string({ error: 'Please confirm your password' }).check(z.maxLength(256, { error: 'Passwords do not match' })),
+    /** Bot protection (Settings › Security): proof-of-work payload, form token, honeypot. */
+    bot: z.optional(botFieldsSchema),
   })
-  .refine((v) => v.password === v.confirmPassword, { path: ['confirmPassword'], message: 'Passwords do not match' });
+  .check(z.refine((v) => v.password === v.confirmPassword, { path: ['confirmPassword'], error: 'Passwords do not match' }));
 export type AcceptInviteInput = z.infer<typeof acceptInviteInput>;

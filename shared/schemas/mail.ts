@@ -1,28 +1,30 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { EMAIL_TEMPLATE_NAMES } from '../../emails/templates.js';
+import { lineText, multilineText } from './common.js';
 import { mailSenderSettingsSchema } from './settings.js';
 
 export const EMAIL_SUBJECT_MAX = 200;
 export const EMAIL_MAIN_TEXT_MAX = 5000;
 
-export const templateNameSchema = z.enum(EMAIL_TEMPLATE_NAMES, { message: 'Unknown email template' });
+export const templateNameSchema = z.enum(EMAIL_TEMPLATE_NAMES, { error: 'Unknown email template' });
 
-const idSchema = z.number({ message: 'Invalid id' }).int({ message: 'Invalid id' }).positive({ message: 'Invalid id' });
-const cursorSchema = idSchema.nullish();
-const limitSchema = z.number().int().min(1).max(100).default(25);
+const idSchema = z.int({ error: 'Invalid id' }).check(z.positive({ error: 'Invalid id' }));
+const cursorSchema = z.nullish(idSchema);
+const limitSchema = z._default(z.int().check(z.gte(1), z.lte(100)), 25);
 
 // ---------------------------------------------------------------------------------------------
 // admin.mail.*: the built-in mailbox and the outbox
 
 export const mailTransportSchema = z.enum(['smtp', 'mailbox']);
 
-export const mailboxListInput = z
-  .object({
+export const mailboxListInput = z._default(
+  z.object({
     cursor: cursorSchema,
     limit: limitSchema,
-    search: z.string().trim().max(200, { message: 'Search is too long' }).optional(),
-  })
-  .default({ limit: 25 });
+    search: z.optional(z.string().check(z.trim(), z.maxLength(200, { error: 'Search is too long' }))),
+  }),
+  { limit: 25 },
+);
 
 export const mailboxListItem = z.object({
   id: z.number(),
@@ -36,27 +38,29 @@ export type MailboxListItem = z.infer<typeof mailboxListItem>;
 
 export const mailboxListOutput = z.object({
   items: z.array(mailboxListItem),
-  nextCursor: z.number().nullable(),
+  nextCursor: z.nullable(z.number()),
   /** Where the server sends email right now: 'mailbox' when no SMTP_URL is configured. */
   transport: mailTransportSchema,
 });
 
 export const mailboxMessageInput = z.object({ id: idSchema });
-export const mailboxMessageOutput = mailboxListItem.extend({
+export const mailboxMessageOutput = z.extend(mailboxListItem, {
   html: z.string(),
   text: z.string(),
-  outboxId: z.number().nullable(),
+  outboxId: z.nullable(z.number()),
 });
 export type MailboxMessage = z.infer<typeof mailboxMessageOutput>;
 
-export const OUTBOX_STATUSES = ['pending', 'sent', 'failed'] as const;
-export const outboxListInput = z
-  .object({
-    status: z.enum([...OUTBOX_STATUSES, 'all']).default('all'),
+// 'suppressed': held back by the suppression list or the per-recipient cap (last_error says which); never sent.
+export const OUTBOX_STATUSES = ['pending', 'sent', 'failed', 'suppressed'] as const;
+export const outboxListInput = z._default(
+  z.object({
+    status: z._default(z.enum([...OUTBOX_STATUSES, 'all']), 'all'),
     cursor: cursorSchema,
     limit: limitSchema,
-  })
-  .default({ status: 'all', limit: 25 });
+  }),
+  { status: 'all', limit: 25 },
+);
 
 export const outboxItem = z.object({
   id: z.number(),
@@ -65,10 +69,10 @@ export const outboxItem = z.object({
   status: z.enum(OUTBOX_STATUSES),
   attempts: z.number(),
   maxAttempts: z.number(),
-  subject: z.string().nullable(),
-  lastError: z.string().nullable(),
+  subject: z.nullable(z.string()),
+  lastError: z.nullable(z.string()),
   nextAttemptAt: z.string(),
-  sentAt: z.string().nullable(),
+  sentAt: z.nullable(z.string()),
   createdAt: z.string(),
   /** False when the email carried a one-time link that was discarded: the flow must send a new one. */
   retryable: z.boolean(),
@@ -77,8 +81,8 @@ export type OutboxItem = z.infer<typeof outboxItem>;
 
 export const outboxListOutput = z.object({
   items: z.array(outboxItem),
-  nextCursor: z.number().nullable(),
-  counts: z.object({ pending: z.number(), sent: z.number(), failed: z.number() }),
+  nextCursor: z.nullable(z.number()),
+  counts: z.object({ pending: z.number(), sent: z.number(), failed: z.number(), suppressed: z.number() }),
 });
 
 export const outboxRetryInput = z.object({ id: idSchema });
@@ -86,21 +90,11 @@ export const outboxRetryInput = z.object({ id: idSchema });
 // ---------------------------------------------------------------------------------------------
 // admin.settings.emails.*: Settings > Emails
 
-const noControl = (v: string) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(v);
+/** One line (shared/text.ts): no line breaks or control characters. */
+export const templateSubjectSchema = lineText('Subject', EMAIL_SUBJECT_MAX);
 
-export const templateSubjectSchema = z
-  .string({ message: 'Subject is required' })
-  .trim()
-  .min(1, { message: 'Subject is required' })
-  .max(EMAIL_SUBJECT_MAX, { message: `Subject must be at most ${EMAIL_SUBJECT_MAX} characters` })
-  .refine((v) => !/[\u0000-\u001f\u007f]/.test(v), { message: 'Subject cannot contain line breaks or control characters' });
-
-export const templateMainTextSchema = z
-  .string({ message: 'Main text is required' })
-  .trim()
-  .min(1, { message: 'Main text is required' })
-  .max(EMAIL_MAIN_TEXT_MAX, { message: `Main text must be at most ${EMAIL_MAIN_TEXT_MAX} characters` })
-  .refine(noControl, { message: 'Main text contains invalid characters' });
+/** Tab and line breaks allowed; CR LF stored as LF. */
+export const templateMainTextSchema = multilineText('Main text', EMAIL_MAIN_TEXT_MAX);
 
 export const emailTemplateInfo = z.object({
   name: templateNameSchema,
@@ -118,7 +112,7 @@ export type EmailTemplateInfo = z.infer<typeof emailTemplateInfo>;
 
 export const emailSettingsOutput = z.object({
   templates: z.array(emailTemplateInfo),
-  sender: mailSenderSettingsSchema.extend({
+  sender: z.extend(mailSenderSettingsSchema, {
     /** The From header emails carry right now, after fallbacks (MAIL_FROM, no-reply@host). */
     effectiveFrom: z.string(),
   }),
@@ -129,8 +123,8 @@ export type EmailSettingsOutput = z.infer<typeof emailSettingsOutput>;
 export const previewEmailInput = z.object({
   template: templateNameSchema,
   // A preview shows whatever is typed, even half-written: only bounded here.
-  subject: z.string().max(EMAIL_SUBJECT_MAX * 2).optional(),
-  mainText: z.string().max(EMAIL_MAIN_TEXT_MAX * 2).optional(),
+  subject: z.optional(z.string().check(z.maxLength(EMAIL_SUBJECT_MAX * 2))),
+  mainText: z.optional(z.string().check(z.maxLength(EMAIL_MAIN_TEXT_MAX * 2))),
 });
 export const previewEmailOutput = z.object({
   subject: z.string(),

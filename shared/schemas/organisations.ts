@@ -1,20 +1,16 @@
-import { z } from 'zod';
-import { uuidSchema } from './common.js';
+import * as z from 'zod/mini';
+import { nameText, uuidSchema } from './common.js';
 
 export const ORGANISATION_NAME_MAX = 120;
 
-export const organisationNameSchema = z
-  .string({ message: 'Name is required' })
-  .trim()
-  .min(1, { message: 'Name is required' })
-  .max(ORGANISATION_NAME_MAX, { message: `Name must be at most ${ORGANISATION_NAME_MAX} characters` })
-  .refine((v) => !/[\u0000-\u001f\u007f]/.test(v), { message: 'Name contains invalid characters' });
+/** An organisation's name (a name by shared/text.ts: look-alikes with invisible characters are refused). */
+export const organisationNameSchema = nameText('Name', ORGANISATION_NAME_MAX);
 
 export const organisationSchema = z.object({
   id: z.string(),
   name: z.string(),
   isDefault: z.boolean(),
-  userCount: z.number().int(),
+  userCount: z.int(),
   createdAt: z.string(),
 });
 export type OrganisationDto = z.infer<typeof organisationSchema>;

@@ -1,11 +1,12 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { PASSWORD_MAX } from '../constants.js';
 import { emailSchema, passwordSchema, tokenSchema } from './common.js';
+import { botFieldsSchema } from './security.js';
 
 /** How long a password-reset link works. */
 export const PASSWORD_RESET_TTL_MINUTES = 60;
 
-export const requestPasswordResetInput = z.object({ email: emailSchema });
+export const requestPasswordResetInput = z.object({ email: emailSchema, bot: z.optional(botFieldsSchema) });
 export type RequestPasswordResetInput = z.infer<typeof requestPasswordResetInput>;
 
 export const resetTokenInput = z.object({ token: tokenSchema });
@@ -17,7 +18,7 @@ export const completePasswordResetInput = z
   .object({
     token: tokenSchema,
     password: passwordSchema,
-    confirmPassword: z.string({ message: 'Please confirm the new password' }).max(PASSWORD_MAX, { message: 'Passwords do not match' }),
+    confirmPassword: z.string({ error: 'Please confirm the new password' }).check(z.maxLength(PASSWORD_MAX, { error: 'Passwords do not match' })),
   })
-  .refine((v) => v.password === v.confirmPassword, { path: ['confirmPassword'], message: 'Passwords do not match' });
+  .check(z.refine((v) => v.password === v.confirmPassword, { path: ['confirmPassword'], error: 'Passwords do not match' }));
 export type CompletePasswordResetInput = z.infer<typeof completePasswordResetInput>;

@@ -1,27 +1,37 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { lineText } from './common.js';
 
 // A bare domain like example.com or dev.example.co.uk: labels of letters, digits and inner hyphens.
-export const domainSchema = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .max(253, { message: 'Domain is too long' })
-  .regex(/^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, {
-    message: 'Enter a domain like example.com (no @, no wildcards, no spaces)',
-  });
+export const domainSchema = z.string().check(
+  z.trim(),
+  z.toLowerCase(),
+  z.maxLength(253, { error: 'Domain is too long' }),
+  z.regex(/^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, {
+    error: 'Enter a domain like example.com (no @, no wildcards, no spaces)',
+  }),
+);
 
 export const generalSettingsSchema = z.object({
-  portalName: z.string().trim().min(1, { message: 'Portal name is required' }).max(80, { message: 'Portal name must be at most 80 characters' }),
+  portalName: lineText('Portal name', 80),
   autoApprove: z.boolean(),
   signupEnabled: z.boolean(),
-  autoApproveDomains: z.array(domainSchema).max(200, { message: 'At most 200 domains' }),
-  inviteLifetimeDays: z.number().int().min(1, { message: 'At least 1 day' }).max(90, { message: 'At most 90 days' }),
+  autoApproveDomains: z.array(domainSchema).check(z.maxLength(200, { error: 'At most 200 domains' })),
+  inviteLifetimeDays: z.int().check(z.gte(1, { error: 'At least 1 day' }), z.lte(90, { error: 'At most 90 days' })),
+  /** A self-registration stays `unverified` until its owner follows the emailed link; only then does the approval policy decide. */
+  requireEmailVerification: z.boolean(),
+  /** Unverified registrations older than this are deleted by the purge. */
+  unverifiedLifetimeDays: z.int().check(z.gte(1, { error: 'At least 1 day' }), z.lte(90, { error: 'At most 90 days' })),
 });
 export type GeneralSettings = z.infer<typeof generalSettingsSchema>;
 
 export const mailSenderSettingsSchema = z.object({
-  mailFromName: z.string().trim().max(80, { message: 'Sender name must be at most 80 characters' }).refine((v) => !/[\r\n"<>]/.test(v), { message: 'Sender name cannot contain quotes, angle brackets or line breaks' }),
-  mailFromAddress: z.union([z.literal(''), z.string().trim().max(254).pipe(z.email({ message: 'Enter a valid email address' }))]),
+  mailFromName: lineText('Sender name', 80, { required: false }).check(
+    z.refine((v) => !/[\r\n"<>]/.test(v), { error: 'Sender name cannot contain quotes, angle brackets or line breaks' }),
+  ),
+  mailFromAddress: z.union([
+    z.literal(''),
+    z.pipe(z.string().check(z.trim(), z.maxLength(254)), z.email({ error: 'Enter a valid email address' })),
+  ]),
 });
 export type MailSenderSettings = z.infer<typeof mailSenderSettingsSchema>;
 
@@ -31,6 +41,8 @@ export const DEFAULT_SETTINGS: GeneralSettings & MailSenderSettings = {
   signupEnabled: true,
   autoApproveDomains: [],
   inviteLifetimeDays: 7,
+  requireEmailVerification: true,
+  unverifiedLifetimeDays: 7,
   mailFromName: 'Admit Developer Portal',
   mailFromAddress: '',
 };

@@ -1,14 +1,14 @@
-import { z } from 'zod';
-import { USER_ROLES } from '../constants.js';
-import { emailSchema, passwordSchema, personNameSchema, uuidSchema } from './common.js';
+import * as z from 'zod/mini';
+import { NAME_MAX, USER_ROLES } from '../constants.js';
+import { emailSchema, nameText, passwordSchema, uuidSchema } from './common.js';
 import { expectedVersionSchema, userSnapshotSchema } from './users.js';
 import { inviteStateSchema } from './invites.js';
 
-const organisationIdSchema = z.uuid({ message: 'Choose an organisation' });
+const organisationIdSchema = z.uuid({ error: 'Choose an organisation' });
 
 const addUserBase = {
-  firstName: personNameSchema('First name'),
-  lastName: personNameSchema('Last name'),
+  firstName: nameText('First name', NAME_MAX),
+  lastName: nameText('Last name', NAME_MAX),
   email: emailSchema,
   organisationId: organisationIdSchema,
 };
@@ -25,18 +25,18 @@ export const addUserInput = z.discriminatedUnion(
       ...addUserBase,
       mode: z.literal('password'),
       password: passwordSchema,
-      mustChangePassword: z.boolean({ message: 'Must be true or false' }).default(false),
-      sendInvite: z.undefined({ message: 'A user with a password cannot be sent an invite' }).optional(),
+      mustChangePassword: z._default(z.boolean({ error: 'Must be true or false' }), false),
+      sendInvite: z.optional(z.undefined({ error: 'A user with a password cannot be sent an invite' })),
     }),
     z.strictObject({
       ...addUserBase,
       mode: z.literal('invite'),
-      password: z.undefined({ message: 'An invited user chooses their own password: leave it empty' }).optional(),
-      mustChangePassword: z.undefined({ message: 'An invited user chooses their own password' }).optional(),
-      sendInvite: z.boolean({ message: 'Must be true or false' }).default(true),
+      password: z.optional(z.undefined({ error: 'An invited user chooses their own password: leave it empty' })),
+      mustChangePassword: z.optional(z.undefined({ error: 'An invited user chooses their own password' })),
+      sendInvite: z._default(z.boolean({ error: 'Must be true or false' }), true),
     }),
   ],
-  { message: 'Choose "Set password" or "Send an invite"' },
+  { error: 'Choose "Set password" or "Send an invite"' },
 );
 export type AddUserInput = z.input<typeof addUserInput>;
 export type AddUserData = z.output<typeof addUserInput>;
@@ -44,7 +44,7 @@ export type AddUserData = z.output<typeof addUserInput>;
 export const addUserOutput = z.object({
   user: userSnapshotSchema,
   /** The invite sent with the new user, when asked to. */
-  invite: inviteStateSchema.nullable(),
+  invite: z.nullable(inviteStateSchema),
 });
 export type AddUserOutput = z.infer<typeof addUserOutput>;
 
@@ -52,10 +52,10 @@ export type AddUserOutput = z.infer<typeof addUserOutput>;
 export const updateUserInput = z.strictObject({
   userId: uuidSchema,
   expectedVersion: expectedVersionSchema,
-  firstName: personNameSchema('First name'),
-  lastName: personNameSchema('Last name'),
+  firstName: nameText('First name', NAME_MAX),
+  lastName: nameText('Last name', NAME_MAX),
   organisationId: organisationIdSchema,
-  role: z.enum(USER_ROLES, { message: 'Choose a role' }),
+  role: z.enum(USER_ROLES, { error: 'Choose a role' }),
 });
 export type UpdateUserInput = z.infer<typeof updateUserInput>;
 

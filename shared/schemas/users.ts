@@ -1,13 +1,14 @@
-import { z } from 'zod';
-import { USER_ROLES, USER_STATUSES } from '../constants.js';
-import { emailSchema, passwordSchema, personNameSchema, uuidSchema } from './common.js';
+import * as z from 'zod/mini';
+import { NAME_MAX, USER_ROLES, USER_STATUSES } from '../constants.js';
+import { emailSchema, multilineText, nameText, passwordSchema, uuidSchema } from './common.js';
+import { botFieldsSchema } from './security.js';
 
 // ---------------------------------------------------------------------------------------------
 // Self-registration (portal)
 
 /** A person's name as typed on the portal: no markup characters, on top of the common rules. */
 const portalNameSchema = (label: string) =>
-  personNameSchema(label).refine((v) => !/[<>]/.test(v), { message: `${label} cannot contain < or >` });
+  nameText(label, NAME_MAX).check(z.refine((v) => !/[<>]/.test(v), { error: `${label} cannot contain < or >` }));
 
 export const registerInput = z
   .object({
@@ -15,16 +16,19 @@ export const registerInput = z
     lastName: portalNameSchema('Last name'),
     email: emailSchema,
     password: passwordSchema,
-    confirmPassword: z.string({ message: 'Please confirm your password' }).max(256, { message: 'Passwords do not match' }),
+    confirmPassword: z.string({ error: 'Please confirm your password' }).check(z.maxLength(256, { error: 'Passwords do not match' })),
+    /** Bot protection (Settings › Security): proof-of-work payload, form token, honeypot. */
+    bot: z.optional(botFieldsSchema),
   })
-  .refine((v) => v.password === v.confirmPassword, { path: ['confirmPassword'], message: 'Passwords do not match' });
+  .check(z.refine((v) => v.password === v.confirmPassword, { path: ['confirmPassword'], error: 'Passwords do not match' }));
 export type RegisterInput = z.infer<typeof registerInput>;
 
 /**
  * What the registration page is told. The same answer comes back whether or not the address
- * already had an account (no enumeration): `active` when the policy approves it at once.
+ * already had an account (no enumeration): `unverified` when the address must be verified first
+ * (a link was emailed), else `active` when the policy approves it at once, or `pending`.
  */
-export const registerOutput = z.object({ status: z.enum(['active', 'pending']) });
+export const registerOutput = z.object({ status: z.enum(['active', 'pending', 'unverified']) });
 export type RegisterOutput = z.infer<typeof registerOutput>;
 
 // ---------------------------------------------------------------------------------------------
@@ -44,7 +48,7 @@ export const userSnapshotSchema = z.object({
   organisationId: z.string(),
   organisationName: z.string(),
   createdAt: z.string(),
-  version: z.number().int(),
+  version: z.int(),
 });
 export type UserSnapshot = z.infer<typeof userSnapshotSchema>;
 
@@ -57,25 +61,29 @@ export const USER_LIST_LIMIT_MAX = 100;
 export const USER_SEARCH_MAX = 100;
 
 /** 'all' lists every status with pending registrations first, then everyone else, newest first. */
-export const userListStatusFilter = z.enum(['all', ...USER_STATUSES], { message: 'Unknown status filter' });
+export const userListStatusFilter = z.enum(['all', ...USER_STATUSES], { error: 'Unknown status filter' });
 export type UserListStatusFilter = z.infer<typeof userListStatusFilter>;
 
 export const userListInput = z.object({
-  status: userListStatusFilter.default('all'),
-  search: z
-    .string({ message: 'Search must be text' })
-    .trim()
-    .max(USER_SEARCH_MAX, { message: `Search must be at most ${USER_SEARCH_MAX} characters` })
-    .refine((v) => !/[\u0000-\u001f\u007f]/.test(v), { message: 'Search contains invalid characters' })
-    .default(''),
+  status: z._default(userListStatusFilter, 'all'),
+  search: z._default(
+    z.string({ error: 'Search must be text' }).check(
+      z.trim(),
+      z.maxLength(USER_SEARCH_MAX, { error: `Search must be at most ${USER_SEARCH_MAX} characters` }),
+      z.refine((v) => !/[\u0000-\u001f\u007f]/.test(v), { error: 'Search contains invalid characters' }),
+    ),
+    '',
+  ),
   /** Opaque keyset cursor from the previous page's nextCursor. */
-  cursor: z.string({ message: 'Invalid cursor' }).max(200, { message: 'Invalid cursor' }).nullish(),
-  limit: z
-    .number({ message: 'Limit must be a number' })
-    .int({ message: 'Limit must be a whole number' })
-    .min(1, { message: 'Limit must be at least 1' })
-    .max(USER_LIST_LIMIT_MAX, { message: `Limit must be at most ${USER_LIST_LIMIT_MAX}` })
-    .default(USER_LIST_LIMIT_DEFAULT),
+  cursor: z.nullish(z.string({ error: 'Invalid cursor' }).check(z.maxLength(200, { error: 'Invalid cursor' }))),
+  limit: z._default(
+    z.number({ error: 'Limit must be a number' }).check(
+      z.int({ error: 'Limit must be a whole number' }),
+      z.gte(1, { error: 'Limit must be at least 1' }),
+      z.lte(USER_LIST_LIMIT_MAX, { error: `Limit must be at most ${USER_LIST_LIMIT_MAX}` }),
+    ),
+    USER_LIST_LIMIT_DEFAULT,
+  ),
 });
 export type UserListInput = z.input<typeof userListInput>;
 export type UserListQuery = z.output<typeof userListInput>;
@@ -83,7 +91,7 @@ export type UserListQuery = z.output<typeof userListInput>;
 export const userListOutput = z.object({
   items: z.array(userSnapshotSchema),
   /** null on the last page. */
-  nextCursor: z.string().nullable(),
+  nextCursor: z.nullable(z.string()),
 });
 export type UserListOutput = z.infer<typeof userListOutput>;
 
@@ -99,26 +107,26 @@ export const userDetailOutput = z.object({
   status: z.enum(USER_STATUSES),
   hasPassword: z.boolean(),
   mustChangePassword: z.boolean(),
-  rejectionReason: z.string().nullable(),
+  rejectionReason: z.nullable(z.string()),
   createdAt: z.string(),
   updatedAt: z.string(),
-  version: z.number().int(),
+  version: z.int(),
 });
 export type UserDetail = z.infer<typeof userDetailOutput>;
 
 export const userTimelineInput = z.object({
   userId: uuidSchema,
   /** Events with an id below this one (the previous page's nextBefore). */
-  before: z.number({ message: 'Invalid cursor' }).int().positive().nullish(),
-  limit: z.number({ message: 'Limit must be a number' }).int().min(1).max(200).default(100),
+  before: z.nullish(z.number({ error: 'Invalid cursor' }).check(z.int(), z.positive())),
+  limit: z._default(z.number({ error: 'Limit must be a number' }).check(z.int(), z.gte(1), z.lte(200)), 100),
 });
 
 export const timelineEventSchema = z.object({
-  id: z.number().int(),
+  id: z.int(),
   type: z.string(),
-  actorId: z.string().nullable(),
-  actorName: z.string().nullable(),
-  userId: z.string().nullable(),
+  actorId: z.nullable(z.string()),
+  actorName: z.nullable(z.string()),
+  userId: z.nullable(z.string()),
   data: z.record(z.string(), z.unknown()),
   createdAt: z.string(),
 });
@@ -126,7 +134,7 @@ export type TimelineEvent = z.infer<typeof timelineEventSchema>;
 
 export const userTimelineOutput = z.object({
   items: z.array(timelineEventSchema),
-  nextBefore: z.number().int().nullable(),
+  nextBefore: z.nullable(z.int()),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -134,23 +142,19 @@ export const userTimelineOutput = z.object({
 // cannot both win.
 
 export const expectedVersionSchema = z
-  .number({ message: 'The version of the user you saw is required' })
-  .int({ message: 'Invalid version' })
-  .min(1, { message: 'Invalid version' });
+  .number({ error: 'The version of the user you saw is required' })
+  .check(z.int({ error: 'Invalid version' }), z.gte(1, { error: 'Invalid version' }));
 
 export const userActionInput = z.object({ userId: uuidSchema, expectedVersion: expectedVersionSchema });
 export type UserActionInput = z.infer<typeof userActionInput>;
 
 export const REJECTION_REASON_MAX = 500;
-export const rejectUserInput = userActionInput.extend({
-  reason: z
-    .string({ message: 'Reason must be text' })
-    .trim()
-    .max(REJECTION_REASON_MAX, { message: `Reason must be at most ${REJECTION_REASON_MAX} characters` })
-    // Line breaks are fine in a reason; other control characters are not.
-    .refine((v) => !/[\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f]/.test(v), { message: 'Reason contains invalid characters' })
-    .nullish()
-    .transform((v) => (v ? v : null)),
+export const rejectUserInput = z.extend(userActionInput, {
+  // Line breaks are fine in a reason (shared/text.ts, multi-line); an empty reason is none.
+  reason: z.pipe(
+    z.nullish(multilineText('Reason', REJECTION_REASON_MAX, { required: false })),
+    z.transform((v: string | null | undefined) => (v ? v : null)),
+  ),
 });
 export type RejectUserInput = z.input<typeof rejectUserInput>;
 
@@ -160,7 +164,7 @@ export const userDeleteOutput = z.object({ ok: z.literal(true), userId: z.string
 
 /** How many users have each status, and in all (the admin shell's counts). */
 export const userStatsOutput = z.object({
-  byStatus: z.record(z.enum(USER_STATUSES), z.number().int()),
-  total: z.number().int(),
+  byStatus: z.record(z.enum(USER_STATUSES), z.int()),
+  total: z.int(),
 });
 export type UserStatsOutput = z.infer<typeof userStatsOutput>;

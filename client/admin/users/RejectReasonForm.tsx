@@ -1,10 +1,11 @@
 import type { JSX } from 'solid-js';
+import * as z from 'zod/mini';
 import { REJECTION_REASON_MAX, rejectUserInput } from '../../../shared/schemas/users';
 import { createForm } from '../../lib/form';
 import { zodValidator } from '../../lib/zod-form';
 import { Button, Dialog, FormError, TextAreaField } from '../../ui';
 
-const reasonSchema = rejectUserInput.pick({ reason: true });
+const reasonSchema = z.pick(rejectUserInput, { reason: true });
 
 interface RejectReasonFormProps {
   /** Who will not be able to log in, and what they are told. */
