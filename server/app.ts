@@ -48,7 +48,7 @@ export interface RunningApp {
 export async function startApp(opts: StartOptions): Promise<RunningApp> {
   const { config } = opts;
   const log = opts.log ?? createLogger(config.logLevel);
-  const orm = await openDatabase(opts.databaseUrl, log, { migrate: config.migrateOnStart, directUrl: config.directDatabaseUrl });
+  const orm = await openDatabase(opts.databaseUrl, log, { migrate: config.migrateOnStart, directUrl: config.directDatabaseUrl, timeouts: config.db });
   // LISTEN needs a session of its own: DIRECT_DATABASE_URL when DATABASE_URL goes through PgBouncer (transaction mode).
   const listenUrl = config.directDatabaseUrl ?? opts.databaseUrl;
   let port = config.port;

@@ -199,6 +199,9 @@ export const configSchema = z
     // Metrics (server/metrics.ts): /metrics only with METRICS=true; METRICS_TOKEN: required bearer token.
     METRICS: boolish.default(false),
     METRICS_TOKEN: z.string().trim().min(16, { message: 'must be at least 16 characters' }).optional(),
+    // Faults (db/faults.ts): how long a request waits for a pooled connection, and for one statement.
+    DB_ACQUIRE_TIMEOUT_MS: z.coerce.number({ message: 'must be a number' }).int({ message: 'must be a whole number' }).min(100, { message: 'must be at least 100' }).max(600_000, { message: 'must be at most 600000' }).default(5_000),
+    DB_STATEMENT_TIMEOUT_MS: z.coerce.number({ message: 'must be a number' }).int({ message: 'must be a whole number' }).min(100, { message: 'must be at least 100' }).max(3_600_000, { message: 'must be at most 3600000' }).default(15_000),
     ...requestBudgetShape,
   })
   .superRefine((c, ctx) => {
@@ -253,6 +256,8 @@ export interface Config {
   budgets: RequestBudgets;
   /** Prometheus text at /metrics (METRICS, METRICS_TOKEN). */
   metrics: { enabled: boolean; token: string | undefined };
+  /** DB_ACQUIRE_TIMEOUT_MS, DB_STATEMENT_TIMEOUT_MS: a request that hits one answers 503 (migrations run without them). */
+  db: { acquireTimeoutMs: number; statementTimeoutMs: number };
 }
 
 // Operations
@@ -324,6 +329,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     trustProxy: c.TRUST_PROXY,
     budgets: requestBudgetsFrom(c),
     metrics: Object.freeze({ enabled: c.METRICS, token: c.METRICS_TOKEN }),
+    db: Object.freeze({ acquireTimeoutMs: c.DB_ACQUIRE_TIMEOUT_MS, statementTimeoutMs: c.DB_STATEMENT_TIMEOUT_MS }),
   });
 }
 

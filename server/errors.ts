@@ -4,7 +4,7 @@ import type { ErrorReason } from '../shared/errors.js';
  * The wire codes a domain error may carry. They are tRPC's names (the tRPC layer maps them 1:1),
  * but services and repositories never import tRPC: they throw AppError and trpc/init.ts converts it.
  */
-export type AppErrorCode = 'BAD_REQUEST' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT' | 'TOO_MANY_REQUESTS';
+export type AppErrorCode = 'BAD_REQUEST' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT' | 'TOO_MANY_REQUESTS' | 'SERVICE_UNAVAILABLE';
 
 export interface AppErrorExtra {
   /** Field name → message, shown next to the form field. */

@@ -31,6 +31,7 @@ export const ERROR_REASONS = [
   'UNKNOWN_PLACEHOLDER',
   'NOT_RETRYABLE',
   'WEAK_PASSWORD',
+  'DATABASE_UNAVAILABLE',
 ] as const;
 export type ErrorReason = (typeof ERROR_REASONS)[number];
 

@@ -7,8 +7,33 @@ import { migrationsList } from './migrations/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-export function ormConfig(clientUrl: string, opts: { debug?: boolean; poolMax?: number } = {}) {
+export interface TimeoutOptions {
+  /** How long a caller waits for a pooled connection (and for a new one to connect). */
+  acquireTimeoutMs: number;
+  /** PostgreSQL's statement_timeout for every statement of the pool's sessions. */
+  statementTimeoutMs: number;
+}
+
+/**
+ * The pool's timeouts: knex's acquire timeout and pg's connect timeout (a frozen server does not
+ * accept), statement_timeout in the startup packet (`options`, so migrate.ts's override replaces
+ * it), and pg's client-side read timeout a little later for a server that does not answer at all.
+ */
+function timeoutOptions(t: TimeoutOptions | undefined) {
+  if (!t) return {};
+  return {
+    acquireConnectionTimeout: t.acquireTimeoutMs,
+    connection: {
+      connectionTimeoutMillis: t.acquireTimeoutMs,
+      query_timeout: t.statementTimeoutMs + 2_000,
+      options: `-c statement_timeout=${t.statementTimeoutMs}`,
+    },
+  };
+}
+
+export function ormConfig(clientUrl: string, opts: { debug?: boolean; poolMax?: number; timeouts?: TimeoutOptions } = {}) {
   return defineConfig({
+    driverOptions: timeoutOptions(opts.timeouts),
     clientUrl,
     entities,
     extensions: [Migrator],

@@ -8,8 +8,10 @@ import {
   outboxListOutput,
   outboxRetryInput,
 } from '../../shared/schemas/mail.js';
+import * as z from 'zod/mini';
 import { router } from '../trpc/init.js';
 import { adminProcedure } from '../trpc/procedures.js';
+import { retryAllFailed } from './outbox-admin.service.js';
 import { getMailboxMessage, listMailbox, listOutbox, retryOutboxRow, transportKind } from './mailbox.service.js';
 
 /** admin.mail.*: the built-in mailbox (emails kept when no SMTP server is configured) and the outbox. */
@@ -36,4 +38,9 @@ export const mailRouter = router({
       await retryOutboxRow(ctx.app, input.id);
       return { ok: true as const };
     }),
+
+  /** Every failed email back in the queue (except those that carried a one-time link). */
+  retryAllFailed: adminProcedure
+    .output(z.object({ retried: z.number(), skipped: z.number() }))
+    .mutation(({ ctx }) => retryAllFailed(ctx.app, ctx.auth.user.id)),
 });

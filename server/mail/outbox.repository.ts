@@ -96,3 +96,34 @@ export async function markFailed(tx: EntityManager, row: ClaimedRow, error: stri
   );
   return owned.length > 0;
 }
+
+/**
+ * Heartbeat: extends the lease of the rows this worker still holds (same attempt, still pending),
+ * so a live worker keeps them while a crashed one's run out within one lease.
+ */
+export async function renewLeases(em: EntityManager, held: { id: string; attempts: number }[], until: Date): Promise<number> {
+  if (held.length === 0) return 0;
+  const rows = await em.execute<{ id: string }[]>(
+    `update email_outbox o set locked_until = ?
+       from jsonb_to_recordset(?::jsonb) as v(id bigint, attempts int)
+      where o.id = v.id and o.status = 'pending' and o.attempts = v.attempts
+      returning o.id`,
+    [until, JSON.stringify(held)],
+  );
+  return rows.length;
+}
+
+/**
+ * "Retry all failed": puts every failed email back in the queue for a fresh series of tries,
+ * except those that carried a one-time link (it was discarded with the failure). Returns how many
+ * went back and how many could not.
+ */
+export async function requeueAllFailed(tx: EntityManager, now: Date, secretTemplates: string[]): Promise<{ retried: number; skipped: number }> {
+  const retried = await tx.execute<{ id: string }[]>(
+    `update email_outbox set status = 'pending', attempts = 0, next_attempt_at = ?, locked_until = null, last_error = null, updated_at = ?
+      where status = 'failed' and not (template = any(?::text[])) returning id`,
+    [now, now, `{${secretTemplates.join(',')}}`],
+  );
+  const skipped = await tx.execute<{ n: string }[]>(`select count(*) as n from email_outbox where status = 'failed'`);
+  return { retried: retried.length, skipped: Number(skipped[0]?.n ?? 0) };
+}

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { EmailTemplateName, EmailTemplateVariables } from '../../emails/templates.js';
+import { DEFAULT_MAX_ATTEMPTS } from './retry-schedule.js';
 
 export const OUTBOX_CHANNEL = 'admit_outbox';
 
@@ -17,7 +18,7 @@ export async function queueEmail<T extends EmailTemplateName>(
   if (!em.isInTransaction()) throw new Error('queueEmail must run inside a transaction');
   const rows = await em.execute<{ id: string }[]>(
     `insert into email_outbox (template, to_address, variables, status, attempts, max_attempts, next_attempt_at, user_id, created_at, updated_at)
-     values (?, ?, ?::jsonb, 'pending', 0, 8, now(), ?, now(), now()) returning id`,
+     values (?, ?, ?::jsonb, 'pending', 0, ${DEFAULT_MAX_ATTEMPTS}, now(), ?, now(), now()) returning id`,
     [template, to, JSON.stringify(variables), opts.userId ?? null],
   );
   await em.execute('select pg_notify(?, ?)', [OUTBOX_CHANNEL, rows[0]!.id]);

@@ -13,6 +13,8 @@ export interface MailAddress {
 /** One rendered email, ready for a transport. */
 export interface OutgoingEmail {
   outboxId: number | null;
+  /** The stable Message-ID of the outbox row (worker.ts outboxMessageId); the same on every try. */
+  messageId?: string;
   template: string;
   from: MailAddress;
   to: string;
@@ -78,6 +80,7 @@ export function createSmtpTransport(smtpUrl: string): MailTransport {
         html: msg.html,
         text: msg.text,
         headers: msg.outboxId !== null ? { 'X-Admit-Outbox-Id': String(msg.outboxId) } : {},
+        ...(msg.messageId ? { messageId: msg.messageId } : {}),
         // Never let nodemailer read files or URLs named inside the message.
         disableFileAccess: true,
         disableUrlAccess: true,

@@ -3,12 +3,12 @@ import type { AppServices } from '../app-services.js';
 import { appendEvent } from '../events/append.js';
 import { readSettings } from '../settings/settings.repository.js';
 import type { EmailTemplateName } from '../../emails/templates.js';
-import { backoffDelay } from '../../shared/backoff.js';
+import { DEFAULT_MAX_ATTEMPTS, retryDelayMs } from './retry-schedule.js';
 import { PgListener } from '../db/pg-listener.js';
 import { loadEmailRenderer, type EmailRenderer } from './renderer.js';
 import { readTemplateOverrides } from './template-overrides.js';
 import { OUTBOX_CHANNEL } from './outbox.js';
-import { claimDue, markFailed, markSent, scheduleRetry, setMessageId, type ClaimedRow } from './outbox.repository.js';
+import { claimDue, markFailed, markSent, renewLeases, scheduleRetry, setMessageId, type ClaimedRow } from './outbox.repository.js';
 import { inLanes } from './lanes.js';
 import { countedMailStats } from '../metrics.js';
 import { createTransportFromConfig, isPermanentSmtpError, resolveSender, type MailTransport, type OutgoingEmail } from './transports.js';
@@ -24,8 +24,10 @@ export interface MailWorkerOptions {
   /** Emails of one batch sent at the same time (SMTP). */
   concurrency?: number;
   retryBaseMs?: number;
-  retryMaxMs?: number;
-  /** How long a claimed row stays reserved for this worker; another may take it over afterwards. */
+  /**
+   * How long a claim lasts unless renewed (default 30 s). A heartbeat renews the claims in hand
+   * every third of it, so a crashed or restarted worker's claims are free again within one lease.
+   */
   leaseMs?: number;
   /** Wake on NOTIFY 'admit_outbox' (default true); polling works either way. */
   listen?: boolean;
@@ -55,9 +57,18 @@ export interface MailWorker {
 
 const addressSchema = z.email();
 
-/** The delay before retrying after the n-th attempt (n ≥ 1): base·2^(n-1), capped, with jitter (shared/backoff.ts). */
-export function retryDelayMs(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
-  return backoffDelay(attempt - 1, { baseMs, maxMs }, random);
+export { retryDelayMs, DEFAULT_MAX_ATTEMPTS };
+export const DEFAULT_LEASE_MS = 30_000;
+
+/**
+ * The stable Message-ID of an outbox row: the row id at the sender's domain. A re-send after a
+ * crash (the server accepted the message but the worker died before recording it) carries the
+ * same id, so it can be recognised (and dropped by receivers that deduplicate).
+ */
+export function outboxMessageId(outboxId: number | string, senderAddress: string): string {
+  const at = senderAddress.lastIndexOf('@');
+  const domain = (at >= 0 ? senderAddress.slice(at + 1) : '').replace(/[^A-Za-z0-9.-]/g, '') || 'localhost';
+  return `<admit-outbox-${outboxId}@${domain}>`;
 }
 
 function errorText(e: unknown): string {
@@ -83,8 +94,10 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
   const batchSize = opts.batchSize ?? 25;
   const concurrency = transport.kind === 'smtp' ? (opts.concurrency ?? 4) : 1;
   const retryBaseMs = opts.retryBaseMs ?? app.config.mailRetryBaseMs;
-  const retryMaxMs = opts.retryMaxMs ?? 60 * 60_000;
-  const leaseMs = opts.leaseMs ?? 5 * 60_000;
+  const leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
+  // The claims in hand (id → attempt), renewed by the heartbeat until each is settled.
+  const held = new Map<string, number>();
+  let heartbeat: NodeJS.Timeout | null = null;
   const name = opts.name ?? 'mail';
   const stats: MailWorkerStats = countedMailStats({ sent: 0, retried: 0, failed: 0 });
 
@@ -115,8 +128,20 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
           },
         });
 
-  function claim(): Promise<ClaimedRow[]> {
-    return claimDue(app.em(), app.clock.now(), batchSize, leaseMs);
+  async function claim(): Promise<ClaimedRow[]> {
+    const rows = await claimDue(app.em(), app.clock.now(), batchSize, leaseMs);
+    for (const r of rows) held.set(String(r.id), r.attempts);
+    return rows;
+  }
+
+  function settled(row: ClaimedRow) {
+    held.delete(String(row.id));
+  }
+
+  async function renew(): Promise<void> {
+    if (held.size === 0) return;
+    const list = [...held].map(([id, attempts]) => ({ id, attempts }));
+    await renewLeases(app.em(), list, new Date(app.clock.now().getTime() + leaseMs));
   }
 
   async function recordSent(tx: Parameters<typeof markSent>[0], row: ClaimedRow): Promise<void> {
@@ -129,7 +154,7 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
     const last = permanent || row.attempts >= row.max_attempts;
     await app.em().transactional(async (tx) => {
       if (!last) {
-        await scheduleRetry(tx, row, new Date(now.getTime() + retryDelayMs(row.attempts, retryBaseMs, retryMaxMs)), text, now);
+        await scheduleRetry(tx, row, new Date(now.getTime() + retryDelayMs(row.attempts, retryBaseMs)), text, now);
         return;
       }
       if (await markFailed(tx, row, text, now)) {
@@ -157,7 +182,7 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
       subject: override?.subject ?? null,
       mainText: override?.mainText ?? null,
     });
-    return { outboxId: Number(row.id), template: row.template, from: ctx.from, to: row.to_address, ...rendered };
+    return { outboxId: Number(row.id), messageId: outboxMessageId(row.id, ctx.from.address), template: row.template, from: ctx.from, to: row.to_address, ...rendered };
   }
 
   function lostLease(row: ClaimedRow) {
@@ -177,26 +202,19 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
     }
 
     if (transport.kind === 'smtp') {
-      const sent: { row: ClaimedRow; msg: OutgoingEmail; messageId: string | null }[] = [];
+      // Each acceptance is recorded as it happens: a crash re-sends at most the messages in flight
+      // (they carry the row's stable Message-ID), never the batch.
       const smtp = transport;
       await inLanes(
         ready,
         concurrency,
-        (item) => smtp.send(item.msg),
-        (item, info) => sent.push({ ...item, messageId: info.messageId }),
+        async (item) => {
+          const info = await smtp.send(item.msg);
+          await recordAccepted(item.row, item.msg, info.messageId);
+        },
+        () => undefined,
         (item, e) => failures.push({ row: item.row, error: e, permanent: isPermanentSmtpError(e) }),
       );
-      try {
-        const owned = await app.em().transactional(async (tx) => {
-          const owned = await markSent(tx, app.clock.now(), sent.map((s) => ({ row: s.row, subject: s.msg.subject, messageId: s.messageId })));
-          for (const s of sent) if (owned.has(s.row.id)) await recordSent(tx, s.row);
-          return owned;
-        });
-        for (const s of sent) if (!owned.has(s.row.id)) lostLease(s.row);
-        stats.sent += owned.size;
-      } catch (e) {
-        for (const s of sent) failures.push({ row: s.row, error: e, permanent: false });
-      }
     } else {
       // The mailbox write and the "sent" mark share one transaction: delivered exactly once.
       const mailbox = transport;
@@ -210,6 +228,7 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
             await recordSent(tx, item.row);
             return true;
           });
+          settled(item.row);
           if (delivered) stats.sent++;
           else lostLease(item.row);
         } catch (e) {
@@ -219,9 +238,42 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
     }
 
     for (const f of failures) {
+      settled(f.row);
       await recordFailure(f.row, f.error, f.permanent || f.error instanceof PermanentMailError).catch((e) =>
         app.log.error('could not record an email failure; the row will be retried after its lease', { worker: name, outboxId: Number(f.row.id), error: e }),
       );
+    }
+  }
+
+  /**
+   * Marks one row sent right after the SMTP server accepted it. The message is out: a failure to
+   * record it is retried a few times, never reported as a send failure (that would send it again).
+   */
+  async function recordAccepted(row: ClaimedRow, msg: OutgoingEmail, messageId: string | null): Promise<void> {
+    for (let i = 0; ; i++) {
+      try {
+        const owned = await app.em().transactional(async (tx) => {
+          const owned = await markSent(tx, app.clock.now(), [{ row, subject: msg.subject, messageId: messageId || msg.messageId || null }]);
+          if (owned.has(row.id)) await recordSent(tx, row);
+          return owned.has(row.id);
+        });
+        settled(row);
+        if (owned) stats.sent++;
+        else lostLease(row);
+        return;
+      } catch (e) {
+        if (i >= 2) {
+          settled(row);
+          app.log.error('email accepted by the SMTP server but not recorded as sent; it may be sent again after its lease (same Message-ID)', {
+            worker: name,
+            outboxId: Number(row.id),
+            messageId: msg.messageId,
+            error: e,
+          });
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 200 * (i + 1)));
+      }
     }
   }
 
@@ -246,8 +298,13 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
       const rows = await claim();
       lastPollAt = Date.now();
       if (rows.length === 0) return handled;
-      const ctx = await batchContext();
-      await processBatch(rows, ctx);
+      try {
+        const ctx = await batchContext();
+        await processBatch(rows, ctx);
+      } finally {
+        // Whatever happened, the heartbeat stops renewing this batch: an unsettled row's lease runs out.
+        for (const r of rows) settled(r);
+      }
       handled += rows.length;
       if (rows.length < batchSize || closing) return handled;
     }
@@ -301,6 +358,10 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
       if (listener && !listener.connected) app.log.warn('mail worker could not LISTEN; polling only for now', { worker: name });
       timer = setInterval(() => wake(), pollMs);
       timer.unref();
+      heartbeat = setInterval(() => {
+        renew().catch((e) => app.log.warn('could not renew the outbox leases', { worker: name, error: e }));
+      }, Math.max(10, Math.floor(leaseMs / 3)));
+      heartbeat.unref();
       wake();
     },
     async stop() {
@@ -310,6 +371,8 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
       timer = null;
       await listener?.stop();
       await running?.catch(() => undefined);
+      if (heartbeat) clearInterval(heartbeat);
+      heartbeat = null;
       await transport.close();
     },
   };

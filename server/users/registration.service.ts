@@ -11,6 +11,7 @@ import { countQueuedSince, queueEmail } from '../mail/outbox.js';
 import { readSettings } from '../settings/settings.repository.js';
 import { defaultOrganisationId } from '../organisations/organisations.repository.js';
 import { activeAdmins, insertUser, loadUserSnapshot, lockUserByEmail } from './users.repository.js';
+import { transactionalWithRetry } from '../db/faults.js';
 
 // How often the owner of an address is told that someone tried to register with it.
 const SIGNUP_ATTEMPT_NOTICE_INTERVAL_MS = 60 * 60_000;
@@ -51,7 +52,8 @@ export async function registerDeveloper(app: AppServices, input: Omit<RegisterIn
   const passwordHash = await hashPassword(input.password);
   const email = input.email.trim();
 
-  return app.em().transactional(async (tx) => {
+  // A killed connection before COMMIT is retried once (db/faults.ts): the sign-up is not lost to a 500.
+  return transactionalWithRetry(app, async (tx) => {
     const settings = await readSettings(tx);
     // The setting may have been switched off while the password was hashing.
     if (!settings.signupEnabled) throw signupDisabled();

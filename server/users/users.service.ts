@@ -10,6 +10,7 @@ import { queueEmail } from '../mail/outbox.js';
 import { revokeSessionsOfUser } from '../sessions/sessions.repository.js';
 import type { UserDetail } from '../../shared/schemas/users.js';
 import { countOtherActiveAdmins, deleteUserRow, getUserDetail, loadUserSnapshot, lockUser, setStatus as writeStatus, type LockedUser } from './users.repository.js';
+import { transactionalWithRetry } from '../db/faults.js';
 
 const loginUrl = (app: AppServices) => `${app.publicUrl()}/login`;
 
@@ -75,7 +76,7 @@ async function setStatus(tx: EntityManager, userId: string, status: UserStatus, 
 
 /** Activate developer: pending → active (approval) or inactive → active. Emails the user. */
 export async function activateUser(app: AppServices, actor: SessionUser, userId: string, expectedVersion: number): Promise<UserSnapshot> {
-  return app.em().transactional(async (tx) => {
+  return transactionalWithRetry(app, async (tx) => {
     const before = await lockForAction(tx, 'activate', userId, expectedVersion);
     const user = await setStatus(tx, userId, 'active', null);
     await queueEmail(tx, 'account-activated', user.email, { firstName: user.firstName, loginUrl: loginUrl(app) }, { userId });
@@ -93,7 +94,7 @@ export async function rejectUser(
   reason: string | null = null,
 ): Promise<UserSnapshot> {
   const why = reason?.trim() ? reason.trim() : null;
-  return app.em().transactional(async (tx) => {
+  return transactionalWithRetry(app, async (tx) => {
     await lockForAction(tx, 'reject', userId, expectedVersion);
     const user = await setStatus(tx, userId, 'rejected', why);
     await queueEmail(tx, 'registration-rejected', user.email, { firstName: user.firstName, reason: why }, { userId });
@@ -105,7 +106,7 @@ export async function rejectUser(
 /** Deactivate: active → inactive. Every session of the user is revoked in the same transaction. */
 export async function deactivateUser(app: AppServices, actor: SessionUser, userId: string, expectedVersion: number): Promise<UserSnapshot> {
   refuseSelf(actor, userId, 'deactivate');
-  return app.em().transactional(async (tx) => {
+  return transactionalWithRetry(app, async (tx) => {
     const before = await lockForAction(tx, 'deactivate', userId, expectedVersion);
     await assertAnotherActiveAdmin(tx, before);
     const user = await setStatus(tx, userId, 'inactive', null);
@@ -120,7 +121,7 @@ export async function deactivateUser(app: AppServices, actor: SessionUser, userI
 /** Deletes the user (sessions and tokens go with it by cascade). History stays in domain_event. */
 export async function deleteUser(app: AppServices, actor: SessionUser, userId: string, expectedVersion: number): Promise<UserSnapshot> {
   refuseSelf(actor, userId, 'delete');
-  return app.em().transactional(async (tx) => {
+  return transactionalWithRetry(app, async (tx) => {
     const before = await lockForAction(tx, 'delete', userId, expectedVersion);
     await assertAnotherActiveAdmin(tx, before);
     const user = (await loadUserSnapshot(tx, userId))!;

@@ -3,7 +3,7 @@ import { sql, type TestApp } from '../../support/app.js';
 import { startTestAppWithSmtp, type SmtpPeer } from '../../support/smtp.js';
 import { uniqueEmail } from '../../support/users.js';
 import { queueEmail } from '../../../server/mail/outbox.js';
-import { retryDelayMs } from '../../../server/mail/worker.js';
+import { DEFAULT_MAX_ATTEMPTS, retryDelayMs } from '../../../server/mail/retry-schedule.js';
 
 /** The attempt count once the attempt is over (the claim counts it before the send ends). */
 const settledAttempts = async (app: TestApp, id: number) => {
@@ -35,7 +35,7 @@ describe('retries when the SMTP server is down', () => {
     expect(waiting.last_error).toMatch(/ECONNREFUSED|connect/i);
     const delay = new Date(waiting.next_attempt_at).getTime() - app.clock.now().getTime();
     expect(delay).toBeGreaterThan(10_000);
-    expect(delay).toBeLessThanOrEqual(30_000);
+    expect(delay).toBeLessThanOrEqual(33_000);
 
     // Several polls go by: the row is not due yet, so nobody touches it.
     await new Promise((r) => setTimeout(r, 500));
@@ -119,19 +119,23 @@ describe('retries when the SMTP server is down', () => {
 });
 
 describe('retry schedule', () => {
-  it('doubles the delay on each try, capped, with 50–100% jitter', () => {
+  it('is 30 s, 1 m, 2 m, 5 m, 10 m, 30 m, 1 h, then hourly, spanning at least 24 h, with 0–10 % added', () => {
     const base = 30_000;
-    const max = 3_600_000;
-    expect(retryDelayMs(1, base, max, () => 1)).toBe(30_000);
-    expect(retryDelayMs(2, base, max, () => 1)).toBe(60_000);
-    expect(retryDelayMs(5, base, max, () => 1)).toBe(480_000);
-    expect(retryDelayMs(20, base, max, () => 1)).toBe(max);
-    expect(retryDelayMs(3, base, max, () => 0)).toBe(60_000);
-    const seen = new Set(Array.from({ length: 50 }, () => retryDelayMs(4, base, max)));
+    const nominal = Array.from({ length: DEFAULT_MAX_ATTEMPTS - 1 }, (_, i) => retryDelayMs(i + 1, base, () => 0));
+    expect(nominal.slice(0, 8)).toEqual([30_000, 60_000, 120_000, 300_000, 600_000, 1_800_000, 3_600_000, 3_600_000]);
+    const span = nominal.reduce((a, b) => a + b, 0);
+    expect(span).toBeGreaterThanOrEqual(24 * 3_600_000);
+    // One fewer try would not span the day.
+    expect(span - nominal[nominal.length - 1]!).toBeLessThan(24 * 3_600_000);
+    expect(DEFAULT_MAX_ATTEMPTS).toBe(31);
+    expect(retryDelayMs(3, base, () => 1)).toBe(132_000);
+    const seen = new Set(Array.from({ length: 50 }, () => retryDelayMs(4, base)));
     expect(seen.size).toBeGreaterThan(10);
     for (const d of seen) {
-      expect(d).toBeGreaterThanOrEqual(120_000);
-      expect(d).toBeLessThanOrEqual(240_000);
+      expect(d).toBeGreaterThanOrEqual(300_000);
+      expect(d).toBeLessThanOrEqual(330_000);
     }
+    // MAIL_RETRY_BASE_MS scales the whole schedule.
+    expect(retryDelayMs(7, 10, () => 0)).toBe(1_200);
   });
 });
