@@ -1,11 +1,10 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Clock } from '../app-services.js';
 import { bumpRateLimit, clearRateLimit, purgeRateLimits } from './security.repository.js';
 
 /** Where a limiter keeps its counters: the `rate_limit` table, shared by every process. */
 export interface RateLimitStore {
   em: () => EntityManager;
-  clock: Clock;
+  clock: { now(): Date };
 }
 
 // The in-memory first line never holds more than this many refused keys (oldest dropped first).
@@ -91,6 +90,13 @@ export interface RateLimits {
   invitePerIp: RateLimiter;
   /** Proof-of-work challenges handed out per IP (auth.challenge). */
   challengePerIp: RateLimiter;
+  /** Asking for another verification email, per IP and per address (auth.verifyEmail.resend). */
+  verifyResendPerIp: RateLimiter;
+  verifyResendPerEmail: RateLimiter;
+  /** Checking and using verification links, per IP. */
+  verifyTokenPerIp: RateLimiter;
+  /** "Your invitation is waiting" emails after a login attempt, per address. */
+  inviteWaitingPerEmail: RateLimiter;
 }
 
 export function createRateLimits(scale = 1): RateLimits {
@@ -106,6 +112,10 @@ export function createRateLimits(scale = 1): RateLimits {
     setupPerIp: make('setupPerIp', 10, 10 * min),
     invitePerIp: make('invitePerIp', 20, 10 * min),
     challengePerIp: make('challengePerIp', 60, 10 * min),
+    verifyResendPerIp: make('verifyResendPerIp', 10, 10 * min),
+    verifyResendPerEmail: make('verifyResendPerEmail', 3, 60 * min),
+    verifyTokenPerIp: make('verifyTokenPerIp', 30, 10 * min),
+    inviteWaitingPerEmail: make('inviteWaitingPerEmail', 1, 60 * min),
   };
 }
 

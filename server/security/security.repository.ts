@@ -2,8 +2,23 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 
 /*
  * The SQL of server/security: rate_limit (shared fixed windows), login_lockout (the per-account
- * side of login lockouts) and bot_challenge_used (single-use proof-of-work solutions).
+ * side of login lockouts) and bot_challenge_used (single-use proof-of-work solutions), plus its
+ * two keys of the setting table ("security", "securitySecret"). Those are read here rather than
+ * through settings/settings.repository.ts because server/security sits below every other server
+ * folder (trpc/context.ts uses it), so it may not import server/settings.
  */
+
+/** One raw value of the setting table, or undefined. */
+export async function readSecurityValue<T>(em: EntityManager, key: 'security' | 'securitySecret'): Promise<T | undefined> {
+  const rows = await em.execute<{ value: T }[]>(`select value from setting where key = ?`, [key]);
+  return rows[0]?.value;
+}
+
+/** Writes the value only if the key has none yet, and returns the stored value (the first writer wins, across processes). */
+export async function writeSecurityValueOnce<T>(em: EntityManager, key: 'securitySecret', value: T): Promise<T> {
+  await em.execute(`insert into setting (key, value, updated_at) values (?, ?::jsonb, now()) on conflict (key) do nothing`, [key, JSON.stringify(value)]);
+  return (await readSecurityValue<T>(em, key)) as T;
+}
 
 /**
  * Counts one point for key in one atomic statement: a new window when none is open (or the open
@@ -34,13 +49,23 @@ export async function clearRateLimit(em: EntityManager, key: string): Promise<vo
 }
 
 export async function clearRateLimitsLike(em: EntityManager, prefix: string): Promise<void> {
-  await em.execute(`delete from rate_limit where key like ?`, [prefix.replace(/[\\%_]/g, (c) => `\\${c}`) + '%']);
+  await em.execute(`delete from rate_limit where key like ?`, [likePrefix(prefix)]);
+}
+
+const likePrefix = (prefix: string) => prefix.replace(/[\\%_]/g, (c) => `\\${c}`) + '%';
+
+/** How many open windows under prefix have at least `points` points. */
+export async function countRateLimitsOver(em: EntityManager, prefix: string, now: Date, points: number): Promise<number> {
+  const rows = await em.execute<{ n: string }[]>(`select count(*) as n from rate_limit where key like ? and expires_at > ? and points >= ?`, [likePrefix(prefix), now, points]);
+  return Number(rows[0]?.n ?? 0);
 }
 
 /** Deletes expired windows and expired used challenges. */
 export async function purgeRateLimits(em: EntityManager, now: Date): Promise<void> {
   await em.execute(`delete from rate_limit where expires_at <= ?`, [now]);
   await em.execute(`delete from bot_challenge_used where expires_at <= ?`, [now]);
+  // Past the longest failure reset time a setting allows (7 days), a lockout row means nothing.
+  await em.execute(`delete from login_lockout where last_failure_at <= ?`, [new Date(now.getTime() - 7 * 24 * 3_600_000)]);
 }
 
 /**
