@@ -29,6 +29,7 @@ export const routes: RouteDefinition[] = [
         children: [
           { path: '/', component: lazy(() => import('./admin/settings/GeneralSettingsPage')) },
           { path: '/emails', component: lazy(() => import('./admin/settings/EmailSettingsPage')) },
+          { path: '/sessions', component: lazy(() => import('./admin/settings/SessionSettingsPage')) },
         ],
       },
     ],

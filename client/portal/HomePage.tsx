@@ -1,6 +1,7 @@
 import { Show, createEffect } from 'solid-js';
 import { hardNavigate, useMe } from '../lib/session';
 import { Loading } from '../ui';
+import { SessionsCard } from './account/SessionsCard';
 
 /** A developer's home after logging in. */
 export default function HomePage() {
@@ -38,6 +39,7 @@ export default function HomePage() {
                 <a class="btn btn-secondary btn-sm" href="/change-password">Change password</a>
               </div>
             </section>
+            <SessionsCard />
           </main>
         </div>
       )}

@@ -20,6 +20,9 @@ export default function SettingsPage(props: { children?: JSX.Element }) {
         <A class="tab" href="/admin/settings/emails" activeClass="active">
           Emails
         </A>
+        <A class="tab" href="/admin/settings/sessions" activeClass="active">
+          Sessions &amp; passwords
+        </A>
       </nav>
       <div class="tab-panel">{props.children}</div>
     </>

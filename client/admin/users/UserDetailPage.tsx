@@ -11,6 +11,7 @@ import { DecisionButtons, DecisionDialogs, createUserDecisions } from './UserDec
 import { UserDetailsCard } from './UserDetailsCard';
 import { UserMoreOptions } from './UserMoreOptions';
 import { UserTimeline } from './UserTimeline';
+import { UserSessions } from './UserSessions';
 
 /** A user's page: details, the decisions that fit its status, and its history. */
 export default function UserDetailPage() {
@@ -148,6 +149,8 @@ export default function UserDetailPage() {
               <div class="stack" data-slot="user-more-options">
                 <InvitePanel user={u()} />
               </div>
+
+              <UserSessions userId={u().id} />
 
               <UserTimeline timeline={timeline} />
             </div>
