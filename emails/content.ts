@@ -26,7 +26,7 @@ export const TEMPLATE_CONTENT: { [K in EmailTemplateName]: TemplateContent<K> } 
     subject: 'Reset your {{portalName}} password',
     mainText:
       'Hi {{firstName}},\n\nWe received a request to reset the password of your {{portalName}} account. Use the button below to choose a new one. The link works once and expires in {{expiresInMinutes}} minutes.',
-    sample: { firstName: 'Ada', resetUrl: sampleUrl('/reset-password?token=sample-token'), expiresInMinutes: 60 },
+    sample: { firstName: 'Ada', resetUrl: sampleUrl('/reset-password#token=sample-token'), expiresInMinutes: 60 },
   },
   'password-changed': {
     label: 'Password changed',
@@ -84,7 +84,7 @@ export const TEMPLATE_CONTENT: { [K in EmailTemplateName]: TemplateContent<K> } 
     description: 'Sent when an administrator invites someone. Carries a single-use link to set a password.',
     subject: '{{inviterName}} invited you to {{portalName}}',
     mainText: 'Hi {{firstName}},\n\n{{inviterName}} has invited you to join {{portalName}}. Accept the invitation to set your password and start using your account.',
-    sample: { firstName: 'Ada', inviterName: 'Grace Hopper', acceptUrl: sampleUrl('/invite?token=sample-token'), expiresAt: '2030-01-08T10:00:00.000Z' },
+    sample: { firstName: 'Ada', inviterName: 'Grace Hopper', acceptUrl: sampleUrl('/invite#token=sample-token'), expiresAt: '2030-01-08T10:00:00.000Z' },
   },
 };
 

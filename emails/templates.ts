@@ -29,3 +29,53 @@ export const SECRET_VARIABLES: { [K in EmailTemplateName]: (keyof EmailTemplateV
 };
 
 export const EMAIL_TEMPLATE_NAMES = Object.keys(SECRET_VARIABLES) as EmailTemplateName[];
+
+/**
+ * How the per-recipient cap and the suppression list (server/mail/outbox.ts) treat a template.
+ *
+ * - `essential: true`: not held back by the per-recipient cap, and not counted by it. For emails
+ *   that follow an admin's decision or the owner's own change (activated, rejected, welcome,
+ *   invite, password changed…) and admin notifications: a stranger cannot make them repeat.
+ * - `requested: true`: sent even to an address on the suppression list, because the person asked
+ *   for this very email a moment ago (a password reset, a verification link). Still capped: a
+ *   stranger can ask for them too, over and over.
+ *
+ * A template not listed here is a notice: capped and suppressible (e.g. a lockout notice), which
+ * is the safe default for a template added later.
+ */
+export interface EmailDeliveryPolicy {
+  essential: boolean;
+  requested: boolean;
+}
+
+const NOTICE: EmailDeliveryPolicy = { essential: false, requested: false };
+const ESSENTIAL: EmailDeliveryPolicy = { essential: true, requested: false };
+const REQUESTED: EmailDeliveryPolicy = { essential: false, requested: true };
+
+// Keyed by name (not by EmailTemplateName) so that a template added elsewhere falls back to NOTICE.
+export const EMAIL_DELIVERY_POLICY: Readonly<Record<string, EmailDeliveryPolicy>> = {
+  'password-reset': REQUESTED,
+  'verify-email': REQUESTED,
+  'password-changed': ESSENTIAL,
+  'admin-new-registration': ESSENTIAL,
+  'account-activated': ESSENTIAL,
+  'registration-rejected': ESSENTIAL,
+  'registration-reconsidered': ESSENTIAL,
+  'account-created': ESSENTIAL,
+  welcome: ESSENTIAL,
+  invite: ESSENTIAL,
+  // A stranger can trigger these for someone else's address: capped and suppressible.
+  'registration-received': NOTICE,
+  'signup-attempt-existing': NOTICE,
+  'invite-waiting': NOTICE,
+  'account-locked': NOTICE,
+};
+
+export function deliveryPolicy(template: string): EmailDeliveryPolicy {
+  return EMAIL_DELIVERY_POLICY[template] ?? NOTICE;
+}
+
+/** Templates the per-recipient cap does not count (for the SQL count in server/mail). */
+export const ESSENTIAL_TEMPLATES = Object.entries(EMAIL_DELIVERY_POLICY)
+  .filter(([, p]) => p.essential)
+  .map(([name]) => name);

@@ -34,6 +34,11 @@ export interface DomainEventMap {
   'settings.changed': { changes: Record<string, FieldChange> };
   'email.sent': { outboxId: number; template: string; to: string };
   'email.failed': { outboxId: number; template: string; to: string; error: string };
+  /** An admin revealed the one-time links of an email addressed to someone else (built-in mailbox). */
+  'mail.link_revealed': { messageId: number; template: string; to: string; adminId: string };
+  /** The suppression list: no email goes to the address but the one its owner asks for at that moment. */
+  'mail.suppression_added': { address: string; reason: string };
+  'mail.suppression_removed': { address: string };
 }
 export type DomainEventType = keyof DomainEventMap;
 

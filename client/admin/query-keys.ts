@@ -20,3 +20,7 @@ export const EMAIL_SETTINGS_KEY = ['admin', 'settings', 'emails'] as const;
 export const MAILBOX_KEY = ['admin', 'mail', 'messages'] as const;
 export const mailboxMessageKey = (id: number) => [...MAILBOX_KEY, 'message', id] as const;
 export const OUTBOX_KEY = ['admin', 'mail', 'outbox'] as const;
+/** Admin > Mailbox > Suppressed addresses. */
+export const SUPPRESSIONS_KEY = ['admin', 'mail', 'suppressions'] as const;
+/** Settings > Emails: the per-recipient cap. */
+export const MAIL_CAPS_KEY = [...EMAIL_SETTINGS_KEY, 'caps'] as const;

@@ -5,6 +5,7 @@ import { acceptInviteInput, type InviteInspectOutput } from '../../shared/schema
 import type { ErrorReason } from '../../shared/errors';
 import { createForm, type Validator } from '../lib/form';
 import { hardNavigate, useMe } from '../lib/session';
+import { takeLinkToken } from '../lib/link-token';
 import { errorMessage, errorReason, trpc } from '../lib/trpc';
 import { zodValidator } from '../lib/zod-form';
 import { Button, FormError, PasswordFields, TextField, formatDate, Loading } from '../ui';
@@ -20,15 +21,17 @@ const TITLES: Partial<Record<ErrorReason, string>> = {
 };
 
 /**
- * /register?invite=<token>: the registration form for an invitee, prefilled and locked to the
- * invited email. Setting a password accepts the invite and logs the invitee in.
+ * /invite#token=<token> (links mailed earlier: /register?invite=<token>): the registration form
+ * for an invitee, prefilled and locked to the invited email. Setting a password accepts the invite
+ * and logs the invitee in. The token is taken from the URL once and removed from the address bar.
  */
-export default function AcceptInvitePage(props: { token: string }) {
+export default function AcceptInvitePage(props: { token?: string }) {
+  const token = takeLinkToken('token', 'invite') || props.token || '';
   const me = useMe();
   const [linkError, setLinkError] = createSignal<{ reason: ErrorReason | undefined; message: string } | null>(null);
   const [invite] = createResource(async (): Promise<InviteInspectOutput | null> => {
     try {
-      return await trpc.invite.inspect.mutate({ token: props.token });
+      return await trpc.invite.inspect.mutate({ token });
     } catch (e) {
       setLinkError({ reason: errorReason(e), message: errorMessage(e) });
       return null;
@@ -60,7 +63,7 @@ export default function AcceptInvitePage(props: { token: string }) {
         )}
       </Match>
       <Match when={invite()}>
-        {(info) => <AcceptForm token={props.token} info={info()} portalName={me.data?.portalName} onLinkError={setLinkError} />}
+        {(info) => <AcceptForm token={token} info={info()} portalName={me.data?.portalName} onLinkError={setLinkError} />}
       </Match>
     </Switch>
   );

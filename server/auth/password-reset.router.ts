@@ -18,10 +18,11 @@ export const passwordResetRouter = router({
       return { ok: true as const };
     }),
 
+  /** A mutation (POST) so that the token travels in the body, never in a /trpc URL that proxies log. Changes nothing. */
   check: publicProcedure
     .input(resetTokenInput)
     .output(checkResetTokenOutput)
-    .query(async ({ ctx, input }) => {
+    .mutation(async ({ ctx, input }) => {
       enforceRateLimit(ctx.app.limits.resetTokenPerIp, ctx.ip);
       return checkResetToken(ctx.app, input.token);
     }),

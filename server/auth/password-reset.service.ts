@@ -56,7 +56,8 @@ async function issueResetLink(app: AppServices, email: string): Promise<void> {
       user.email,
       {
         firstName: user.firstName,
-        resetUrl: `${app.publicUrl()}/reset-password?token=${encodeURIComponent(token)}`,
+        // In the fragment: browsers never send it to servers or proxies; the page posts it.
+        resetUrl: `${app.publicUrl()}/reset-password#token=${encodeURIComponent(token)}`,
         expiresInMinutes: PASSWORD_RESET_TTL_MINUTES,
       },
       { userId: user.id },

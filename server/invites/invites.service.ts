@@ -10,7 +10,8 @@ import { inviteByHash, inviteStateName } from './invites.repository.js';
 
 const DAY_MS = 24 * 60 * 60_000;
 
-export const acceptUrlFor = (app: AppServices, token: string) => `${app.publicUrl()}/register?invite=${encodeURIComponent(token)}`;
+// The token travels in the fragment, which browsers never send to servers or proxies (the page posts it).
+export const acceptUrlFor = (app: AppServices, token: string) => `${app.publicUrl()}/invite#token=${encodeURIComponent(token)}`;
 
 /**
  * Creates a fresh invite token for the user and queues the invite email, inside the caller's

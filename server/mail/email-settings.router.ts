@@ -1,8 +1,10 @@
 import { okOutput } from '../../shared/schemas/auth.js';
 import { mailSenderSettingsSchema } from '../../shared/schemas/settings.js';
 import { emailSettingsOutput, previewEmailInput, previewEmailOutput, saveTemplateInput, sendTestEmailOutput, templateInput } from '../../shared/schemas/mail.js';
+import { mailCapSettingsSchema } from '../../shared/schemas/mail-safety.js';
 import { router } from '../trpc/init.js';
 import { adminProcedure } from '../trpc/procedures.js';
+import { readMailCaps, saveMailCaps } from './mail-caps.js';
 import { getEmailSettings, previewEmail, resetTemplate, saveSender, saveTemplate, sendTestEmail } from './email-settings.service.js';
 
 /** admin.settings.emails.*: Settings > Emails (per-template words, preview, test email, sender). */
@@ -43,4 +45,11 @@ export const emailSettingsRouter = router({
       await saveSender(ctx.app, ctx.auth.user, input);
       return { ok: true as const };
     }),
+
+  /** The per-recipient cap on non-essential emails (emails/templates.ts, EMAIL_DELIVERY_POLICY). */
+  caps: adminProcedure.output(mailCapSettingsSchema).query(({ ctx }) => readMailCaps(ctx.app.em())),
+  saveCaps: adminProcedure
+    .input(mailCapSettingsSchema)
+    .output(mailCapSettingsSchema)
+    .mutation(({ ctx, input }) => saveMailCaps(ctx.app, ctx.auth.user, input)),
 });

@@ -2,7 +2,30 @@ import type { AppServices } from '../app-services.js';
 import { AppError } from '../errors.js';
 import { SECRET_VARIABLES } from '../../emails/templates.js';
 import { OUTBOX_CHANNEL } from './outbox.js';
-import type { MailboxListItem, MailboxMessage, OutboxItem } from '../../shared/schemas/mail.js';
+import { appendEvent } from '../events/append.js';
+import { redactText } from '../logger.js';
+import type { MailboxListItem, OutboxItem } from '../../shared/schemas/mail.js';
+import type { MailboxMessageView } from '../../shared/schemas/mail-safety.js';
+
+/** Who is reading the mailbox: each admin sees the mail addressed to them in full. */
+export interface MailboxViewer {
+  id: string;
+  email: string;
+}
+
+const addressedTo = (viewer: MailboxViewer, to: string) => to.toLowerCase() === viewer.email.toLowerCase();
+
+/**
+ * Hides the one-time links (reset, invite, verification tokens: token-like query or fragment
+ * parameters and token path segments, as the log redaction knows them) of a text, and counts them.
+ */
+function hideLinks(text: string, hidden: Set<string>): string {
+  return text.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi, (url) => {
+    const safe = redactText(url);
+    if (safe !== url) hidden.add(url.replace(/&amp;/g, '&'));
+    return safe;
+  });
+}
 
 const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
 
@@ -13,6 +36,7 @@ export function transportKind(app: AppServices): 'smtp' | 'mailbox' {
 /** The built-in mailbox, newest first, `limit` at a time (keyset on id); search matches recipient or subject. */
 export async function listMailbox(
   app: AppServices,
+  viewer: MailboxViewer,
   input: { cursor?: number | null; limit: number; search?: string | undefined },
 ): Promise<{ items: MailboxListItem[]; nextCursor: number | null }> {
   const where: string[] = [];
@@ -33,12 +57,42 @@ export async function listMailbox(
   );
   const page = rows.slice(0, input.limit);
   return {
-    items: page.map((r) => ({ id: Number(r.id), template: r.template, from: r.from_address, to: r.to_address, subject: r.subject, createdAt: iso(r.created_at)! })),
+    items: page.map((r) => ({
+      id: Number(r.id),
+      template: r.template,
+      from: r.from_address,
+      to: r.to_address,
+      subject: addressedTo(viewer, r.to_address) ? r.subject : hideLinks(r.subject, new Set()),
+      createdAt: iso(r.created_at)!,
+    })),
     nextCursor: rows.length > input.limit ? Number(page[page.length - 1]!.id) : null,
   };
 }
 
-export async function getMailboxMessage(app: AppServices, id: number): Promise<MailboxMessage> {
+/**
+ * One kept email. Addressed to the viewer: in full. Addressed to anyone else: its one-time links
+ * are hidden (they never reach the browser) until the viewer reveals them (revealMailboxMessage).
+ */
+export async function getMailboxMessage(app: AppServices, viewer: MailboxViewer, id: number): Promise<MailboxMessageView> {
+  const full = await readMailboxMessage(app, id);
+  if (addressedTo(viewer, full.to)) return full;
+  const hidden = new Set<string>();
+  const view = { ...full, subject: hideLinks(full.subject, hidden), html: hideLinks(full.html, hidden), text: hideLinks(full.text, hidden) };
+  return { ...view, hiddenLinks: hidden.size };
+}
+
+/** "Reveal link": the email in full, and a mail.link_revealed event naming the admin and the message. */
+export async function revealMailboxMessage(app: AppServices, viewer: MailboxViewer, id: number): Promise<MailboxMessageView> {
+  const full = await readMailboxMessage(app, id);
+  if (addressedTo(viewer, full.to)) return full;
+  await app.em().transactional((tx) =>
+    appendEvent(tx, 'mail.link_revealed', { messageId: full.id, template: full.template, to: full.to, adminId: viewer.id }, { actorId: viewer.id }),
+  );
+  app.log.info('mailbox links revealed', { adminId: viewer.id, mailboxId: full.id, template: full.template });
+  return full;
+}
+
+async function readMailboxMessage(app: AppServices, id: number): Promise<MailboxMessageView> {
   const rows = await app
     .em()
     .execute<{ id: string; outbox_id: string | null; template: string; from_address: string; to_address: string; subject: string; html: string; text: string; created_at: Date }[]>(
@@ -57,6 +111,7 @@ export async function getMailboxMessage(app: AppServices, id: number): Promise<M
     html: r.html,
     text: r.text,
     createdAt: iso(r.created_at)!,
+    hiddenLinks: 0,
   };
 }
 
@@ -65,8 +120,8 @@ const carriesSecret = (template: string) => ((SECRET_VARIABLES as Record<string,
 /** Outbox rows (every transport), newest first, with per-status counts. */
 export async function listOutbox(
   app: AppServices,
-  input: { status: 'pending' | 'sent' | 'failed' | 'all'; cursor?: number | null; limit: number },
-): Promise<{ items: OutboxItem[]; nextCursor: number | null; counts: { pending: number; sent: number; failed: number } }> {
+  input: { status: OutboxItem['status'] | 'all'; cursor?: number | null; limit: number },
+): Promise<{ items: OutboxItem[]; nextCursor: number | null; counts: { pending: number; sent: number; failed: number; suppressed: number } }> {
   const em = app.em();
   const where: string[] = [];
   const params: unknown[] = [];
@@ -104,7 +159,7 @@ export async function listOutbox(
       retryable: r.status === 'failed' && !carriesSecret(r.template),
     })),
     nextCursor: rows.length > input.limit ? Number(page[page.length - 1]!.id) : null,
-    counts: { pending: count('pending'), sent: count('sent'), failed: count('failed') },
+    counts: { pending: count('pending'), sent: count('sent'), failed: count('failed'), suppressed: count('suppressed') },
   };
 }
 

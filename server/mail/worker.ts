@@ -10,6 +10,7 @@ import { readTemplateOverrides } from './template-overrides.js';
 import { OUTBOX_CHANNEL } from './outbox.js';
 import { claimDue, markFailed, markSent, renewLeases, scheduleRetry, setMessageId, type ClaimedRow } from './outbox.repository.js';
 import { inLanes } from './lanes.js';
+import { addSuppression, isRecipientBounce } from './suppression.js';
 import { countedMailStats } from '../metrics.js';
 import { createTransportFromConfig, isPermanentSmtpError, resolveSender, type MailTransport, type OutgoingEmail } from './transports.js';
 
@@ -159,6 +160,8 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
       }
       if (await markFailed(tx, row, text, now)) {
         await appendEvent(tx, 'email.failed', { outboxId: Number(row.id), template: row.template, to: row.to_address, error: text }, { actorId: null, userId: row.user_id });
+        // A 5xx to RCPT TO refuses the address itself: nothing more goes to it (the suppression list).
+        if (permanent && isRecipientBounce(error)) await addSuppression(tx, { address: row.to_address, reason: text, source: 'bounce', createdById: null });
       }
     });
     if (last) {

@@ -58,7 +58,7 @@ describe('inviting a user, in a browser', () => {
 
     // --- The email, as received by the SMTP peer ---
     const mail = await smtp.waitForMessageTo(email);
-    const link = mail.links.find((l) => l.includes('/register?invite='))!;
+    const link = mail.links.find((l) => l.includes('/invite#token='))!;
     expect(link).toBeTruthy();
     const { page: mailPage } = await newPage(browser, { width: 800, height: 900 });
     await mailPage.setContent(mail.html, { waitUntil: 'load' });
@@ -112,7 +112,7 @@ describe('inviting a user, in a browser', () => {
     const [org] = await sql(app, `select id from organisation where is_default`);
     const email = `grace.${Date.now().toString(36)}@example.test`;
     const { user } = await admin.caller.admin.users.add({ firstName: 'Grace', lastName: 'Resent', email, organisationId: org.id, mode: 'invite', sendInvite: true });
-    const tokenOf = (m: { links: string[] }) => m.links.find((l) => l.includes('/register?invite='))!.replace(app.services.publicUrl(), app.origin);
+    const tokenOf = (m: { links: string[] }) => m.links.find((l) => l.includes('/invite#token='))!.replace(app.services.publicUrl(), app.origin);
     const firstLink = tokenOf(await smtp.waitForMessageTo(email));
 
     const { page, context } = await newPage(browser);

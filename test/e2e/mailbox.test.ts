@@ -52,6 +52,11 @@ describe('password reset through the built-in mailbox, in a browser', () => {
     await a.waitForURL('**/admin/mailbox');
     await a.getByTestId('mailbox-row').filter({ hasText: dev.email }).first().click();
     await expect.poll(() => a.getByTestId('mailbox-subject').textContent()).toBe('Reset your Admit Developer Portal password');
+    // Addressed to someone else: the one-time link is hidden until the admin reveals it (recorded).
+    await a.getByTestId('links-hidden').waitFor();
+    await screenshot(a, 'mailbox-link-hidden');
+    await a.getByTestId('reveal-link').click();
+    await a.getByTestId('links-hidden').waitFor({ state: 'detached' });
 
     const frameEl = a.getByTestId('mailbox-frame');
     // Rendered in a sandbox that runs no script.
@@ -67,7 +72,7 @@ describe('password reset through the built-in mailbox, in a browser', () => {
     await screenshot(a, 'mailbox-reset-email');
 
     const link = await frame.getByRole('link', { name: 'Choose a new password' }).getAttribute('href');
-    expect(link).toMatch(/\/reset-password\?token=[A-Za-z0-9_-]{43}$/);
+    expect(link).toMatch(/\/reset-password#token=[A-Za-z0-9_-]{43}$/);
     const listed = await a.locator('a.mailbox-link').allTextContents();
     expect(listed).toContain(link);
 

@@ -36,6 +36,8 @@ export interface SmtpPeer {
   waitForMessageTo(address: string, opts?: { timeoutMs?: number }): Promise<ReceivedMail>;
   /** Answers every MAIL FROM with this SMTP error (e.g. 451 for a temporary failure) until set back to null. */
   failWith(error: { code: number; message: string } | null): void;
+  /** Answers RCPT TO for this address (case-insensitive) with this SMTP error (e.g. 550 for an unknown mailbox); null accepts it again. */
+  rejectRecipient(address: string, error: { code: number; message: string } | null): void;
   /** Simulates "SMTP down": stops listening and drops open connections; the port stays reserved for start(). */
   stop(): Promise<void>;
   /** Listens again on the same port after stop(). */
@@ -58,6 +60,7 @@ export async function startSmtpPeer(opts: { port?: number } = {}): Promise<SmtpP
   const parseErrors: Error[] = [];
   const waiters = new Set<() => void>();
   let failure: { code: number; message: string } | null = null;
+  const rejected = new Map<string, { code: number; message: string }>();
   let server: SMTPServer | null = null;
   let port = opts.port ?? 0;
 
@@ -80,6 +83,15 @@ export async function startSmtpPeer(opts: { port?: number } = {}): Promise<SmtpP
         if (failure) {
           const err = new Error(failure.message) as Error & { responseCode: number };
           err.responseCode = failure.code;
+          return callback(err);
+        }
+        callback();
+      },
+      onRcptTo(address: SMTPServerAddress, _session, callback) {
+        const refusal = rejected.get(address.address.toLowerCase());
+        if (refusal) {
+          const err = new Error(refusal.message) as Error & { responseCode: number };
+          err.responseCode = refusal.code;
           return callback(err);
         }
         callback();
@@ -205,6 +217,10 @@ export async function startSmtpPeer(opts: { port?: number } = {}): Promise<SmtpP
     },
     failWith(error) {
       failure = error;
+    },
+    rejectRecipient(address, error) {
+      if (error) rejected.set(address.toLowerCase(), error);
+      else rejected.delete(address.toLowerCase());
     },
     stop: shutdown,
     async start() {

@@ -1,6 +1,7 @@
 import { useSearchParams } from '@solidjs/router';
 import { useInfiniteQuery } from '@tanstack/solid-query';
 import { For, Match, Show, Switch, createMemo, createSignal } from 'solid-js';
+import { displayEmail } from '../../../shared/email';
 import type { MailboxListItem } from '../../../shared/schemas/mail';
 import { errorMessage, trpc } from '../../lib/trpc';
 import { Button, FormError, formatDateTime, timeAgo, Loading } from '../../ui';
@@ -111,7 +112,9 @@ export function InboxPanel() {
                         >
                           <td>
                             <span class="cell-primary">{m.subject}</span>
-                            <span class="cell-sub truncate">To {m.to}</span>
+                            <span class="cell-sub truncate" title={displayEmail(m.to)}>
+                              To {displayEmail(m.to)}
+                            </span>
                           </td>
                           <td class="nowrap text-sm muted" title={formatDateTime(m.createdAt)}>
                             {timeAgo(m.createdAt)}

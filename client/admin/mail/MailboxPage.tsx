@@ -1,7 +1,8 @@
 import { useSearchParams } from '@solidjs/router';
-import { Show } from 'solid-js';
+import { Match, Switch } from 'solid-js';
 import { InboxPanel } from './InboxPanel';
 import { OutboxPanel } from './OutboxPanel';
+import { SuppressionsPanel } from './SuppressionsPanel';
 
 /**
  * Portal > Mailbox: with no SMTP server configured, every email the portal sends is kept here (and
@@ -10,7 +11,7 @@ import { OutboxPanel } from './OutboxPanel';
  */
 export default function MailboxPage() {
   const [params, setParams] = useSearchParams();
-  const tab = () => (params.tab === 'outbox' ? 'outbox' : 'inbox');
+  const tab = () => (params.tab === 'outbox' || params.tab === 'suppressed' ? params.tab : 'inbox');
 
   return (
     <>
@@ -27,10 +28,18 @@ export default function MailboxPage() {
         <button type="button" class="tab" role="tab" id="tab-outbox" aria-selected={tab() === 'outbox'} aria-controls="panel-outbox" onClick={() => setParams({ tab: 'outbox', id: undefined })}>
           Delivery queue
         </button>
+        <button type="button" class="tab" role="tab" id="tab-suppressed" aria-selected={tab() === 'suppressed'} aria-controls="panel-suppressed" onClick={() => setParams({ tab: 'suppressed', id: undefined })}>
+          Suppressed addresses
+        </button>
       </div>
-      <Show when={tab() === 'inbox'} fallback={<OutboxPanel />}>
-        <InboxPanel />
-      </Show>
+      <Switch fallback={<InboxPanel />}>
+        <Match when={tab() === 'outbox'}>
+          <OutboxPanel />
+        </Match>
+        <Match when={tab() === 'suppressed'}>
+          <SuppressionsPanel />
+        </Match>
+      </Switch>
     </>
   );
 }

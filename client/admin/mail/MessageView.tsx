@@ -1,6 +1,7 @@
-import { useQuery } from '@tanstack/solid-query';
+import { useQuery, useQueryClient } from '@tanstack/solid-query';
 import { For, Match, Show, Switch, createMemo, createSignal } from 'solid-js';
-import type { MailboxMessage } from '../../../shared/schemas/mail';
+import { displayEmail } from '../../../shared/email';
+import type { MailboxMessageView } from '../../../shared/schemas/mail-safety';
 import { errorMessage, trpc } from '../../lib/trpc';
 import { Button, FormError, formatDateTime, Loading } from '../../ui';
 import { mailboxMessageKey } from '../query-keys';
@@ -36,8 +37,42 @@ export function MessageView(props: { id: number }) {
   );
 }
 
-function MessageBody(props: { message: MailboxMessage; view: 'html' | 'text'; setView: (v: 'html' | 'text') => void }) {
-  const links = createMemo(() => [...new Set(props.message.text.match(/https?:\/\/[^\s<>"')\]]+/g) ?? [])]);
+/**
+ * An email addressed to another person comes with its one-time links hidden; "Reveal link" fetches
+ * it in full, and the server records who revealed it (mail.link_revealed).
+ */
+function RevealNotice(props: { message: MailboxMessageView }) {
+  const queryClient = useQueryClient();
+  const [busy, setBusy] = createSignal(false);
+  const [error, setError] = createSignal<string | null>(null);
+  const reveal = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const full = await trpc.admin.mail.reveal.mutate({ id: props.message.id });
+      queryClient.setQueryData(mailboxMessageKey(props.message.id), full);
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div class="alert alert-warning" role="note" data-testid="links-hidden">
+      <p>
+        This email is addressed to {displayEmail(props.message.to)}, not to you: its one-time {props.message.hiddenLinks === 1 ? 'link is' : 'links are'} hidden. Revealing
+        is recorded with your name.
+      </p>
+      <FormError message={error()} />
+      <Button small variant="secondary" busy={busy()} onClick={() => void reveal()} data-testid="reveal-link">
+        Reveal link
+      </Button>
+    </div>
+  );
+}
+
+function MessageBody(props: { message: MailboxMessageView; view: 'html' | 'text'; setView: (v: 'html' | 'text') => void }) {
+  const links = createMemo(() => [...new Set(props.message.text.match(/https?:\/\/[^\s<>"')\]]+/g) ?? [])].filter((l) => !l.includes('[redacted]')));
   return (
     <div class="stack">
       <div class="row-between">
@@ -53,11 +88,16 @@ function MessageBody(props: { message: MailboxMessage; view: 'html' | 'text'; se
           </Button>
         </div>
       </div>
+      <Show when={props.message.hiddenLinks > 0}>
+        <RevealNotice message={props.message} />
+      </Show>
       <dl class="details mailbox-headers">
         <dt>From</dt>
         <dd>{props.message.from}</dd>
         <dt>To</dt>
-        <dd>{props.message.to}</dd>
+        <dd class="long-value" title={displayEmail(props.message.to)}>
+          {displayEmail(props.message.to)}
+        </dd>
         <dt>Date</dt>
         <dd>{formatDateTime(props.message.createdAt)}</dd>
         <dt>Template</dt>

@@ -1,12 +1,13 @@
 import { useInfiniteQuery, useQueryClient } from '@tanstack/solid-query';
 import { For, Match, Show, Switch, createMemo, createSignal } from 'solid-js';
+import { displayEmail } from '../../../shared/email';
 import type { OutboxItem } from '../../../shared/schemas/mail';
 import { errorMessage, trpc } from '../../lib/trpc';
 import { Badge, Button, FormError, formatDateTime, timeAgo, toast, Loading } from '../../ui';
 import { OUTBOX_KEY } from '../query-keys';
 
-const STATUS_KIND: Record<OutboxItem['status'], string> = { pending: 'pending', sent: 'active', failed: 'rejected' };
-const STATUS_TEXT: Record<OutboxItem['status'], string> = { pending: 'Waiting', sent: 'Sent', failed: 'Failed' };
+const STATUS_KIND: Record<OutboxItem['status'], string> = { pending: 'pending', sent: 'active', failed: 'rejected', suppressed: 'inactive' };
+const STATUS_TEXT: Record<OutboxItem['status'], string> = { pending: 'Waiting', sent: 'Sent', failed: 'Failed', suppressed: 'Not sent' };
 
 /** The Delivery queue tab: every email's delivery status, with Retry for a failed one. */
 export function OutboxPanel() {
@@ -27,7 +28,7 @@ export function OutboxPanel() {
     setRetrying(row.id);
     try {
       await trpc.admin.mail.retry.mutate({ id: row.id });
-      toast(`Email to ${row.to} queued again`, 'success');
+      toast(`Email to ${displayEmail(row.to)} queued again`, 'success');
       await queryClient.invalidateQueries({ queryKey: OUTBOX_KEY });
     } catch (e) {
       toast(errorMessage(e), 'error');
@@ -45,6 +46,7 @@ export function OutboxPanel() {
           <option value="pending">Waiting{counts() ? ` (${counts()!.pending})` : ''}</option>
           <option value="sent">Sent{counts() ? ` (${counts()!.sent})` : ''}</option>
           <option value="failed">Failed{counts() ? ` (${counts()!.failed})` : ''}</option>
+          <option value="suppressed">Not sent (suppressed or capped){counts() ? ` (${counts()!.suppressed})` : ''}</option>
         </select>
       </div>
       <Switch>
@@ -83,7 +85,9 @@ export function OutboxPanel() {
                       <tr data-testid="outbox-row">
                         <td>
                           <span class="cell-primary">{row.subject ?? row.template}</span>
-                          <span class="cell-sub">To {row.to}</span>
+                          <span class="cell-sub long-value" title={displayEmail(row.to)}>
+                            To {displayEmail(row.to)}
+                          </span>
                           <Show when={row.lastError}>
                             <span class="cell-sub mailbox-error">{row.lastError}</span>
                           </Show>

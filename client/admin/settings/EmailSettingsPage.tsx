@@ -8,6 +8,7 @@ import { zodValidator } from '../../lib/zod-form';
 import { Button, FormError, TextField, toast, Loading } from '../../ui';
 import { EMAIL_SETTINGS_KEY } from '../query-keys';
 import { EmailTemplatesCard } from './EmailTemplatesCard';
+import { EmailCapsCard } from './EmailCapsCard';
 
 /** Settings > Emails: the sender, and each email's subject and main text with a live preview. */
 export default function EmailSettingsPage() {
@@ -22,6 +23,7 @@ export default function EmailSettingsPage() {
           <div class="stack">
             <SenderCard settings={s()} />
             <EmailTemplatesCard settings={s()} />
+            <EmailCapsCard />
           </div>
         )}
       </Match>

@@ -26,11 +26,11 @@ describe('invite email over a real SMTP peer', () => {
     const { user } = await add(email);
     const mail = await smtp.waitForMessageTo(email);
     expect(mail.subject).toBe('Test User invited you to Admit Developer Portal');
-    const link = mail.links.find((l) => l.includes('/register?invite='))!;
-    expect(link.startsWith(`${app.services.publicUrl()}/register?invite=`)).toBe(true);
+    const link = mail.links.find((l) => l.includes('/invite#token='))!;
+    expect(link.startsWith(`${app.services.publicUrl()}/invite#token=`)).toBe(true);
     expect(mail.html).toContain(link.replace(/&/g, '&amp;'));
     expect(mail.text).toMatch(/expires on/);
-    const token = new URL(link).searchParams.get('invite')!;
+    const token = new URLSearchParams(new URL(link).hash.slice(1)).get('token')!;
 
     // Delivered, per the outbox; and the link no longer sits in the database.
     await expect.poll(async () => (await admin.caller.admin.invites.forUser({ userId: user.id })).latest?.delivery?.status, { timeout: 10_000 }).toBe('sent');
@@ -55,7 +55,7 @@ describe('invite email over a real SMTP peer', () => {
     const first = await smtp.waitForMessageTo(email);
     await admin.caller.admin.invites.resend({ userId: user.id });
     const both = await smtp.waitForMessages(2, { match: (m) => m.envelopeTo.includes(email.toLowerCase()) });
-    const tokenOf = (m: (typeof both)[number]) => new URL(m.links.find((l) => l.includes('/register?invite='))!).searchParams.get('invite')!;
+    const tokenOf = (m: (typeof both)[number]) => new URLSearchParams(new URL(m.links.find((l) => l.includes('/invite#token='))!).hash.slice(1)).get('token')!;
     const oldToken = tokenOf(first);
     const newToken = tokenOf(both.find((m) => m !== first)!);
     expect(newToken).not.toBe(oldToken);

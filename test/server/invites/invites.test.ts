@@ -51,7 +51,7 @@ describe('invites', () => {
     expect(expires).toBeLessThanOrEqual(Date.now() + 7 * DAY + 1000);
     const [mail] = await sql(app, `select id, to_address, variables from email_outbox where template = 'invite' and user_id = ?`, [u.id]);
     expect(mail.to_address).toBe(u.email);
-    expect(mail.variables.acceptUrl).toBe(`${app.services.publicUrl()}/register?invite=${token}`);
+    expect(mail.variables.acceptUrl).toBe(`${app.services.publicUrl()}/invite#token=${token}`);
     expect(mail.variables.inviterName).toBe('Test User');
     expect(Number(row.outbox_id)).toBe(Number(mail.id));
     expect(invite).toMatchObject({ state: 'pending', sentBy: { id: admin.id, name: 'Test User' }, delivery: { status: 'pending' } });

@@ -5,5 +5,5 @@ export async function latestInviteToken(app: TestApp, userId: string): Promise<s
   const [row] = await sql(app, `select variables from email_outbox where template = 'invite' and user_id = ? order by id desc limit 1`, [userId]);
   if (!row) throw new Error('no invite email queued');
   const url = new URL(row.variables.acceptUrl);
-  return url.searchParams.get('invite')!;
+  return new URLSearchParams(url.hash.slice(1)).get('token')!;
 }

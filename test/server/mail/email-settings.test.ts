@@ -85,7 +85,7 @@ describe('Settings > Emails', () => {
     expect(r).toEqual({ ok: true, to: admin.email });
     const m = await smtp.waitForMessages(1, { match: (x) => x.envelopeTo.includes(admin.email.toLowerCase()) && x.subject.includes('invited you') });
     expect(m[0]!.subject).toBe('Grace Hopper invited you to Admit Developer Portal');
-    expect(m[0]!.text).toContain(`${app.services.publicUrl()}/invite?token=sample-token`);
+    expect(m[0]!.text).toContain(`${app.services.publicUrl()}/invite#token=sample-token`);
   });
 
   it('saves the sender name and address, used as From on the next emails', async () => {

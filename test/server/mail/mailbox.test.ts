@@ -25,7 +25,11 @@ describe('the built-in mailbox (no SMTP_URL)', () => {
     expect(list.items[0]).toMatchObject({ to, template: 'password-reset', subject: 'Reset your Admit Developer Portal password' });
     expect(list.items[0]!.from).toBe(`"Admit Developer Portal" <no-reply@localhost>`);
 
-    const message = await caller.admin.mail.message({ id: list.items[0]!.id });
+    // Addressed to someone else: the token link is hidden until revealed.
+    const hidden = await caller.admin.mail.message({ id: list.items[0]!.id });
+    expect(hidden.hiddenLinks).toBe(1);
+    expect(hidden.html).not.toContain('mailboxToken1234567890');
+    const message = await caller.admin.mail.reveal({ id: list.items[0]!.id });
     expect(message.outboxId).toBe(outboxId);
     expect(message.html).toContain(`href="${link}"`);
     expect(message.text).toContain(link);

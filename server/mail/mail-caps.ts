@@ -1,0 +1,35 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { AppServices } from '../app-services.js';
+import type { FieldChange } from '../../shared/events.js';
+import type { SessionUser } from '../../shared/schemas/auth.js';
+import { DEFAULT_MAIL_CAP_SETTINGS, mailCapSettingsSchema, type MailCapSettings } from '../../shared/schemas/mail-safety.js';
+import { appendEvent } from '../events/append.js';
+import { lockForTransaction } from '../db/locks.js';
+import { readSetting, writeSetting } from '../settings/settings.repository.js';
+
+/** Settings > Emails: the per-recipient cap, under one key of the setting table. */
+const CAPS_KEY = 'mailCaps';
+
+/** The cap in force; a stored value that no longer validates falls back to the defaults. */
+export async function readMailCaps(em: EntityManager): Promise<MailCapSettings> {
+  const stored = await readSetting<Partial<MailCapSettings>>(em, CAPS_KEY);
+  const parsed = mailCapSettingsSchema.safeParse({ ...DEFAULT_MAIL_CAP_SETTINGS, ...stored });
+  return parsed.success ? parsed.data : { ...DEFAULT_MAIL_CAP_SETTINGS };
+}
+
+/** Saves the cap; one settings.changed event says what changed and who changed it. */
+export async function saveMailCaps(app: AppServices, actor: SessionUser | null, input: MailCapSettings): Promise<MailCapSettings> {
+  return app.em().transactional(async (tx) => {
+    await lockForTransaction(tx, 'settings');
+    const current = await readMailCaps(tx);
+    const changes: Record<string, FieldChange> = {};
+    for (const key of Object.keys(DEFAULT_MAIL_CAP_SETTINGS) as (keyof MailCapSettings)[]) {
+      if (current[key] !== input[key]) changes[key] = { from: current[key], to: input[key] };
+    }
+    if (Object.keys(changes).length) {
+      await writeSetting(tx, CAPS_KEY, input);
+      if (actor) await appendEvent(tx, 'settings.changed', { changes }, { actorId: actor.id });
+    }
+    return input;
+  });
+}
