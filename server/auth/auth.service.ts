@@ -4,7 +4,7 @@ import type { LoginInput, SetupInput } from '../../shared/schemas/auth.js';
 import { AppError } from '../errors.js';
 import { lockForTransaction } from '../db/locks.js';
 import { checkPassword, hashPassword } from '../security/password.js';
-import { assertAcceptableNewPassword } from '../security/password-policy.js';
+import { checkNewPassword } from '../settings/session-settings.service.js';
 import { appendEvent } from '../events/append.js';
 import { defaultOrganisationId } from '../organisations/organisations.repository.js';
 import { activeAdminExists, anyAdminExists, credentialsByEmail, insertUser, isEmailTaken, loadUserSnapshot, replacePasswordHash } from '../users/users.repository.js';
@@ -20,7 +20,7 @@ function setupDone(): AppError {
 /** Creates the first admin; refuses once any admin exists. Returns the new user's id. */
 export async function createFirstAdmin(app: AppServices, input: Omit<SetupInput, 'confirmPassword'>, opts: { checkPolicy?: boolean } = {}): Promise<string> {
   if (await adminExists(app)) throw setupDone();
-  if (opts.checkPolicy !== false) await assertAcceptableNewPassword(app.em(), input.password);
+  if (opts.checkPolicy !== false) await checkNewPassword(app.em(), input.password);
   const passwordHash = await hashPassword(input.password);
   const em = app.em();
   try {

@@ -4,7 +4,7 @@ import { AppError } from '../errors.js';
 import { appendEvent } from '../events/append.js';
 import { queueEmail } from '../mail/outbox.js';
 import { hashPassword, normalizePassword, verifyPassword } from '../security/password.js';
-import { assertAcceptableNewPassword } from '../security/password-policy.js';
+import { checkNewPassword } from '../settings/session-settings.service.js';
 import { revokeSessionsOfUser } from '../sessions/sessions.repository.js';
 import { loadUserSnapshot, lockUser, passwordHashOf, setPassword } from '../users/users.repository.js';
 
@@ -32,7 +32,7 @@ export async function changePassword(
       fieldErrors: { newPassword: 'The new password must be different from the current one' },
     });
   }
-  await assertAcceptableNewPassword(app.em(), input.newPassword, 'newPassword');
+  await checkNewPassword(app.em(), input.newPassword, 'newPassword');
   const newHash = await hashPassword(input.newPassword);
 
   return app.em().transactional(async (tx) => {

@@ -6,7 +6,7 @@ import { appendEvent } from '../events/append.js';
 import { queueEmail } from '../mail/outbox.js';
 import { generateToken, hashToken } from '../security/tokens.js';
 import { hashPassword } from '../security/password.js';
-import { assertAcceptableNewPassword } from '../security/password-policy.js';
+import { checkNewPassword } from '../settings/session-settings.service.js';
 import { revokeSessionsOfUser } from '../sessions/sessions.repository.js';
 import { loadUserSnapshot, lockUser, lockUserByEmail, setPassword } from '../users/users.repository.js';
 import { PASSWORD_RESET_TTL_MINUTES } from '../../shared/schemas/password-reset.js';
@@ -124,7 +124,7 @@ export async function completePasswordReset(
 ): Promise<{ userId: string }> {
   // Cheap refusal first: no password hashing for a dead link.
   assertUsable(app, await findToken(app.em(), input.token));
-  await assertAcceptableNewPassword(app.em(), input.password);
+  await checkNewPassword(app.em(), input.password);
   const passwordHash = await hashPassword(input.password);
 
   return app.em().transactional(async (tx) => {

@@ -1,7 +1,5 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
 import { PASSWORD_MAX } from '../../shared/constants.js';
 import { AppError } from '../errors.js';
-import { readPasswordMinLength } from '../settings/session-settings.service.js';
 import { normalizePassword } from './password.js';
 
 // Rules for a NEW password (ASVS 5.0 V6.2, NIST 800-63B-4 §3.1.1.2): a minimum length set by the
@@ -38,7 +36,7 @@ export async function newPasswordProblem(password: string, minLength: number): P
 }
 
 /** Throws BAD_REQUEST (reason WEAK_PASSWORD, message on `field`) when the new password breaks the rules. */
-export async function assertAcceptableNewPassword(em: EntityManager, password: string, field = 'password'): Promise<void> {
-  const problem = await newPasswordProblem(password, await readPasswordMinLength(em));
+export async function assertAcceptableNewPassword(password: string, minLength: number, field = 'password'): Promise<void> {
+  const problem = await newPasswordProblem(password, minLength);
   if (problem) throw new AppError('BAD_REQUEST', 'WEAK_PASSWORD', problem, { fieldErrors: { [field]: problem } });
 }

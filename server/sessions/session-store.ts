@@ -3,7 +3,6 @@ import { sha256 } from '@oslojs/crypto/sha2';
 import { encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from '@oslojs/encoding';
 import { randomFillSync } from 'node:crypto';
 import { SESSION_COOKIE } from '../../shared/constants.js';
-import type { Clock } from '../app-services.js';
 import * as repo from './sessions.repository.js';
 import type { SessionRow, SessionUserRow } from './sessions.repository.js';
 
@@ -45,9 +44,14 @@ export function sessionIdOf(token: string): string {
   return encodeHexLowerCase(sha256(new TextEncoder().encode(token)));
 }
 
+/** The app clock (app-services.ts's Clock; tests move it forward). Declared here so app-services.ts can import this file's types. */
+export interface SessionClock {
+  now(): Date;
+}
+
 export interface SessionStoreOptions {
   em: () => EntityManager;
-  clock: Clock;
+  clock: SessionClock;
   secureCookies: boolean;
   /** The current idle timeout and absolute lifetime (read from the settings by the caller). */
   policy: (em: EntityManager) => Promise<SessionPolicy>;

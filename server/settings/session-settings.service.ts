@@ -6,6 +6,7 @@ import { DEFAULT_SESSION_SETTINGS, sessionSettingsSchema, type SessionSettings }
 import { appendEvent } from '../events/append.js';
 import { lockForTransaction } from '../db/locks.js';
 import { readSetting, writeSetting } from './settings.repository.js';
+import { assertAcceptableNewPassword } from '../security/password-policy.js';
 
 // Settings > Sessions & passwords. Stored in `setting` under these keys, like the general settings.
 const KEYS = ['sessionIdleTimeoutMinutes', 'sessionAbsoluteLifetimeHours', 'passwordMinLength'] as const satisfies readonly (keyof SessionSettings)[];
@@ -28,6 +29,14 @@ export async function readSessionPolicy(em: EntityManager): Promise<{ idleTimeou
 
 export async function readPasswordMinLength(em: EntityManager): Promise<number> {
   return (await readSessionSettings(em)).passwordMinLength;
+}
+
+/**
+ * Refuses a NEW password that breaks the rules (security/password-policy.ts) under the current
+ * minimum length: BAD_REQUEST, reason WEAK_PASSWORD, the message on `field`.
+ */
+export async function checkNewPassword(em: EntityManager, password: string, field = 'password'): Promise<void> {
+  await assertAcceptableNewPassword(password, await readPasswordMinLength(em), field);
 }
 
 export function getSessionSettings(app: AppServices): Promise<SessionSettings> {

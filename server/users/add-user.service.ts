@@ -4,7 +4,7 @@ import type { SessionUser } from '../../shared/schemas/auth.js';
 import type { AddUserData, AddUserOutput } from '../../shared/schemas/user-admin.js';
 import { AppError } from '../errors.js';
 import { hashPassword } from '../security/password.js';
-import { assertAcceptableNewPassword } from '../security/password-policy.js';
+import { checkNewPassword } from '../settings/session-settings.service.js';
 import { appendEvent } from '../events/append.js';
 import { issueInvite } from '../invites/invites.service.js';
 import { inviteById } from '../invites/invites.repository.js';
@@ -28,7 +28,7 @@ export function unknownOrganisation(): AppError {
  * in the same transaction. A taken email is told plainly: the one asking is an admin.
  */
 export async function addUser(app: AppServices, actor: SessionUser, input: AddUserData): Promise<AddUserOutput> {
-  if (input.mode === 'password') await assertAcceptableNewPassword(app.em(), input.password);
+  if (input.mode === 'password') await checkNewPassword(app.em(), input.password);
   const passwordHash = input.mode === 'password' ? await hashPassword(input.password) : null;
   const email = input.email.trim();
   try {

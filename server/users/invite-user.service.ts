@@ -5,7 +5,7 @@ import { AppError } from '../errors.js';
 import { appendEvent } from '../events/append.js';
 import { queueEmail } from '../mail/outbox.js';
 import { hashPassword } from '../security/password.js';
-import { assertAcceptableNewPassword } from '../security/password-policy.js';
+import { checkNewPassword } from '../settings/session-settings.service.js';
 import { inviteById, invitesOfUser } from '../invites/invites.repository.js';
 import { claimInvite, inviteUser, revokePendingInvite, voidPendingInvites } from '../invites/invites.service.js';
 import { activateInvitedUser, inviteEligibility, loadUserSnapshot, lockUser } from './users.repository.js';
@@ -53,7 +53,7 @@ export async function revokeInvite(app: AppServices, actor: SessionUser, userId:
  * in one transaction. The caller then logs them in.
  */
 export async function acceptInvite(app: AppServices, input: Omit<AcceptInviteInput, 'confirmPassword'>): Promise<{ userId: string }> {
-  await assertAcceptableNewPassword(app.em(), input.password);
+  await checkNewPassword(app.em(), input.password);
   const passwordHash = await hashPassword(input.password);
   return app.em().transactional(async (tx) => {
     const now = app.clock.now();

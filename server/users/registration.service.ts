@@ -5,7 +5,7 @@ import type { RegisterInput, RegisterOutput } from '../../shared/schemas/users.j
 import type { AllSettings } from '../../shared/schemas/settings.js';
 import { AppError } from '../errors.js';
 import { hashPassword } from '../security/password.js';
-import { assertAcceptableNewPassword } from '../security/password-policy.js';
+import { checkNewPassword } from '../settings/session-settings.service.js';
 import { appendEvent } from '../events/append.js';
 import { countQueuedSince, queueEmail } from '../mail/outbox.js';
 import { readSettings } from '../settings/settings.repository.js';
@@ -48,7 +48,7 @@ function signupDisabled(): AppError {
 export async function registerDeveloper(app: AppServices, input: Omit<RegisterInput, 'confirmPassword'>): Promise<RegisterOutput> {
   if (!(await readSettings(app.em())).signupEnabled) throw signupDisabled();
   // Hash before the transaction: the same cost on every path, and no lock held while hashing.
-  await assertAcceptableNewPassword(app.em(), input.password);
+  await checkNewPassword(app.em(), input.password);
   const passwordHash = await hashPassword(input.password);
   const email = input.email.trim();
 

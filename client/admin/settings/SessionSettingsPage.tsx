@@ -17,8 +17,8 @@ interface FormValues {
 const schemaValidator = zodValidator(sessionSettingsSchema);
 const num = (s: string) => (s.trim() === '' ? NaN : Number(s));
 
-const validate: Validator<FormValues, SessionSettings> = (v) => {
-  const r = schemaValidator({
+const validate: Validator<FormValues, SessionSettings> = async (v) => {
+  const r = await schemaValidator({
     sessionIdleTimeoutMinutes: num(v.sessionIdleTimeoutMinutes),
     sessionAbsoluteLifetimeHours: num(v.sessionAbsoluteLifetimeHours),
     passwordMinLength: num(v.passwordMinLength),
