@@ -3,6 +3,7 @@ import { startTestApp, type TestApp } from '../../support/app.js';
 import { httpClient } from '../../support/http.js';
 import { insertUser, uniqueEmail } from '../../support/users.js';
 import { createRateLimits, RateLimiter } from '../../../server/security/rate-limit.js';
+import { setRequireEmailVerification } from '../../support/verify.js';
 
 const TOKEN = 'metrics-token-0123456789abcdef';
 
@@ -40,8 +41,9 @@ describe('/metrics', () => {
     let app: TestApp;
     beforeAll(async () => {
       // Real limits, except sign-ups: two per IP, so a third from one address is refused.
-      const limits = { ...createRateLimits(1000), signupPerIp: new RateLimiter(2, 60_000) };
+      const limits = { ...createRateLimits(1000), signupPerIp: new RateLimiter('signupPerIp', 2, 60_000) };
       app = await startTestApp({ env: { METRICS: 'true', METRICS_TOKEN: TOKEN }, limits });
+    await setRequireEmailVerification(app, false); // not what this file tests
     });
     afterAll(async () => {
       await app?.stop();
