@@ -86,6 +86,37 @@ export const TEMPLATE_CONTENT: { [K in EmailTemplateName]: TemplateContent<K> } 
     mainText: 'Hi {{firstName}},\n\n{{inviterName}} has invited you to join {{portalName}}. Accept the invitation to set your password and start using your account.',
     sample: { firstName: 'Ada', inviterName: 'Grace Hopper', acceptUrl: sampleUrl('/invite#token=sample-token'), expiresAt: '2030-01-08T10:00:00.000Z' },
   },
+  'verify-email': {
+    label: 'Verify email address',
+    description: 'Sent after a self-registration while "Require email verification" is on. Carries a single-use link; nothing is decided until it is used.',
+    subject: 'Verify your email address for {{portalName}}',
+    mainText:
+      'Hi {{firstName}},\n\nThank you for registering at {{portalName}}. Please confirm that this address is yours: open the link below and press the button on the page.',
+    sample: { firstName: 'Ada', verifyUrl: sampleUrl('/verify-email#token=sample-token'), expiresInHours: 24 },
+  },
+  'invite-waiting': {
+    label: 'Invitation waiting',
+    description: 'Sent when someone tries to log in with an address that has an invitation not yet accepted. Carries a fresh link when the old one has expired.',
+    subject: 'Your invitation to {{portalName}} is waiting',
+    mainText:
+      'Hi {{firstName}},\n\nSomeone (hopefully you) tried to log in to {{portalName}} with this address. Your account has not been set up yet: accept your invitation to choose a password.',
+    sample: { firstName: 'Ada', acceptUrl: sampleUrl('/invite#token=sample-token'), expiresAt: '2030-01-08T10:00:00.000Z' },
+  },
+  'account-created': {
+    label: 'Account created (by an admin)',
+    description: 'Sent when an administrator adds a user with a password. It never contains the password.',
+    subject: 'An account was created for you at {{portalName}}',
+    mainText:
+      'Hi {{firstName}},\n\nAn administrator created a {{portalName}} account for you ({{email}}). The administrator will give you your password; you may be asked to choose a new one when you first log in.',
+    sample: { firstName: 'Ada', email: 'ada@example.com', loginUrl: sampleUrl('/login') },
+  },
+  'registration-reconsidered': {
+    label: 'Registration reconsidered',
+    description: 'Sent, when the admin chooses to, after a declined registration is moved back to the pending queue.',
+    subject: 'Your registration at {{portalName}} is being reviewed again',
+    mainText: 'Hi {{firstName}},\n\nAn administrator at {{portalName}} is reviewing your registration again.',
+    sample: { firstName: 'Ada' },
+  },
 };
 
 /** Variables every template receives from the renderer. */

@@ -13,6 +13,10 @@ export interface EmailTemplateVariables {
   welcome: { firstName: string; loginUrl: string };
   'signup-attempt-existing': { firstName: string; loginUrl: string; resetUrl: string };
   invite: { firstName: string; inviterName: string; acceptUrl: string; expiresAt: string };
+  'verify-email': { firstName: string; verifyUrl: string; expiresInHours: number };
+  'invite-waiting': { firstName: string; acceptUrl: string; expiresAt: string };
+  'account-created': { firstName: string; email: string; loginUrl: string };
+  'registration-reconsidered': { firstName: string };
 }
 export type EmailTemplateName = keyof EmailTemplateVariables;
 
@@ -26,6 +30,10 @@ export const SECRET_VARIABLES: { [K in EmailTemplateName]: (keyof EmailTemplateV
   welcome: [],
   'signup-attempt-existing': [],
   invite: ['acceptUrl'],
+  'verify-email': ['verifyUrl'],
+  'invite-waiting': ['acceptUrl'],
+  'account-created': [],
+  'registration-reconsidered': [],
 };
 
 export const EMAIL_TEMPLATE_NAMES = Object.keys(SECRET_VARIABLES) as EmailTemplateName[];

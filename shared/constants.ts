@@ -1,7 +1,8 @@
 export const USER_ROLES = ['admin', 'developer'] as const;
 export type UserRole = (typeof USER_ROLES)[number];
 
-export const USER_STATUSES = ['pending', 'active', 'rejected', 'inactive', 'invited'] as const;
+/** `unverified`: a self-registration whose owner has not yet followed the emailed verification link. */
+export const USER_STATUSES = ['pending', 'active', 'rejected', 'inactive', 'invited', 'unverified'] as const;
 export type UserStatus = (typeof USER_STATUSES)[number];
 
 export const PASSWORD_MIN = 8;

@@ -23,6 +23,10 @@ export interface DomainEventMap {
   'user.updated': { user: UserSnapshot; changes: Record<string, FieldChange> };
   'user.invited': { user: UserSnapshot };
   'user.created': { user: UserSnapshot; mustChangePassword: boolean };
+  /** The owner followed the verification link; the policy then decided `user.status` (active or pending). */
+  'user.email_verified': { user: UserSnapshot; autoApproved: boolean };
+  /** A rejected registration moved back to pending or activated by an admin. */
+  'user.reconsidered': { user: UserSnapshot; previousStatus: UserStatus; emailed: boolean };
   'user.password_changed': { user: UserSnapshot; via: 'reset' | 'change' | 'forced_change' };
   'invite.sent': { user: UserSnapshot; tokenId: string; expiresAt: string };
   'invite.resent': { user: UserSnapshot; tokenId: string; expiresAt: string };

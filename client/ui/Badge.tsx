@@ -1,6 +1,6 @@
 import type { JSX } from 'solid-js';
 
-type Status = 'pending' | 'active' | 'rejected' | 'inactive' | 'invited';
+type Status = 'pending' | 'active' | 'rejected' | 'inactive' | 'invited' | 'unverified';
 
 const STATUS_LABELS: Record<Status, string> = {
   pending: 'Pending',
@@ -8,6 +8,7 @@ const STATUS_LABELS: Record<Status, string> = {
   rejected: 'Rejected',
   inactive: 'Inactive',
   invited: 'Invited',
+  unverified: 'Unverified',
 };
 
 /** Human label for a status string; unknown values are capitalised as-is. */

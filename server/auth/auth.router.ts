@@ -6,6 +6,7 @@ import { passwordPolicyOutput } from '../../shared/schemas/session-settings.js';
 import { PASSWORD_MAX } from '../../shared/constants.js';
 import { readPasswordMinLength } from '../settings/session-settings.service.js';
 import { signupProcedure } from '../users/registration.router.js';
+import { verifyEmailRouter } from '../users/verification.router.js';
 import { router } from '../trpc/init.js';
 import { enforceRateLimit, publicProcedure } from '../trpc/procedures.js';
 import * as auth from './auth.service.js';
@@ -16,6 +17,8 @@ import { passwordResetRouter } from './password-reset.router.js';
 export const authRouter = router({
   signup: signupProcedure,
   passwordReset: passwordResetRouter,
+  challenge: challengeProcedure,
+  verifyEmail: verifyEmailRouter,
 
   me: publicProcedure
     .meta({ allowWhilePasswordChangeRequired: true })

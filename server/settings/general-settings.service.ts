@@ -7,7 +7,7 @@ import { readSettings, writeSetting } from './settings.repository.js';
 import { lockForTransaction } from '../db/locks.js';
 
 
-const GENERAL_KEYS = ['portalName', 'autoApprove', 'signupEnabled', 'autoApproveDomains', 'inviteLifetimeDays'] as const satisfies readonly (keyof GeneralSettings)[];
+const GENERAL_KEYS = ['portalName', 'autoApprove', 'signupEnabled', 'autoApproveDomains', 'inviteLifetimeDays', 'requireEmailVerification', 'unverifiedLifetimeDays'] as const satisfies readonly (keyof GeneralSettings)[];
 
 function pickGeneral(s: GeneralSettings): GeneralSettings {
   return {
@@ -16,6 +16,8 @@ function pickGeneral(s: GeneralSettings): GeneralSettings {
     signupEnabled: s.signupEnabled,
     autoApproveDomains: [...s.autoApproveDomains],
     inviteLifetimeDays: s.inviteLifetimeDays,
+    requireEmailVerification: s.requireEmailVerification,
+    unverifiedLifetimeDays: s.unverifiedLifetimeDays,
   };
 }
 

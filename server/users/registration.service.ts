@@ -10,13 +10,13 @@ import { appendEvent } from '../events/append.js';
 import { countQueuedSince, queueEmail } from '../mail/outbox.js';
 import { readSettings } from '../settings/settings.repository.js';
 import { defaultOrganisationId } from '../organisations/organisations.repository.js';
-import { activeAdmins, insertUser, loadUserSnapshot, lockUserByEmail } from './users.repository.js';
+import { insertUser, loadUserSnapshot, lockUserByEmail } from './users.repository.js';
+import { announceDecision, issueVerificationLink } from './registration-mail.js';
 import { transactionalWithRetry } from '../db/faults.js';
 
 // How often the owner of an address is told that someone tried to register with it.
 const SIGNUP_ATTEMPT_NOTICE_INTERVAL_MS = 60 * 60_000;
 
-const userUrl = (app: AppServices, id: string) => `${app.publicUrl()}/admin/users/${id}`;
 const loginUrl = (app: AppServices) => `${app.publicUrl()}/login`;
 
 /** The domain part of an address, lower-cased ("Dev@Example.COM" → "example.com"). */
@@ -37,8 +37,10 @@ function signupDisabled(): AppError {
 }
 
 /**
- * A developer registers on the portal. The account joins the default organisation, active at once
- * when the policy says so, otherwise pending an admin's decision.
+ * A developer registers on the portal. The account joins the default organisation. With "Require
+ * email verification" on (the default) it waits as `unverified` and only a verification link is
+ * sent; the policy decides once the owner follows it (verification.service.ts). Otherwise it is
+ * active at once when the policy says so, or pending an admin's decision.
  *
  * An address that already has an account gets the very same answer (no enumeration): nothing is
  * created and the owner of the address is told by email that someone tried to register with it.
@@ -57,7 +59,10 @@ export async function registerDeveloper(app: AppServices, input: Omit<RegisterIn
     const settings = await readSettings(tx);
     // The setting may have been switched off while the password was hashing.
     if (!settings.signupEnabled) throw signupDisabled();
-    const status: 'active' | 'pending' = isAutoApproved(settings, email) ? 'active' : 'pending';
+    const decided: 'active' | 'pending' = !opts.disposableEmail && isAutoApproved(settings, email) ? 'active' : 'pending';
+    // With verification required, nothing is decided until the owner proves the address
+    // (verification.service.ts): a domain rule only ever approves an address its owner controls.
+    const status = settings.requireEmailVerification ? 'unverified' : decided;
     const id = randomUUID();
     const orgId = await defaultOrganisationId(tx);
     const inserted = await insertUser(
@@ -72,21 +77,9 @@ export async function registerDeveloper(app: AppServices, input: Omit<RegisterIn
     }
 
     const user = (await loadUserSnapshot(tx, id))!;
-    if (status === 'active') {
-      await queueEmail(tx, 'welcome', user.email, { firstName: user.firstName, loginUrl: loginUrl(app) }, { userId: id });
-    } else {
-      await queueEmail(tx, 'registration-received', user.email, { firstName: user.firstName }, { userId: id });
-      for (const admin of await activeAdmins(tx)) {
-        await queueEmail(
-          tx,
-          'admin-new-registration',
-          admin.email,
-          { adminFirstName: admin.firstName, userName: `${user.firstName} ${user.lastName}`, userEmail: user.email, userUrl: userUrl(app, id) },
-          { userId: admin.id },
-        );
-      }
-    }
-    await appendEvent(tx, 'user.registered', { user, autoApproved: status === 'active' }, { actorId: id, userId: id });
+    if (status === 'unverified') await issueVerificationLink(app, tx, user);
+    else await announceDecision(app, tx, user, status);
+    await appendEvent(tx, 'user.registered', { user, autoApproved: status === 'active', ...(opts.disposableEmail ? { disposableEmail: true } : {}) }, { actorId: id, userId: id });
     return { status };
   });
 }

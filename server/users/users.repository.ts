@@ -278,7 +278,7 @@ export async function pendingUsers(em: EntityManager, q: { sort: 'oldest' | 'new
 /** How many users have each status, and in all (the admin shell's counts). */
 export async function userStats(em: EntityManager): Promise<{ byStatus: Record<UserStatus, number>; total: number }> {
   const rows = await em.execute<{ status: UserStatus; n: string }[]>(`select status, count(*) as n from app_user group by status`);
-  const byStatus = { pending: 0, active: 0, rejected: 0, inactive: 0, invited: 0 } satisfies Record<UserStatus, number>;
+  const byStatus = { pending: 0, active: 0, rejected: 0, inactive: 0, invited: 0, unverified: 0 } satisfies Record<UserStatus, number>;
   let total = 0;
   for (const r of rows) {
     byStatus[r.status] = Number(r.n);
@@ -463,7 +463,7 @@ export async function updateProfile(
 }
 
 /**
- * An invited user who sets a password becomes active (only while still invited and without a
+ * An invited user who sets a password becomes active, with the address verified (the invite link proved it) (only while still invited and without a
  * password). Returns the address and first name, or null when that no longer holds.
  */
 export async function activateInvitedUser(
@@ -474,10 +474,10 @@ export async function activateInvitedUser(
 ): Promise<{ email: string; firstName: string } | null> {
   const rows = await tx.execute<{ email: string; first_name: string }[]>(
     `update app_user set password_hash = ?, first_name = ?, last_name = ?, status = 'active', must_change_password = false,
-            updated_at = ?, version = version + 1
+            email_verified_at = coalesce(email_verified_at, ?), updated_at = ?, version = version + 1
       where id = ? and status = 'invited' and password_hash is null
       returning email, first_name`,
-    [p.passwordHash, p.firstName, p.lastName, now, userId],
+    [p.passwordHash, p.firstName, p.lastName, now, now, userId],
   );
   const r = rows[0];
   return r ? { email: r.email, firstName: r.first_name } : null;
@@ -492,4 +492,34 @@ export async function inviteEligibility(em: EntityManager, userId: string): Prom
 
 export async function deleteUserRow(tx: EntityManager, userId: string): Promise<void> {
   await tx.execute(`delete from app_user where id = ?`, [userId]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Email verification (issue 12): `unverified` registrations and email_verified_at
+
+/**
+ * The owner of an unverified registration proved the address: it takes the status the policy
+ * chose (active or pending). Returns false when the user is no longer unverified.
+ */
+export async function setVerifiedStatus(tx: EntityManager, userId: string, status: 'active' | 'pending', now: Date): Promise<boolean> {
+  const rows = await tx.execute<{ id: string }[]>(
+    `update app_user set status = ?, email_verified_at = ?, updated_at = ?, version = version + 1
+      where id = ? and status = 'unverified' returning id`,
+    [status, now, now, userId],
+  );
+  return rows.length > 0;
+}
+
+/** Deletes unverified registrations created before `before` (at most `limit`) and returns their snapshots. */
+export async function deleteUnverifiedBefore(tx: EntityManager, before: Date, limit: number): Promise<UserSnapshot[]> {
+  const rows = await tx.execute<SnapshotRow[]>(
+    `with doomed as (
+       select id from app_user where status = 'unverified' and created_at < ? order by created_at limit ? for update skip locked
+     )
+     delete from app_user u using organisation o, doomed d
+      where u.id = d.id and o.id = u.organisation_id
+      returning ${SNAPSHOT_COLUMNS}`,
+    [before, limit],
+  );
+  return rows.map(snapshotFromRow);
 }

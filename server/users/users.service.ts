@@ -31,7 +31,7 @@ const ALLOWED_FROM: Record<Action, readonly UserStatus[]> = {
   activate: ['pending', 'inactive'],
   reject: ['pending'],
   deactivate: ['active'],
-  delete: ['pending', 'active', 'rejected', 'inactive', 'invited'],
+  delete: ['pending', 'active', 'rejected', 'inactive', 'invited', 'unverified'],
 };
 
 /** Locks the user row and checks it is still what the admin saw and that the action fits its status. */

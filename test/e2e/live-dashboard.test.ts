@@ -3,6 +3,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { sql, startTestApp, type TestApp } from '../support/app.js';
 import { launchBrowser, newPage, screenshot } from '../support/browser.js';
 import { insertUser, loginAs, uniqueEmail } from '../support/users.js';
+import { setRequireEmailVerification } from '../support/verify.js';
 
 const PASSWORD = 'my portal passphrase';
 
@@ -24,6 +25,7 @@ describe('live admin dashboard in a browser', () => {
   let browser: Browser;
   beforeAll(async () => {
     app = await startTestApp();
+    await setRequireEmailVerification(app, false); // verification.test.ts covers the verified path in a browser
     browser = await launchBrowser();
     await insertUser(app, { role: 'admin' }); // the portal is set up
   });

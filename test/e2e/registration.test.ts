@@ -4,6 +4,7 @@ import { sql, startTestApp, type TestApp } from '../support/app.js';
 import { launchBrowser, newPage, screenshot } from '../support/browser.js';
 import { insertUser, loginAs, uniqueEmail } from '../support/users.js';
 import { writeSetting } from '../../server/settings/settings.repository.js';
+import { setRequireEmailVerification } from '../support/verify.js';
 
 const PASSWORD = 'my portal passphrase';
 
@@ -43,6 +44,7 @@ describe('registration in a browser', () => {
   beforeAll(async () => {
     app = await startTestApp();
     browser = await launchBrowser();
+    await setRequireEmailVerification(app, false); // verification.test.ts covers the verified path in a browser
     await insertUser(app, { role: 'admin' }); // the portal is set up
   });
   afterAll(async () => {

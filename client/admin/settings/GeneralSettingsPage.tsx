@@ -15,6 +15,8 @@ interface FormValues {
   /** One domain per line, as typed. */
   domainsText: string;
   inviteLifetimeDays: string;
+  requireEmailVerification: boolean;
+  unverifiedLifetimeDays: string;
 }
 
 const domainLines = (text: string) =>
@@ -29,12 +31,15 @@ const schemaValidator = zodValidator(generalSettingsSchema);
 const validate: Validator<FormValues, GeneralSettings> = (v) => {
   const domains = domainLines(v.domainsText);
   const days = v.inviteLifetimeDays.trim() === '' ? NaN : Number(v.inviteLifetimeDays);
+  const unverifiedDays = v.unverifiedLifetimeDays.trim() === '' ? NaN : Number(v.unverifiedLifetimeDays);
   const r = schemaValidator({
     portalName: v.portalName,
     autoApprove: v.autoApprove,
     signupEnabled: v.signupEnabled,
     autoApproveDomains: domains,
     inviteLifetimeDays: days,
+    requireEmailVerification: v.requireEmailVerification,
+    unverifiedLifetimeDays: unverifiedDays,
   });
   if (r.ok) return r;
   const errors: Record<string, string> = {};
@@ -43,6 +48,7 @@ const validate: Validator<FormValues, GeneralSettings> = (v) => {
     if (m) errors.domainsText ??= `"${domains[Number(m[1])]}": ${msg}`;
     else if (k === 'autoApproveDomains') errors.domainsText ??= msg;
     else if (k === 'inviteLifetimeDays') errors.inviteLifetimeDays ??= Number.isNaN(days) ? 'Enter a number of days' : msg;
+    else if (k === 'unverifiedLifetimeDays') errors.unverifiedLifetimeDays ??= Number.isNaN(unverifiedDays) ? 'Enter a number of days' : msg;
     else errors[k] ??= msg;
   }
   return { ok: false, errors };
@@ -55,6 +61,8 @@ function toForm(s: GeneralSettings): FormValues {
     signupEnabled: s.signupEnabled,
     domainsText: s.autoApproveDomains.join('\n'),
     inviteLifetimeDays: String(s.inviteLifetimeDays),
+    requireEmailVerification: s.requireEmailVerification,
+    unverifiedLifetimeDays: String(s.unverifiedLifetimeDays),
   };
 }
 
@@ -131,12 +139,30 @@ function GeneralSettingsForm(props: { initial: GeneralSettings }) {
             onChange={(v) => form.set('autoApprove', v)}
             error={form.error('autoApprove')}
           />
+          <CheckboxField
+            variant="switch"
+            label="Require email verification"
+            name="requireEmailVerification"
+            hint="When on, a new registration stays unverified until its owner follows the link emailed to them; only then is it approved (auto approve or a listed domain) or queued for an administrator."
+            checked={() => form.values().requireEmailVerification}
+            onChange={(v) => form.set('requireEmailVerification', v)}
+            error={form.error('requireEmailVerification')}
+          />
+          <TextField
+            label="Unverified registrations expire after (days)"
+            name="unverifiedLifetimeDays"
+            type="number"
+            inputMode="numeric"
+            required
+            hint="Registrations whose address was not verified in time are deleted: 1 to 90 days."
+            {...form.field('unverifiedLifetimeDays')}
+          />
           <TextAreaField
             label="Auto-approve email domains"
             name="autoApproveDomains"
             rows={4}
             placeholder={'example.com\npartner.example.org'}
-            hint="One domain per line. Registrations with an address at exactly one of these domains are approved at once, even when auto approve is off. Subdomains are not included."
+            hint="One domain per line. Registrations with an address at exactly one of these domains are approved at once (after verification, when required), even when auto approve is off. Subdomains are not included."
             value={() => form.values().domainsText}
             onInput={(v) => form.set('domainsText', v)}
             error={domainsError()}

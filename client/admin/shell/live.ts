@@ -120,9 +120,10 @@ function announceRegistration(u: UserSnapshot) {
 
 function sharedEffects(e: DomainEventDto) {
   if (e.type.startsWith('user.') || e.type === 'invite.accepted') refreshStats();
-  if (e.type === 'user.registered') {
+  // An unverified registration is announced once its owner has verified the address.
+  if (e.type === 'user.registered' || e.type === 'user.email_verified') {
     const u = eventUser(e);
-    if (u) announceRegistration(u);
+    if (u && u.status !== 'unverified') announceRegistration(u);
   }
 }
 

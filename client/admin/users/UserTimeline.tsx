@@ -35,6 +35,8 @@ export function UserTimeline(props: { timeline: { isError: boolean; error: unkno
 
 const EVENT_TITLES: Record<string, string> = {
   'user.registered': 'Registered',
+  'user.email_verified': 'Email address verified',
+  'user.reconsidered': 'Decision reconsidered',
   'user.activated': 'Activated',
   'user.rejected': 'Registration rejected',
   'user.deactivated': 'Deactivated',
@@ -54,6 +56,7 @@ const EVENT_TITLES: Record<string, string> = {
 const EVENT_TONES: Record<string, string> = {
   'user.registered': 'accent',
   'user.activated': 'success',
+  'user.email_verified': 'accent',
   'invite.accepted': 'success',
   'user.rejected': 'danger',
   'user.deleted': 'danger',
@@ -65,7 +68,12 @@ function eventTitle(e: TimelineEvent): string {
   const d = e.data as Record<string, any>;
   switch (e.type) {
     case 'user.registered':
+      if (d.user?.status === 'unverified') return 'Registered, email address not yet verified';
       return d.autoApproved ? 'Registered and approved automatically' : 'Registered, awaiting approval';
+    case 'user.email_verified':
+      return d.autoApproved ? 'Email address verified, approved automatically' : 'Email address verified, awaiting approval';
+    case 'user.reconsidered':
+      return `Decision reconsidered: ${d.user?.status === 'active' ? 'activated' : 'back to pending'}${d.emailed ? ' (user emailed)' : ''}`;
     case 'user.activated':
       return d.previousStatus === 'pending' ? 'Registration approved' : `Activated again (was ${statusLabel(String(d.previousStatus)).toLowerCase()})`;
     case 'email.sent':

@@ -99,7 +99,7 @@ export default function UsersPage() {
     if (!u) return;
     if (e.type === 'user.deleted') return store.removeRow(u.id);
     const result = store.upsertRow(u);
-    if (highlight && e.type === 'user.registered' && result === 'inserted') flash(u.id);
+    if (highlight && (e.type === 'user.registered' || e.type === 'user.email_verified') && result === 'inserted') flash(u.id);
   }
   useLiveEvents((e) => applyLiveEvent(e));
   const selection = createPendingSelection(() => store.rows());

@@ -18,6 +18,8 @@ export const User = defineEntity({
     passwordHash: p.text().nullable().hidden(),
     mustChangePassword: p.boolean().default(false),
     rejectionReason: p.string().length(500).nullable(),
+    /** When the owner proved the address (verification link or accepted invite); null until then. */
+    emailVerifiedAt: p.datetime().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
     updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
     version: p.integer().version(),

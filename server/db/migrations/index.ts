@@ -2,6 +2,7 @@ import { Migration20261128000000_initial } from './Migration20261128000000_initi
 import { Migration20261128110000_user_search } from './Migration20261128110000_user_search.js';
 import { Migration20261201090000_rate_limits_lockouts } from './Migration20261201090000_rate_limits_lockouts.js';
 import { Migration20261203120000_session_hashes } from './Migration20261203120000_session_hashes.js';
+import { Migration20261210090000_email_verification } from './Migration20261210090000_email_verification.js';
 import { Migration20261211090000_mail_safety } from './Migration20261211090000_mail_safety.js';
 import { Migration20261212090000_outbox_leases_retention } from './Migration20261212090000_outbox_leases_retention.js';
 
@@ -14,6 +15,7 @@ export const migrationsList = [
   { name: 'Migration20261128110000_user_search', class: Migration20261128110000_user_search },
   { name: 'Migration20261201090000_rate_limits_lockouts', class: Migration20261201090000_rate_limits_lockouts },
   { name: 'Migration20261203120000_session_hashes', class: Migration20261203120000_session_hashes },
+  { name: 'Migration20261210090000_email_verification', class: Migration20261210090000_email_verification },
   { name: 'Migration20261211090000_mail_safety', class: Migration20261211090000_mail_safety },
   { name: 'Migration20261212090000_outbox_leases_retention', class: Migration20261212090000_outbox_leases_retention },
 ];

@@ -3,6 +3,7 @@ import { startTestApp, sql, type TestApp } from '../../support/app.js';
 import { adminSession, uniqueEmail } from '../../support/users.js';
 import { httpClient } from '../../support/http.js';
 import { registerFixture, subscribeLive } from './live-support.js';
+import { setRequireEmailVerification } from '../../support/verify.js';
 
 describe('live events across server processes', () => {
   // Two servers on different ports sharing nothing but the database, as two processes would.
@@ -11,6 +12,7 @@ describe('live events across server processes', () => {
   beforeAll(async () => {
     one = await startTestApp();
     two = await startTestApp({ db: one.db });
+    await setRequireEmailVerification(one, false); // not what this file tests
   });
   afterAll(async () => {
     await two?.stop();

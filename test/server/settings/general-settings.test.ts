@@ -28,6 +28,8 @@ describe('Settings > General', () => {
       signupEnabled: true,
       autoApproveDomains: [],
       inviteLifetimeDays: 7,
+      requireEmailVerification: true,
+      unverifiedLifetimeDays: 7,
     });
   });
 
@@ -48,7 +50,8 @@ describe('Settings > General', () => {
   });
 
   it('"Auto approve developer registering requests" decides whether a new registration is active or pending', async () => {
-    const current = await admin.caller.admin.settings.general.get();
+    // With "Require email verification" off, the policy decides at sign-up (verification.test.ts covers it on).
+    const current = { ...(await admin.caller.admin.settings.general.get()), requireEmailVerification: false };
     await admin.caller.admin.settings.general.update({ ...current, autoApprove: true });
     expect(await signup(app, uniqueEmail('on'))).toEqual({ status: 'active' });
     await admin.caller.admin.settings.general.update({ ...current, autoApprove: false });
@@ -59,6 +62,7 @@ describe('Settings > General', () => {
     const current = await admin.caller.admin.settings.general.get();
     const saved = await admin.caller.admin.settings.general.update({
       ...current,
+      requireEmailVerification: false,
       autoApprove: false,
       autoApproveDomains: ['Partner.Example', 'partner.example', ' dev.acme.test '],
     });
@@ -110,6 +114,9 @@ describe('Settings > General', () => {
       [{ ...before, inviteLifetimeDays: 0 }, 'inviteLifetimeDays'],
       [{ ...before, inviteLifetimeDays: 7.5 }, 'inviteLifetimeDays'],
       [{ ...before, inviteLifetimeDays: '7' }, 'inviteLifetimeDays'],
+      [{ ...before, requireEmailVerification: 'yes' }, 'requireEmailVerification'],
+      [{ ...before, unverifiedLifetimeDays: 0 }, 'unverifiedLifetimeDays'],
+      [{ ...before, unverifiedLifetimeDays: 91 }, 'unverifiedLifetimeDays'],
     ];
     for (const [body, field] of cases) {
       const res = await rawPost(app.url, 'admin.settings.general.update', body, { cookie: `admit_session=${admin.sessionId}`, origin: app.origin });

@@ -3,6 +3,7 @@ import { startTestApp, sql, sqlCount, type TestApp } from '../../support/app.js'
 import { adminSession, developerSession, insertUser, loginAs } from '../../support/users.js';
 import { httpClient, rawPost, wsClient } from '../../support/http.js';
 import { deactivateUser, deleteUser } from '../../../server/users/users.service.js';
+import { setRequireEmailVerification } from '../../support/verify.js';
 
 const PASSWORD = 'a fine passphrase';
 
@@ -289,6 +290,7 @@ describe('user timeline', () => {
     const app = await startTestApp({ env: { MAIL_WORKER: 'false' } });
     try {
       const admin = await adminSession(app);
+      await setRequireEmailVerification(app, false); // the timeline of a decision, not verification
       await app.services.em().execute(`update app_user set first_name = 'Alice', last_name = 'Admin' where id = ?`, [admin.id]);
       const email = `timeline.${Date.now()}@example.test`;
       await app.caller().auth.signup({ firstName: 'Tim', lastName: 'Line', email, password: PASSWORD, confirmPassword: PASSWORD });

@@ -3,6 +3,7 @@ import { sql, type TestApp } from '../../support/app.js';
 import { adminSession, insertUser } from '../../support/users.js';
 import { startTestAppWithSmtp, type SmtpPeer } from '../../support/smtp.js';
 import { writeSetting } from '../../../server/settings/settings.repository.js';
+import { setRequireEmailVerification } from '../../support/verify.js';
 
 const PASSWORD = 'a fine passphrase';
 
@@ -13,6 +14,7 @@ describe('emails of registration and decisions reach a real SMTP peer', () => {
   let admin: Awaited<ReturnType<typeof adminSession>>;
   beforeAll(async () => {
     ({ app, smtp, stop } = await startTestAppWithSmtp());
+    await setRequireEmailVerification(app, false); // not what this file tests
     admin = await adminSession(app);
     await app.services.em().transactional((tx) => writeSetting(tx, 'portalName', 'Acme Developer Portal'));
   });

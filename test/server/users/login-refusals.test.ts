@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, sessionIdFrom, sql, sqlCount, type TestApp } from '../../support/app.js';
 import { adminSession, insertUser, uniqueEmail } from '../../support/users.js';
+import { setRequireEmailVerification } from '../../support/verify.js';
 
 const PASSWORD = 'a fine passphrase';
 
@@ -10,6 +11,7 @@ describe('login refusals by account status', () => {
   beforeAll(async () => {
     app = await startTestApp();
     admin = await adminSession(app);
+    await setRequireEmailVerification(app, false); // not what this file tests
   });
   afterAll(() => app.stop());
 

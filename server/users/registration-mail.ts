@@ -1,0 +1,56 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { AppServices } from '../app-services.js';
+import type { UserSnapshot } from '../../shared/schemas/users.js';
+import { EMAIL_VERIFY_TTL_HOURS } from '../../shared/schemas/verification.js';
+import { queueEmail } from '../mail/outbox.js';
+import { generateToken, hashToken } from '../security/tokens.js';
+import { activeAdmins } from './users.repository.js';
+import { insertVerifyToken, revokeVerifyTokens, setVerifyTokenOutbox } from './verification.repository.js';
+
+// The emails of a self-registration: the verification link, then the policy's decision.
+
+const userUrl = (app: AppServices, id: string) => `${app.publicUrl()}/admin/users/${id}`;
+const loginUrl = (app: AppServices) => `${app.publicUrl()}/login`;
+
+/**
+ * Issues a new verification link (replacing any unused one) and queues the email carrying it.
+ * The raw token lives only in the queued email's variables (removed once sent, see
+ * emails/templates.ts SECRET_VARIABLES) and in the URL fragment, which browsers never send.
+ */
+export async function issueVerificationLink(app: AppServices, tx: EntityManager, user: { id: string; email: string; firstName: string }): Promise<void> {
+  const now = app.clock.now();
+  await revokeVerifyTokens(tx, user.id, now);
+  const token = generateToken();
+  const tokenId = randomUUID();
+  await insertVerifyToken(tx, { id: tokenId, userId: user.id, tokenHash: hashToken(token), expiresAt: new Date(now.getTime() + EMAIL_VERIFY_TTL_HOURS * 3_600_000), now });
+  const outboxId = await queueEmail(
+    tx,
+    'verify-email',
+    user.email,
+    { firstName: user.firstName, verifyUrl: `${app.publicUrl()}/verify-email#token=${token}`, expiresInHours: EMAIL_VERIFY_TTL_HOURS },
+    { userId: user.id },
+  );
+  await setVerifyTokenOutbox(tx, tokenId, outboxId);
+}
+
+/**
+ * The policy decided on a (verified, or verification not required) registration: a welcome email
+ * when active; otherwise "registration received" to the developer and a note to every active admin.
+ */
+export async function announceDecision(app: AppServices, tx: EntityManager, user: UserSnapshot, status: 'active' | 'pending'): Promise<void> {
+  if (status === 'active') {
+    await queueEmail(tx, 'welcome', user.email, { firstName: user.firstName, loginUrl: loginUrl(app) }, { userId: user.id });
+    return;
+  }
+  await queueEmail(tx, 'registration-received', user.email, { firstName: user.firstName }, { userId: user.id });
+  for (const admin of await activeAdmins(tx)) {
+    await queueEmail(
+      tx,
+      'admin-new-registration',
+      admin.email,
+      { adminFirstName: admin.firstName, userName: `${user.firstName} ${user.lastName}`, userEmail: user.email, userUrl: userUrl(app, user.id) },
+      { userId: admin.id },
+    );
+  }
+}
