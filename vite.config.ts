@@ -13,6 +13,11 @@ export default defineConfig({
     target: 'es2022',
     sourcemap: false,
     reportCompressedSize: true,
+    rolldownOptions: {
+      // @trpc/client declares no sideEffects: without this, its index drags the WebSocket link
+      // (loaded lazily by client/lib/trpc.ts) into the first visit.
+      treeshake: { moduleSideEffects: (id: string) => !id.includes('/node_modules/@trpc/client/') },
+    },
   },
   server: {
     // `npm run dev`: Vite serves the client with hot reload; the API (HTTP and WebSocket) is proxied.

@@ -1,7 +1,25 @@
 import { createSignal } from 'solid-js';
 import { errorMessage, fieldErrors as serverFieldErrors } from './trpc';
 
-export type Validator<V, D> = (values: V) => { ok: true; data: D } | { ok: false; errors: Record<string, string> };
+export type Validation<D> = { ok: true; data: D } | { ok: false; errors: Record<string, string> };
+/** Checks a form's values; may be asynchronous (lazyValidator) and may offer to load itself ahead of use. */
+export type Validator<V, D> = ((values: V) => Validation<D> | Promise<Validation<D>>) & { preload?: () => void };
+
+/**
+ * A validator whose code (a shared schema and zod) is loaded when the form is first typed into,
+ * not with the page: for the pages a visitor lands on, which must stay light (/login).
+ */
+export function lazyValidator<V, D>(load: () => Promise<Validator<V, D>>): Validator<V, D> {
+  let loaded: Promise<Validator<V, D>> | null = null;
+  const get = () =>
+    (loaded ??= load().catch((e: unknown) => {
+      loaded = null; // try again next time
+      throw e;
+    }));
+  const validator: Validator<V, D> = (values) => get().then((v) => v(values));
+  validator.preload = () => void get().catch(() => undefined);
+  return validator;
+}
 
 /**
  * Form state shared by every page: values, inline errors (from the same zod schema the server
@@ -15,8 +33,7 @@ export function createForm<V extends Record<string, any>, D = V>(validator: Vali
   const [busy, setBusy] = createSignal(false);
   const [touched, setTouched] = createSignal(false);
 
-  const validate = (): D | null => {
-    const r = validator(values());
+  const apply = (r: Validation<D>): D | null => {
     if (r.ok) {
       setErrors({});
       return r.data;
@@ -24,11 +41,20 @@ export function createForm<V extends Record<string, any>, D = V>(validator: Vali
     setErrors(r.errors);
     return null;
   };
+  // Only the newest validation's answer counts (an asynchronous one may finish after a later one).
+  let latest = 0;
+  const validate = (): D | null | Promise<D | null> => {
+    const id = ++latest;
+    const r = validator(values());
+    if (!(r instanceof Promise)) return apply(r);
+    return r.then((res) => (id === latest ? apply(res) : null));
+  };
 
   /** Typed field setter; revalidates live once the user has tried to submit. */
   const set = <K extends keyof V>(key: K, value: V[K]) => {
     setValues((v) => ({ ...v, [key]: value }));
-    if (touched()) validate();
+    validator.preload?.();
+    if (touched()) void Promise.resolve(validate()).catch(() => undefined);
   };
   const error = (key: keyof V & string) => errors()[key];
 
@@ -59,7 +85,20 @@ export function createForm<V extends Record<string, any>, D = V>(validator: Vali
     async submit(run: (data: D) => Promise<void>) {
       setTouched(true);
       setFormError(null);
-      const data = validate();
+      const checked = validate();
+      let data: D | null;
+      if (checked instanceof Promise) {
+        // A lazily loaded validator: busy while its code arrives.
+        setBusy(true);
+        try {
+          data = await checked;
+        } catch (e) {
+          setFormError(errorMessage(e));
+          return;
+        } finally {
+          setBusy(false);
+        }
+      } else data = checked;
       if (data === null) return;
       setBusy(true);
       try {

@@ -1,25 +1,43 @@
-import { createTRPCClient, createWSClient, httpBatchLink, splitLink, wsLink, TRPCClientError } from '@trpc/client';
+import { createTRPCClient, httpBatchLink, splitLink, TRPCClientError, type OperationLink, type TRPCLink } from '@trpc/client';
+import { observable } from '@trpc/server/observable';
 import type { AppRouter } from '../../server/trpc/router';
-import { backoffDelay, type Backoff } from '../../shared/backoff';
+import type { Backoff } from '../../shared/backoff';
 import type { AppErrorData, ErrorReason } from '../../shared/errors';
-
-const wsUrl = () => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/trpc`;
 
 /** Reconnects (the socket's and the live subscription's): 0.5 s, 1 s, 2 s … capped at 15 s, each randomised. */
 export const RECONNECT_BACKOFF: Backoff = { baseMs: 500, maxMs: 15_000 };
 
-const wsClient = createWSClient({
-  url: wsUrl,
-  retryDelayMs: (attempt) => backoffDelay(attempt, RECONNECT_BACKOFF),
-  // Connect only while a subscription needs it; pages without live data open no socket.
-  lazy: { enabled: true, closeMs: 5_000 },
-});
+/**
+ * Subscriptions go over a WebSocket whose client code (./trpc-ws) is loaded on the first
+ * subscription, so the pages a visitor lands on do not carry it.
+ */
+function lazyWsLink(): TRPCLink<AppRouter> {
+  return (runtime) => {
+    let link: Promise<OperationLink<AppRouter>> | null = null;
+    const load = () => (link ??= import('./trpc-ws').then((m) => m.createWsLink(RECONNECT_BACKOFF)(runtime)));
+    return ({ op, next }) =>
+      observable((observer) => {
+        let unsubscribe: (() => void) | null = null;
+        let closed = false;
+        load().then(
+          (opLink) => {
+            if (!closed) unsubscribe = opLink({ op, next }).subscribe(observer).unsubscribe;
+          },
+          (cause: unknown) => observer.error(TRPCClientError.from(cause instanceof Error ? cause : new Error(String(cause)))),
+        );
+        return () => {
+          closed = true;
+          unsubscribe?.();
+        };
+      });
+  };
+}
 
 export const trpc = createTRPCClient<AppRouter>({
   links: [
     splitLink({
       condition: (op) => op.type === 'subscription',
-      true: wsLink({ client: wsClient }),
+      true: lazyWsLink(),
       false: httpBatchLink({ url: '/trpc', maxURLLength: 4000 }),
     }),
   ],

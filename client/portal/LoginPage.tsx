@@ -1,22 +1,31 @@
 import { A, useSearchParams } from '@solidjs/router';
-import { Show, createEffect } from 'solid-js';
-import { loginInput } from '../../shared/schemas/auth';
-import { createForm } from '../lib/form';
+import { Show, createEffect, createSignal } from 'solid-js';
+import type { LoginInput } from '../../shared/schemas/auth';
+import { createForm, lazyValidator } from '../lib/form';
 import { hardNavigate, useMe } from '../lib/session';
-import { errorReason, trpc } from '../lib/trpc';
-import { zodValidator } from '../lib/zod-form';
-import { Button, FormError, TextField } from '../ui';
+import { errorMessage, errorReason, trpc } from '../lib/trpc';
+import { Button, FormError, TextField, toast } from '../ui';
 import { AuthLayout } from './AuthLayout';
+
+// The procedure's own schema, loaded at the first keystroke: zod stays out of the JavaScript a
+// visitor landing here downloads (scripts/report-bundle.ts holds /login to 35 KB).
+const validateLogin = lazyValidator<{ email: string; password: string }, LoginInput>(() =>
+  Promise.all([import('../../shared/schemas/auth'), import('../lib/zod-form')]).then(([s, f]) => f.zodValidator(s.loginInput)),
+);
 
 export function LoginPage() {
   const me = useMe();
   const [params] = useSearchParams();
-  const form = createForm(zodValidator(loginInput), { email: '', password: '' });
+  const form = createForm(validateLogin, { email: '', password: '' });
 
   createEffect(() => {
     if (me.data?.needsSetup) hardNavigate('/setup');
     else if (me.data?.user) hardNavigate('/');
   });
+
+  // After ACCOUNT_UNVERIFIED (told only once the password was right): offer a new verification link.
+  const [unverified, setUnverified] = createSignal<string | null>(null);
+  const [resent, setResent] = createSignal(false);
 
   const onSubmit = (e: SubmitEvent) => {
     e.preventDefault();
@@ -26,6 +35,7 @@ export function LoginPage() {
       } catch (err) {
         // Status refusals (pending, rejected, deactivated) are told as a banner, not as a field error.
         if (errorReason(err) === 'INVALID_CREDENTIALS') form.set('password', '');
+        setUnverified(errorReason(err) === 'ACCOUNT_UNVERIFIED' ? data.email : null);
         throw err;
       }
       const next = typeof params.next === 'string' && params.next.startsWith('/') && !params.next.startsWith('//') ? params.next : '/';
@@ -48,6 +58,19 @@ export function LoginPage() {
       </Show>
       <form onSubmit={onSubmit} novalidate aria-describedby="login-error">
         <FormError id="login-error" message={form.formError()} />
+        <Show when={unverified()}>
+          {(email) => (
+            <p data-testid="resend-verification">
+              <Button
+                variant="secondary"
+                disabled={resent()}
+                onClick={() => void trpc.auth.verifyEmail.resend.mutate({ email: email() }).then(() => setResent(true), (e) => toast(errorMessage(e), 'error'))}
+              >
+                {resent() ? 'A new link is on its way' : 'Send the verification link again'}
+              </Button>
+            </p>
+          )}
+        </Show>
         <TextField
           label="Email"
           name="email"
