@@ -14,6 +14,8 @@ export const routes: RouteDefinition[] = [
   { path: '/change-password', component: lazy(() => import('./portal/ChangePasswordPage')) },
   { path: '/forgot-password', component: lazy(() => import('./portal/ForgotPasswordPage')) },
   { path: '/reset-password', component: lazy(() => import('./portal/ResetPasswordPage')) },
+  { path: '/verify-email', component: lazy(() => import('./portal/VerifyEmailPage')) },
+  { path: '/invite', component: lazy(() => import('./portal/AcceptInvitePage')) },
   {
     path: '/admin',
     component: lazy(() => import('./admin/shell/AdminShell')),

@@ -71,6 +71,21 @@ export default function RegisterPage() {
             </AuthLayout>
           )}
         </Match>
+        <Match when={outcome()?.status === 'unverified' && outcome()}>
+          {(o) => (
+            <AuthLayout title="Check your email" footer={<A href="/login">Back to log in</A>}>
+              <div class="alert alert-info" role="status" data-testid="register-unverified">
+                <div>
+                  <p>
+                    <strong>Thank you, {o().firstName}.</strong> We sent a link to <span style={{ 'overflow-wrap': 'anywhere' }}>{o().email}</span>.
+                    Open it and press the button on the page to verify your address; your registration continues from there.
+                  </p>
+                  <p>The link works for 24 hours. If nothing arrives, check your spam folder, or log in to ask for a new link.</p>
+                </div>
+              </div>
+            </AuthLayout>
+          )}
+        </Match>
         <Match when={outcome()?.status === 'pending' && outcome()}>
           {(o) => (
             <AuthLayout title="Registration submitted" footer={<A href="/login">Back to log in</A>}>

@@ -7,10 +7,11 @@ import { checkVerificationToken, resendVerification, verifyEmail } from './verif
 
 /** auth.verifyEmail.*: inspect a link (changes nothing), use it (the page's button), ask for another. */
 export const verifyEmailRouter = router({
+  // A mutation though it changes nothing: a query would carry the token in a GET URL (and so in access logs).
   check: publicProcedure
     .input(verifyTokenInput)
     .output(verifyTokenInfoOutput)
-    .query(async ({ ctx, input }) => {
+    .mutation(async ({ ctx, input }) => {
       await enforceRateLimit(ctx.app.limits.verifyTokenPerIp, ctx.ip);
       return checkVerificationToken(ctx.app, input.token);
     }),
