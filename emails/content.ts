@@ -117,6 +117,14 @@ export const TEMPLATE_CONTENT: { [K in EmailTemplateName]: TemplateContent<K> } 
     mainText: 'Hi {{firstName}},\n\nAn administrator at {{portalName}} is reviewing your registration again.',
     sample: { firstName: 'Ada' },
   },
+  'account-locked': {
+    label: 'Failed logins on your account',
+    description: 'Sent to the owner, once per episode, when failed logins pass the per-account limit (Settings › Security) and logging in starts to require a harder automatic check.',
+    subject: 'Failed login attempts on your {{portalName}} account',
+    mainText:
+      'Hi {{firstName}},\n\nThere have been {{failures}} failed attempts to log in to your {{portalName}} account. Your account is not locked: you can still log in as usual, and this browser check takes a few seconds longer until you do. If these attempts were not yours, nobody got in, but consider choosing a new password.',
+    sample: { firstName: 'Ada', failures: 10, resetUrl: sampleUrl('/forgot-password'), loginUrl: sampleUrl('/login') },
+  },
 };
 
 /** Variables every template receives from the renderer. */

@@ -17,6 +17,7 @@ export interface EmailTemplateVariables {
   'invite-waiting': { firstName: string; acceptUrl: string; expiresAt: string };
   'account-created': { firstName: string; email: string; loginUrl: string };
   'registration-reconsidered': { firstName: string };
+  'account-locked': { firstName: string; failures: number; resetUrl: string; loginUrl: string };
 }
 export type EmailTemplateName = keyof EmailTemplateVariables;
 
@@ -34,6 +35,7 @@ export const SECRET_VARIABLES: { [K in EmailTemplateName]: (keyof EmailTemplateV
   'invite-waiting': ['acceptUrl'],
   'account-created': [],
   'registration-reconsidered': [],
+  'account-locked': [],
 };
 
 export const EMAIL_TEMPLATE_NAMES = Object.keys(SECRET_VARIABLES) as EmailTemplateName[];

@@ -15,7 +15,7 @@ export interface FieldChange {
 
 /** Every domain event type and the shape of its data. */
 export interface DomainEventMap {
-  'user.registered': { user: UserSnapshot; autoApproved: boolean };
+  'user.registered': { user: UserSnapshot; autoApproved: boolean; disposableEmail?: boolean };
   'user.activated': { user: UserSnapshot; previousStatus: UserStatus };
   'user.rejected': { user: UserSnapshot; reason: string | null };
   'user.deactivated': { user: UserSnapshot };
@@ -38,6 +38,10 @@ export interface DomainEventMap {
   'settings.changed': { changes: Record<string, FieldChange> };
   'email.sent': { outboxId: number; template: string; to: string };
   'email.failed': { outboxId: number; template: string; to: string; error: string };
+  /** Failed logins passed the per-account limit: every login to the account now needs a harder proof-of-work (one per episode). */
+  'user.lockout_started': { user: UserSnapshot; failures: number };
+  /** The episode ended: the owner logged in, or an admin pressed Reset. */
+  'user.lockout_reset': { user: UserSnapshot; failures: number; by: 'login' | 'admin' };
   /** An admin revealed the one-time links of an email addressed to someone else (built-in mailbox). */
   'mail.link_revealed': { messageId: number; template: string; to: string; adminId: string };
   /** The suppression list: no email goes to the address but the one its owner asks for at that moment. */

@@ -8,6 +8,8 @@ import { checkNewPassword } from '../settings/session-settings.service.js';
 import { appendEvent } from '../events/append.js';
 import { defaultOrganisationId } from '../organisations/organisations.repository.js';
 import { activeAdminExists, anyAdminExists, credentialsByEmail, insertUser, isEmailTaken, loadUserSnapshot, replacePasswordHash } from '../users/users.repository.js';
+import { guardLogin, type LoginAttempt } from '../security/lockout.js';
+import { recordLoginFailure, recordLoginSuccess } from './login-lockout.service.js';
 
 export function adminExists(app: AppServices): Promise<boolean> {
   return activeAdminExists(app.em());
@@ -61,11 +63,17 @@ const STATUS_REFUSALS = {
   unverified: ['ACCOUNT_UNVERIFIED', 'Please verify your email address first: follow the link in the email we sent you. You can ask for a new link below.'],
 } as const;
 
-/** Checks credentials and account status; returns the user to start a session for. */
-export async function checkCredentials(app: AppServices, input: LoginInput): Promise<{ userId: string }> {
+/**
+ * Checks credentials and account status; returns the user to start a session for. With `attempt`
+ * (the login procedure), failed logins are counted and lockouts applied (security/lockout.ts).
+ */
+export async function checkCredentials(app: AppServices, input: LoginInput, attempt?: LoginAttempt): Promise<{ userId: string }> {
   const row = await credentialsByEmail(app.em(), input.email);
+  const guard = row && attempt ? await guardLogin(app, attempt, row.id, input.altcha) : null;
   const { ok, rehash } = await checkPassword(row?.passwordHash, input.password);
+  if (guard && !ok) await recordLoginFailure(app, guard);
   if (!row || !ok) throw new AppError('UNAUTHORIZED', 'INVALID_CREDENTIALS', 'Incorrect email or password');
+  if (guard) await recordLoginSuccess(app, guard, attempt!);
   // A hash made before passwords were NFC-normalised matched as typed: store the NFC hash instead, once.
   if (rehash && row.passwordHash) await replacePasswordHash(app.em(), row.id, row.passwordHash, rehash);
   // Status is told only to someone who proved they know the password.

@@ -12,7 +12,7 @@ export const changePasswordProcedure = authedProcedure
   .input(changePasswordInput)
   .output(changePasswordOutput)
   .mutation(async ({ ctx, input }) => {
-    enforceRateLimit(ctx.app.limits.loginPerEmail, ctx.auth.user.email.toLowerCase());
+    await enforceRateLimit(ctx.app.limits.loginPerEmail, ctx.auth.user.email.toLowerCase());
     const { otherSessionsRevoked } = await changePassword(ctx.app, { userId: ctx.auth.user.id, sessionId: ctx.auth.sessionId }, input);
     return { ok: true as const, otherSessionsRevoked };
   });

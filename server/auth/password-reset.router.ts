@@ -3,6 +3,7 @@ import { checkResetTokenOutput, completePasswordResetInput, requestPasswordReset
 import { router } from '../trpc/init.js';
 import { enforceRateLimit, publicProcedure } from '../trpc/procedures.js';
 import { startSession } from '../sessions/session.js';
+import { enforceBotProtection } from '../security/bot-protection.js';
 import { checkResetToken, completePasswordReset, requestPasswordReset } from './password-reset.service.js';
 
 /** auth.passwordReset.*: ask for a link, check it, use it. Rate limited before any work. */
@@ -12,8 +13,9 @@ export const passwordResetRouter = router({
     .input(requestPasswordResetInput)
     .output(okOutput)
     .mutation(async ({ ctx, input }) => {
-      enforceRateLimit(ctx.app.limits.resetPerIp, ctx.ip);
-      enforceRateLimit(ctx.app.limits.resetPerEmail, input.email.toLowerCase());
+      await enforceRateLimit(ctx.app.limits.resetPerIp, ctx.ip);
+      await enforceRateLimit(ctx.app.limits.resetPerEmail, input.email.toLowerCase());
+      await enforceBotProtection(ctx.app, ctx.ip, 'reset', input.bot);
       await requestPasswordReset(ctx.app, input.email);
       return { ok: true as const };
     }),
@@ -23,7 +25,7 @@ export const passwordResetRouter = router({
     .input(resetTokenInput)
     .output(checkResetTokenOutput)
     .mutation(async ({ ctx, input }) => {
-      enforceRateLimit(ctx.app.limits.resetTokenPerIp, ctx.ip);
+      await enforceRateLimit(ctx.app.limits.resetTokenPerIp, ctx.ip);
       return checkResetToken(ctx.app, input.token);
     }),
 
@@ -32,7 +34,7 @@ export const passwordResetRouter = router({
     .input(completePasswordResetInput)
     .output(okOutput)
     .mutation(async ({ ctx, input }) => {
-      enforceRateLimit(ctx.app.limits.resetTokenPerIp, ctx.ip);
+      await enforceRateLimit(ctx.app.limits.resetTokenPerIp, ctx.ip);
       const { userId } = await completePasswordReset(ctx.app, { token: input.token, password: input.password });
       // Whatever session this browser had (perhaps someone else's) is replaced.
       await startSession(ctx, userId);

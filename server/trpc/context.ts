@@ -9,6 +9,8 @@ export interface RequestInfo {
   userAgent: string;
   /** The session token read from the cookie (never stored: user_session keeps its SHA-256); validated again on every call (see procedures.ts). */
   sessionToken: string | null;
+  /** The raw Cookie header (login reads its device cookie from it: security/lockout.ts). */
+  cookieHeader?: string;
   /** Adds a Set-Cookie header to the HTTP response; WebSocket calls cannot set cookies. */
   setCookie: (cookie: string) => void;
   /** The connection itself on the WebSocket transport (live subscriptions watch its send buffer). */
@@ -28,6 +30,7 @@ export function createContextFactory(app: AppServices) {
       ip: clientIp(req, app.config.trustProxy),
       userAgent: String(req.headers['user-agent'] ?? '').slice(0, 300),
       sessionToken: app.sessions.readCookie(req.headers.cookie),
+      cookieHeader: String(req.headers.cookie ?? '').slice(0, 8192),
       setCookie,
     };
   };

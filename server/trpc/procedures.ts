@@ -50,9 +50,9 @@ export const adminProcedure = publicProcedure.use(({ ctx, meta, next }) => {
   return next({ ctx: { auth: ctx.auth } });
 });
 
-/** Counts one attempt against a limiter; throws TOO_MANY_REQUESTS when over. Call before any work. */
-export function enforceRateLimit(limiter: { hit(key: string): number }, key: string): void {
-  const wait = limiter.hit(key);
+/** Counts one attempt against a limiter (shared by every process, see security/rate-limit.ts); throws TOO_MANY_REQUESTS when over. Call before any work. */
+export async function enforceRateLimit(limiter: { hit(key: string): Promise<number> }, key: string): Promise<void> {
+  const wait = await limiter.hit(key);
   if (wait > 0) {
     countRateLimitRefusal(limiter);
     const minutes = Math.max(1, Math.ceil(wait / 60_000));

@@ -11,6 +11,7 @@ import { router } from '../trpc/init.js';
 import { adminProcedure, enforceRateLimit, publicProcedure } from '../trpc/procedures.js';
 import { inspectInvite } from '../invites/invites.service.js';
 import { startSession } from '../sessions/session.js';
+import { enforceBotProtection } from '../security/bot-protection.js';
 import { acceptInvite, invitesForUser, revokeInvite, sendInvite } from './invite-user.service.js';
 
 /** "More Options" on the user page: send, resend, revoke, and where each invite stands (admin.invites.*). */
@@ -43,8 +44,8 @@ export const inviteRouter = router({
   inspect: publicProcedure
     .input(inviteTokenInput)
     .output(inviteInspectOutput)
-    .mutation(({ ctx, input }) => {
-      enforceRateLimit(ctx.app.limits.invitePerIp, ctx.ip);
+    .mutation(async ({ ctx, input }) => {
+      await enforceRateLimit(ctx.app.limits.invitePerIp, ctx.ip);
       return inspectInvite(ctx.app, input.token);
     }),
 
@@ -52,7 +53,8 @@ export const inviteRouter = router({
     .input(acceptInviteInput)
     .output(okOutput)
     .mutation(async ({ ctx, input }) => {
-      enforceRateLimit(ctx.app.limits.invitePerIp, ctx.ip);
+      await enforceRateLimit(ctx.app.limits.invitePerIp, ctx.ip);
+      await enforceBotProtection(ctx.app, ctx.ip, 'invite', input.bot);
       const { userId } = await acceptInvite(ctx.app, input);
       // Logged in at once, on a brand-new session replacing whatever this browser had.
       await startSession(ctx, userId);

@@ -2,14 +2,17 @@ import { registerInput, registerOutput } from '../../shared/schemas/users.js';
 import { enforceRateLimit, publicProcedure } from '../trpc/procedures.js';
 import { registerDeveloper } from './registration.service.js';
 import { countSignup } from '../metrics.js';
+import { checkEmailDomain, enforceBotProtection } from '../security/bot-protection.js';
 
-/** auth.signup: self-registration on the portal. Rate limited per IP before any hashing. */
+/** auth.signup: self-registration on the portal. Rate limited per IP and bot-checked before any hashing. */
 export const signupProcedure = publicProcedure
   .input(registerInput)
   .output(registerOutput)
   .mutation(({ ctx, input }) =>
     countSignup(async () => {
-      enforceRateLimit(ctx.app.limits.signupPerIp, ctx.ip);
-      return registerDeveloper(ctx.app, input);
+      await enforceRateLimit(ctx.app.limits.signupPerIp, ctx.ip);
+      const security = await enforceBotProtection(ctx.app, ctx.ip, 'signup', input.bot);
+      const domain = checkEmailDomain(ctx.app, ctx.ip, security, input.email);
+      return registerDeveloper(ctx.app, input, { disposableEmail: domain === 'pending' });
     }),
   );

@@ -21,6 +21,7 @@ import { addUser } from './add-user.service.js';
 import { updateUser } from './edit-user.service.js';
 import { bulkDecide } from './bulk.service.js';
 import { userSessionsAdminRouter } from '../sessions/sessions.router.js';
+import { userLockoutAdminRouter } from './user-lockout.router.js';
 
 /** API Consumers > Users (admin.users.*). Thin: validation by the shared schemas, work in the services. */
 export const usersRouter = router({
@@ -93,4 +94,6 @@ export const usersRouter = router({
 
   /** The user's signed-in sessions on the user page: list, end one, end all. */
   sessions: userSessionsAdminRouter,
+  /** Failed logins on the user page: count, state, Reset. */
+  lockout: userLockoutAdminRouter,
 });

@@ -5,6 +5,7 @@ import { Migration20261203120000_session_hashes } from './Migration2026120312000
 import { Migration20261210090000_email_verification } from './Migration20261210090000_email_verification.js';
 import { Migration20261211090000_mail_safety } from './Migration20261211090000_mail_safety.js';
 import { Migration20261212090000_outbox_leases_retention } from './Migration20261212090000_outbox_leases_retention.js';
+import { Migration20261211100000_organisation_name_key } from './Migration20261211100000_organisation_name_key.js';
 
 /**
  * Every migration, in order. Listed explicitly (not discovered by file glob) so they load the same
@@ -18,4 +19,5 @@ export const migrationsList = [
   { name: 'Migration20261210090000_email_verification', class: Migration20261210090000_email_verification },
   { name: 'Migration20261211090000_mail_safety', class: Migration20261211090000_mail_safety },
   { name: 'Migration20261212090000_outbox_leases_retention', class: Migration20261212090000_outbox_leases_retention },
+  { name: 'Migration20261211100000_organisation_name_key', class: Migration20261211100000_organisation_name_key },
 ];
