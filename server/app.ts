@@ -17,6 +17,8 @@ import { createMailWorker, type MailWorker } from './mail/worker.js';
 import { startLiveEvents } from './events/live.js';
 import type { WebSocketServer } from 'ws';
 import { nameRateLimiters } from './metrics.js';
+import { createScheduler, type Scheduler } from './jobs/scheduler.js';
+import { retentionJob } from './jobs/retention.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // server/app.ts under tsx, or the bundle dist/server/start.js: the project root is one or two levels up.
@@ -41,6 +43,8 @@ export interface RunningApp {
   wss: WebSocketServer;
   /** The outbox worker (null when MAIL_WORKER=false). */
   mailWorker: MailWorker | null;
+  /** Scheduled jobs (jobs/scheduler.ts): the retention purge; tests run them on the test clock. */
+  scheduler: Scheduler;
   close(): Promise<void>;
 }
 
@@ -69,6 +73,7 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
   let wss: WebSocketServer | undefined;
   let mailWorker: MailWorker | null = null;
   let httpHandle: HttpHandle | undefined;
+  const scheduler = createScheduler({ em: services.em, clock, log, jobs: [retentionJob()] });
   try {
     await ensureAdminFromConfig(services);
     // The LISTEN connection before the server, so the first subscription already has its bus.
@@ -85,6 +90,8 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
     const sessionSweep = setInterval(() => void services.sessions.deleteExpired().catch(() => undefined), 60 * 60_000);
     sessionSweep.unref();
     closers.push(async () => clearInterval(sessionSweep));
+    scheduler.start();
+    closers.push(() => scheduler.stop());
     if (config.mailWorker) {
       const worker = (mailWorker = createMailWorker(services, { databaseUrl: listenUrl }));
       await worker.start();
@@ -106,6 +113,7 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
     orm,
     wss: wss!,
     mailWorker,
+    scheduler,
     async close() {
       if (closed) return;
       closed = true;

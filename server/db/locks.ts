@@ -15,6 +15,11 @@ export const LOCKS = {
   settings: 0x5365_7474, // "Sett"
   /** Session-level, on its own connection (db/migrate.ts): replicas starting together migrate once; restore takes it too. */
   migrations: 0x4d69_6772, // "Migr"
+  /**
+   * Scheduled jobs (jobs/scheduler.ts): with the job's name as the second key
+   * (pg_try_advisory_xact_lock(jobs, hashtext(name))), so each job runs in one process at a time.
+   */
+  jobs: 0x4a6f_6273, // "Jobs"
 } as const;
 
 export type LockName = keyof typeof LOCKS;
@@ -22,4 +27,13 @@ export type LockName = keyof typeof LOCKS;
 /** Takes the named lock for the rest of the caller's transaction. */
 export async function lockForTransaction(em: EntityManager, name: LockName): Promise<void> {
   await em.execute('select pg_advisory_xact_lock(?)', [LOCKS[name]]);
+}
+
+/**
+ * Tries the named job's lock for the rest of the caller's transaction (two-key form: LOCKS.jobs and
+ * the job's name). False when another process holds it.
+ */
+export async function tryJobLock(em: EntityManager, job: string): Promise<boolean> {
+  const rows = await em.execute<{ ok: boolean }[]>('select pg_try_advisory_xact_lock(?, hashtext(?)) as ok', [LOCKS.jobs, job]);
+  return rows[0]?.ok === true;
 }

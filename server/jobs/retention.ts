@@ -1,0 +1,50 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { readRetentionSettings } from '../settings/retention-settings.service.js';
+import type { Job } from './scheduler.js';
+
+/** Rows deleted per statement: short transactions, short row locks. */
+export const PURGE_BATCH = 1000;
+const DAY_MS = 24 * 3_600_000;
+
+/**
+ * Deletes, in batches of `batch`, the rows `select` picks (a `select id … limit ?` with the cutoff
+ * as its first parameter); each batch is its own statement and commits on its own.
+ */
+export async function purgeInBatches(em: () => EntityManager, table: string, select: string, cutoff: Date, batch = PURGE_BATCH): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const rows = await em().execute<{ id: string }[]>(`delete from ${table} where id in (${select}) returning id`, [cutoff, batch]);
+    total += rows.length;
+    if (rows.length < batch) return total;
+  }
+}
+
+/**
+ * Data retention (Settings > General > Data retention): delivered mailbox messages and sent outbox
+ * rows older than their setting go; domain events only when a period is set (default: forever).
+ * Pending and failed outbox rows are never purged here.
+ */
+export function retentionJob(opts: { intervalMs?: number; batch?: number } = {}): Job {
+  return {
+    name: 'retention',
+    intervalMs: opts.intervalMs ?? 60 * 60_000,
+    async run({ em, now }) {
+      const s = await readRetentionSettings(em());
+      const before = (days: number) => new Date(now.getTime() - days * DAY_MS);
+      const batch = opts.batch ?? PURGE_BATCH;
+      const mailbox = await purgeInBatches(em, 'mailbox_message', `select id from mailbox_message where created_at < ? order by id limit ?`, before(s.mailboxRetentionDays), batch);
+      const outbox = await purgeInBatches(
+        em,
+        'email_outbox',
+        `select id from email_outbox where status = 'sent' and sent_at < ? order by id limit ?`,
+        before(s.sentOutboxRetentionDays),
+        batch,
+      );
+      const events =
+        s.eventRetentionDays === null
+          ? 0
+          : await purgeInBatches(em, 'domain_event', `select id from domain_event where created_at < ? order by id limit ?`, before(s.eventRetentionDays), batch);
+      return { mailboxMessages: mailbox, sentOutboxRows: outbox, domainEvents: events };
+    },
+  };
+}
