@@ -1,0 +1,37 @@
+import { router } from './init.js';
+import { authRouter } from '../auth/auth.router.js';
+import { eventsRouter } from '../events/events.router.js';
+import { usersRouter } from '../users/users.router.js';
+import { inviteRouter, invitesAdminRouter } from '../users/invites.router.js';
+import { generalSettingsRouter } from '../settings/general-settings.router.js';
+import { sessionSettingsRouter } from '../settings/session-settings.router.js';
+import { retentionSettingsRouter } from '../settings/retention-settings.router.js';
+import { emailSettingsRouter } from '../mail/email-settings.router.js';
+import { organisationsRouter } from '../organisations/organisations.router.js';
+import { mailRouter } from '../mail/mail.router.js';
+
+/**
+ * The whole API, grouped as the admin menu reads: users, invites, organisations, mail, settings,
+ * events. Convention: every procedure under `admin` is an adminProcedure; the test
+ * `admin-procedures-refuse.test.ts` enumerates them and checks that each refuses non-admins.
+ */
+export const appRouter = router({
+  auth: authRouter,
+  invite: inviteRouter,
+  admin: router({
+    users: usersRouter,
+    invites: invitesAdminRouter,
+    organisations: organisationsRouter,
+    mail: mailRouter,
+    /** One sub-router per Settings tab. */
+    settings: router({
+      general: generalSettingsRouter,
+      emails: emailSettingsRouter,
+      sessions: sessionSettingsRouter,
+      retention: retentionSettingsRouter,
+    }),
+    events: eventsRouter,
+  }),
+});
+
+export type AppRouter = typeof appRouter;
