@@ -202,10 +202,12 @@ describe('invites', () => {
     expect(e.message).toMatch(/ask .* new one/i);
     expect((await err(app.caller().invite.accept(acceptInput(u.token!)))).reason).toBe('TOKEN_EXPIRED');
     expect((await sql(app, `select status from app_user where id = ?`, [u.id]))[0].status).toBe('invited');
-    const state = await admin.caller.admin.invites.forUser({ userId: u.id });
+    // A week later the admin's session from the start would have ended (idle timeout 24 h): a fresh login.
+    const later = await adminSession(app);
+    const state = await later.caller.admin.invites.forUser({ userId: u.id });
     expect(state.latest!.state).toBe('expired');
     // Nothing is pending any more, so a new invite can be sent, and it works.
-    await admin.caller.admin.invites.send({ userId: u.id });
+    await later.caller.admin.invites.send({ userId: u.id });
     await app.caller().invite.accept(acceptInput(await latestInviteToken(app, u.id)));
   });
 
