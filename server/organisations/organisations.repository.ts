@@ -45,10 +45,11 @@ export async function lockOrganisation(em: EntityManager, id: string): Promise<{
   return r ? { id: r.id, name: r.name, isDefault: r.is_default } : null;
 }
 
-/** True for the unique-violation on lower(name). */
+/** True for the unique-violation on lower(name) or on name_key (the same name by shared/text.ts's nameKey). */
 export function isOrganisationNameTaken(err: unknown): boolean {
   const e = err as { code?: string; constraint?: string; message?: string };
-  return e?.code === '23505' && (e.constraint === 'organisation_name_lower_unique' || /organisation_name_lower_unique/.test(e.message ?? ''));
+  const re = /organisation_name_lower_unique|organisation_name_key_unique/;
+  return e?.code === '23505' && (re.test(e.constraint ?? '') || re.test(e.message ?? ''));
 }
 
 /** True when a delete was refused because users still reference the organisation. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AppServices } from '../app-services.js';
 import type { CreateOrganisationInput, OrganisationDto, RenameOrganisationInput } from '../../shared/schemas/organisations.js';
+import { nameKey } from '../../shared/text.js';
 import { AppError } from '../errors.js';
 import { appendEvent } from '../events/append.js';
 import { countMembers, findOrganisation, isOrganisationInUse, isOrganisationNameTaken, lockOrganisation } from './organisations.repository.js';
@@ -15,13 +16,16 @@ function notFound(): AppError {
   return new AppError('NOT_FOUND', 'NOT_FOUND', 'This organisation no longer exists');
 }
 
-/** Creates an organisation; names are unique regardless of letter case (the index decides, not a read). */
+/**
+ * Creates an organisation. Names are unique by nameKey (case, NFKC form and runs of spaces do not
+ * make a different name); the unique index on name_key decides, not a read.
+ */
 export async function createOrganisation(app: AppServices, actorId: string, input: CreateOrganisationInput): Promise<OrganisationDto> {
   try {
     return await app.em().transactional(async (tx) => {
       const id = randomUUID();
       const now = app.clock.now();
-      await tx.execute(`insert into organisation (id, name, is_default, created_at, updated_at) values (?, ?, false, ?, ?)`, [id, input.name, now, now]);
+      await tx.execute(`insert into organisation (id, name, name_key, is_default, created_at, updated_at) values (?, ?, ?, false, ?, ?)`, [id, input.name, nameKey(input.name), now, now]);
       await appendEvent(tx, 'organisation.created', { organisation: { id, name: input.name } }, { actorId });
       return { id, name: input.name, isDefault: false, userCount: 0, createdAt: now.toISOString() };
     });
@@ -37,7 +41,7 @@ export async function renameOrganisation(app: AppServices, actorId: string, inpu
       const current = await lockOrganisation(tx, input.id);
       if (!current) throw notFound();
       if (current.name === input.name) return;
-      await tx.execute(`update organisation set name = ?, updated_at = ? where id = ?`, [input.name, app.clock.now(), input.id]);
+      await tx.execute(`update organisation set name = ?, name_key = ?, updated_at = ? where id = ?`, [input.name, nameKey(input.name), app.clock.now(), input.id]);
       await appendEvent(tx, 'organisation.renamed', { organisation: { id: input.id, name: input.name }, previousName: current.name }, { actorId });
     });
   } catch (e) {

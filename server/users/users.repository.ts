@@ -78,10 +78,21 @@ export function encodeCursor(c: Cursor): string {
 const ISO_US = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/**
+ * A cursor's instant must be one PostgreSQL accepts: the right shape, and a real date and time
+ * (no month 13, no February 30th, no year 0), else the query would fail with a 500.
+ */
+function isRealInstant(s: string): boolean {
+  if (!ISO_US.test(s)) return false;
+  const d = new Date(s);
+  return !Number.isNaN(d.getTime()) && d.getUTCFullYear() >= 1 && d.toISOString().slice(0, 19) === s.slice(0, 19);
+}
+
+/** A cursor from a previous page; anything else (forged, garbage, impossible dates) is 400 INVALID_CURSOR. */
 export function decodeCursor(raw: string): Cursor {
   try {
     const v = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(v) && v.length === 3 && (v[0] === 0 || v[0] === 1) && typeof v[1] === 'string' && ISO_US.test(v[1]) && typeof v[2] === 'string' && UUID.test(v[2])) {
+    if (Array.isArray(v) && v.length === 3 && (v[0] === 0 || v[0] === 1) && typeof v[1] === 'string' && isRealInstant(v[1]) && typeof v[2] === 'string' && UUID.test(v[2])) {
       return { seg: v[0], at: v[1], id: v[2] };
     }
   } catch {

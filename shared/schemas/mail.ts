@@ -21,7 +21,7 @@ export const mailboxListInput = z._default(
   z.object({
     cursor: cursorSchema,
     limit: limitSchema,
-    search: z.optional(z.string().check(z.trim(), z.maxLength(200, { error: 'Search is too long' }))),
+    search: z.optional(lineText('Search', 200, { required: false })),
   }),
   { limit: 25 },
 );

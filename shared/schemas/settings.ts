@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { lineText } from './common.js';
+import { emailSchema, lineText } from './common.js';
 
 // A bare domain like example.com or dev.example.co.uk: labels of letters, digits and inner hyphens.
 export const domainSchema = z.string().check(
@@ -28,10 +28,8 @@ export const mailSenderSettingsSchema = z.object({
   mailFromName: lineText('Sender name', 80, { required: false }).check(
     z.refine((v) => !/[\r\n"<>]/.test(v), { error: 'Sender name cannot contain quotes, angle brackets or line breaks' }),
   ),
-  mailFromAddress: z.union([
-    z.literal(''),
-    z.pipe(z.string().check(z.trim(), z.maxLength(254)), z.email({ error: 'Enter a valid email address' })),
-  ]),
+  // Empty: MAIL_FROM or no-reply@<host>. Otherwise the one email rule (shared/email.ts; IDN as punycode).
+  mailFromAddress: z.union([z.literal(''), emailSchema]),
 });
 export type MailSenderSettings = z.infer<typeof mailSenderSettingsSchema>;
 

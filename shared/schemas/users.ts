@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { NAME_MAX, USER_ROLES, USER_STATUSES } from '../constants.js';
-import { emailSchema, multilineText, nameText, passwordSchema, uuidSchema } from './common.js';
+import { emailSchema, lineText, multilineText, nameText, passwordSchema, uuidSchema } from './common.js';
 import { botFieldsSchema } from './security.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -66,14 +66,8 @@ export type UserListStatusFilter = z.infer<typeof userListStatusFilter>;
 
 export const userListInput = z.object({
   status: z._default(userListStatusFilter, 'all'),
-  search: z._default(
-    z.string({ error: 'Search must be text' }).check(
-      z.trim(),
-      z.maxLength(USER_SEARCH_MAX, { error: `Search must be at most ${USER_SEARCH_MAX} characters` }),
-      z.refine((v) => !/[\u0000-\u001f\u007f]/.test(v), { error: 'Search contains invalid characters' }),
-    ),
-    '',
-  ),
+  // One line of text (shared/text.ts): NUL, lone surrogates or control characters answer 400.
+  search: z._default(lineText('Search', USER_SEARCH_MAX, { required: false }), ''),
   /** Opaque keyset cursor from the previous page's nextCursor. */
   cursor: z.nullish(z.string({ error: 'Invalid cursor' }).check(z.maxLength(200, { error: 'Invalid cursor' }))),
   limit: z._default(

@@ -44,8 +44,8 @@ const sqlArray = (xs: string[]) => `array[${xs.map((x) => `'${x}'`).join(',')}]`
 async function seed(c: pg.Client) {
   const t0 = Date.now();
   await c.query(`set maintenance_work_mem = '256MB'`);
-  await c.query(`insert into organisation (id, name, is_default, created_at, updated_at)
-    select gen_random_uuid(), 'Organisation ' || g, false, now(), now() from generate_series(1, 50) g`);
+  await c.query(`insert into organisation (id, name, name_key, is_default, created_at, updated_at)
+    select gen_random_uuid(), 'Organisation ' || g, 'organisation ' || g, false, now(), now() from generate_series(1, 50) g`);
   const { rows: idx } = await c.query<{ indexname: string; indexdef: string }>(
     `select indexname, indexdef from pg_indexes where tablename = 'app_user' and indexname <> 'app_user_pkey'`,
   );
