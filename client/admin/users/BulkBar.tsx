@@ -5,6 +5,7 @@ import { errorMessage, trpc } from '../../lib/trpc';
 import { Button, Dialog, StatusBadge, toast } from '../../ui';
 import type { PendingSelection } from './pending-selection';
 import { RejectReasonDialog } from './RejectReasonForm';
+import { displayEmail } from '../../../shared/email';
 
 const fullName = (u: { firstName: string; lastName: string }) => `${u.firstName} ${u.lastName}`;
 
@@ -110,8 +111,12 @@ export function BulkBar(props: { selection: PendingSelection; onDecided?: (resul
                       return (
                         <tr data-testid="bulk-failure">
                           <td>
-                            <span class="cell-primary">{who() ? fullName(who()!) : x.userId}</span>
-                            <span class="cell-sub">{who()?.email}</span>
+                            <span class="cell-primary truncate" title={who() ? fullName(who()!) : x.userId}>
+                              {who() ? fullName(who()!) : x.userId}
+                            </span>
+                            <span class="cell-sub truncate" title={who() ? displayEmail(who()!.email) : undefined}>
+                              {who() ? displayEmail(who()!.email) : ''}
+                            </span>
                           </td>
                           <td>
                             <Show when={x.user} fallback={<span class="muted">Deleted</span>}>

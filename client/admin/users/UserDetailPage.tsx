@@ -12,6 +12,7 @@ import { UserDetailsCard } from './UserDetailsCard';
 import { UserMoreOptions } from './UserMoreOptions';
 import { UserTimeline } from './UserTimeline';
 import { UserSessions } from './UserSessions';
+import { displayEmail } from '../../../shared/email';
 
 /** A user's page: details, the decisions that fit its status, and its history. */
 export default function UserDetailPage() {
@@ -93,6 +94,7 @@ export default function UserDetailPage() {
                   </Show>
                 </h1>
                 <p>{u().email}</p>
+                <p class="long-value" title={displayEmail(u().email)}>{displayEmail(u().email)}</p>
               </div>
               <div class="page-actions" data-slot="user-actions">
                 <DecisionButtons user={u()} isSelf={isSelf()} decisions={decisions} />

@@ -1,5 +1,6 @@
 import type { UserDetail } from '../../../shared/schemas/users';
 import { StatusBadge, formatDateTime } from '../../ui';
+import { displayEmail } from '../../../shared/email';
 
 /** The user's page: the account's fields. */
 export function UserDetailsCard(props: { user: UserDetail }) {
@@ -11,11 +12,13 @@ export function UserDetailsCard(props: { user: UserDetail }) {
       </div>
       <dl class="details">
         <dt>First name</dt>
-        <dd>{u().firstName}</dd>
+        <dd class="long-value">{u().firstName}</dd>
         <dt>Last name</dt>
-        <dd>{u().lastName}</dd>
+        <dd class="long-value">{u().lastName}</dd>
         <dt>Email</dt>
-        <dd>{u().email}</dd>
+        <dd class="long-value" title={displayEmail(u().email)}>
+          {displayEmail(u().email)}
+        </dd>
         <dt>Status</dt>
         <dd>
           <StatusBadge status={u().status} />

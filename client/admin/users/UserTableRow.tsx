@@ -3,6 +3,7 @@ import { Show, type JSX } from 'solid-js';
 import type { UserRow } from '../../../shared/schemas/users';
 import { Badge, StatusBadge, formatDate, formatDateTime } from '../../ui';
 import { PendingAge } from './PendingAge';
+import { displayEmail } from '../../../shared/email';
 
 /**
  * One row of API Consumers > Users. The whole row opens the user's page; `leading` is an optional
@@ -31,11 +32,11 @@ export function UserTableRow(props: { user: UserRow; highlight?: boolean; select
     >
       <Show when={props.leading}>{props.leading}</Show>
       <td>
-        <A class="cell-primary" href={href()}>
+        <A class="cell-primary truncate" href={href()} title={`${props.user.firstName} ${props.user.lastName}`}>
           {props.user.firstName} {props.user.lastName}
         </A>
-        <span class="cell-sub truncate" title={props.user.email}>
-          {props.user.email}
+        <span class="cell-sub truncate" title={displayEmail(props.user.email)}>
+          {displayEmail(props.user.email)}
         </span>
       </td>
       <td>
