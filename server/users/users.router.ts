@@ -11,12 +11,12 @@ import {
   userTimelineInput,
   userTimelineOutput,
 } from '../../shared/schemas/users.js';
-import { addUserInput, addUserOutput, updateUserInput, updateUserOutput } from '../../shared/schemas/user-admin.js';
+import { addUserInput, addUserOutput, reconsiderUserInput, updateUserInput, updateUserOutput } from '../../shared/schemas/user-admin.js';
 import { bulkDecideInput, bulkDecideOutput, pendingQueueInput, pendingQueueOutput } from '../../shared/schemas/bulk.js';
 import { router } from '../trpc/init.js';
 import { adminProcedure } from '../trpc/procedures.js';
 import { getUserDetail, listUsers, pendingUsers, userStats, userTimeline } from './users.repository.js';
-import { activateUser, deactivateUser, deleteUser, getUser, rejectUser } from './users.service.js';
+import { activateUser, deactivateUser, deleteUser, getUser, reconsiderUser, rejectUser } from './users.service.js';
 import { addUser } from './add-user.service.js';
 import { updateUser } from './edit-user.service.js';
 import { bulkDecide } from './bulk.service.js';
@@ -52,6 +52,12 @@ export const usersRouter = router({
     .input(rejectUserInput)
     .output(userActionOutput)
     .mutation(async ({ ctx, input }) => ({ user: await rejectUser(ctx.app, ctx.auth.user, input.userId, input.expectedVersion, input.reason) })),
+
+  /** Reconsider a rejected registration: back to pending, or activated; email optional. */
+  reconsider: adminProcedure
+    .input(reconsiderUserInput)
+    .output(userActionOutput)
+    .mutation(async ({ ctx, input }) => ({ user: await reconsiderUser(ctx.app, ctx.auth.user, input) })),
 
   deactivate: adminProcedure
     .input(userActionInput)

@@ -24,6 +24,7 @@ const ACTION_LABELS = {
   reject: 'rejected',
   deactivate: 'deactivated',
   delete: 'deleted',
+  reconsider: 'reconsidered',
 } as const;
 type Action = keyof typeof ACTION_LABELS;
 
@@ -32,6 +33,7 @@ const ALLOWED_FROM: Record<Action, readonly UserStatus[]> = {
   reject: ['pending'],
   deactivate: ['active'],
   delete: ['pending', 'active', 'rejected', 'inactive', 'invited', 'unverified'],
+  reconsider: ['rejected'],
 };
 
 /** Locks the user row and checks it is still what the admin saw and that the action fits its status. */
@@ -99,6 +101,30 @@ export async function rejectUser(
     const user = await setStatus(tx, userId, 'rejected', why);
     await queueEmail(tx, 'registration-rejected', user.email, { firstName: user.firstName, reason: why }, { userId });
     await appendEvent(tx, 'user.rejected', { user, reason: why }, { actorId: actor.id, userId });
+    return user;
+  });
+}
+
+/**
+ * Reconsider a rejected registration: rejected → pending (back in the queue) or → active. The
+ * rejection reason is cleared. With `notify` the user is emailed: "being reviewed again" for
+ * pending, the usual "account activated" for active; otherwise nothing is sent.
+ */
+export async function reconsiderUser(
+  app: AppServices,
+  actor: SessionUser,
+  input: { userId: string; expectedVersion: number; to: 'pending' | 'active'; notify: boolean },
+): Promise<UserSnapshot> {
+  const { userId, expectedVersion, to, notify } = input;
+  return transactionalWithRetry(app, async (tx) => {
+    const before = await lockForAction(tx, 'reconsider', userId, expectedVersion);
+    const user = await setStatus(tx, userId, to, null);
+    if (notify && to === 'active') {
+      await queueEmail(tx, 'account-activated', user.email, { firstName: user.firstName, loginUrl: loginUrl(app) }, { userId });
+    } else if (notify) {
+      await queueEmail(tx, 'registration-reconsidered', user.email, { firstName: user.firstName }, { userId });
+    }
+    await appendEvent(tx, 'user.reconsidered', { user, previousStatus: before.status, emailed: notify }, { actorId: actor.id, userId });
     return user;
   });
 }

@@ -65,3 +65,17 @@ export const updateUserOutput = z.object({
   changes: z.record(z.string(), z.object({ from: z.unknown(), to: z.unknown() })),
 });
 export type UpdateUserOutput = z.infer<typeof updateUserOutput>;
+
+/**
+ * Reconsider a rejected registration: back to the pending queue or straight to active.
+ * `notify` sends the user an email (registration-reconsidered, or account-activated); off by default.
+ */
+export const RECONSIDER_TARGETS = ['pending', 'active'] as const;
+export const reconsiderUserInput = z.strictObject({
+  userId: uuidSchema,
+  expectedVersion: expectedVersionSchema,
+  to: z.enum(RECONSIDER_TARGETS, { error: 'Choose "pending" or "active"' }),
+  notify: z._default(z.boolean({ error: 'Must be true or false' }), false),
+});
+export type ReconsiderUserInput = z.input<typeof reconsiderUserInput>;
+export type ReconsiderUserData = z.output<typeof reconsiderUserInput>;

@@ -4,11 +4,11 @@ import { Show, createSignal, type JSX } from 'solid-js';
 import type { UserSnapshot } from '../../../shared/events';
 import type { UserDetail } from '../../../shared/schemas/users';
 import { errorDetails, errorMessage, errorReason, trpc } from '../../lib/trpc';
-import { Button, Dialog, toast } from '../../ui';
+import { Button, CheckboxField, Dialog, toast } from '../../ui';
 import { STATS_KEY } from '../query-keys';
 import { RejectReasonDialog } from './RejectReasonForm';
 
-type Action = 'activate' | 'reject' | 'deactivate' | 'delete';
+type Action = 'activate' | 'reject' | 'deactivate' | 'delete' | 'reconsider';
 
 const fullName = (u: { firstName: string; lastName: string }) => `${u.firstName} ${u.lastName}`;
 
@@ -87,6 +87,11 @@ export function DecisionButtons(props: { user: UserDetail; isSelf: boolean; deci
           Reject
         </Button>
       </Show>
+      <Show when={u().status === 'rejected'}>
+        <Button disabled={d().busy() !== null} onClick={() => d().setDialog('reconsider')}>
+          Reconsider
+        </Button>
+      </Show>
       <Show when={u().status === 'active' && !props.isSelf}>
         <Button disabled={d().busy() !== null} onClick={() => d().setDialog('deactivate')}>
           Deactivate
@@ -124,6 +129,7 @@ export function DecisionDialogs(props: { user: UserDetail; decisions: UserDecisi
           d().decide('reject', (x) => trpc.admin.users.reject.mutate({ userId: x.id, expectedVersion: x.version, reason }), `Rejected ${fullName(u())}`)
         }
       />
+      <ReconsiderDialog user={u()} decisions={d()} onClose={close} />
       <ConfirmDialog
         open={d().dialog() === 'deactivate'}
         title="Deactivate this user?"
@@ -164,6 +170,62 @@ export function DecisionDialogs(props: { user: UserDetail; decisions: UserDecisi
         </p>
       </ConfirmDialog>
     </>
+  );
+}
+
+/** Reconsider a rejected registration: back to the pending queue or activated, with an optional email. */
+function ReconsiderDialog(props: { user: UserDetail; decisions: UserDecisions; onClose: () => void }) {
+  const d = () => props.decisions;
+  const [to, setTo] = createSignal<'pending' | 'active'>('pending');
+  const [notify, setNotify] = createSignal(true);
+  const radio = 'reconsider-to';
+  return (
+    <ConfirmDialog
+      open={d().dialog() === 'reconsider'}
+      title="Reconsider this registration?"
+      confirmLabel={to() === 'active' ? 'Activate' : 'Move to pending'}
+      busy={d().busy() === 'reconsider'}
+      onClose={props.onClose}
+      onConfirm={async () => {
+        const done = to() === 'active' ? `${fullName(props.user)} is now active` : `${fullName(props.user)} is back in the pending queue`;
+        if (
+          await d().decide(
+            'reconsider',
+            (x) => trpc.admin.users.reconsider.mutate({ userId: x.id, expectedVersion: x.version, to: to(), notify: notify() }),
+            done,
+          )
+        )
+          props.onClose();
+      }}
+    >
+      <p>
+        The registration of <strong>{fullName(props.user)}</strong> was rejected. You can give it another look:
+      </p>
+      <fieldset class="stack-sm">
+        <legend class="sr-only">New status</legend>
+        <div class="checkbox-row">
+          <input type="radio" id={`${radio}-pending`} name={radio} value="pending" checked={to() === 'pending'} onChange={() => setTo('pending')} />
+          <div class="checkbox-text">
+            <label for={`${radio}-pending`}>Move back to pending</label>
+            <p class="field-hint">The registration waits in the Pending queue for a decision.</p>
+          </div>
+        </div>
+        <div class="checkbox-row">
+          <input type="radio" id={`${radio}-active`} name={radio} value="active" checked={to() === 'active'} onChange={() => setTo('active')} />
+          <div class="checkbox-text">
+            <label for={`${radio}-active`}>Activate</label>
+            <p class="field-hint">The user can log in at once.</p>
+          </div>
+        </div>
+      </fieldset>
+      <CheckboxField
+        label="Email the user"
+        name="notify"
+        hint={to() === 'active' ? 'Sends "Account activated" with the login link.' : 'Sends "Registration reconsidered": it is being reviewed again.'}
+        checked={notify}
+        onChange={setNotify}
+      />
+    </ConfirmDialog>
   );
 }
 

@@ -39,6 +39,7 @@ export default function UserDetailPage() {
   const LIVE_CHANGES: Record<string, string> = {
     'user.activated': 'activated',
     'user.rejected': 'rejected',
+    'user.reconsidered': 'reconsidered',
     'user.deactivated': 'deactivated',
     'user.deleted': 'deleted',
     'user.updated': 'edited',
