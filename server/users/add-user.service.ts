@@ -8,6 +8,7 @@ import { checkNewPassword } from '../settings/session-settings.service.js';
 import { appendEvent } from '../events/append.js';
 import { issueInvite } from '../invites/invites.service.js';
 import { inviteById } from '../invites/invites.repository.js';
+import { queueEmail } from '../mail/outbox.js';
 import { insertUser, isEmailTaken, loadUserSnapshot } from './users.repository.js';
 
 /** True when a foreign key to organisation was violated (the organisation was deleted or never existed). */
@@ -23,8 +24,9 @@ export function unknownOrganisation(): AppError {
 }
 
 /**
- * Add new user (admin). With a password the account is active at once (optionally flagged to
- * change it at the first login); without one it is `invited` and, when asked, the invite goes out
+ * Add new user (admin). With a password the account is active at once (flagged to change it at
+ * the first login unless the admin unticked it) and the user gets the account-created email
+ * (login link, never the password); without one it is `invited` and, when asked, the invite goes out
  * in the same transaction. A taken email is told plainly: the one asking is an admin.
  */
 export async function addUser(app: AppServices, actor: SessionUser, input: AddUserData): Promise<AddUserOutput> {
@@ -52,6 +54,8 @@ export async function addUser(app: AppServices, actor: SessionUser, input: AddUs
       const user = (await loadUserSnapshot(tx, id))!;
       if (input.mode === 'password') {
         await appendEvent(tx, 'user.created', { user, mustChangePassword: input.mustChangePassword }, { actorId: actor.id, userId: id });
+        // The user learns the account exists and where to log in; the password never travels by email.
+        await queueEmail(tx, 'account-created', email, { firstName: user.firstName, email, loginUrl: `${app.publicUrl()}/login` }, { userId: id });
       } else {
         await appendEvent(tx, 'user.invited', { user }, { actorId: actor.id, userId: id });
       }

@@ -14,8 +14,8 @@ const addUserBase = {
 };
 
 /**
- * Add new user: EITHER with a password (active at once, optionally forced to change it at the
- * next login) OR without one (invited; the invite may go out at once). The two exclude each
+ * Add new user: EITHER with a password (active at once, told by email that an account exists,
+ * and by default made to change the password at the next login) OR without one (invited; the invite may go out at once). The two exclude each
  * other: each variant refuses the other's fields, and no other key is accepted.
  */
 export const addUserInput = z.discriminatedUnion(
@@ -25,7 +25,8 @@ export const addUserInput = z.discriminatedUnion(
       ...addUserBase,
       mode: z.literal('password'),
       password: passwordSchema,
-      mustChangePassword: z._default(z.boolean({ error: 'Must be true or false' }), false),
+      // On unless the admin unticks it (OWASP ASVS 5.0 6.4.6: an admin should not choose a user's permanent password).
+      mustChangePassword: z._default(z.boolean({ error: 'Must be true or false' }), true),
       sendInvite: z.optional(z.undefined({ error: 'A user with a password cannot be sent an invite' })),
     }),
     z.strictObject({

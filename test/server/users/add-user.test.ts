@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql, sqlCount, startTestApp, type TestApp } from '../../support/app.js';
 import { adminSession, developerSession, loginAs, uniqueEmail } from '../../support/users.js';
+import { loadEmailRenderer } from '../../../server/mail/renderer.js';
 
 const err = (p: Promise<unknown>) => p.then(() => null, (e: any) => e);
 
@@ -17,16 +18,43 @@ describe('admin.users.add (Add new user)', () => {
 
   const base = (email = uniqueEmail('added')) => ({ firstName: 'Ada', lastName: 'Lovelace', email, organisationId: defaultOrg });
 
-  it('with a password: the user is active at once and can log in; user.created names the admin', async () => {
+  it('with a password: active at once, must change the password by default (schema default), user.created names the admin', async () => {
     const input = { ...base(), mode: 'password' as const, password: 'set by the admin' };
     const { user, invite } = await admin.caller.admin.users.add(input);
     expect(user).toMatchObject({ email: input.email, status: 'active', role: 'developer', organisationId: defaultOrg });
     expect(invite).toBeNull();
     const sessionId = await loginAs(app, input.email, 'set by the admin');
-    expect((await app.caller({ sessionId }).auth.me()).user?.mustChangePassword).toBe(false);
+    expect((await app.caller({ sessionId }).auth.me()).user?.mustChangePassword).toBe(true);
     const [ev] = await sql(app, `select actor_id, data from domain_event where type = 'user.created' and user_id = ?`, [user.id]);
-    expect(ev).toMatchObject({ actor_id: admin.id, data: { mustChangePassword: false, user: { id: user.id, status: 'active' } } });
+    expect(ev).toMatchObject({ actor_id: admin.id, data: { mustChangePassword: true, user: { id: user.id, status: 'active' } } });
     expect(await sqlCount(app, `select count(*) from auth_token where user_id = ?`, [user.id])).toBe(0);
+  });
+
+  it('with a password: the user is emailed that an account was created, with the login link and never the password', async () => {
+    const input = { ...base(), mode: 'password' as const, password: 'secret admin-chosen words' };
+    const { user } = await admin.caller.admin.users.add(input);
+    const rows = await sql(app, `select id, template, to_address, variables from email_outbox where user_id = ?`, [user.id]);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      template: 'account-created',
+      to_address: input.email,
+      variables: { firstName: 'Ada', email: input.email, loginUrl: `${app.services.publicUrl()}/login` },
+    });
+    // Nowhere in the queued email, nor in the rendered one.
+    expect(JSON.stringify(rows[0])).not.toContain(input.password);
+    const renderer = await loadEmailRenderer();
+    const rendered = renderer.render('account-created', rows[0].variables, { portalName: 'Admit', publicUrl: app.services.publicUrl() });
+    expect(rendered.text).toContain(`${app.services.publicUrl()}/login`);
+    expect(JSON.stringify(rendered)).not.toContain(input.password);
+  });
+
+  it('with a password and "must change" unticked: the user keeps the password the admin set', async () => {
+    const input = { ...base(), mode: 'password' as const, password: 'kept by choice', mustChangePassword: false };
+    const { user } = await admin.caller.admin.users.add(input);
+    const sessionId = await loginAs(app, input.email, 'kept by choice');
+    expect((await app.caller({ sessionId }).auth.me()).user?.mustChangePassword).toBe(false);
+    const [ev] = await sql(app, `select data from domain_event where type = 'user.created' and user_id = ?`, [user.id]);
+    expect(ev.data.mustChangePassword).toBe(false);
   });
 
   it('with a password and "must change at the next login": after logging in the user is held at the change', async () => {
