@@ -104,7 +104,8 @@ describe('password reset through the built-in mailbox, in a browser', () => {
 
     // "Password changed" arrived in the mailbox as well.
     expect(await sqlCount(app, `select count(*) from mailbox_message where to_address = ? and template = 'password-changed'`, [dev.email])).toBe(1);
-  });
+    // A long walk through two browsers (reveal included): more than the default 30 s on two shared cores.
+  }, 90_000);
 
   it('an altered link is refused with a way to ask again', async () => {
     const { page, context } = await newPage(browser);
