@@ -2,6 +2,7 @@ import { parseConfig, ConfigError, type Config } from './config.js';
 import { createLogger } from './logger.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
 import { startApp, type RunningApp } from './app.js';
+import { watchEmbeddedDatabase } from './http/health.js';
 
 function configOrExit(): Readonly<Config> {
   try {
@@ -68,12 +69,24 @@ export async function main(): Promise<void> {
   const start = async () => {
     let databaseUrl = config.databaseUrl;
     if (!databaseUrl) {
-      embedded = await startEmbeddedPostgres(config.dataDir, log);
+      embedded = await startEmbeddedPostgres(config.dataDir, log, {
+        // Restarted with backoff if it stops on its own; if it cannot be, exit non-zero so the process manager restarts us.
+        onGiveUp: () => {
+          log.error('exiting: the embedded PostgreSQL cannot be restarted');
+          void (async () => {
+            await app?.close().catch(() => undefined);
+            await embedded?.stop().catch(() => undefined);
+            process.exit(1);
+          })();
+        },
+      });
       databaseUrl = embedded.url;
       log.info('using the embedded PostgreSQL', { dataDir: config.dataDir });
     }
     if (stopping) return;
     app = await startApp({ config, databaseUrl, log });
+    const supervised = embedded;
+    if (supervised) watchEmbeddedDatabase(app.services, () => supervised.state);
   };
   starting = start();
   try {

@@ -5,11 +5,26 @@ import { spawn } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import type { Logger } from '../logger.js';
+import { backoffDelay, type Backoff } from '../../shared/backoff.js';
 
 export interface EmbeddedDatabase {
   url: string;
   stop(): Promise<void>;
+  /** running; restarting: it stopped on its own and is being started again (readiness fails meanwhile). */
+  readonly state?: EmbeddedState;
+}
+
+export type EmbeddedState = 'running' | 'restarting' | 'stopped';
+
+export interface SupervisionOptions {
+  /** Restarts tried, with backoff, before giving up (default 5). */
+  maxRestarts?: number;
+  /** Backoff between restarts (shared/backoff.ts); default 500 ms doubling to 10 s. */
+  backoff?: Backoff;
+  /** Every restart attempt failed: the caller exits non-zero so its own supervisor restarts everything. */
+  onGiveUp?: (error: unknown) => void;
 }
 
 function freePort(): Promise<number> {
@@ -92,7 +107,7 @@ async function grantTraversal(paths: string[], log: Logger): Promise<void> {
   }
 }
 
-export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(dataDir: string, log: Logger, supervision: SupervisionOptions = {}): Promise<EmbeddedDatabase> {
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const root = resolve(dataDir);
   const dir = join(root, 'pg');
@@ -151,12 +166,55 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
   } finally {
     await client.end();
   }
-  let stopped = false;
+  // Supervision: PostgreSQL exiting on its own (crash, OOM kill, an operator's kill) is restarted on
+  // the same port and data folder, with backoff; after maxRestarts failures onGiveUp is called.
+  let state: EmbeddedState = 'running';
+  const maxRestarts = supervision.maxRestarts ?? 5;
+  const backoff = supervision.backoff ?? { baseMs: 500, maxMs: 10_000 };
+  const processOf = () => (pg as unknown as { process?: ChildProcess }).process;
+  const watch = () => {
+    const proc = processOf();
+    proc?.once('exit', (code, signal) => {
+      if (state !== 'running') return;
+      state = 'restarting';
+      log.error('embedded PostgreSQL stopped unexpectedly; restarting it', { code, signal, dir });
+      void restart();
+    });
+  };
+  const restart = async () => {
+    let lastError: unknown;
+    for (let attempt = 0; attempt < maxRestarts; attempt++) {
+      await new Promise((r) => setTimeout(r, backoffDelay(attempt, backoff)));
+      if (state !== 'restarting') return;
+      try {
+        (pg as unknown as { process?: ChildProcess }).process = undefined;
+        await pg.start();
+        if ((state as EmbeddedState) !== 'restarting') {
+          await pg.stop().catch(() => undefined);
+          return;
+        }
+        state = 'running';
+        watch();
+        log.info('embedded PostgreSQL is running again', { attempt: attempt + 1 });
+        return;
+      } catch (e) {
+        lastError = e;
+        log.warn('embedded PostgreSQL did not start again; retrying', { attempt: attempt + 1, maxRestarts });
+      }
+    }
+    if (state !== 'restarting') return;
+    log.error(`embedded PostgreSQL could not be restarted after ${maxRestarts} attempts; giving up`, { dir });
+    supervision.onGiveUp?.(lastError);
+  };
+  watch();
   return {
     url: url.replace(/\/postgres$/, '/admit'),
+    get state() {
+      return state;
+    },
     async stop() {
-      if (stopped) return;
-      stopped = true;
+      if (state === 'stopped') return;
+      state = 'stopped';
       await pg.stop();
     },
   };

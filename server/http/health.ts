@@ -10,6 +10,8 @@ interface HealthState {
   phase: Phase;
   /** When this process runs the mail worker: when it last polled the outbox (epoch ms), and how often it should. */
   mailWorker: { lastPollAt: () => number | null; pollMs: number } | null;
+  /** When this process supervises the embedded PostgreSQL (main.ts): its state. */
+  embeddedDatabase?: () => string | undefined;
 }
 
 // Keyed by the app's services, like the live events: several apps in one test process stay apart.
@@ -31,6 +33,11 @@ export function phaseOf(app: AppServices): Phase {
 
 export function watchMailWorker(app: AppServices, worker: { lastPollAt: () => number | null; pollMs: number } | null): void {
   stateOf(app).mailWorker = worker;
+}
+
+/** The embedded PostgreSQL's supervision state (db/embedded.ts) becomes a readiness check. */
+export function watchEmbeddedDatabase(app: AppServices, state: () => string | undefined): void {
+  stateOf(app).embeddedDatabase = state;
 }
 
 const CHECK_TIMEOUT_MS = 2_000;
@@ -85,6 +92,13 @@ export async function readinessChecks(app: AppServices): Promise<Record<string, 
       return connected ? { ok: true } : { ok: false, error: 'the LISTEN connection is down (reconnecting)' };
     }),
   };
+  const embedded = state.embeddedDatabase;
+  if (embedded) {
+    checks.embeddedDatabase = timed(async () => {
+      const s = embedded() ?? 'running';
+      return s === 'running' ? { ok: true } : { ok: false, state: s, error: s === 'restarting' ? 'the embedded PostgreSQL stopped; restarting it' : 'the embedded PostgreSQL is stopped' };
+    });
+  }
   const worker = state.mailWorker;
   if (worker) {
     checks.mailWorker = timed(async () => {

@@ -1,6 +1,6 @@
 import { Show } from 'solid-js';
 import { Button } from '../../ui';
-import { liveStatus, reconnectLive, useLiveConnection } from './live';
+import { databaseReachableNow, liveStatus, reconnectLive, useLiveConnection } from './live';
 
 const LABELS = {
   off: 'Not connected',
@@ -25,7 +25,9 @@ export function LiveIndicator() {
       data-testid="live-indicator"
       data-state={liveStatus()}
       title={
-        liveStatus() === 'live'
+        !databaseReachableNow()
+          ? 'The server cannot reach its database right now; live updates resume by themselves'
+          : liveStatus() === 'live'
           ? 'New registrations and decisions appear as they happen'
           : liveStatus() === 'offline'
             ? 'Live updates stopped'

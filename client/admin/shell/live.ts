@@ -6,6 +6,7 @@ import { refreshMe } from '../../lib/session';
 import { toast } from '../../ui';
 import { STATS_KEY } from '../query-keys';
 import { queryClient } from '../query';
+import { DB_HEALTH_POLL_MS, pollDatabaseHealth } from './db-health';
 
 /**
  * The admin area's live connection: one `admin.events.onUserEvent` subscription for the whole
@@ -20,8 +21,14 @@ import { queryClient } from '../query';
 type LiveStatus = 'off' | 'connecting' | 'live' | 'reconnecting' | 'offline';
 
 const [status, setStatus] = createSignal<LiveStatus>('off');
+// Whether the server reaches its database (polled from /readyz while the connection is open): an
+// open socket to a server that cannot reach PostgreSQL delivers nothing, so it is "reconnecting".
+const [dbReachable, setDbReachable] = createSignal(true);
 /** The live connection's state, for the indicator in the shell. */
-export const liveStatus = status;
+export const liveStatus = (): LiveStatus => (status() === 'live' && !dbReachable() ? 'reconnecting' : status());
+/** False while the server reports it cannot reach its database. */
+export const databaseReachableNow = dbReachable;
+let healthTimer: ReturnType<typeof setInterval> | undefined;
 
 type Listener = (e: DomainEventDto) => void;
 const listeners = new Set<Listener>();
@@ -187,12 +194,17 @@ export function useLiveConnection(): void {
   if (users === 1) {
     listeners.add(sharedEffects);
     void subscribe();
+    healthTimer = setInterval(() => {
+      if (status() === 'live' || !dbReachable()) void pollDatabaseHealth().then(setDbReachable);
+    }, DB_HEALTH_POLL_MS);
   }
   onCleanup(() => {
     users--;
     if (users > 0) return;
     listeners.delete(sharedEffects);
     clearTimeout(retryTimer);
+    clearInterval(healthTimer);
+    setDbReachable(true);
     subscription?.unsubscribe();
     subscription = null;
     setStatus('off');

@@ -5,6 +5,7 @@ import { createTestDatabase, type TestDatabase } from '../../support/db.js';
 import { uniqueEmail } from '../../support/users.js';
 import { LOCKS } from '../../../server/db/locks.js';
 import { startFreezeProxy, type FreezeProxy } from './freeze-proxy.js';
+import { databaseReachable, pollDatabaseHealth } from '../../../client/admin/shell/db-health.js';
 
 const PASSWORD = 'a fine passphrase';
 const form = (email: string) => ({ firstName: 'Ada', lastName: 'Lovelace', email, password: PASSWORD, confirmPassword: PASSWORD });
@@ -81,12 +82,19 @@ describe('database faults answer 503, never hang', () => {
       expect(warnings.filter((w) => w.msg.includes('database unavailable')).length).toBeGreaterThanOrEqual(12);
       const ready = await fetch(`${app.url}/readyz`);
       expect(ready.status).toBe(503);
-      expect((await ready.json()).checks.database.ok).toBe(false);
+      const body = await ready.json();
+      expect(body.checks.database.ok).toBe(false);
+      // The admin shell's live indicator reads this answer: "reconnecting" while the database is out of reach.
+      expect(databaseReachable(ready.status, body)).toBe(false);
+      expect(await pollDatabaseHealth(fetch, app.url)).toBe(false);
     } finally {
       proxy.thaw();
     }
     await expect.poll(async () => (await getPolicy(app)).status, { timeout: 15_000, interval: 300 }).toBe(200);
     await expect.poll(async () => (await fetch(`${app.url}/readyz`)).status, { timeout: 15_000, interval: 300 }).toBe(200);
+    expect(await pollDatabaseHealth(fetch, app.url)).toBe(true);
+    // A 503 for another reason (e.g. shutting down) is not about the database.
+    expect(databaseReachable(503, { status: 'stopping', checks: {} })).toBe(true);
   });
 });
 
