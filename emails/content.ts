@@ -48,7 +48,13 @@ export const TEMPLATE_CONTENT: { [K in EmailTemplateName]: TemplateContent<K> } 
     description: 'Sent to administrators when a registration waits for their review.',
     subject: 'New registration: {{userName}}',
     mainText: 'Hi {{adminFirstName}},\n\n{{userName}} ({{userEmail}}) registered at {{portalName}} and is waiting for your review.',
-    sample: { adminFirstName: 'Grace', userName: 'Ada Lovelace', userEmail: 'ada@example.com', userUrl: sampleUrl('/admin/users/00000000-0000-4000-8000-000000000000') },
+    sample: {
+      adminFirstName: 'Grace',
+      userName: 'Ada Lovelace',
+      userEmail: 'ada@example.com',
+      userUrl: sampleUrl('/admin/users/00000000-0000-4000-8000-000000000000'),
+      answers: { company: 'Analytical Engines Ltd' },
+    },
   },
   'account-activated': {
     label: 'Account activated',
@@ -130,7 +136,10 @@ export const TEMPLATE_CONTENT: { [K in EmailTemplateName]: TemplateContent<K> } 
 /** Variables every template receives from the renderer. */
 export const COMMON_VARIABLES = ['portalName', 'publicUrl'] as const;
 
+/** Stands for `{{answers.<key>}}`: a developer's answer to the sign-up field with that key (Settings › Registration form). */
+export const ANSWERS_PLACEHOLDER = 'answers.<key>';
+
 /** The placeholders a template's subject and main text may use. */
 export function placeholdersOf(template: EmailTemplateName): string[] {
-  return [...Object.keys(TEMPLATE_CONTENT[template].sample), ...COMMON_VARIABLES];
+  return [...Object.keys(TEMPLATE_CONTENT[template].sample).map((k) => (k === 'answers' ? ANSWERS_PLACEHOLDER : k)), ...COMMON_VARIABLES];
 }

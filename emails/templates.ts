@@ -7,7 +7,7 @@ export interface EmailTemplateVariables {
   'password-reset': { firstName: string; resetUrl: string; expiresInMinutes: number };
   'password-changed': { firstName: string; loginUrl: string; resetUrl: string };
   'registration-received': { firstName: string };
-  'admin-new-registration': { adminFirstName: string; userName: string; userEmail: string; userUrl: string };
+  'admin-new-registration': { adminFirstName: string; userName: string; userEmail: string; userUrl: string; answers?: Record<string, string> };
   'account-activated': { firstName: string; loginUrl: string };
   'registration-rejected': { firstName: string; reason: string | null };
   welcome: { firstName: string; loginUrl: string };

@@ -36,6 +36,12 @@ export interface DomainEventMap {
   'organisation.renamed': { organisation: { id: string; name: string }; previousName: string };
   'organisation.deleted': { organisation: { id: string; name: string } };
   'settings.changed': { changes: Record<string, FieldChange> };
+  /** Settings › Registration form: a new version of the sign-up fields (their keys, in order). */
+  'registration_form.published': { version: number; keys: string[] };
+  /** Settings › Terms: a new version of the terms. */
+  'terms.published': { versionId: number; title: string; mustReaccept: boolean };
+  /** A user accepted a terms version (at sign-up, invite acceptance, or the re-accept page). */
+  'terms.accepted': { versionId: number; via: 'signup' | 'invite' | 'reaccept' };
   'email.sent': { outboxId: number; template: string; to: string };
   'email.failed': { outboxId: number; template: string; to: string; error: string };
   /** Failed logins passed the per-account limit: every login to the account now needs a harder proof-of-work (one per episode). */

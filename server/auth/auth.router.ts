@@ -13,15 +13,22 @@ import * as auth from './auth.service.js';
 import { countLogin } from '../metrics.js';
 import { changePasswordProcedure } from './change-password.router.js';
 import { passwordResetRouter } from './password-reset.router.js';
+import { challengeProcedure } from './challenge.router.js';
+import { termsAuthRouter } from '../terms/terms.router.js';
+import { registrationFormOutputProcedure } from '../settings/registration-form.router.js';
 
 export const authRouter = router({
   signup: signupProcedure,
-  passwordReset: passwordResetRouter,
   challenge: challengeProcedure,
   verifyEmail: verifyEmailRouter,
+  passwordReset: passwordResetRouter,
+  /** The sign-up fields the register page shows (Settings › Registration form). */
+  registrationForm: registrationFormOutputProcedure,
+  /** The terms sign-up asks to accept; the re-accept page. */
+  terms: termsAuthRouter,
 
   me: publicProcedure
-    .meta({ allowWhilePasswordChangeRequired: true })
+    .meta({ allowWhilePasswordChangeRequired: true, allowWhileTermsAcceptanceRequired: true })
     .output(meOutput)
     .query(async ({ ctx }) => {
       const [needsSetup, settings] = await Promise.all([auth.adminExists(ctx.app).then((x) => !x), readSettings(ctx.app.em())]);
@@ -63,7 +70,7 @@ export const authRouter = router({
     .query(async ({ ctx }) => ({ minLength: await readPasswordMinLength(ctx.app.em()), maxLength: PASSWORD_MAX })),
 
   logout: publicProcedure
-    .meta({ allowWhilePasswordChangeRequired: true })
+    .meta({ allowWhilePasswordChangeRequired: true, allowWhileTermsAcceptanceRequired: true })
     .output(okOutput)
     .mutation(async ({ ctx }) => {
       await endSession(ctx);

@@ -8,7 +8,7 @@ import { changePassword } from './change-password.service.js';
  * password here is a login attempt by other means.
  */
 export const changePasswordProcedure = authedProcedure
-  .meta({ allowWhilePasswordChangeRequired: true })
+  .meta({ allowWhilePasswordChangeRequired: true, allowWhileTermsAcceptanceRequired: true })
   .input(changePasswordInput)
   .output(changePasswordOutput)
   .mutation(async ({ ctx, input }) => {

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mjml2html from 'mjml';
 import { EMAIL_TEMPLATE_NAMES, type EmailTemplateName, type EmailTemplateVariables } from '../../emails/templates.js';
-import { COMMON_VARIABLES, TEMPLATE_CONTENT, placeholdersOf } from '../../emails/content.js';
+import { ANSWERS_PLACEHOLDER, COMMON_VARIABLES, TEMPLATE_CONTENT, placeholdersOf } from '../../emails/content.js';
 
 export const EMAILS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'emails');
 
@@ -137,14 +137,27 @@ function plainValue(name: string, v: unknown): string {
 // Main text and subject: plain text with {{placeholders}}, possibly written by an admin.
 
 type InlineNode = { t: 'text'; v: string } | { t: 'var'; name: string };
-const INLINE_RE = /\{\{\s*([A-Za-z_]\w*)\s*\}\}/g;
+const INLINE_RE = /\{\{\s*([A-Za-z_]\w*(?:\.\w+)?)\s*\}\}/g;
+
+/** A placeholder the template provides; `answers.<key>` (emails/content.ts ANSWERS_PLACEHOLDER) names any sign-up field. */
+function isKnown(known: Set<string>, name: string): boolean {
+  return known.has(name) || (known.has(ANSWERS_PLACEHOLDER) && /^answers\.\w+$/.test(name));
+}
+
+/** A variable's value; `answers.company` reads values.answers.company. */
+function valueOf(values: Record<string, unknown>, name: string): unknown {
+  const dot = name.indexOf('.');
+  if (dot < 0) return values[name];
+  const inner = values[name.slice(0, dot)];
+  return inner && typeof inner === 'object' ? (inner as Record<string, unknown>)[name.slice(dot + 1)] : undefined;
+}
 
 function parseInline(src: string, known: Set<string>): InlineNode[] {
   const out: InlineNode[] = [];
   let last = 0;
   for (const m of src.matchAll(INLINE_RE)) {
     // Unknown names stay visible as typed, so a preview shows the mistake (saving refuses them).
-    if (!known.has(m[1]!)) continue;
+    if (!isKnown(known, m[1]!)) continue;
     if (m.index! > last) out.push({ t: 'text', v: src.slice(last, m.index) });
     out.push({ t: 'var', name: m[1]! });
     last = m.index! + m[0].length;
@@ -157,7 +170,7 @@ function parseInline(src: string, known: Set<string>): InlineNode[] {
 export function unknownPlaceholders(template: EmailTemplateName, text: string): string[] {
   const known = new Set(placeholdersOf(template));
   const bad = new Set<string>();
-  for (const m of text.matchAll(/\{\{\s*([^{}]*?)\s*\}\}/g)) if (!known.has(m[1]!)) bad.add(m[1]!);
+  for (const m of text.matchAll(/\{\{\s*([^{}]*?)\s*\}\}/g)) if (!isKnown(known, m[1]!)) bad.add(m[1]!);
   return [...bad];
 }
 
@@ -178,7 +191,7 @@ function mainTextHtml(mainText: string, known: Set<string>, values: Record<strin
           parseInline(line, known)
             .map((n) => {
               if (n.t === 'text') return escapeHtml(n.v);
-              const v = plainValue(n.name, values[n.name]);
+              const v = plainValue(n.name, valueOf(values, n.name));
               if (isUrlVariable(n.name) && v) return `<a href="${escapeHtml(v)}" style="color:#4338ca;">${escapeHtml(v)}</a>`;
               return escapeHtml(v);
             })
@@ -192,13 +205,13 @@ function mainTextHtml(mainText: string, known: Set<string>, values: Record<strin
 
 function mainTextPlain(mainText: string, known: Set<string>, values: Record<string, unknown>): string {
   return paragraphs(mainText)
-    .map((lines) => lines.map((line) => parseInline(line, known).map((n) => (n.t === 'text' ? n.v : plainValue(n.name, values[n.name]))).join('')).join('\n'))
+    .map((lines) => lines.map((line) => parseInline(line, known).map((n) => (n.t === 'text' ? n.v : plainValue(n.name, valueOf(values, n.name)))).join('')).join('\n'))
     .join('\n\n');
 }
 
 function fillInline(src: string, known: Set<string>, values: Record<string, unknown>): string {
   return parseInline(src, known)
-    .map((n) => (n.t === 'text' ? n.v : plainValue(n.name, values[n.name])))
+    .map((n) => (n.t === 'text' ? n.v : plainValue(n.name, valueOf(values, n.name))))
     .join('');
 }
 
@@ -215,7 +228,7 @@ function walk(nodes: Node[], values: Record<string, unknown>, main: string, html
     if (n.t === 'text') out.push(n.v);
     else if (n.t === 'main') out.push(main);
     else if (n.t === 'var') {
-      const v = n.name === 'subject' ? String(values.subject) : plainValue(n.name, values[n.name]);
+      const v = n.name === 'subject' ? String(values.subject) : plainValue(n.name, valueOf(values, n.name));
       out.push(html ? escapeHtml(v) : v);
     } else if (truthy(values[n.name])) walk(n.children, values, main, html, out);
   }

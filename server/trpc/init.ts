@@ -50,6 +50,8 @@ function fieldErrorsOf(issues: readonly SchemaIssue[]): Record<string, string> {
 export interface Meta {
   /** Reachable by a user who must change their password first (change-password, logout, me). */
   allowWhilePasswordChangeRequired?: boolean;
+  /** Reachable by a user who must accept a new version of the terms first (me, logout, terms.current, terms.accept). */
+  allowWhileTermsAcceptanceRequired?: boolean;
 }
 
 const t = initTRPC.context<Context>().meta<Meta>().create({

@@ -1,6 +1,7 @@
 import { TRPCError } from '@trpc/server';
 import type { SessionUser } from '../../shared/schemas/auth.js';
 import { AppError } from '../errors.js';
+import type { Context } from './context.js';
 import { middleware, publicBase } from './init.js';
 import { countRateLimitRefusal } from '../metrics.js';
 
@@ -30,16 +31,33 @@ const resolveAuth = middleware(async ({ ctx, next }) => {
 
 export const publicProcedure = publicBase.use(resolveAuth);
 
-export const authedProcedure = publicProcedure.use(({ ctx, meta, next }) => {
+// The terms gate (Settings › Terms, "must re-accept"): the newest version published with the flag
+// is not accepted by this user, nor any later one. The same condition as terms/terms.repository.ts's
+// TERMS_GATE_SQL (not imported: trpc/ imports no domain folder, which would close a folder cycle).
+const TERMS_GATE = `select exists (
+  select 1 from terms_version r
+   where r.id = (select max(id) from terms_version where must_reaccept)
+     and not exists (select 1 from terms_acceptance a where a.user_id = ? and a.version_id >= r.id)) as required`;
+
+async function enforceTermsGate(ctx: Pick<Context, 'app'>, userId: string, allowed: boolean | undefined): Promise<void> {
+  if (allowed) return;
+  const rows = await ctx.app.em().execute<{ required: boolean }[]>(TERMS_GATE, [userId]);
+  if (rows[0]?.required) {
+    throw new AppError('FORBIDDEN', 'TERMS_ACCEPTANCE_REQUIRED', 'Please accept the updated terms before continuing');
+  }
+}
+
+export const authedProcedure = publicProcedure.use(async ({ ctx, meta, next }) => {
   if (!ctx.auth) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Please log in' });
   if (ctx.auth.user.mustChangePassword && !meta?.allowWhilePasswordChangeRequired) {
     throw new AppError('FORBIDDEN', 'PASSWORD_CHANGE_REQUIRED', 'You must change your password before continuing');
   }
+  await enforceTermsGate(ctx, ctx.auth.user.id, meta?.allowWhileTermsAcceptanceRequired);
   return next({ ctx: { auth: ctx.auth } });
 });
 
 /** Fails closed: anyone but an active admin gets FORBIDDEN (anonymous callers too). */
-export const adminProcedure = publicProcedure.use(({ ctx, meta, next }) => {
+export const adminProcedure = publicProcedure.use(async ({ ctx, meta, next }) => {
   const user = ctx.auth?.user;
   if (!ctx.auth || !user || user.role !== 'admin' || user.status !== 'active') {
     throw new TRPCError({ code: 'FORBIDDEN', message: 'Administrators only' });
@@ -47,6 +65,7 @@ export const adminProcedure = publicProcedure.use(({ ctx, meta, next }) => {
   if (user.mustChangePassword && !meta?.allowWhilePasswordChangeRequired) {
     throw new AppError('FORBIDDEN', 'PASSWORD_CHANGE_REQUIRED', 'You must change your password before continuing');
   }
+  await enforceTermsGate(ctx, user.id, meta?.allowWhileTermsAcceptanceRequired);
   return next({ ctx: { auth: ctx.auth } });
 });
 

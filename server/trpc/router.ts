@@ -5,10 +5,13 @@ import { usersRouter } from '../users/users.router.js';
 import { inviteRouter, invitesAdminRouter } from '../users/invites.router.js';
 import { generalSettingsRouter } from '../settings/general-settings.router.js';
 import { sessionSettingsRouter } from '../settings/session-settings.router.js';
+import { securitySettingsRouter } from '../settings/security-settings.router.js';
 import { retentionSettingsRouter } from '../settings/retention-settings.router.js';
 import { emailSettingsRouter } from '../mail/email-settings.router.js';
 import { organisationsRouter } from '../organisations/organisations.router.js';
 import { mailRouter } from '../mail/mail.router.js';
+import { registrationFormRouter } from '../settings/registration-form.router.js';
+import { termsAdminRouter } from '../terms/terms.router.js';
 
 /**
  * The whole API, grouped as the admin menu reads: users, invites, organisations, mail, settings,
@@ -28,7 +31,10 @@ export const appRouter = router({
       general: generalSettingsRouter,
       emails: emailSettingsRouter,
       sessions: sessionSettingsRouter,
+      security: securitySettingsRouter,
       retention: retentionSettingsRouter,
+      registrationForm: registrationFormRouter,
+      terms: termsAdminRouter,
     }),
     events: eventsRouter,
   }),

@@ -9,6 +9,7 @@ import { checkNewPassword } from '../settings/session-settings.service.js';
 import { inviteById, invitesOfUser } from '../invites/invites.repository.js';
 import { claimInvite, inviteUser, revokePendingInvite, voidPendingInvites } from '../invites/invites.service.js';
 import { activateInvitedUser, inviteEligibility, loadUserSnapshot, lockUser } from './users.repository.js';
+import { recordTermsAcceptance, requireTicked, type AcceptanceEvidence } from '../terms/terms.service.js';
 
 // The invite use cases that read or change the user: the user row is locked here and handed to
 // invites/ (which owns the tokens and never reads users itself); the events carry its snapshot.
@@ -52,7 +53,13 @@ export async function revokeInvite(app: AppServices, actor: SessionUser, userId:
  * user becomes active, other links die, the welcome email is queued and invite.accepted appended,
  * in one transaction. The caller then logs them in.
  */
-export async function acceptInvite(app: AppServices, input: Omit<AcceptInviteInput, 'confirmPassword'>): Promise<{ userId: string }> {
+export async function acceptInvite(
+  app: AppServices,
+  input: Omit<AcceptInviteInput, 'confirmPassword'>,
+  evidence: AcceptanceEvidence = { ip: '', userAgent: '' },
+): Promise<{ userId: string }> {
+  // With terms published, the invitee must tick the box (checked before any hashing).
+  await requireTicked(app.em(), input.acceptTerms);
   await checkNewPassword(app.em(), input.password);
   const passwordHash = await hashPassword(input.password);
   return app.em().transactional(async (tx) => {
@@ -62,6 +69,8 @@ export async function acceptInvite(app: AppServices, input: Omit<AcceptInviteInp
     // Throwing rolls the claim back too.
     if (!row) throw new AppError('BAD_REQUEST', 'TOKEN_USED', 'This account is already set up. Log in with your password.');
     await voidPendingInvites(tx, claim.userId, now, claim.tokenId);
+    const terms = await requireTicked(tx, input.acceptTerms);
+    if (terms) await recordTermsAcceptance(app, tx, claim.userId, terms.id, evidence, 'invite');
     await queueEmail(tx, 'welcome', row.email, { firstName: row.firstName, loginUrl: `${app.publicUrl()}/login` }, { userId: claim.userId });
     const user = (await loadUserSnapshot(tx, claim.userId))!;
     await appendEvent(tx, 'invite.accepted', { user, tokenId: claim.tokenId }, { actorId: claim.userId, userId: claim.userId });

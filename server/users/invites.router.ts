@@ -55,7 +55,7 @@ export const inviteRouter = router({
     .mutation(async ({ ctx, input }) => {
       await enforceRateLimit(ctx.app.limits.invitePerIp, ctx.ip);
       await enforceBotProtection(ctx.app, ctx.ip, 'invite', input.bot);
-      const { userId } = await acceptInvite(ctx.app, input);
+      const { userId } = await acceptInvite(ctx.app, input, { ip: ctx.ip, userAgent: ctx.userAgent });
       // Logged in at once, on a brand-new session replacing whatever this browser had.
       await startSession(ctx, userId);
       return { ok: true as const };

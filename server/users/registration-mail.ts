@@ -5,8 +5,9 @@ import type { UserSnapshot } from '../../shared/schemas/users.js';
 import { EMAIL_VERIFY_TTL_HOURS } from '../../shared/schemas/verification.js';
 import { queueEmail } from '../mail/outbox.js';
 import { generateToken, hashToken } from '../security/tokens.js';
-import { activeAdmins } from './users.repository.js';
+import { activeAdmins, registrationAnswersOf } from './users.repository.js';
 import { insertVerifyToken, revokeVerifyTokens, setVerifyTokenOutbox } from './verification.repository.js';
+import { answerText } from '../../shared/registration-form.js';
 
 // The emails of a self-registration: the verification link, then the policy's decision.
 
@@ -44,12 +45,15 @@ export async function announceDecision(app: AppServices, tx: EntityManager, user
     return;
   }
   await queueEmail(tx, 'registration-received', user.email, { firstName: user.firstName }, { userId: user.id });
+  // The sign-up fields' answers, as text, for {{answers.<key>}} in the admins' email.
+  const [answered] = await registrationAnswersOf(tx, [user.id]);
+  const answers = Object.fromEntries(Object.entries(answered?.answers ?? {}).map(([k, v]) => [k, answerText(v)]));
   for (const admin of await activeAdmins(tx)) {
     await queueEmail(
       tx,
       'admin-new-registration',
       admin.email,
-      { adminFirstName: admin.firstName, userName: `${user.firstName} ${user.lastName}`, userEmail: user.email, userUrl: userUrl(app, user.id) },
+      { adminFirstName: admin.firstName, userName: `${user.firstName} ${user.lastName}`, userEmail: user.email, userUrl: userUrl(app, user.id), answers },
       { userId: admin.id },
     );
   }

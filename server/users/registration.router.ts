@@ -13,6 +13,6 @@ export const signupProcedure = publicProcedure
       await enforceRateLimit(ctx.app.limits.signupPerIp, ctx.ip);
       const security = await enforceBotProtection(ctx.app, ctx.ip, 'signup', input.bot);
       const domain = checkEmailDomain(ctx.app, ctx.ip, security, input.email);
-      return registerDeveloper(ctx.app, input, { disposableEmail: domain === 'pending' });
+      return registerDeveloper(ctx.app, input, { disposableEmail: domain === 'pending', ip: ctx.ip, userAgent: ctx.userAgent });
     }),
   );

@@ -10,9 +10,13 @@ import { appendEvent } from '../events/append.js';
 import { countQueuedSince, queueEmail } from '../mail/outbox.js';
 import { readSettings } from '../settings/settings.repository.js';
 import { defaultOrganisationId } from '../organisations/organisations.repository.js';
-import { insertUser, loadUserSnapshot, lockUserByEmail } from './users.repository.js';
+import { insertUser, loadUserSnapshot, lockUserByEmail, setRegistrationAnswers } from './users.repository.js';
 import { announceDecision, issueVerificationLink } from './registration-mail.js';
 import { transactionalWithRetry } from '../db/faults.js';
+import { answersSchema, type Answers, type RegistrationForm } from '../../shared/registration-form.js';
+import { readCurrentForm } from '../settings/registration-form.service.js';
+import { recordTermsAcceptance, requireTicked } from '../terms/terms.service.js';
+import type { TermsVersion } from '../../shared/schemas/terms.js';
 
 // How often the owner of an address is told that someone tried to register with it.
 const SIGNUP_ATTEMPT_NOTICE_INTERVAL_MS = 60 * 60_000;
@@ -47,8 +51,16 @@ function signupDisabled(): AppError {
  * Uniqueness is decided by the lower(email) unique index (insert … on conflict do nothing), so
  * concurrent sign-ups with case variants of one address create exactly one account.
  */
-export async function registerDeveloper(app: AppServices, input: Omit<RegisterInput, 'confirmPassword'>): Promise<RegisterOutput> {
+export async function registerDeveloper(
+  app: AppServices,
+  input: Omit<RegisterInput, 'confirmPassword' | 'answers' | 'formVersion'> & Partial<Pick<RegisterInput, 'answers' | 'formVersion'>>,
+  // A disposable address always waits for an admin (Settings › Security), whatever the approval policy.
+  // ip/userAgent: the evidence recorded with a terms acceptance.
+  opts: { disposableEmail?: boolean; ip?: string; userAgent?: string } = {},
+): Promise<RegisterOutput> {
   if (!(await readSettings(app.em())).signupEnabled) throw signupDisabled();
+  // The admin's sign-up fields and the terms are checked before any hashing.
+  const checked = await checkSignupExtras(app.em(), input);
   // Hash before the transaction: the same cost on every path, and no lock held while hashing.
   await checkNewPassword(app.em(), input.password);
   const passwordHash = await hashPassword(input.password);
@@ -76,12 +88,42 @@ export async function registerDeveloper(app: AppServices, input: Omit<RegisterIn
       return { status };
     }
 
+    if (checked.form.version > 0) await setRegistrationAnswers(tx, id, checked.form.version, checked.answers);
+    if (checked.terms) await recordTermsAcceptance(app, tx, id, checked.terms.id, { ip: opts.ip ?? '', userAgent: opts.userAgent ?? '' }, 'signup');
     const user = (await loadUserSnapshot(tx, id))!;
     if (status === 'unverified') await issueVerificationLink(app, tx, user);
     else await announceDecision(app, tx, user, status);
     await appendEvent(tx, 'user.registered', { user, autoApproved: status === 'active', ...(opts.disposableEmail ? { disposableEmail: true } : {}) }, { actorId: id, userId: id });
     return { status };
   });
+}
+
+/**
+ * The sign-up fields (checked by answersSchema() of the current form, the register page's very
+ * function) and the terms box. A form published while the page was open is FORM_CHANGED: the page
+ * reloads the form rather than have answers checked against fields the developer never saw.
+ */
+async function checkSignupExtras(
+  em: EntityManager,
+  input: { answers?: Record<string, string | boolean>; formVersion?: number; acceptTerms?: number | null | undefined },
+): Promise<{ form: RegistrationForm; answers: Answers; terms: TermsVersion | null }> {
+  const form = await readCurrentForm(em);
+  if ((input.formVersion ?? 0) !== form.version) {
+    throw new AppError('CONFLICT', 'FORM_CHANGED', 'The registration form has changed. Please review the fields and submit again.', {
+      details: { formVersion: form.version },
+    });
+  }
+  const parsed = answersSchema(form.fields).safeParse(input.answers ?? {});
+  if (!parsed.success) {
+    const fieldErrors: Record<string, string> = {};
+    for (const issue of parsed.error.issues) {
+      const key = `answers.${issue.path.map(String).join('.')}`;
+      if (!(key in fieldErrors)) fieldErrors[key] = issue.message;
+    }
+    throw new AppError('BAD_REQUEST', 'INVALID_ANSWERS', Object.values(fieldErrors)[0] ?? 'Please check the form', { fieldErrors });
+  }
+  const terms = await requireTicked(em, input.acceptTerms);
+  return { form, answers: parsed.data, terms };
 }
 
 /** Tells the owner of an address someone tried to register with it, at most once an hour. */

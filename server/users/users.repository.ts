@@ -62,6 +62,10 @@ export function isEmailTaken(err: unknown): boolean {
  */
 export const SEARCH_EXPR = `lower(u.first_name || ' ' || u.last_name || ' ' || u.email)`;
 
+/** The search condition (two parameters, the same pattern): name and email, or any answer to the sign-up fields (values, not keys). */
+const SEARCH_CONDITION = `(${SEARCH_EXPR} like ? escape '\\'
+  or (u.registration_answers is not null and lower((select string_agg(a.value, ' ') from jsonb_each_text(u.registration_answers) a)) like ? escape '\\'))`;
+
 /** Keyset position: the sort key of the last row of a page. */
 interface Cursor {
   /** 0 = the pending block of the "pending first" order, 1 = everyone else (unused by single-status lists). */
@@ -146,8 +150,8 @@ export async function listUsers(em: EntityManager, q: UserListQuery): Promise<Us
   const search: string[] = [];
   const searchParams: unknown[] = [];
   if (q.search) {
-    search.push(`${SEARCH_EXPR} like ? escape '\\'`);
-    searchParams.push(likePattern(q.search));
+    search.push(SEARCH_CONDITION);
+    searchParams.push(likePattern(q.search), likePattern(q.search));
   }
   const blocks: string[] = [];
   if (q.status === 'all') {
@@ -259,8 +263,8 @@ export async function pendingUsers(em: EntityManager, q: { sort: 'oldest' | 'new
   const conds = [`u.status = 'pending'`];
   const params: unknown[] = [];
   if (q.search) {
-    conds.push(`${SEARCH_EXPR} like ? escape '\\'`);
-    params.push(likePattern(q.search));
+    conds.push(SEARCH_CONDITION);
+    params.push(likePattern(q.search), likePattern(q.search));
   }
   if (q.cursor) {
     const after = decodeCursor(q.cursor);
@@ -533,4 +537,22 @@ export async function deleteUnverifiedBefore(tx: EntityManager, before: Date, li
     [before, limit],
   );
   return rows.map(snapshotFromRow);
+}
+
+/** Stores a developer's answers to the sign-up fields, with the version of the form they answered. */
+export async function setRegistrationAnswers(tx: EntityManager, userId: string, formVersion: number, answers: Record<string, string | boolean>): Promise<void> {
+  await tx.execute(`update app_user set registration_answers = ?::jsonb, registration_form_version = ? where id = ?`, [JSON.stringify(answers), formVersion, userId]);
+}
+
+/** The answers of these users (those who have any), with the form version each answered. */
+export async function registrationAnswersOf(
+  em: EntityManager,
+  userIds: string[],
+): Promise<{ userId: string; formVersion: number | null; answers: Record<string, string | boolean> }[]> {
+  if (!userIds.length) return [];
+  const rows = await em.execute<{ id: string; v: number | null; a: Record<string, string | boolean> }[]>(
+    `select id, registration_form_version as v, registration_answers as a from app_user where id = any(?::uuid[]) and registration_answers is not null`,
+    [`{${userIds.join(',')}}`],
+  );
+  return rows.map((r) => ({ userId: r.id, formVersion: r.v == null ? null : Number(r.v), answers: r.a }));
 }

@@ -22,6 +22,7 @@ import { updateUser } from './edit-user.service.js';
 import { bulkDecide } from './bulk.service.js';
 import { userSessionsAdminRouter } from '../sessions/sessions.router.js';
 import { userLockoutAdminRouter } from './user-lockout.router.js';
+import { registrationAnswersRouter } from './registration-answers.router.js';
 
 /** API Consumers > Users (admin.users.*). Thin: validation by the shared schemas, work in the services. */
 export const usersRouter = router({
@@ -102,4 +103,6 @@ export const usersRouter = router({
   sessions: userSessionsAdminRouter,
   /** Failed logins on the user page: count, state, Reset. */
   lockout: userLockoutAdminRouter,
+  /** Answers to the sign-up fields: the user page's card, the Pending queue's columns. */
+  answers: registrationAnswersRouter,
 });

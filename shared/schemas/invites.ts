@@ -62,6 +62,8 @@ export const acceptInviteInput = z
     confirmPassword: z.string({ error: 'Please confirm your password' }).check(z.maxLength(256, { error: 'Passwords do not match' })),
     /** Bot protection (Settings › Security): proof-of-work payload, form token, honeypot. */
     bot: z.optional(botFieldsSchema),
+    /** The terms version whose box was ticked (required while terms are published). */
+    acceptTerms: z.nullish(z.int()),
   })
   .check(z.refine((v) => v.password === v.confirmPassword, { path: ['confirmPassword'], error: 'Passwords do not match' }));
 export type AcceptInviteInput = z.infer<typeof acceptInviteInput>;

@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import { NAME_MAX, USER_ROLES, USER_STATUSES } from '../constants.js';
 import { emailSchema, lineText, multilineText, nameText, passwordSchema, uuidSchema } from './common.js';
 import { botFieldsSchema } from './security.js';
+import { answersWireSchema } from '../registration-form.js';
 
 // ---------------------------------------------------------------------------------------------
 // Self-registration (portal)
@@ -19,6 +20,12 @@ export const registerInput = z
     confirmPassword: z.string({ error: 'Please confirm your password' }).check(z.maxLength(256, { error: 'Passwords do not match' })),
     /** Bot protection (Settings › Security): proof-of-work payload, form token, honeypot. */
     bot: z.optional(botFieldsSchema),
+    /** Answers to the admin's sign-up fields; the server checks them with answersSchema() of the current form. */
+    answers: z._default(answersWireSchema, {}),
+    /** The version of the sign-up form the page showed (0: no fields). */
+    formVersion: z._default(z.int().check(z.gte(0)), 0),
+    /** The terms version whose box was ticked (required while terms are published). */
+    acceptTerms: z.nullish(z.int()),
   })
   .check(z.refine((v) => v.password === v.confirmPassword, { path: ['confirmPassword'], error: 'Passwords do not match' }));
 export type RegisterInput = z.infer<typeof registerInput>;

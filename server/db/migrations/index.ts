@@ -6,6 +6,7 @@ import { Migration20261210090000_email_verification } from './Migration202612100
 import { Migration20261211090000_mail_safety } from './Migration20261211090000_mail_safety.js';
 import { Migration20261212090000_outbox_leases_retention } from './Migration20261212090000_outbox_leases_retention.js';
 import { Migration20261211100000_organisation_name_key } from './Migration20261211100000_organisation_name_key.js';
+import { Migration20261213090000_registration_form_terms } from './Migration20261213090000_registration_form_terms.js';
 
 /**
  * Every migration, in order. Listed explicitly (not discovered by file glob) so they load the same
@@ -20,4 +21,5 @@ export const migrationsList = [
   { name: 'Migration20261211090000_mail_safety', class: Migration20261211090000_mail_safety },
   { name: 'Migration20261212090000_outbox_leases_retention', class: Migration20261212090000_outbox_leases_retention },
   { name: 'Migration20261211100000_organisation_name_key', class: Migration20261211100000_organisation_name_key },
+  { name: 'Migration20261213090000_registration_form_terms', class: Migration20261213090000_registration_form_terms },
 ];
