@@ -1,13 +1,12 @@
 import { A } from '@solidjs/router';
 import { Match, Show, Switch, createResource, createSignal } from 'solid-js';
 import { NAME_MAX, PASSWORD_MAX } from '../../shared/constants';
-import { acceptInviteInput, type InviteInspectOutput } from '../../shared/schemas/invites';
+import type { AcceptInviteInput, InviteInspectOutput } from '../../shared/schemas/invites';
 import type { ErrorReason } from '../../shared/errors';
-import { createForm, type Validator } from '../lib/form';
+import { createForm, lazyValidator } from '../lib/form';
 import { hardNavigate, useMe } from '../lib/session';
 import { takeLinkToken } from '../lib/link-token';
 import { errorMessage, errorReason, trpc } from '../lib/trpc';
-import { zodValidator } from '../lib/zod-form';
 import { Button, FormError, PasswordFields, TextField, formatDate, Loading } from '../ui';
 import { AuthLayout } from './AuthLayout';
 
@@ -82,7 +81,13 @@ function AcceptForm(props: {
   portalName: string | undefined;
   onLinkError: (e: { reason: ErrorReason | undefined; message: string }) => void;
 }) {
-  const validate: Validator<AcceptValues, ReturnType<typeof acceptInviteInput.parse>> = (v) => zodValidator(acceptInviteInput)({ ...v, token: props.token });
+  // The procedure's schema with the link's token, loaded at the first keystroke (zod stays out of the landing).
+  const validate = lazyValidator<AcceptValues, AcceptInviteInput>(() =>
+    Promise.all([import('../../shared/schemas/invites'), import('../lib/zod-form')]).then(([s, f]) => {
+      const check = f.zodValidator(s.acceptInviteInput);
+      return (v: AcceptValues) => check({ ...v, token: props.token });
+    }),
+  );
   const form = createForm(validate, { firstName: props.info.firstName, lastName: props.info.lastName, password: '', confirmPassword: '' });
 
   const onSubmit = (e: SubmitEvent) => {

@@ -1,10 +1,9 @@
 import { A, useSearchParams } from '@solidjs/router';
 import { Show, createEffect, createSignal } from 'solid-js';
-import { requestPasswordResetInput } from '../../shared/schemas/password-reset';
-import { createForm } from '../lib/form';
+import type { RequestPasswordResetInput } from '../../shared/schemas/password-reset';
+import { createForm, lazyValidator } from '../lib/form';
 import { hardNavigate, useMe } from '../lib/session';
 import { trpc } from '../lib/trpc';
-import { zodValidator } from '../lib/zod-form';
 import { Button, FormError, TextField } from '../ui';
 import { AuthLayout } from './AuthLayout';
 
@@ -16,7 +15,10 @@ export default function ForgotPasswordPage() {
   const me = useMe();
   const [params] = useSearchParams();
   const [sentTo, setSentTo] = createSignal<string | null>(null);
-  const form = createForm(zodValidator(requestPasswordResetInput), { email: typeof params.email === 'string' ? params.email : '' });
+  const form = createForm(
+    // Loaded at the first keystroke: zod stays out of the JavaScript a visitor landing here downloads.
+    lazyValidator<{ email: string }, RequestPasswordResetInput>(() => Promise.all([import('../../shared/schemas/password-reset'), import('../lib/zod-form')]).then(([s, f]) => f.zodValidator(s.requestPasswordResetInput))),
+    { email: typeof params.email === 'string' ? params.email : '' });
 
   createEffect(() => {
     if (me.data?.user) hardNavigate('/');

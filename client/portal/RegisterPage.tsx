@@ -1,13 +1,14 @@
 import { A, useSearchParams } from '@solidjs/router';
 import { Match, Show, Switch, createEffect, createSignal, lazy } from 'solid-js';
-import { registerInput, type RegisterOutput } from '../../shared/schemas/users';
+import type { RegisterInput, RegisterOutput } from '../../shared/schemas/users';
 import { NAME_MAX, PASSWORD_MAX } from '../../shared/constants';
-import { createForm } from '../lib/form';
+import { createForm, lazyValidator } from '../lib/form';
 import { hardNavigate, refreshMe, useMe } from '../lib/session';
 import { errorReason, trpc } from '../lib/trpc';
-import { zodValidator } from '../lib/zod-form';
 import { Button, FormError, PasswordFields, TextField, Loading } from '../ui';
 import { AuthLayout } from './AuthLayout';
+
+type RegisterValues = Pick<RegisterInput, 'firstName' | 'lastName' | 'email' | 'password' | 'confirmPassword'>;
 
 interface Outcome {
   status: RegisterOutput['status'];
@@ -26,7 +27,10 @@ export default function RegisterPage() {
   const [outcome, setOutcome] = createSignal<Outcome | null>(null);
   const [closed, setClosed] = createSignal(false);
   // Inline validation with the very schema the server applies to auth.signup.
-  const form = createForm(zodValidator(registerInput), { firstName: '', lastName: '', email: '', password: '', confirmPassword: '' });
+  const form = createForm(
+    // Loaded at the first keystroke: zod stays out of the JavaScript a visitor landing here downloads.
+    lazyValidator<RegisterValues, RegisterInput>(() => Promise.all([import('../../shared/schemas/users'), import('../lib/zod-form')]).then(([s, f]) => f.zodValidator(s.registerInput))),
+    { firstName: '', lastName: '', email: '', password: '', confirmPassword: '' });
 
   createEffect(() => {
     if (me.data?.needsSetup) hardNavigate('/setup');

@@ -1,11 +1,10 @@
 import { A } from '@solidjs/router';
 import { Match, Switch, createResource, createSignal } from 'solid-js';
-import { completePasswordResetInput, type CompletePasswordResetInput } from '../../shared/schemas/password-reset';
-import { createForm, type Validator } from '../lib/form';
+import type { CompletePasswordResetInput } from '../../shared/schemas/password-reset';
+import { createForm, lazyValidator } from '../lib/form';
 import { hardNavigate } from '../lib/session';
 import { takeLinkToken } from '../lib/link-token';
 import { errorMessage, errorReason, trpc } from '../lib/trpc';
-import { zodValidator } from '../lib/zod-form';
 import { Button, FormError, PasswordFields, Loading } from '../ui';
 import { AuthLayout } from './AuthLayout';
 
@@ -31,8 +30,13 @@ export default function ResetPasswordPage() {
         return null;
       }),
   );
-  // The procedure's own schema, with the link's token.
-  const validate: Validator<Values, CompletePasswordResetInput> = (v) => zodValidator(completePasswordResetInput)({ ...v, token });
+  // The procedure's own schema with the link's token, loaded at the first keystroke (zod stays out of the landing).
+  const validate = lazyValidator<Values, CompletePasswordResetInput>(() =>
+    Promise.all([import('../../shared/schemas/password-reset'), import('../lib/zod-form')]).then(([s, f]) => {
+      const check = f.zodValidator(s.completePasswordResetInput);
+      return (v: Values) => check({ ...v, token });
+    }),
+  );
   const form = createForm(validate, { password: '', confirmPassword: '' });
 
   const onSubmit = (e: SubmitEvent) => {

@@ -1,16 +1,18 @@
 import { Show, createEffect } from 'solid-js';
-import { setupInput } from '../../shared/schemas/auth';
-import { createForm } from '../lib/form';
+import type { SetupInput } from '../../shared/schemas/auth';
+import { createForm, lazyValidator } from '../lib/form';
 import { hardNavigate, useMe } from '../lib/session';
 import { trpc } from '../lib/trpc';
-import { zodValidator } from '../lib/zod-form';
 import { Button, FormError, PasswordFields, TextField, Loading } from '../ui';
 import { AuthLayout } from './AuthLayout';
 
 /** First run only: creates the first administrator. Once one exists, it sends visitors to log in. */
 export default function SetupPage() {
   const me = useMe();
-  const form = createForm(zodValidator(setupInput), { firstName: '', lastName: '', email: '', password: '', confirmPassword: '' });
+  const form = createForm(
+    // Loaded at the first keystroke: zod stays out of the JavaScript a visitor landing here downloads.
+    lazyValidator<SetupInput, SetupInput>(() => Promise.all([import('../../shared/schemas/auth'), import('../lib/zod-form')]).then(([s, f]) => f.zodValidator(s.setupInput))),
+    { firstName: '', lastName: '', email: '', password: '', confirmPassword: '' });
 
   createEffect(() => {
     if (me.data && !me.data.needsSetup && !form.busy()) hardNavigate(me.data.user ? '/' : '/login');
