@@ -106,7 +106,7 @@ export const TEMPLATE_CONTENT: { [K in EmailTemplateName]: TemplateContent<K> } 
     subject: 'Your invitation to {{portalName}} is waiting',
     mainText:
       'Hi {{firstName}},\n\nSomeone (hopefully you) tried to log in to {{portalName}} with this address. Your account has not been set up yet: accept your invitation to choose a password.',
-    sample: { firstName: 'Ada', acceptUrl: sampleUrl('/invite#token=sample-token'), expiresAt: '2030-01-08T10:00:00.000Z' },
+    sample: { firstName: 'Ada', acceptUrl: sampleUrl('/invite#token=sample-token'), expiresAt: '2030-01-08T10:00:00.000Z', earlierLinkExpiresAt: null },
   },
   'account-created': {
     label: 'Account created (by an admin)',

@@ -14,7 +14,8 @@ export interface EmailTemplateVariables {
   'signup-attempt-existing': { firstName: string; loginUrl: string; resetUrl: string };
   invite: { firstName: string; inviterName: string; acceptUrl: string; expiresAt: string };
   'verify-email': { firstName: string; verifyUrl: string; expiresInHours: number };
-  'invite-waiting': { firstName: string; acceptUrl: string; expiresAt: string };
+  /** acceptUrl/expiresAt: a fresh link (the earlier one expired); earlierLinkExpiresAt: the emailed link still works until then. */
+  'invite-waiting': { firstName: string; acceptUrl: string | null; expiresAt: string | null; earlierLinkExpiresAt: string | null };
   'account-created': { firstName: string; email: string; loginUrl: string };
   'registration-reconsidered': { firstName: string };
   'account-locked': { firstName: string; failures: number; resetUrl: string; loginUrl: string };

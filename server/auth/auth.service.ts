@@ -10,6 +10,7 @@ import { defaultOrganisationId } from '../organisations/organisations.repository
 import { activeAdminExists, anyAdminExists, credentialsByEmail, insertUser, isEmailTaken, loadUserSnapshot, replacePasswordHash } from '../users/users.repository.js';
 import { guardLogin, type LoginAttempt } from '../security/lockout.js';
 import { recordLoginFailure, recordLoginSuccess } from './login-lockout.service.js';
+import { remindInvitee } from '../users/invite-waiting.service.js';
 
 export function adminExists(app: AppServices): Promise<boolean> {
   return activeAdminExists(app.em());
@@ -56,10 +57,18 @@ export async function createFirstAdmin(app: AppServices, input: Omit<SetupInput,
   }
 }
 
+/** The reminder must never change the login's answer: a failure is logged, not thrown. */
+async function remindInviteeQuietly(app: AppServices, userId: string): Promise<void> {
+  try {
+    await remindInvitee(app, userId);
+  } catch (e) {
+    app.log.warn('could not send the invitation-waiting email', { userId, error: e instanceof Error ? e.message : String(e) });
+  }
+}
+
 const STATUS_REFUSALS = {
   pending: ['ACCOUNT_PENDING', 'Your registration is awaiting approval by an administrator. You will receive an email once it is reviewed.'],
   inactive: ['ACCOUNT_INACTIVE', 'This account has been deactivated. Please contact the portal administrator.'],
-  invited: ['ACCOUNT_INVITED', 'This account has not been set up yet. Please use the link in your invitation email.'],
   unverified: ['ACCOUNT_UNVERIFIED', 'Please verify your email address first: follow the link in the email we sent you. You can ask for a new link below.'],
 } as const;
 
@@ -71,8 +80,12 @@ export async function checkCredentials(app: AppServices, input: LoginInput, atte
   const row = await credentialsByEmail(app.em(), input.email);
   const guard = row && attempt ? await guardLogin(app, attempt, row.id, input.altcha) : null;
   const { ok, rehash } = await checkPassword(row?.passwordHash, input.password);
-  if (guard && !ok) await recordLoginFailure(app, guard);
-  if (!row || !ok) throw new AppError('UNAUTHORIZED', 'INVALID_CREDENTIALS', 'Incorrect email or password');
+  // An invited user (no password, or one set some other way) gets the wrong-password answer (no
+  // enumeration); the invited address alone is told its invitation is waiting (rate-limited).
+  const invited = row?.status === 'invited';
+  if (guard && (!ok || invited)) await recordLoginFailure(app, guard);
+  if (invited) await remindInviteeQuietly(app, row!.id);
+  if (!row || !ok || invited) throw new AppError('UNAUTHORIZED', 'INVALID_CREDENTIALS', 'Incorrect email or password');
   if (guard) await recordLoginSuccess(app, guard, attempt!);
   // A hash made before passwords were NFC-normalised matched as typed: store the NFC hash instead, once.
   if (rehash && row.passwordHash) await replacePasswordHash(app.em(), row.id, row.passwordHash, rehash);

@@ -14,6 +14,33 @@ const DAY_MS = 24 * 60 * 60_000;
 export const acceptUrlFor = (app: AppServices, token: string) => `${app.publicUrl()}/invite#token=${encodeURIComponent(token)}`;
 
 /**
+ * Stores a new invite token (only its SHA-256) for the user, inside the caller's transaction, and
+ * returns the raw token, which the caller puts in exactly one queued email (see attachInviteEmail).
+ */
+export async function createInviteToken(
+  app: AppServices,
+  tx: EntityManager,
+  inviteeId: string,
+  createdById: string | null,
+): Promise<{ token: string; tokenId: string; expiresAt: Date }> {
+  const settings = await readSettings(tx);
+  const token = generateToken();
+  const tokenId = randomUUID();
+  const now = app.clock.now();
+  const expiresAt = new Date(now.getTime() + settings.inviteLifetimeDays * DAY_MS);
+  await tx.execute(
+    `insert into auth_token (id, user_id, purpose, token_hash, expires_at, created_by_id, created_at) values (?, ?, 'invite', ?, ?, ?, ?)`,
+    [tokenId, inviteeId, hashToken(token), expiresAt, createdById, now],
+  );
+  return { token, tokenId, expiresAt };
+}
+
+/** Records which queued email carries the invite's link (the invite panel shows its delivery). */
+export async function attachInviteEmail(tx: EntityManager, tokenId: string, outboxId: number): Promise<void> {
+  await tx.execute(`update auth_token set outbox_id = ? where id = ?`, [outboxId, tokenId]);
+}
+
+/**
  * Creates a fresh invite token for the user and queues the invite email, inside the caller's
  * transaction (the caller locked the user row and appends the event). Only the token's SHA-256
  * is stored; the raw token exists in the queued email's link alone (the outbox scrubs it once sent).
@@ -24,15 +51,7 @@ export async function issueInvite(
   invitee: { id: string; email: string; firstName: string },
   actor: { id: string; firstName: string; lastName: string },
 ): Promise<{ tokenId: string; expiresAt: Date }> {
-  const settings = await readSettings(tx);
-  const token = generateToken();
-  const tokenId = randomUUID();
-  const now = app.clock.now();
-  const expiresAt = new Date(now.getTime() + settings.inviteLifetimeDays * DAY_MS);
-  await tx.execute(
-    `insert into auth_token (id, user_id, purpose, token_hash, expires_at, created_by_id, created_at) values (?, ?, 'invite', ?, ?, ?, ?)`,
-    [tokenId, invitee.id, hashToken(token), expiresAt, actor.id, now],
-  );
+  const { token, tokenId, expiresAt } = await createInviteToken(app, tx, invitee.id, actor.id);
   const outboxId = await queueEmail(
     tx,
     'invite',
@@ -45,7 +64,7 @@ export async function issueInvite(
     },
     { userId: invitee.id },
   );
-  await tx.execute(`update auth_token set outbox_id = ? where id = ?`, [outboxId, tokenId]);
+  await attachInviteEmail(tx, tokenId, outboxId);
   return { tokenId, expiresAt };
 }
 

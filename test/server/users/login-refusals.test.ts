@@ -72,16 +72,20 @@ describe('login refusals by account status', () => {
     expect(await noSessions(u.email)).toBe(0);
   });
 
-  it('an invited user who has not accepted yet gets no session (there is no password to log in with)', async () => {
+  it('an invited user who has not accepted yet gets exactly the wrong-password answer and no session (no enumeration)', async () => {
+    const wrong = await attempt((await insertUser(app, { password: PASSWORD })).email, 'not the password');
     const u = await insertUser(app, { status: 'invited', password: null });
     const { err, cookie } = await attempt(u.email);
-    expect(err.code).toBe('UNAUTHORIZED');
+    expect({ code: err.code, reason: err.reason, message: err.message }).toEqual({ code: wrong.err.code, reason: wrong.err.reason, message: wrong.err.message });
+    expect(err.reason).toBe('INVALID_CREDENTIALS');
     expect(cookie).toBeNull();
-    // Had a password been set some other way, the invite would still have to be accepted first.
+    // Had a password been set some other way, the invite would still have to be accepted first, and nothing tells them apart.
     const v = await insertUser(app, { status: 'invited', password: PASSWORD });
     const second = await attempt(v.email);
-    expect(second.err.reason).toBe('ACCOUNT_INVITED');
+    expect(second.err.reason).toBe('INVALID_CREDENTIALS');
+    expect(second.err.message).toBe('Incorrect email or password');
     expect(second.cookie).toBeNull();
+    expect(await noSessions(v.email)).toBe(0);
   });
 
   it('the status is told only to someone who knows the password', async () => {
