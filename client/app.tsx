@@ -1,11 +1,16 @@
+import { ErrorBoundary } from 'solid-js';
 import { Router } from '@solidjs/router';
+import { ErrorPage } from './ErrorPage';
 import { Toaster } from './ui';
 import { routes } from './routes';
 
 export function App() {
   return (
     <>
-      <Router>{routes}</Router>
+      {/* Never a blank screen: a render error or a page whose code cannot be loaded shows a friendly page with a retry. */}
+      <ErrorBoundary fallback={(error, reset) => <ErrorPage error={error} reset={reset} />}>
+        <Router>{routes}</Router>
+      </ErrorBoundary>
       <Toaster />
     </>
   );

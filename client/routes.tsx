@@ -1,4 +1,5 @@
-import { lazy } from 'solid-js';
+// lazyPage: solid's lazy() that reloads once when a page's code file is gone after a deploy.
+import { lazyPage as lazy } from './lazy-page';
 import type { RouteDefinition } from '@solidjs/router';
 import { EntryRedirect } from './portal/EntryRedirect';
 import { LoginPage } from './portal/LoginPage';
