@@ -37,6 +37,26 @@ export function OutboxPanel() {
     }
   };
 
+  const [retryingAll, setRetryingAll] = createSignal(false);
+  /** "Retry all failed": every failed email back in the queue, except those that carried a one-time link. */
+  const retryAll = async () => {
+    setRetryingAll(true);
+    try {
+      const { retried, skipped } = await trpc.admin.mail.retryAllFailed.mutate();
+      toast(
+        retried === 0 && skipped === 0
+          ? 'No failed emails to retry'
+          : `${retried} failed email${retried === 1 ? '' : 's'} queued again` + (skipped ? `; ${skipped} carried a one-time link and cannot be retried` : ''),
+        retried > 0 ? 'success' : 'info',
+      );
+      await queryClient.invalidateQueries({ queryKey: OUTBOX_KEY });
+    } catch (e) {
+      toast(errorMessage(e), 'error');
+    } finally {
+      setRetryingAll(false);
+    }
+  };
+
   return (
     <div id="panel-outbox" role="tabpanel" aria-labelledby="tab-outbox" class="stack">
       <div class="toolbar">
@@ -48,6 +68,11 @@ export function OutboxPanel() {
           <option value="failed">Failed{counts() ? ` (${counts()!.failed})` : ''}</option>
           <option value="suppressed">Not sent (suppressed or capped){counts() ? ` (${counts()!.suppressed})` : ''}</option>
         </select>
+        <Show when={(counts()?.failed ?? 0) > 0}>
+          <Button small busy={retryingAll()} onClick={() => void retryAll()}>
+            Retry all failed
+          </Button>
+        </Show>
       </div>
       <Switch>
         <Match when={outbox.isError}>
