@@ -33,6 +33,7 @@ export const routes: RouteDefinition[] = [
           { path: '/', component: lazy(() => import('./admin/settings/GeneralSettingsPage')) },
           { path: '/emails', component: lazy(() => import('./admin/settings/EmailSettingsPage')) },
           { path: '/sessions', component: lazy(() => import('./admin/settings/SessionSettingsPage')) },
+          { path: '/security', component: lazy(() => import('./admin/settings/SecuritySettingsPage')) },
         ],
       },
     ],

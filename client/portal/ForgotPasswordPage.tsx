@@ -6,6 +6,7 @@ import { hardNavigate, useMe } from '../lib/session';
 import { trpc } from '../lib/trpc';
 import { Button, FormError, TextField } from '../ui';
 import { AuthLayout } from './AuthLayout';
+import { createBotCheck, whenReady } from './BotCheck';
 
 /**
  * /forgot-password: asks for the account's email and sends a reset link. The answer is the same
@@ -19,6 +20,7 @@ export default function ForgotPasswordPage() {
     // Loaded at the first keystroke: zod stays out of the JavaScript a visitor landing here downloads.
     lazyValidator<{ email: string }, RequestPasswordResetInput>(() => Promise.all([import('../../shared/schemas/password-reset'), import('../lib/zod-form')]).then(([s, f]) => f.zodValidator(s.requestPasswordResetInput))),
     { email: typeof params.email === 'string' ? params.email : '' });
+  const bot = createBotCheck('reset');
 
   createEffect(() => {
     if (me.data?.user) hardNavigate('/');
@@ -27,7 +29,9 @@ export default function ForgotPasswordPage() {
   const onSubmit = (e: SubmitEvent) => {
     e.preventDefault();
     void form.submit(async (data) => {
-      await trpc.auth.passwordReset.request.mutate(data);
+      await whenReady(bot);
+      // Each solution works once: whatever the answer, the next submit gets a fresh check.
+      await trpc.auth.passwordReset.request.mutate({ ...data, bot: bot.fields() }).finally(() => bot.reload());
       setSentTo(data.email);
     });
   };
@@ -56,6 +60,7 @@ export default function ForgotPasswordPage() {
               autofocus
               {...form.field('email')}
             />
+            {bot.view()}
             <Button type="submit" variant="primary" busy={form.busy()}>
               Send reset link
             </Button>

@@ -1,11 +1,12 @@
 import { A, useSearchParams } from '@solidjs/router';
-import { Show, createEffect, createSignal } from 'solid-js';
+import { Show, createEffect, createRoot, createSignal } from 'solid-js';
 import type { LoginInput } from '../../shared/schemas/auth';
 import { createForm, lazyValidator } from '../lib/form';
 import { hardNavigate, useMe } from '../lib/session';
 import { errorMessage, errorReason, trpc } from '../lib/trpc';
 import { Button, FormError, TextField, toast } from '../ui';
 import { AuthLayout } from './AuthLayout';
+import type { BotCheck } from './BotCheck';
 
 // The procedure's own schema, loaded at the first keystroke: zod stays out of the JavaScript a
 // visitor landing here downloads (scripts/report-bundle.ts holds /login to 35 KB).
@@ -26,13 +27,22 @@ export function LoginPage() {
   // After ACCOUNT_UNVERIFIED (told only once the password was right): offer a new verification link.
   const [unverified, setUnverified] = createSignal<string | null>(null);
   const [resent, setResent] = createSignal(false);
+  // After CHALLENGE_REQUIRED (many failed logins on the account): a proof-of-work this browser solves, loaded only then.
+  const [check, setCheck] = createSignal<BotCheck | null>(null);
 
   const onSubmit = (e: SubmitEvent) => {
     e.preventDefault();
     void form.submit(async (data) => {
       try {
-        await trpc.auth.login.mutate(data);
+        const c = check();
+        if (c) await import('./BotCheck').then((m) => m.whenReady(c));
+        const altcha = c?.fields().altcha;
+        await trpc.auth.login.mutate({ ...data, ...(altcha ? { altcha } : {}) }).finally(() => c?.reload());
       } catch (err) {
+        if (errorReason(err) === 'CHALLENGE_REQUIRED' && !check()) {
+          const { createBotCheck } = await import('./BotCheck');
+          setCheck(createRoot(() => createBotCheck('login', () => data.email)));
+        }
         // Status refusals (pending, rejected, deactivated) are told as a banner, not as a field error.
         if (errorReason(err) === 'INVALID_CREDENTIALS') form.set('password', '');
         setUnverified(errorReason(err) === 'ACCOUNT_UNVERIFIED' ? data.email : null);
@@ -58,6 +68,7 @@ export function LoginPage() {
       </Show>
       <form onSubmit={onSubmit} novalidate aria-describedby="login-error">
         <FormError id="login-error" message={form.formError()} />
+        <Show when={check()}>{(c) => c().view()}</Show>
         <Show when={unverified()}>
           {(email) => (
             <p data-testid="resend-verification">

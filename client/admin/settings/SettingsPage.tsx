@@ -23,6 +23,9 @@ export default function SettingsPage(props: { children?: JSX.Element }) {
         <A class="tab" href="/admin/settings/sessions" activeClass="active">
           Sessions &amp; passwords
         </A>
+        <A class="tab" href="/admin/settings/security" activeClass="active">
+          Security
+        </A>
       </nav>
       <div class="tab-panel">{props.children}</div>
     </>

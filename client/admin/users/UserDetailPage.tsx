@@ -12,6 +12,7 @@ import { UserDetailsCard } from './UserDetailsCard';
 import { UserMoreOptions } from './UserMoreOptions';
 import { UserTimeline } from './UserTimeline';
 import { UserSessions } from './UserSessions';
+import { UserLockout } from './UserLockout';
 import { displayEmail } from '../../../shared/email';
 
 /** A user's page: details, the decisions that fit its status, and its history. */
@@ -94,7 +95,6 @@ export default function UserDetailPage() {
                     <Badge kind="admin">Admin</Badge>
                   </Show>
                 </h1>
-                <p>{u().email}</p>
                 <p class="long-value" title={displayEmail(u().email)}>{displayEmail(u().email)}</p>
               </div>
               <div class="page-actions" data-slot="user-actions">
@@ -154,6 +154,7 @@ export default function UserDetailPage() {
               </div>
 
               <UserSessions userId={u().id} />
+              <UserLockout userId={u().id} />
 
               <UserTimeline timeline={timeline} />
             </div>

@@ -51,6 +51,8 @@ const EVENT_TITLES: Record<string, string> = {
   'invite.accepted': 'Invitation accepted',
   'email.sent': 'Email sent',
   'email.failed': 'Email could not be sent',
+  'user.lockout_started': 'Many failed logins: extra check required',
+  'user.lockout_reset': 'Failed logins reset',
 };
 
 const EVENT_TONES: Record<string, string> = {
@@ -62,6 +64,7 @@ const EVENT_TONES: Record<string, string> = {
   'user.deleted': 'danger',
   'email.failed': 'danger',
   'user.deactivated': 'warning',
+  'user.lockout_started': 'warning',
 };
 
 function eventTitle(e: TimelineEvent): string {
@@ -69,6 +72,7 @@ function eventTitle(e: TimelineEvent): string {
   switch (e.type) {
     case 'user.registered':
       if (d.user?.status === 'unverified') return 'Registered, email address not yet verified';
+      if (d.disposableEmail) return 'Registered with a disposable email address, awaiting approval';
       return d.autoApproved ? 'Registered and approved automatically' : 'Registered, awaiting approval';
     case 'user.email_verified':
       return d.autoApproved ? 'Email address verified, approved automatically' : 'Email address verified, awaiting approval';
