@@ -7,6 +7,7 @@ import { errorMessage, trpc } from '../../lib/trpc';
 import { zodValidator } from '../../lib/zod-form';
 import { Button, CheckboxField, FormError, TextAreaField, TextField, toast, Loading } from '../../ui';
 import { GENERAL_SETTINGS_KEY } from '../query-keys';
+import { RetentionCard } from './RetentionCard';
 
 interface FormValues {
   portalName: string;
@@ -74,7 +75,14 @@ export default function GeneralSettingsPage() {
       <Match when={settings.isError}>
         <FormError message={errorMessage(settings.error)} />
       </Match>
-      <Match when={settings.data}>{(s) => <GeneralSettingsForm initial={s()} />}</Match>
+      <Match when={settings.data}>
+        {(s) => (
+          <div class="stack">
+            <GeneralSettingsForm initial={s()} />
+            <RetentionCard />
+          </div>
+        )}
+      </Match>
       <Match when={true}>
         <Loading />
       </Match>
