@@ -7,8 +7,22 @@
  * they still work once; the token is taken from the query and removed from the address bar the same way.
  */
 const taken = new Map<string, string>();
+let watching = false;
+
+/**
+ * Opening another emailed link in a tab already on that page changes only the fragment, which
+ * browsers treat as a move within the page (no reload): load the page again so it takes the new token.
+ */
+function reloadOnNewLink(name: string) {
+  if (watching) return;
+  watching = true;
+  window.addEventListener('hashchange', () => {
+    if (new URLSearchParams(location.hash.slice(1)).has(name)) location.reload();
+  });
+}
 
 export function takeLinkToken(name: string, legacyQueryName: string = name): string {
+  reloadOnNewLink(name);
   const key = `${location.pathname}:${name}`;
   const fragment = new URLSearchParams(location.hash.slice(1)).get(name);
   const query = new URLSearchParams(location.search);
