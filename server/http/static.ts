@@ -59,8 +59,9 @@ export function createStaticHandler(root: string) {
       'X-Frame-Options': 'DENY',
     };
     if (ext === '.html') {
+      // worker-src blob:: the bot-protection widget (ALTCHA) solves its proof-of-work in workers it creates from blob: URLs.
       headers['Content-Security-Policy'] =
-        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' ws: wss:; frame-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
+        "default-src 'self'; script-src 'self'; worker-src 'self' blob:; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' ws: wss:; frame-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
     }
     const gzip = COMPRESSIBLE.has(ext) && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
     if (gzip) {
