@@ -2,10 +2,12 @@ import { Show, createEffect } from 'solid-js';
 import { hardNavigate, useMe } from '../lib/session';
 import { Loading } from '../ui';
 import { SessionsCard } from './account/SessionsCard';
+import { useTermsGate } from './terms-gate';
 
 /** A developer's home after logging in. */
 export default function HomePage() {
   const me = useMe();
+  useTermsGate();
   createEffect(() => {
     if (me.data && !me.data.user) hardNavigate('/login?next=/home');
     else if (me.data?.user?.mustChangePassword) hardNavigate('/change-password');

@@ -7,6 +7,7 @@ import { hardNavigate, refreshMe, useMe } from '../lib/session';
 import { errorReason, trpc } from '../lib/trpc';
 import { Button, FormError, PasswordFields, TextField, Loading } from '../ui';
 import { AuthLayout } from './AuthLayout';
+import { createCustomFields } from './CustomFields';
 
 type RegisterValues = Pick<RegisterInput, 'firstName' | 'lastName' | 'email' | 'password' | 'confirmPassword'>;
 
@@ -37,15 +38,22 @@ export default function RegisterPage() {
     else if (me.data?.user) hardNavigate('/');
   });
 
+  // The admin's sign-up fields and the terms box (CustomFields.tsx).
+  const custom = createCustomFields();
+
   const signupClosed = () => closed() || me.data?.signupEnabled === false;
 
   const onSubmit = (e: SubmitEvent) => {
     e.preventDefault();
+    const extras = custom.collect();
     void form.submit(async (data) => {
+      const extra = await extras;
+      if (!extra) return;
       try {
-        const res = await trpc.auth.signup.mutate(data);
+        const res = await trpc.auth.signup.mutate({ ...data, ...extra });
         setOutcome({ status: res.status, firstName: data.firstName, email: data.email });
       } catch (err) {
+        custom.serverError(err);
         if (errorReason(err) === 'SIGNUP_DISABLED') {
           // Switched off while the form was open: show the notice, refresh the public settings.
           setClosed(true);
@@ -158,6 +166,7 @@ export default function RegisterPage() {
                 {...form.field('email')}
               />
               <PasswordFields password={form.field('password')} confirm={form.field('confirmPassword')} maxLength={PASSWORD_MAX} />
+              {custom.view()}
               <Button type="submit" variant="primary" busy={form.busy()}>
                 Register to developer portal
               </Button>

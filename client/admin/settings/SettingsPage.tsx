@@ -26,6 +26,12 @@ export default function SettingsPage(props: { children?: JSX.Element }) {
         <A class="tab" href="/admin/settings/security" activeClass="active">
           Security
         </A>
+        <A class="tab" href="/admin/settings/registration-form" activeClass="active">
+          Registration form
+        </A>
+        <A class="tab" href="/admin/settings/terms" activeClass="active">
+          Terms
+        </A>
       </nav>
       <div class="tab-panel">{props.children}</div>
     </>

@@ -7,6 +7,7 @@ import { AdminQueryProvider } from '../query';
 import { LiveIndicator } from './LiveIndicator';
 import { Loading } from '../../ui';
 import { STATS_KEY } from '../query-keys';
+import { useTermsGate } from '../../portal/terms-gate';
 
 /** The admin area's frame: sidebar navigation (a top bar on small screens) and the page. */
 export default function AdminShell(props: { children?: JSX.Element }) {
@@ -21,6 +22,8 @@ function Shell(props: { children?: JSX.Element }) {
   const me = useMe();
   const location = useLocation();
   const isAdmin = () => me.data?.user?.role === 'admin';
+  // A new version of the terms to accept first (/accept-terms), like a forced password change.
+  useTermsGate();
   const stats = useQuery(() => ({
     queryKey: STATS_KEY,
     queryFn: () => trpc.admin.users.stats.query(),

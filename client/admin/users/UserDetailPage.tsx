@@ -9,6 +9,7 @@ import { useLiveEvents } from '../shell/live';
 import { InvitePanel } from './InvitePanel';
 import { DecisionButtons, DecisionDialogs, createUserDecisions } from './UserDecisions';
 import { UserDetailsCard } from './UserDetailsCard';
+import { UserAnswers } from './UserAnswers';
 import { UserMoreOptions } from './UserMoreOptions';
 import { UserTimeline } from './UserTimeline';
 import { UserSessions } from './UserSessions';
@@ -147,6 +148,7 @@ export default function UserDetailPage() {
 
             <div class="stack">
               <UserDetailsCard user={u()} />
+              <UserAnswers userId={u().id} />
 
               {/* More options: further user features (edit, invite, organisation) add their sections here. */}
               <div class="stack" data-slot="user-more-options">

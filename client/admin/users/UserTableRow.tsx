@@ -9,7 +9,7 @@ import { displayEmail } from '../../../shared/email';
  * One row of API Consumers > Users. The whole row opens the user's page; `leading` is an optional
  * first cell (e.g. a selection checkbox) and `highlight` flashes a row that just arrived.
  */
-export function UserTableRow(props: { user: UserRow; highlight?: boolean; selected?: boolean; leading?: JSX.Element }) {
+export function UserTableRow(props: { user: UserRow; highlight?: boolean; selected?: boolean; leading?: JSX.Element; trailing?: JSX.Element }) {
   const navigate = useNavigate();
   const href = () => `/admin/users/${props.user.id}`;
   const open = (e: MouseEvent | KeyboardEvent) => {
@@ -56,6 +56,7 @@ export function UserTableRow(props: { user: UserRow; highlight?: boolean; select
           <PendingAge createdAt={props.user.createdAt} />
         </Show>
       </td>
+      {props.trailing}
     </tr>
   );
 }

@@ -220,6 +220,7 @@ export default function UsersPage() {
             loadingMore={loadingMore()}
             error={error()}
             onLoadMore={() => void loadMore()}
+            pendingAnswers={filter().status === 'pending'}
           />
         </Match>
       </Switch>

@@ -4,6 +4,7 @@ import { Button, FormError } from '../../ui';
 import { SelectAllHeader, SelectCell, type PendingSelection } from './pending-selection';
 import { UserTableRow } from './UserTableRow';
 import type { UserListStore } from './users-list-store';
+import { createPendingAnswers } from './PendingAnswers';
 
 /** The users list's table: a row per user (with a checkbox where bulk decisions apply), then "Load more". */
 export function UsersTable(props: {
@@ -17,7 +18,10 @@ export function UsersTable(props: {
   loadingMore: boolean;
   error: unknown;
   onLoadMore: () => void;
+  /** The Pending tab: add the sign-up fields marked "show in the pending queue" as columns. */
+  pendingAnswers?: boolean;
 }) {
+  const answers = createPendingAnswers(() => props.store.state.order, () => !!props.pendingAnswers);
   return (
     <section class="card flush">
       <div class="table-wrap">
@@ -32,6 +36,7 @@ export function UsersTable(props: {
               <th scope="col" class="hide-sm">Organisation</th>
               <th scope="col" class="hide-sm">Role</th>
               <th scope="col">Registered</th>
+              {answers.headers()}
             </tr>
           </thead>
           <tbody>
@@ -45,6 +50,7 @@ export function UsersTable(props: {
                     highlight={props.arrived.has(id)}
                     selected={props.selection.isSelected(id) && props.store.state.byId[id]?.status === 'pending'}
                     leading={lead()}
+                    trailing={answers.cells(id)}
                   />
                 );
               }}
