@@ -8,7 +8,7 @@ import { createLogger, type Logger } from './logger.js';
 import { openDatabase } from './db/database.js';
 import { createSessionStore } from './sessions/session-store.js';
 import { readSessionPolicy } from './settings/session-settings.service.js';
-import { createRateLimits, type RateLimits } from './security/rate-limit.js';
+import { attachRateLimits, createRateLimits, startSecurityPurge, type RateLimits } from './security/rate-limit.js';
 import { createHttpServer, type HttpHandle } from './http/server.js';
 import { setPhase, watchMailWorker } from './http/health.js';
 import { ensureAdminFromConfig } from './auth/auth.service.js';
@@ -19,6 +19,7 @@ import type { WebSocketServer } from 'ws';
 import { nameRateLimiters } from './metrics.js';
 import { createScheduler, type Scheduler } from './jobs/scheduler.js';
 import { retentionJob } from './jobs/retention.js';
+import { unverifiedPurgeJob } from './jobs/unverified.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // server/app.ts under tsx, or the bundle dist/server/start.js: the project root is one or two levels up.
@@ -43,7 +44,7 @@ export interface RunningApp {
   wss: WebSocketServer;
   /** The outbox worker (null when MAIL_WORKER=false). */
   mailWorker: MailWorker | null;
-  /** Scheduled jobs (jobs/scheduler.ts): the retention purge; tests run them on the test clock. */
+  /** Scheduled jobs (jobs/scheduler.ts): the retention purge and the expired-unverified purge; tests run them on the test clock. */
   scheduler: Scheduler;
   close(): Promise<void>;
 }
@@ -69,11 +70,12 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
     em: () => orm.em.fork(),
   };
   nameRateLimiters(services.limits);
+  attachRateLimits(services.limits, services);
   const closers: (() => Promise<void>)[] = [];
   let wss: WebSocketServer | undefined;
   let mailWorker: MailWorker | null = null;
   let httpHandle: HttpHandle | undefined;
-  const scheduler = createScheduler({ em: services.em, clock, log, jobs: [retentionJob()] });
+  const scheduler = createScheduler({ em: services.em, clock, log, jobs: [retentionJob(), unverifiedPurgeJob(services)] });
   try {
     await ensureAdminFromConfig(services);
     // The LISTEN connection before the server, so the first subscription already has its bus.
@@ -87,6 +89,8 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
       http.server.listen(config.port, config.host, () => resolve());
     });
     port = (http.server.address() as AddressInfo).port;
+    const stopSecurityPurge = startSecurityPurge(services, (e) => log.warn('rate limit purge failed', { error: e }));
+    closers.push(async () => stopSecurityPurge());
     const sessionSweep = setInterval(() => void services.sessions.deleteExpired().catch(() => undefined), 60 * 60_000);
     sessionSweep.unref();
     closers.push(async () => clearInterval(sessionSweep));
