@@ -15,6 +15,8 @@ export interface BotCheck {
   fields: () => BotFields;
   /** True once the proof-of-work (if any) is solved. */
   ready: () => boolean;
+  /** When the form may be sent at the earliest (the server refuses sooner submits as too fast). */
+  notBefore: () => number;
   /** A fresh challenge and token (after a refusal: each solution works once). */
   reload: () => void;
   /** The widget and the honeypot, to place inside the form. */
@@ -32,6 +34,7 @@ export function createBotCheck(purpose: BotPurpose, email?: () => string): BotCh
   const [honeypot, setHoneypot] = createSignal(false);
   const [website, setWebsite] = createSignal('');
   const [error, setError] = createSignal<string | null>(null);
+  let notBefore = 0;
   let host: HTMLDivElement | undefined;
   let widget: HTMLElement | undefined;
 
@@ -41,6 +44,8 @@ export function createBotCheck(purpose: BotPurpose, email?: () => string): BotCh
     try {
       const c = await trpc.auth.challenge.mutate({ purpose, ...(email ? { email: email() } : {}) });
       setFormToken(c.formToken);
+      // Measured from now, after the server issued the token: its own measure is never shorter.
+      notBefore = Date.now() + c.minSubmitSeconds * 1000 + 100;
       setHoneypot(c.honeypot);
       setNeedsPow(!!c.challenge);
       if (!c.challenge) return;
@@ -72,6 +77,7 @@ export function createBotCheck(purpose: BotPurpose, email?: () => string): BotCh
       ...(website() ? { website: website() } : {}),
     }),
     ready: () => !needsPow() || !!payload(),
+    notBefore: () => notBefore,
     reload: () => void load(),
     view: () => (
       <>
@@ -100,8 +106,11 @@ export function createBotCheck(purpose: BotPurpose, email?: () => string): BotCh
   };
 }
 
-/** Waits (up to a minute) until the check is solved, so a quick submit still carries its solution. */
+/**
+ * Waits (up to a minute) until the check is solved and the minimum time has passed, so a quick
+ * person's submit is never refused: only a bot posting straight to the server meets those checks.
+ */
 export async function whenReady(check: BotCheck, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check.ready() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  while ((!check.ready() || Date.now() < check.notBefore()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { sql, sqlCount, type TestApp } from '../support/app.js';
+import { sql, sqlCount, type TestApp, E2E_SECURITY } from '../support/app.js';
 import { launchBrowser, newPage, screenshot } from '../support/browser.js';
 import { startTestAppWithSmtp, type SmtpPeer } from '../support/smtp.js';
 import { adminSession } from '../support/users.js';
@@ -12,7 +12,7 @@ describe('inviting a user, in a browser', () => {
   let stop: () => Promise<void>;
   let browser: Browser;
   beforeAll(async () => {
-    ({ app, smtp, stop } = await startTestAppWithSmtp());
+    ({ app, smtp, stop } = await startTestAppWithSmtp({ security: E2E_SECURITY })); // bot protection on: the widget solves in Chromium
     browser = await launchBrowser();
   });
   afterAll(async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { sqlCount, startTestApp, type TestApp } from '../support/app.js';
+import { sqlCount, startTestApp, type TestApp, E2E_SECURITY } from '../support/app.js';
 import { launchBrowser, newPage, screenshot } from '../support/browser.js';
 import { insertUser } from '../support/users.js';
 
@@ -17,7 +17,7 @@ describe('password reset through the built-in mailbox, in a browser', () => {
   const contexts: BrowserContext[] = [];
   beforeAll(async () => {
     // No SMTP_URL: emails go to the built-in mailbox.
-    app = await startTestApp();
+    app = await startTestApp({ security: E2E_SECURITY }); // bot protection on: the widget solves in Chromium
     browser = await launchBrowser();
   });
   afterAll(async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { sql, startTestApp, type TestApp } from '../support/app.js';
+import { sql, startTestApp, type TestApp, E2E_SECURITY } from '../support/app.js';
 import { launchBrowser, newPage, screenshot } from '../support/browser.js';
 import { insertUser, loginAs, uniqueEmail } from '../support/users.js';
 import { writeSetting } from '../../server/settings/settings.repository.js';
@@ -42,7 +42,7 @@ describe('registration in a browser', () => {
   let app: TestApp;
   let browser: Browser;
   beforeAll(async () => {
-    app = await startTestApp();
+    app = await startTestApp({ security: E2E_SECURITY }); // bot protection on: the widget solves in Chromium
     browser = await launchBrowser();
     await setRequireEmailVerification(app, false); // verification.test.ts covers the verified path in a browser
     await insertUser(app, { role: 'admin' }); // the portal is set up

@@ -8,6 +8,21 @@ import { createCallerFactory } from '../../server/trpc/init.js';
 import type { Context } from '../../server/trpc/context.js';
 import { SESSION_COOKIE } from '../../shared/constants.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
+import { DEFAULT_SECURITY_SETTINGS, type SecuritySettings } from '../../shared/schemas/security.js';
+import { writeSecuritySettings } from '../../server/settings/security-settings.service.js';
+
+/** Settings › Security for tests that are not about it: no bot checks, lockouts far away. */
+export const TESTS_SECURITY: Partial<SecuritySettings> = {
+  powEnabled: false,
+  honeypotEnabled: false,
+  minSubmitSeconds: 0,
+  disposableEmails: 'allow',
+  loginFailuresPerIp: 100,
+  loginFailuresPerAccount: 1000,
+};
+
+/** Browser tests: bot protection on as shipped (the widget solves in Chromium), with an easier proof-of-work and a shorter minimum time. */
+export const E2E_SECURITY: Partial<SecuritySettings> = { powMaxNumber: 5_000, minSubmitSeconds: 1 };
 
 /** A clock tests can move forward instead of sleeping. */
 export class TestClock implements Clock {
@@ -32,7 +47,7 @@ export interface TestApp extends RunningApp {
   /** The Origin a browser on this app would send. */
   origin: string;
   /** A tRPC caller built from the real context, as the HTTP adapter builds it (`sessionId`: the cookie's session token). */
-  caller(opts?: { sessionId?: string | null; ip?: string }): TestCaller;
+  caller(opts?: { sessionId?: string | null; ip?: string; cookie?: string }): TestCaller;
   stop(): Promise<void>;
 }
 
@@ -40,7 +55,9 @@ export interface TestApp extends RunningApp {
  * Starts the real server (HTTP + WebSocket on port 0) on a fresh database of its own.
  * Rate limits are scaled up unless a test passes its own.
  */
-export async function startTestApp(opts: { env?: Record<string, string>; limits?: RateLimits; db?: TestDatabase } = {}): Promise<TestApp> {
+export async function startTestApp(
+  opts: { env?: Record<string, string>; limits?: RateLimits; db?: TestDatabase; security?: Partial<SecuritySettings> } = {},
+): Promise<TestApp> {
   const db = opts.db ?? (await createTestDatabase());
   const config: Readonly<Config> = parseConfig({ PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error', MAIL_POLL_MS: '100', ...opts.env });
   const clock = new TestClock();
@@ -51,17 +68,20 @@ export async function startTestApp(opts: { env?: Record<string, string>; limits?
     if (!opts.db) await db.drop();
     throw e;
   }
+  // Bot protection and lockouts are off (or loose) for tests that are not about them: they pass `security` to get the shipped defaults plus their own.
+  await writeSecuritySettings(app.services.em(), opts.security ? { ...DEFAULT_SECURITY_SETTINGS, ...opts.security } : TESTS_SECURITY);
   const origin = app.services.allowedOrigins()[0]!;
   return Object.assign(app, {
     db,
     clock,
     origin,
-    caller(o: { sessionId?: string | null; ip?: string } = {}) {
+    caller(o: { sessionId?: string | null; ip?: string; cookie?: string } = {}) {
       const cookies: string[] = [];
       const ctx: Context = {
         app: app.services,
         transport: 'http',
         ip: o.ip ?? '127.0.0.1',
+        ...(o.cookie ? { cookieHeader: o.cookie } : {}),
         userAgent: 'vitest',
         sessionToken: o.sessionId ?? null,
         setCookie: (c) => cookies.push(c),

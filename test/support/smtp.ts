@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { RateLimits } from '../../server/security/rate-limit.js';
 import { startTestApp, type TestApp } from './app.js';
 import type { TestDatabase } from './db.js';
+import type { SecuritySettings } from '../../shared/schemas/security.js';
 
 /** One message as the SMTP peer received it: the SMTP envelope, the raw source and the parsed email. */
 export interface ReceivedMail {
@@ -245,7 +246,7 @@ export const TEST_MAIL_FROM = 'Admit Test <no-reply@admit.test>';
  * stop() stops both. Pass `smtp` to share one peer between apps, `env` to add or override variables.
  */
 export async function startTestAppWithSmtp(
-  opts: { env?: Record<string, string>; limits?: RateLimits; db?: TestDatabase; smtp?: SmtpPeer } = {},
+  opts: { env?: Record<string, string>; limits?: RateLimits; db?: TestDatabase; smtp?: SmtpPeer; security?: Partial<SecuritySettings> } = {},
 ): Promise<{ app: TestApp; smtp: SmtpPeer; stop: () => Promise<void> }> {
   const smtp = opts.smtp ?? (await startSmtpPeer());
   let app: TestApp;
@@ -254,6 +255,7 @@ export async function startTestAppWithSmtp(
       env: { SMTP_URL: smtp.url, MAIL_FROM: TEST_MAIL_FROM, ...opts.env },
       ...(opts.limits ? { limits: opts.limits } : {}),
       ...(opts.db ? { db: opts.db } : {}),
+      ...(opts.security ? { security: opts.security } : {}),
     });
   } catch (e) {
     if (!opts.smtp) await smtp.close();
