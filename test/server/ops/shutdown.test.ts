@@ -3,6 +3,7 @@ import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../../support/db.js';
 import { uniqueEmail } from '../../support/users.js';
 import { run, spawnServer, type ServerProcess } from './support.js';
+import { relaxSecurity } from '../../support/security.js';
 
 describe('graceful shutdown of a real server process', () => {
   let db: TestDatabase;
@@ -18,6 +19,7 @@ describe('graceful shutdown of a real server process', () => {
   it('finishes the requests in flight at SIGTERM with 200, refuses new ones, then exits 0', async () => {
     // TRUST_PROXY=1 so each sign-up comes from its own client address (the per-IP limit allows 10).
     server = await spawnServer(process.execPath, ['--import', 'tsx', 'server/start.ts'], { DATABASE_URL: db.url, TRUST_PROXY: '1', MAIL_WORKER: 'false' });
+    await relaxSecurity(db.url); // scripted sign-ups: no bot checks (test/security/bot-protection.test.ts covers them)
     const origin = `http://localhost:${server.port}`;
     const emails = Array.from({ length: 40 }, (_, i) => uniqueEmail(`drain${i}`));
     let sigtermAt = 0;
