@@ -9,6 +9,7 @@ import { takeLinkToken } from '../lib/link-token';
 import { errorMessage, errorReason, trpc } from '../lib/trpc';
 import { Button, FormError, PasswordFields, TextField, formatDate, Loading } from '../ui';
 import { AuthLayout } from './AuthLayout';
+import { createBotCheck, whenReady } from './BotCheck';
 import { createCustomFields } from './CustomFields';
 
 const LINK_REASONS: ErrorReason[] = ['TOKEN_EXPIRED', 'TOKEN_USED', 'TOKEN_REVOKED', 'TOKEN_INVALID'];
@@ -90,6 +91,7 @@ function AcceptForm(props: {
     }),
   );
   const form = createForm(validate, { firstName: props.info.firstName, lastName: props.info.lastName, password: '', confirmPassword: '' });
+  const bot = createBotCheck('invite');
   // The terms box, when terms are published (CustomFields.tsx).
   const custom = createCustomFields({ termsOnly: true });
 
@@ -100,9 +102,11 @@ function AcceptForm(props: {
       const extra = await extras;
       if (!extra) return;
       try {
-        await trpc.invite.accept.mutate({ ...data, acceptTerms: extra.acceptTerms });
+        await whenReady(bot);
+        await trpc.invite.accept.mutate({ ...data, acceptTerms: extra.acceptTerms, bot: bot.fields() });
       } catch (err) {
         custom.serverError(err);
+        bot.reload();
         const reason = errorReason(err);
         if (reason && LINK_REASONS.includes(reason)) {
           props.onLinkError({ reason, message: errorMessage(err) });
@@ -137,8 +141,9 @@ function AcceptForm(props: {
         <TextField label="Email" name="email" type="email" autocomplete="username" readOnly required value={props.info.email}
           onInput={() => undefined} hint="Your invitation is for this address." />
         <PasswordFields autofocus password={form.field('password')} confirm={form.field('confirmPassword')} maxLength={PASSWORD_MAX} />
-        {custom.view()}
         <p class="text-sm muted">This invitation link works once and expires on {formatDate(props.info.expiresAt)}.</p>
+        {custom.view()}
+        {bot.view()}
         <Button type="submit" variant="primary" busy={form.busy()}>
           Accept invitation
         </Button>

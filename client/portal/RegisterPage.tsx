@@ -7,6 +7,7 @@ import { hardNavigate, refreshMe, useMe } from '../lib/session';
 import { errorReason, trpc } from '../lib/trpc';
 import { Button, FormError, PasswordFields, TextField, Loading } from '../ui';
 import { AuthLayout } from './AuthLayout';
+import { createBotCheck, whenReady } from './BotCheck';
 import { createCustomFields } from './CustomFields';
 
 type RegisterValues = Pick<RegisterInput, 'firstName' | 'lastName' | 'email' | 'password' | 'confirmPassword'>;
@@ -32,14 +33,14 @@ export default function RegisterPage() {
     // Loaded at the first keystroke: zod stays out of the JavaScript a visitor landing here downloads.
     lazyValidator<RegisterValues, RegisterInput>(() => Promise.all([import('../../shared/schemas/users'), import('../lib/zod-form')]).then(([s, f]) => f.zodValidator(s.registerInput))),
     { firstName: '', lastName: '', email: '', password: '', confirmPassword: '' });
+  const bot = createBotCheck('signup');
+  // The admin's sign-up fields and the terms box (CustomFields.tsx).
+  const custom = createCustomFields();
 
   createEffect(() => {
     if (me.data?.needsSetup) hardNavigate('/setup');
     else if (me.data?.user) hardNavigate('/');
   });
-
-  // The admin's sign-up fields and the terms box (CustomFields.tsx).
-  const custom = createCustomFields();
 
   const signupClosed = () => closed() || me.data?.signupEnabled === false;
 
@@ -50,7 +51,12 @@ export default function RegisterPage() {
       const extra = await extras;
       if (!extra) return;
       try {
-        const res = await trpc.auth.signup.mutate({ ...data, ...extra });
+        await whenReady(bot);
+        const res = await trpc.auth.signup.mutate({ ...data, ...extra, bot: bot.fields() }).catch((e: unknown) => {
+          // Each solution works once: a refused submit gets a fresh check.
+          bot.reload();
+          throw e;
+        });
         setOutcome({ status: res.status, firstName: data.firstName, email: data.email });
       } catch (err) {
         custom.serverError(err);
@@ -167,6 +173,7 @@ export default function RegisterPage() {
               />
               <PasswordFields password={form.field('password')} confirm={form.field('confirmPassword')} maxLength={PASSWORD_MAX} />
               {custom.view()}
+              {bot.view()}
               <Button type="submit" variant="primary" busy={form.busy()}>
                 Register to developer portal
               </Button>

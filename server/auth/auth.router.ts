@@ -39,7 +39,7 @@ export const authRouter = router({
     .input(setupInput)
     .output(okOutput)
     .mutation(async ({ ctx, input }) => {
-      enforceRateLimit(ctx.app.limits.setupPerIp, ctx.ip);
+      await enforceRateLimit(ctx.app.limits.setupPerIp, ctx.ip);
       const userId = await auth.createFirstAdmin(ctx.app, input);
       await startSession(ctx, userId);
       return { ok: true as const };
@@ -50,9 +50,9 @@ export const authRouter = router({
     .output(okOutput)
     .mutation(({ ctx, input }) =>
       countLogin(async () => {
-        enforceRateLimit(ctx.app.limits.loginPerIp, ctx.ip);
-        enforceRateLimit(ctx.app.limits.loginPerEmail, input.email.toLowerCase());
-        const { userId } = await auth.checkCredentials(ctx.app, input);
+        await enforceRateLimit(ctx.app.limits.loginPerIp, ctx.ip);
+        // No per-email limit here: a stranger could use it to keep the owner out. Accounts are protected by lockouts instead.
+        const { userId } = await auth.checkCredentials(ctx.app, input, ctx);
         // Only a successful login replaces the session this browser had; a failed one leaves it as it was.
         await startSession(ctx, userId);
         return { ok: true as const };
