@@ -6,6 +6,7 @@ import { answersSchema, COUNTRY_CODES, formFieldsSchema, type FormFieldInput } f
 import * as sharedForm from '../../../shared/registration-form.js';
 import * as serverSignup from '../../../server/users/registration.service.js';
 import { readFileSync } from 'node:fs';
+import { loadEmailRenderer, unknownPlaceholders } from '../../../server/mail/renderer.js';
 
 const PASSWORD = 'a fine passphrase';
 const form = (email: string, extra: Record<string, unknown> = {}) => ({ firstName: 'Ada', lastName: 'Lovelace', email, password: PASSWORD, confirmPassword: PASSWORD, ...extra });
@@ -204,5 +205,17 @@ describe('sign-up with admin-defined fields', () => {
     await app.caller().auth.signup(form(email, { formVersion: 3, answers: { company: 'Initech' } }));
     const [row] = await sql(app, `select variables from email_outbox where template = 'admin-new-registration' and to_address = ? order by id desc limit 1`, [admin.email]);
     expect(row.variables.answers).toEqual({ company: 'Initech' });
+    // An admin's text may name the answer; the renderer fills it in (escaped), and unknown names stay refused.
+    const renderer = await loadEmailRenderer();
+    const mainText = 'New: {{userName}} from {{answers.company}}{{answers.missing}}.';
+    expect(unknownPlaceholders('admin-new-registration', mainText)).toEqual([]);
+    expect(unknownPlaceholders('registration-received', '{{answers.company}}')).toEqual(['answers.company']);
+    const e = renderer.render('admin-new-registration', { ...row.variables, answers: { company: 'Initech <b>' } }, {
+      portalName: 'Portal',
+      publicUrl: 'https://portal.example',
+      mainText,
+    } as never);
+    expect(e.text).toContain('from Initech <b>.');
+    expect(e.html).toContain('from Initech &lt;b&gt;.');
   });
 });
