@@ -5,6 +5,7 @@ import { launchBrowser, newPage, screenshot } from '../support/browser.js';
 import { startTestAppWithSmtp, type SmtpPeer } from '../support/smtp.js';
 import { adminSession } from '../support/users.js';
 import { SESSION_COOKIE } from '../../shared/constants.js';
+import { writeSetting } from '../../server/settings/settings.repository.js';
 
 describe('inviting a user, in a browser', () => {
   let app: TestApp;
@@ -13,6 +14,8 @@ describe('inviting a user, in a browser', () => {
   let browser: Browser;
   beforeAll(async () => {
     ({ app, smtp, stop } = await startTestAppWithSmtp({ security: E2E_SECURITY })); // bot protection on: the widget solves in Chromium
+    // One test moves the clock 8 days past an invite's lifetime: the admin's session must outlive that jump.
+    await writeSetting(app.services.em(), 'sessionIdleTimeoutMinutes', 30 * 24 * 60);
     browser = await launchBrowser();
   });
   afterAll(async () => {
