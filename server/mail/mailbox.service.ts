@@ -134,7 +134,21 @@ export async function listOutbox(
     params.push(input.cursor);
   }
   const [rows, counts] = await Promise.all([
-    em.execute<any[]>(
+    em.execute<
+      {
+        id: string;
+        template: string;
+        to_address: string;
+        status: OutboxItem['status'];
+        attempts: number;
+        max_attempts: number;
+        subject: string | null;
+        last_error: string | null;
+        next_attempt_at: Date;
+        sent_at: Date | null;
+        created_at: Date;
+      }[]
+    >(
       `select id, template, to_address, status, attempts, max_attempts, subject, last_error, next_attempt_at, sent_at, created_at from email_outbox
         ${where.length ? 'where ' + where.join(' and ') : ''} order by id desc limit ?`,
       [...params, input.limit + 1],
@@ -149,8 +163,8 @@ export async function listOutbox(
       template: r.template,
       to: r.to_address,
       status: r.status,
-      attempts: Number(r.attempts),
-      maxAttempts: Number(r.max_attempts),
+      attempts: r.attempts,
+      maxAttempts: r.max_attempts,
       subject: r.subject,
       lastError: r.last_error,
       nextAttemptAt: iso(r.next_attempt_at)!,

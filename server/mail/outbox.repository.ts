@@ -8,7 +8,8 @@ export interface ClaimedRow {
   id: string;
   template: string;
   to_address: string;
-  variables: Record<string, unknown>;
+  /** jsonb: a JSON null is storable even though the column is not null. */
+  variables: Record<string, unknown> | null;
   attempts: number;
   max_attempts: number;
   user_id: string | null;
@@ -68,7 +69,7 @@ export async function markSent(
       returning o.id`,
     [now, now, JSON.stringify(payload)],
   );
-  return new Set(owned.map((r) => String(r.id)));
+  return new Set(owned.map((r) => r.id));
 }
 
 export async function setMessageId(tx: EntityManager, id: string, messageId: string): Promise<void> {

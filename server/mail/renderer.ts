@@ -68,7 +68,7 @@ function parse(src: string, known: Set<string>, where: string): Node[] {
   let last = 0;
   for (const m of src.matchAll(TOKEN_RE)) {
     pushText(src.slice(last, m.index));
-    last = m.index! + m[0].length;
+    last = m.index + m[0].length;
     if (m[0].startsWith('{{{')) out().push({ t: 'main' });
     else if (m[1]) {
       if (!known.has(m[1])) throw new Error(`${where}: unknown variable "${m[1]}" in {{#if}}`);
@@ -158,9 +158,9 @@ function parseInline(src: string, known: Set<string>): InlineNode[] {
   for (const m of src.matchAll(INLINE_RE)) {
     // Unknown names stay visible as typed, so a preview shows the mistake (saving refuses them).
     if (!isKnown(known, m[1]!)) continue;
-    if (m.index! > last) out.push({ t: 'text', v: src.slice(last, m.index) });
+    if (m.index > last) out.push({ t: 'text', v: src.slice(last, m.index) });
     out.push({ t: 'var', name: m[1]! });
-    last = m.index! + m[0].length;
+    last = m.index + m[0].length;
   }
   if (last < src.length) out.push({ t: 'text', v: src.slice(last) });
   return out;
@@ -255,7 +255,7 @@ async function compileOne(dir: string, name: EmailTemplateName): Promise<Compile
     keepComments: false,
     fonts: {},
   });
-  if (result.errors?.length) throw new Error(`${name}.mjml: ${result.errors.map((e) => e.formattedMessage).join('; ')}`);
+  if (result.errors.length) throw new Error(`${name}.mjml: ${result.errors.map((e) => e.formattedMessage).join('; ')}`);
   let text = await readFile(join(dir, `${name}.txt`), 'utf8');
   const includes = [...text.matchAll(/\{\{>\s*(_[a-z-]+)\s*\}\}/g)];
   for (const m of includes) {
@@ -275,7 +275,7 @@ export async function compileEmailTemplates(dir = EMAILS_DIR): Promise<EmailRend
     templates: EMAIL_TEMPLATE_NAMES,
     has: (name: string): name is EmailTemplateName => compiled.has(name as EmailTemplateName),
     render(template, variables, ctx) {
-      return renderer.renderUntyped(template, variables as Record<string, unknown>, ctx);
+      return renderer.renderUntyped(template, variables, ctx);
     },
     renderUntyped(template, variables, ctx) {
       if (!renderer.has(template)) throw new UnknownTemplateError(template);

@@ -12,7 +12,7 @@ export const overrideKey = (template: EmailTemplateName) => `${PREFIX}${template
 
 /** Every saved override, by template. One query; the worker calls it once per batch. */
 export async function readTemplateOverrides(em: EntityManager): Promise<Partial<Record<EmailTemplateName, TemplateOverride>>> {
-  const rows = await em.execute<{ key: string; value: TemplateOverride }[]>(`select key, value from setting where key like ?`, [`${PREFIX}%`]);
+  const rows = await em.execute<{ key: string; value: unknown }[]>(`select key, value from setting where key like ?`, [`${PREFIX}%`]);
   const out: Partial<Record<EmailTemplateName, TemplateOverride>> = {};
   for (const r of rows) {
     const name = r.key.slice(PREFIX.length) as EmailTemplateName;

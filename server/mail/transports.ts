@@ -1,4 +1,5 @@
-import nodemailer from 'nodemailer';
+import nodemailer, { type Transporter } from 'nodemailer';
+import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { mailLinksInLog, parseMailFrom, type Config } from '../config.js';
 import { liveLinks, type Logger } from '../logger.js';
@@ -58,7 +59,7 @@ export function formatAddress(a: MailAddress): string {
 
 export function createSmtpTransport(smtpUrl: string): MailTransport {
   // Created on first use and again after close(), so a stopped worker can start again.
-  let pool: ReturnType<typeof nodemailer.createTransport> | null = null;
+  let pool: Transporter<SMTPPool.SentMessageInfo, SMTPPool.Options> | null = null;
   const transporter = () =>
     (pool ??= nodemailer.createTransport({
       url: smtpUrl,
@@ -69,7 +70,7 @@ export function createSmtpTransport(smtpUrl: string): MailTransport {
       connectionTimeout: 10_000,
       greetingTimeout: 10_000,
       socketTimeout: 30_000,
-    } as Parameters<typeof nodemailer.createTransport>[0]));
+    }));
   return {
     kind: 'smtp',
     async send(msg) {
@@ -85,7 +86,7 @@ export function createSmtpTransport(smtpUrl: string): MailTransport {
         disableFileAccess: true,
         disableUrlAccess: true,
       });
-      return { messageId: String(info.messageId ?? '') };
+      return { messageId: info.messageId };
     },
     async close() {
       pool?.close();

@@ -2,7 +2,6 @@ import { z } from 'zod';
 import type { AppServices } from '../app-services.js';
 import { appendEvent } from '../events/append.js';
 import { readSettings } from '../settings/settings.repository.js';
-import type { EmailTemplateName } from '../../emails/templates.js';
 import { DEFAULT_MAX_ATTEMPTS, retryDelayMs } from './retry-schedule.js';
 import { PgListener } from '../db/pg-listener.js';
 import { loadEmailRenderer, type EmailRenderer } from './renderer.js';
@@ -131,12 +130,12 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
 
   async function claim(): Promise<ClaimedRow[]> {
     const rows = await claimDue(app.em(), app.clock.now(), batchSize, leaseMs);
-    for (const r of rows) held.set(String(r.id), r.attempts);
+    for (const r of rows) held.set(r.id, r.attempts);
     return rows;
   }
 
   function settled(row: ClaimedRow) {
-    held.delete(String(row.id));
+    held.delete(row.id);
   }
 
   async function renew(): Promise<void> {
@@ -178,7 +177,7 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
       throw new PermanentMailError('Invalid recipient address');
     }
     if (!renderer!.has(row.template)) throw new PermanentMailError(`Unknown email template "${row.template}"`);
-    const override = ctx.overrides[row.template as EmailTemplateName];
+    const override = ctx.overrides[row.template];
     const rendered = renderer!.renderUntyped(row.template, row.variables ?? {}, {
       portalName: ctx.portalName,
       publicUrl: ctx.publicUrl,
@@ -242,7 +241,7 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
 
     for (const f of failures) {
       settled(f.row);
-      await recordFailure(f.row, f.error, f.permanent || f.error instanceof PermanentMailError).catch((e) =>
+      await recordFailure(f.row, f.error, f.permanent || f.error instanceof PermanentMailError).catch((e: unknown) =>
         app.log.error('could not record an email failure; the row will be retried after its lease', { worker: name, outboxId: Number(f.row.id), error: e }),
       );
     }
@@ -321,10 +320,16 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
     const run = (async () => {
       let total = 0;
       try {
-        do {
+        // `again` is set by drain() calls made while this round runs.
+        const takeAgain = () => {
+          const requested = again;
           again = false;
+          return requested;
+        };
+        again = false;
+        do {
           total += await runOnce();
-        } while (again && !stopped);
+        } while (takeAgain() && !stopped);
       } finally {
         running = null;
       }
@@ -335,7 +340,7 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
   }
 
   function wake() {
-    drain().catch((e) => app.log.error('mail worker round failed', { worker: name, error: e }));
+    drain().catch((e: unknown) => app.log.error('mail worker round failed', { worker: name, error: e }));
   }
 
   return {
@@ -362,7 +367,7 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
       timer = setInterval(() => wake(), pollMs);
       timer.unref();
       heartbeat = setInterval(() => {
-        renew().catch((e) => app.log.warn('could not renew the outbox leases', { worker: name, error: e }));
+        renew().catch((e: unknown) => app.log.warn('could not renew the outbox leases', { worker: name, error: e }));
       }, Math.max(10, Math.floor(leaseMs / 3)));
       heartbeat.unref();
       wake();

@@ -30,7 +30,19 @@ export interface SessionUserRow {
 
 const SESSION_COLUMNS = `s.id as session_id, s.user_id, s.created_at, s.last_seen_at, s.expires_at, s.absolute_expires_at, s.ip, s.user_agent`;
 
-function toSession(r: any): SessionRow {
+/** A row selected with SESSION_COLUMNS. */
+interface SessionDbRow {
+  session_id: string;
+  user_id: string;
+  created_at: Date;
+  last_seen_at: Date;
+  expires_at: Date;
+  absolute_expires_at: Date;
+  ip: string;
+  user_agent: string;
+}
+
+function toSession(r: SessionDbRow): SessionRow {
   return {
     id: r.session_id,
     userId: r.user_id,
@@ -45,7 +57,17 @@ function toSession(r: any): SessionRow {
 
 /** The session and its user in one read (validation on every call). */
 export async function findSessionAndUser(em: EntityManager, sessionId: string): Promise<{ session: SessionRow; user: SessionUserRow } | null> {
-  const rows = await em.execute<any[]>(
+  const rows = await em.execute<
+    (SessionDbRow & {
+      id: string;
+      email: string;
+      first_name: string;
+      last_name: string;
+      role: UserRole;
+      status: UserStatus;
+      must_change_password: boolean;
+    })[]
+  >(
     `select ${SESSION_COLUMNS}, u.id, u.email, u.first_name, u.last_name, u.role, u.status, u.must_change_password
        from user_session s join app_user u on u.id = s.user_id where s.id = ?`,
     [sessionId],
@@ -68,7 +90,7 @@ export async function findSessionAndUser(em: EntityManager, sessionId: string): 
 
 /** The user's sessions that have not expired at `now`, most recently used first. */
 export async function sessionsOfUser(em: EntityManager, userId: string, now: Date): Promise<SessionRow[]> {
-  const rows = await em.execute<any[]>(
+  const rows = await em.execute<SessionDbRow[]>(
     `select ${SESSION_COLUMNS} from user_session s
       where s.user_id = ? and s.expires_at > ? and s.absolute_expires_at > ?
       order by s.last_seen_at desc, s.created_at desc`,
