@@ -35,7 +35,7 @@ const origin = z
     { message: 'must be a comma-separated list of origins like https://portal.example.com (scheme, host, optional port; no path)' },
   );
 
-const emailAddress = z.string().trim().email({ message: 'must be an email address' });
+const emailAddress = z.string().trim().pipe(z.email({ message: 'must be an email address' }));
 
 /** Splits `Name <address>` or a bare address; null when it is neither (or holds line breaks). */
 export function parseMailFrom(v: string): { name: string; address: string } | null {

@@ -50,7 +50,7 @@ export function currentRequestId(): string | undefined {
  * every message handler, and all it causes, logs with the connection's id.
  */
 export function bindEmitterToRequest(emitter: EventEmitter): void {
-  emitter.emit = AsyncResource.bind(emitter.emit.bind(emitter)) as typeof emitter.emit;
+  emitter.emit = AsyncResource.bind<typeof emitter.emit, undefined>(emitter.emit.bind(emitter));
 }
 
 // ---- redaction

@@ -30,7 +30,8 @@ export async function main(): Promise<void> {
   let embedded: EmbeddedDatabase | undefined;
   let app: RunningApp | undefined;
   let starting: Promise<unknown> = Promise.resolve();
-  let stopping = false;
+  // Set by the signal handler while startup awaits: a boolean, not the `false` it starts as.
+  let stopping = false as boolean;
 
   const stop = async (signal: string) => {
     if (stopping) {

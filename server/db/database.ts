@@ -21,5 +21,7 @@ export async function openDatabase(url: string, log: Logger, opts: OpenDatabaseO
     const pending = await pendingMigrationNames((sql) => orm.em.fork().execute(sql)).catch(() => []);
     if (pending.length) log.warn('migrations pending and MIGRATE_ON_START=false: not ready until `npm run migrate` has run', { pending });
   }
+  // MikroORM.init is typed as returning the core class but constructs `new this(...)`: a PostgreSqlMikroORM.
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- init() builds this very class; its declared return type is the base class
   return orm;
 }

@@ -80,7 +80,8 @@ export interface RetryContext {
  */
 export async function transactionalWithRetry<T>(ctx: RetryContext, work: (tx: EntityManager) => Promise<T>): Promise<T> {
   for (let attempt = 0; ; attempt++) {
-    let committing = false;
+    // Set inside the transaction callback: a boolean, not the `false` it starts as.
+    let committing = false as boolean;
     try {
       return await ctx.em().transactional(async (tx) => {
         const result = await work(tx);

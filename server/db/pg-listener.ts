@@ -86,7 +86,8 @@ export class PgListener {
       keepAlive: true,
       keepAliveInitialDelayMillis: 10_000,
     });
-    let failed = false;
+    // Set by the connection's error/end listeners while connect() awaits.
+    let failed = false as boolean;
     const onBroken = (err?: Error) => {
       if (failed) return;
       failed = true;

@@ -145,7 +145,7 @@ export function handleHealth(app: AppServices, req: IncomingMessage, res: Server
       const ok = now === 'ready' && Object.values(checks).every((c) => c.ok);
       send(res, ok ? 200 : 503, { status: now !== 'ready' ? now : ok ? 'ready' : 'unready', checks });
     },
-    (e) => send(res, 503, { status: 'unready', error: String(e) }),
+    (e: unknown) => send(res, 503, { status: 'unready', error: String(e) }),
   );
   return true;
 }

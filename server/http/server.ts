@@ -68,7 +68,7 @@ export function createHttpServer(app: AppServices, opts: { clientDir: string }):
         allowMethodOverride: false,
         createContext: ({ req: r, res: s }) => createContext(r, 'http', (cookie) => s.appendHeader('Set-Cookie', cookie)),
         onError: ({ error, path: p }) => {
-          if (error.code === 'INTERNAL_SERVER_ERROR') app.log.error('procedure failed', { path: p, error: error.cause ?? error, stack: (error.cause as Error | undefined)?.stack ?? error.stack });
+          if (error.code === 'INTERNAL_SERVER_ERROR') app.log.error('procedure failed', { path: p, error: error.cause ?? error, stack: error.cause?.stack ?? error.stack });
         },
       });
       return;
@@ -83,7 +83,7 @@ export function createHttpServer(app: AppServices, opts: { clientDir: string }):
     runWithRequestId(reqId, () => {
       // One access line per request; the path only, as query strings may carry tokens (tRPC GET inputs, links).
       res.once('finish', () => {
-        const path = String(req.url ?? '/').split('?')[0]!.slice(0, 200);
+        const path = (req.url ?? '/').split('?')[0]!.slice(0, 200);
         const line = { method: req.method, path, status: res.statusCode, ms: Math.round(performance.now() - t0) };
         if (path.startsWith('/trpc')) app.log.info('request', line);
         else app.log.debug('request', line);
@@ -112,7 +112,8 @@ export function createHttpServer(app: AppServices, opts: { clientDir: string }):
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 },
     onError: ({ error, path: p }) => {
       // A client's protocol violation (bad frame, invalid UTF-8, oversized message) is the client's fault: ws closes that socket.
-      if (/^WS_ERR_/.test(String((error.cause as { code?: unknown } | undefined)?.code ?? ''))) app.log.debug('websocket protocol error', { error: error.cause?.message });
+      const code = (error.cause as { code?: unknown } | undefined)?.code;
+      if (typeof code === 'string' && code.startsWith('WS_ERR_')) app.log.debug('websocket protocol error', { error: error.cause?.message });
       else if (error.code === 'INTERNAL_SERVER_ERROR') app.log.error('procedure failed (ws)', { path: p, error: error.cause ?? error });
     },
   });
@@ -166,7 +167,7 @@ export function createHttpServer(app: AppServices, opts: { clientDir: string }):
     // One request id per WebSocket connection, in every line its messages cause.
     runWithRequestId(newRequestId(), () =>
       wss.handleUpgrade(req, socket, head, (ws) => {
-        (ws as BudgetedWebSocket).budget = new SocketBudget(ws as BudgetedWebSocket, { budgets, authenticated, router: appRouter, log: app.log, ip });
+        ws.budget = new SocketBudget(ws, { budgets, authenticated, router: appRouter, log: app.log, ip });
         bindEmitterToRequest(ws);
         wss.emit('connection', ws, req);
       }),

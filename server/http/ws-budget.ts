@@ -223,14 +223,14 @@ function refusalShape(router: AnyRouter, message: string): unknown {
 export class BudgetedWebSocket extends WebSocket {
   budget: SocketBudget | null = null;
 
-  override emit(event: string | symbol, ...args: any[]): boolean {
+  override emit(event: string | symbol, ...args: unknown[]): boolean {
     if (event === 'message' && this.budget && !this.budget.admit(args[0], args[1] === true)) return false;
     return super.emit(event, ...args);
   }
 
-  override send(data: any, ...rest: any[]): void {
+  override send(data: unknown, ...rest: unknown[]): void {
     this.budget?.sent(data);
-    (super.send as (...a: any[]) => void)(data, ...rest);
+    (super.send as (...a: unknown[]) => void)(data, ...rest);
   }
 
   /** Sends without in-flight accounting (refusals). */

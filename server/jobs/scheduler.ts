@@ -14,7 +14,7 @@ export interface Job {
   name: string;
   /** How often the job is due, in ms of the app's clock. */
   intervalMs: number;
-  run(ctx: JobContext): Promise<JobResult | void>;
+  run(ctx: JobContext): Promise<JobResult | undefined> | Promise<void>;
 }
 
 export interface JobContext {
@@ -105,7 +105,7 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
   function tick() {
     if (running) return;
     running = runDue()
-      .catch((e) => log.warn('scheduler tick failed', { error: e }))
+      .catch((e: unknown) => log.warn('scheduler tick failed', { error: e }))
       .finally(() => (running = null));
   }
 
