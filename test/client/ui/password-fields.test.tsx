@@ -23,7 +23,7 @@ describe('PasswordFields', () => {
     const confirm = screen.getByLabelText(/^Confirm new password/) as HTMLInputElement;
     expect([password.name, password.type, password.autocomplete, password.required]).toEqual(['password', 'password', 'new-password', true]);
     expect([confirm.name, confirm.type, confirm.autocomplete]).toEqual(['confirmPassword', 'password', 'new-password']);
-    expect(screen.getByText('8 to 256 characters').id).toBe(password.getAttribute('aria-describedby'));
+    expect(screen.getByText(/^At least 8 characters \(up to 256\)/).id).toBe(password.getAttribute('aria-describedby'));
 
     fireEvent.input(password, { target: { value: 'correct horse' } });
     fireEvent.input(confirm, { target: { value: 'correct hose' } });
