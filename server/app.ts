@@ -115,7 +115,7 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
     port,
     services,
     orm,
-    wss: wss!,
+    wss,
     mailWorker,
     scheduler,
     async close() {
@@ -123,8 +123,8 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
       closed = true;
       // Readiness fails at once; new connections are refused while in-flight requests and the mail batch in hand finish.
       setPhase(services, 'stopping');
-      await Promise.all([httpHandle?.close(), mailWorker?.stop()]).catch((e) => log.warn('error while draining', { error: e }));
-      for (const c of closers.reverse()) await c().catch((e) => log.warn('error while stopping', { error: e }));
+      await Promise.all([httpHandle.close(), mailWorker?.stop()]).catch((e: unknown) => log.warn('error while draining', { error: e }));
+      for (const c of closers.reverse()) await c().catch((e: unknown) => log.warn('error while stopping', { error: e }));
       await orm.close(true);
     },
   };
