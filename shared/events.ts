@@ -9,8 +9,8 @@ export type { UserSnapshot };
  * undefined (JSON has no undefined), so the shape survives the trip to the client unchanged.
  */
 export interface FieldChange {
-  from: NonNullable<unknown> | null;
-  to: NonNullable<unknown> | null;
+  from: string | number | boolean | object | null;
+  to: string | number | boolean | object | null;
 }
 
 /** Every domain event type and the shape of its data. */

@@ -26,7 +26,7 @@ export function lazyValidator<V, D>(load: () => Promise<Validator<V, D>>): Valid
  * uses, see zodValidator), server-side field errors, a form-level error and a busy flag (buttons
  * disable while a request is in flight).
  */
-export function createForm<V extends Record<string, any>, D = V>(validator: Validator<V, D>, initial: V) {
+export function createForm<V extends object, D = V>(validator: Validator<V, D>, initial: V) {
   const [values, setValues] = createSignal<V>({ ...initial });
   const [errors, setErrors] = createSignal<Record<string, string>>({});
   const [formError, setFormError] = createSignal<string | null>(null);
@@ -72,10 +72,10 @@ export function createForm<V extends Record<string, any>, D = V>(validator: Vali
      * TextAreaField: `<TextField label="Email" name="email" {...form.field('email')} />`.
      * Getters keep value and error reactive through the spread.
      */
-    field<K extends keyof V & string>(key: K) {
+    field(key: keyof V & string) {
       return {
         value: () => values()[key] as string,
-        onInput: (v: string) => set(key, v as V[K]),
+        onInput: (v: string) => set(key, v as V[typeof key]),
         get error() {
           return error(key);
         },

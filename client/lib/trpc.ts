@@ -21,7 +21,9 @@ function lazyWsLink(): TRPCLink<AppRouter> {
         let closed = false;
         load().then(
           (opLink) => {
-            if (!closed) unsubscribe = opLink({ op, next }).subscribe(observer).unsubscribe;
+            if (closed) return;
+            const subscription = opLink({ op, next }).subscribe(observer);
+            unsubscribe = () => subscription.unsubscribe();
           },
           (cause: unknown) => observer.error(TRPCClientError.from(cause instanceof Error ? cause : new Error(String(cause)))),
         );

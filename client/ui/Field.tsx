@@ -127,7 +127,7 @@ export function TextField(props: TextFieldProps): JSX.Element {
           value={read(props.value)}
           onInput={(e) => props.onInput(e.currentTarget.value)}
           onBlur={() => props.onBlur?.()}
-          autocomplete={props.autocomplete as JSX.HTMLAutocomplete | undefined}
+          autocomplete={props.autocomplete}
           required={props.required}
           disabled={props.disabled}
           readOnly={props.readOnly}

@@ -1,4 +1,4 @@
-import { Show, createEffect, createResource, createSignal, on, type JSX } from 'solid-js';
+import { Show, createEffect, createResource, createSignal, on, untrack, type JSX } from 'solid-js';
 import { PASSWORD_MAX, PASSWORD_MIN } from '../../shared/constants';
 import { trpc } from '../lib/trpc';
 import { TextField, type MaybeAccessor } from './Field';
@@ -52,15 +52,17 @@ export function PasswordFields(props: {
       () => read(props.password.value),
       (value) => {
         if (!value) return setStrength(null);
-        void loadMeter().then((m) => {
-          // Only the latest keystroke's answer counts.
-          if (read(props.password.value) === value) setStrength(m.passwordStrength(value, props.userInputs ?? []));
-        });
+        void loadMeter().then((m) =>
+          // Only the latest keystroke's answer counts (read now, once: nothing here tracks).
+          untrack(() => {
+            if (read(props.password.value) === value) setStrength(m.passwordStrength(value, props.userInputs ?? []));
+          }),
+        );
       },
     ),
   );
   const min = () => rules()?.minLength ?? PASSWORD_MIN;
-  const id = `${props.name ?? 'password'}-strength`;
+  const id = () => `${props.name ?? 'password'}-strength`;
   return (
     <>
       <TextField
@@ -76,7 +78,7 @@ export function PasswordFields(props: {
       />
       <Show when={strength()}>
         {(s) => (
-          <div class="password-strength" id={id} data-score={s().score} aria-live="polite">
+          <div class="password-strength" id={id()} data-score={s().score} aria-live="polite">
             <meter min={0} max={4} low={2} high={3} optimum={4} value={s().score} aria-label="Password strength" style={{ width: '100%' }} />
             <span class="muted">
               Strength: <strong>{s().label}</strong>

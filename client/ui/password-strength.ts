@@ -41,7 +41,7 @@ export function passwordStrength(password: string, userInputs: string[] = []): S
   const isCommon = common.has(nfc.toLowerCase());
   // zxcvbn's cost grows with length; past 100 characters the estimate no longer changes the advice.
   const r = zxcvbn.check(nfc.slice(0, 100), userInputs);
-  const score = (isCommon ? 0 : r.score) as Strength['score'];
+  const score = isCommon ? 0 : r.score;
   const warning = isCommon ? WARNINGS.common! : r.feedback.warning ? (WARNINGS[r.feedback.warning] ?? null) : null;
   return { score, label: LABELS[score], common: isCommon, advice: warning ?? (score < 3 ? 'Add another word or two: length beats symbols.' : null) };
 }

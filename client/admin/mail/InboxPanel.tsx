@@ -11,8 +11,9 @@ import { MessageView } from './MessageView';
 /** The Emails tab: the kept emails, newest first, searchable; the selected one (?id=) beside the list. */
 export function InboxPanel() {
   const [params, setParams] = useSearchParams();
-  const [search, setSearch] = createSignal(typeof params.q === 'string' ? params.q : '');
-  const [applied, setApplied] = createSignal(search());
+  const initialSearch = typeof params.q === 'string' ? params.q : '';
+  const [search, setSearch] = createSignal(initialSearch);
+  const [applied, setApplied] = createSignal(initialSearch);
   const messages = useInfiniteQuery(() => ({
     queryKey: [...MAILBOX_KEY, applied()],
     queryFn: ({ pageParam }) => trpc.admin.mail.messages.query({ cursor: pageParam, limit: 25, search: applied() || undefined }),

@@ -18,7 +18,7 @@ export const DB_HEALTH_POLL_MS = 5_000;
 export async function pollDatabaseHealth(fetchFn: typeof fetch = fetch, base = ''): Promise<boolean> {
   try {
     const res = await fetchFn(`${base}/readyz`, { cache: 'no-store' });
-    const body = await res.json().catch(() => null);
+    const body: unknown = await res.json().catch(() => null);
     return databaseReachable(res.status, body);
   } catch {
     return true;

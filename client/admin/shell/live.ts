@@ -69,7 +69,7 @@ export function liveEventsSince(since: number): DomainEventDto[] {
 
 /** The snapshot a user event carries (every user.* and invite.* event has one). */
 export function eventUser(e: DomainEventDto): UserSnapshot | null {
-  const d = e.data as { user?: UserSnapshot };
+  const d = e.data as { user?: UserSnapshot } | null;
   return d && typeof d === 'object' && d.user && typeof d.user.id === 'string' ? d.user : null;
 }
 
