@@ -84,8 +84,8 @@ export async function checkCredentials(app: AppServices, input: LoginInput, atte
   // enumeration); the invited address alone is told its invitation is waiting (rate-limited).
   const invited = row?.status === 'invited';
   if (guard && (!ok || invited)) await recordLoginFailure(app, guard);
-  if (invited) await remindInviteeQuietly(app, row!.id);
-  if (!row || !ok || invited) throw new AppError('UNAUTHORIZED', 'INVALID_CREDENTIALS', 'Incorrect email or password');
+  if (invited) await remindInviteeQuietly(app, row.id);
+  if (!row || !ok || row.status === 'invited') throw new AppError('UNAUTHORIZED', 'INVALID_CREDENTIALS', 'Incorrect email or password');
   if (guard) await recordLoginSuccess(app, guard, attempt!);
   // A hash made before passwords were NFC-normalised matched as typed: store the NFC hash instead, once.
   if (rehash && row.passwordHash) await replacePasswordHash(app.em(), row.id, row.passwordHash, rehash);
@@ -97,7 +97,8 @@ export async function checkCredentials(app: AppServices, input: LoginInput, atte
     });
   }
   if (row.status !== 'active') {
-    const [reason, message] = STATUS_REFUSALS[row.status as keyof typeof STATUS_REFUSALS] ?? ['ACCOUNT_INACTIVE', 'This account cannot log in.'];
+    // Every status left here has its refusal (typed exhaustively: a new status must add one).
+    const [reason, message] = STATUS_REFUSALS[row.status];
     throw new AppError('FORBIDDEN', reason, message);
   }
   return { userId: row.id };
