@@ -105,8 +105,10 @@ function decodePayload(raw: string): Payload | null {
   try {
     const json: unknown = JSON.parse(Buffer.from(raw, 'base64').toString('utf8'));
     if (!json || typeof json !== 'object') return null;
-    const p = json as Partial<Payload>;
-    if (!p.challenge || typeof p.challenge !== 'object' || !p.challenge.parameters || typeof p.challenge.parameters !== 'object') return null;
+    // Sent by the client: nothing in it is trusted until checked.
+    const p = json as { challenge?: unknown; solution?: unknown };
+    const c = p.challenge;
+    if (!c || typeof c !== 'object' || !('parameters' in c) || !c.parameters || typeof c.parameters !== 'object') return null;
     if (!p.solution || typeof p.solution !== 'object') return null;
     return p as Payload;
   } catch {

@@ -23,7 +23,7 @@ export async function isCommonPassword(password: string): Promise<boolean> {
 
 /** Length as NIST counts it: Unicode code points of the NFC form. */
 export function passwordLength(password: string): number {
-  return [...normalizePassword(password)].length;
+  return Array.from(normalizePassword(password)).length;
 }
 
 /** Why this new password is refused, or null. */

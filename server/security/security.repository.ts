@@ -34,14 +34,14 @@ export async function bumpRateLimit(em: EntityManager, key: string, now: Date, w
     [key, windowEnd, now, now],
   );
   const row = rows[0]!;
-  return { points: Number(row.points), expiresAt: new Date(row.expires_at) };
+  return { points: row.points, expiresAt: new Date(row.expires_at) };
 }
 
 /** The open window of key, if any (without counting a point). */
 export async function peekRateLimit(em: EntityManager, key: string, now: Date): Promise<{ points: number; expiresAt: Date } | null> {
   const rows = await em.execute<{ points: number; expires_at: Date }[]>(`select points, expires_at from rate_limit where key = ? and expires_at > ?`, [key, now]);
   const row = rows[0];
-  return row ? { points: Number(row.points), expiresAt: new Date(row.expires_at) } : null;
+  return row ? { points: row.points, expiresAt: new Date(row.expires_at) } : null;
 }
 
 export async function clearRateLimit(em: EntityManager, key: string): Promise<void> {
@@ -100,7 +100,7 @@ interface RawLockout {
 
 const fromRaw = (r: RawLockout): LockoutRow => ({
   userId: r.user_id,
-  failures: Number(r.failures),
+  failures: r.failures,
   firstFailureAt: new Date(r.first_failure_at),
   lastFailureAt: new Date(r.last_failure_at),
   challengedSince: r.challenged_since ? new Date(r.challenged_since) : null,
