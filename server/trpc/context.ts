@@ -28,9 +28,9 @@ export function createContextFactory(app: AppServices) {
       app,
       transport,
       ip: clientIp(req, app.config.trustProxy),
-      userAgent: String(req.headers['user-agent'] ?? '').slice(0, 300),
+      userAgent: (req.headers['user-agent'] ?? '').slice(0, 300),
       sessionToken: app.sessions.readCookie(req.headers.cookie),
-      cookieHeader: String(req.headers.cookie ?? '').slice(0, 8192),
+      cookieHeader: (req.headers.cookie ?? '').slice(0, 8192),
       setCookie,
     };
   };
