@@ -47,14 +47,14 @@ export async function lockOrganisation(em: EntityManager, id: string): Promise<{
 
 /** True for the unique-violation on lower(name) or on name_key (the same name by shared/text.ts's nameKey). */
 export function isOrganisationNameTaken(err: unknown): boolean {
-  const e = err as { code?: string; constraint?: string; message?: string };
+  const e = err as { code?: string; constraint?: string; message?: string } | null | undefined;
   const re = /organisation_name_lower_unique|organisation_name_key_unique/;
   return e?.code === '23505' && (re.test(e.constraint ?? '') || re.test(e.message ?? ''));
 }
 
 /** True when a delete was refused because users still reference the organisation. */
 export function isOrganisationInUse(err: unknown): boolean {
-  const e = err as { code?: string; constraint?: string; message?: string };
+  const e = err as { code?: string; constraint?: string; message?: string } | null | undefined;
   return e?.code === '23503' && (e.constraint === 'app_user_organisation_id_foreign' || /app_user_organisation_id_foreign/.test(e.message ?? ''));
 }
 
