@@ -39,7 +39,7 @@ function toState(r: InviteRow, now: Date): InviteState {
     acceptedAt: iso(r.used_at),
     revokedAt: iso(r.revoked_at),
     delivery: r.outbox_status
-      ? { status: r.outbox_status, attempts: Number(r.outbox_attempts ?? 0), lastError: r.outbox_last_error, sentAt: iso(r.outbox_sent_at) }
+      ? { status: r.outbox_status, attempts: r.outbox_attempts ?? 0, lastError: r.outbox_last_error, sentAt: iso(r.outbox_sent_at) }
       : null,
   };
 }
