@@ -10,7 +10,7 @@ interface FormRow {
   fields: unknown;
 }
 
-const toForm = (r: FormRow): RegistrationForm => ({ version: Number(r.version), fields: formFieldsSchema.parse(r.fields) });
+const toForm = (r: FormRow): RegistrationForm => ({ version: r.version, fields: formFieldsSchema.parse(r.fields) });
 
 /** The form the register page shows: the newest published version (version 0, no fields, before any). */
 export async function readCurrentForm(em: EntityManager): Promise<RegistrationForm> {
@@ -25,11 +25,11 @@ export async function readFormVersion(em: EntityManager, version: number): Promi
 }
 
 export async function listFormVersions(em: EntityManager) {
-  const rows = await em.execute<any[]>(
+  const rows = await em.execute<{ version: number; created_at: Date; n: number; who: string | null }[]>(
     `select f.version, f.created_at, jsonb_array_length(f.fields) as n, nullif(trim(u.first_name || ' ' || u.last_name), '') as who
        from registration_form f left join app_user u on u.id = f.created_by order by f.version desc limit 50`,
   );
-  return rows.map((r) => ({ version: Number(r.version), createdAt: new Date(r.created_at).toISOString(), createdByName: r.who ?? null, fieldCount: Number(r.n) }));
+  return rows.map((r) => ({ version: r.version, createdAt: new Date(r.created_at).toISOString(), createdByName: r.who, fieldCount: r.n }));
 }
 
 /**
@@ -40,7 +40,7 @@ export async function publishForm(app: AppServices, actor: SessionUser, fields: 
   return app.em().transactional(async (tx) => {
     await lockForTransaction(tx, 'settings');
     const rows = await tx.execute<{ v: number | null }[]>(`select max(version) as v from registration_form`);
-    const version = Number(rows[0]?.v ?? 0) + 1;
+    const version = (rows[0]?.v ?? 0) + 1;
     await tx.execute(`insert into registration_form (version, fields, created_at, created_by) values (?, ?::jsonb, ?, ?)`, [
       version,
       JSON.stringify(fields),
@@ -56,7 +56,7 @@ export async function publishForm(app: AppServices, actor: SessionUser, fields: 
 export async function writeRegistrationForm(em: EntityManager, fields: unknown[], now = new Date()): Promise<RegistrationForm> {
   const parsed = formFieldsSchema.parse(fields);
   const rows = await em.execute<{ v: number | null }[]>(`select max(version) as v from registration_form`);
-  const version = Number(rows[0]?.v ?? 0) + 1;
+  const version = (rows[0]?.v ?? 0) + 1;
   await em.execute(`insert into registration_form (version, fields, created_at) values (?, ?::jsonb, ?)`, [version, JSON.stringify(parsed), now]);
   return { version, fields: parsed };
 }
