@@ -105,7 +105,8 @@ export async function backupDatabase(url: string, file: string): Promise<Record<
 export async function restoreDatabase(url: string, file: string, opts: { clean?: boolean; log: Logger }): Promise<Record<string, number>> {
   const lines = createInterface({ input: createReadStream(file).pipe(createGunzip()), crlfDelay: Infinity })[Symbol.asyncIterator]();
   const first = await lines.next();
-  const header = (first.done ? null : JSON.parse(first.value)) as Header | null;
+  // Whatever the file holds: `format` is checked before the rest is trusted.
+  const header = (first.done ? null : JSON.parse(first.value)) as (Omit<Header, 'format'> & { format?: unknown }) | null;
   if (!header || header.format !== FORMAT) throw new Error(`${file} is not an Admit backup`);
   if (header.version > VERSION) throw new Error(`${file} has backup format ${header.version}; this version reads up to ${VERSION}`);
   const known = migrationsList.map((m) => m.name);
@@ -131,7 +132,7 @@ export async function restoreDatabase(url: string, file: string, opts: { clean?:
     // The schema of the backup's version: its migrations, no more (the app migrates further on start).
     const orm = await MikroORM.init(ormConfig(url, { poolMax: 1 }));
     try {
-      if (last) await orm.getMigrator().up({ to: last });
+      if (last) await orm.migrator.up({ to: last });
     } finally {
       await orm.close(true);
     }

@@ -43,7 +43,7 @@ const assets = readdirSync(join(dir, 'assets')).filter((f) => f.endsWith('.js'))
 function chunkOf(module: string): string {
   const found = assets.filter((a) => a.startsWith(module + '-'));
   if (found.length !== 1) throw new Error(`expected one chunk for ${module} in ${dir}/assets, found ${found.length}`);
-  return 'assets/' + found[0];
+  return 'assets/' + found[0]!;
 }
 
 const html = readFileSync(join(dir, 'index.html'), 'utf8');
@@ -58,7 +58,7 @@ function closure(roots: string[]): Set<string> {
     seen.add(f);
     const src = readFileSync(join(dir, f), 'utf8');
     // Static imports only; dynamic import() chunks load when they are asked for.
-    for (const m of src.matchAll(/(?:^|[;\n}])\s*import\s*(?:[\w*{}\s,$]+from\s*)?["']\.\/([^"']+\.js)["']/g)) queue.push('assets/' + m[1]);
+    for (const m of src.matchAll(/(?:^|[;\n}])\s*import\s*(?:[\w*{}\s,$]+from\s*)?["']\.\/([^"']+\.js)["']/g)) queue.push('assets/' + m[1]!);
   }
   return seen;
 }

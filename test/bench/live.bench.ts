@@ -15,8 +15,7 @@ import pg from 'pg';
 import WebSocket, { WebSocketServer } from 'ws';
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { cpus, loadavg } from 'node:os';
 import { choosePostgres, withDatabase } from '../support/pg-server.js';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
@@ -60,7 +59,7 @@ async function runServerChild() {
     const m = process.memoryUsage();
     return { heapUsed: m.heapUsed, external: m.external, rss: m.rss };
   };
-  process.on('message', async (msg: { cmd: string }) => {
+  const onMessage = async (msg: { cmd: string }) => {
     if (msg.cmd === 'memory') process.send!({ memory: await measure(), clients: app.wss.clients.size });
     if (msg.cmd === 'cpu') process.send!({ cpu: process.cpuUsage() });
     // BENCH_CPU_PROF=<file>: a CPU profile of the server during the 500-admin deliveries (BENCH_CPU_PROF_PHASE=one: the 1-admin ones).
@@ -85,7 +84,8 @@ async function runServerChild() {
       process.send!({ stopped: true });
       process.exit(0);
     }
-  });
+  };
+  process.on('message', (msg: { cmd: string }) => void onMessage(msg));
   process.send!({ ready: true, url: app.url, origin: app.services.allowedOrigins()[0], echoPort: (echo.address() as AddressInfo).port, gc: Boolean(gc) });
 }
 
@@ -145,7 +145,8 @@ function openSub(url: string, origin: string, sessionId: string, onEvent: (id: n
     ws.on('open', () => ws.send(JSON.stringify({ id: 1, method: 'subscription', params: { path: 'admin.events.onUserEvent', input: { lastEventId: null } } })));
     let started = false;
     ws.on('message', (raw) => {
-      const s = raw.toString();
+      // A text frame arrives as one Buffer (the default binaryType, 'nodebuffer').
+      const s = (raw as Buffer).toString();
       const m = DATA_ID.exec(s);
       if (m) onEvent(Number(m[1]));
       else if (s.includes('"type":"started"')) {
@@ -189,6 +190,7 @@ async function main() {
     const { ormConfig } = await import('../../server/db/mikro-orm.config.js');
     const { appendEvent } = await import('../../server/events/append.js');
     const { loadUserSnapshot } = await import('../../server/users/users.repository.js');
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- init() builds this very class; its declared return type is the base class
     orm = await MikroORM.init(ormConfig(url, { poolMax: 4 }));
     const em = () => orm!.em.fork();
 

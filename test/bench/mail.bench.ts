@@ -14,7 +14,7 @@ import { createMailWorker } from '../../server/mail/worker.js';
 import { createSmtpTransport } from '../../server/mail/transports.js';
 import { EMAIL_TEMPLATE_NAMES } from '../../emails/templates.js';
 import { startSmtpPeer } from '../support/smtp.js';
-import { choosePostgres, withDatabase } from '../support/pg-server.js';
+import { choosePostgres } from '../support/pg-server.js';
 
 const RENDERS = Number(process.env.BENCH_RENDERS ?? 20_000);
 const ROWS = Number(process.env.BENCH_ROWS ?? 2_000);

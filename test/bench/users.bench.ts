@@ -11,7 +11,6 @@
  */
 import pg from 'pg';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { choosePostgres, withDatabase } from '../support/pg-server.js';
 
 const USERS = Number(process.env.BENCH_USERS ?? 1_000_000);

@@ -14,8 +14,9 @@ describe('WebSocket budgets', () => {
     srv = await startServerProcess(db.url, { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, WS_MAX_CONNECTIONS_PER_IP: '3', WS_MAX_UNAUTHENTICATED: '5', WS_MAX_IN_FLIGHT: '4' });
   });
   afterAll(async () => {
-    await srv?.stop();
-    await db?.drop();
+    // Unset when beforeAll failed before assigning them.
+    await (srv as ServerProcess | undefined)?.stop();
+    await (db as TestDatabase | undefined)?.drop();
   });
 
   it('caps unauthenticated sockets overall (503), while a signed-in user still connects', async () => {

@@ -21,8 +21,9 @@ describe('defects from the outside probe', () => {
     srv = await startServerProcess(db.url, { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, STREAM_STALL_MS: '1000' });
   });
   afterAll(async () => {
-    await srv?.stop();
-    await db?.drop();
+    // Unset when beforeAll failed before assigning them.
+    await (srv as ServerProcess | undefined)?.stop();
+    await (db as TestDatabase | undefined)?.drop();
   });
 
   it('GET /trpc/% answers 400 and the process lives', async () => {

@@ -46,8 +46,9 @@ describe('HTTP fuzz', () => {
     srv = await startServerProcess(db.url, { ADMIN_EMAIL: 'admin@example.com', ADMIN_PASSWORD: 'correct horse battery staple' }, { realLimits: true });
   });
   afterAll(async () => {
-    await srv?.stop();
-    await db?.drop();
+    // Unset when beforeAll failed before assigning them.
+    await (srv as ServerProcess | undefined)?.stop();
+    await (db as TestDatabase | undefined)?.drop();
   });
 
   it(`survives ${CASES} malformed requests (seed ${FUZZ_SEED})`, { timeout: 120_000 }, async () => {

@@ -69,8 +69,9 @@ describe('WebSocket fuzz', () => {
     before = await snapshotRows(db.url);
   });
   afterAll(async () => {
-    await srv?.stop();
-    await db?.drop();
+    // Unset when beforeAll failed before assigning them.
+    await (srv as ServerProcess | undefined)?.stop();
+    await (db as TestDatabase | undefined)?.drop();
   });
 
   async function checkpoint(failures: string[], label: string) {

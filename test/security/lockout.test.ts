@@ -39,8 +39,9 @@ describe('lockouts a stranger cannot trigger (issue 10, item 4)', () => {
     other = await startTestApp({ db: app.db, security: SECURITY });
   });
   afterAll(async () => {
-    await other?.stop();
-    await app?.stop();
+    // Unset when beforeAll failed before assigning them.
+    await (other as TestApp | undefined)?.stop();
+    await (app as TestApp | undefined)?.stop();
   });
 
   it('ten wrong passwords from ten addresses: the owner still logs in from an eleventh (solving the challenge), and from a known browser without one', async () => {

@@ -25,8 +25,9 @@ describe('rate limits are shared by every process and survive a restart (issue 1
     await setRequireEmailVerification(one, false);
   });
   afterAll(async () => {
-    await two?.stop();
-    await one?.stop();
+    // Unset when beforeAll failed before assigning them.
+    await (two as TestApp | undefined)?.stop();
+    await (one as TestApp | undefined)?.stop();
   });
 
   it('two instances on one database enforce one limit, not one each', async () => {

@@ -167,7 +167,7 @@ describe('sessions (issue 10, item 8)', () => {
       expect(err.data.code).toBe('UNAUTHORIZED');
       expect((await ws.trpc.auth.me.query()).user).toBeNull();
     } finally {
-      ws.close();
+      await ws.close();
     }
   });
 

@@ -21,8 +21,9 @@ describe('tokens stay secret', () => {
   });
   afterAll(async () => {
     for (const c of contexts) await c.close().catch(() => undefined);
-    await browser?.close();
-    await app?.stop();
+    // Unset when beforeAll failed before assigning them.
+    await (browser as Browser | undefined)?.close();
+    await (app as TestApp | undefined)?.stop();
   });
 
   /** The newest mailbox email to this address, once the worker has delivered it. */

@@ -94,7 +94,7 @@ export async function startTestApp(
       await app.close();
       if (!opts.db) await db.drop();
     },
-  }) as unknown as TestApp;
+  });
 }
 
 /** The session id inside a Set-Cookie header value. */
