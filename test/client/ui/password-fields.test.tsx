@@ -19,8 +19,8 @@ describe('PasswordFields', () => {
       form = createForm(validate, { password: '', confirmPassword: '' });
       return <PasswordFields fresh password={form.field('password')} confirm={form.field('confirmPassword')} />;
     });
-    const password = screen.getByLabelText(/^New password/) as HTMLInputElement;
-    const confirm = screen.getByLabelText(/^Confirm new password/) as HTMLInputElement;
+    const password = screen.getByLabelText<HTMLInputElement>(/^New password/);
+    const confirm = screen.getByLabelText<HTMLInputElement>(/^Confirm new password/);
     expect([password.name, password.type, password.autocomplete, password.required]).toEqual(['password', 'password', 'new-password', true]);
     expect([confirm.name, confirm.type, confirm.autocomplete]).toEqual(['confirmPassword', 'password', 'new-password']);
     expect(screen.getByText(/^At least 8 characters \(up to 256\)/).id).toBe(password.getAttribute('aria-describedby'));
@@ -38,7 +38,7 @@ describe('PasswordFields', () => {
 
   it('leaves out the confirmation where the password is typed once (an admin adding a user)', () => {
     render(() => <PasswordFields password={{ value: '', onInput: () => undefined }} maxLength={256} />);
-    expect((screen.getByLabelText(/^Password/) as HTMLInputElement).maxLength).toBe(256);
+    expect(screen.getByLabelText<HTMLInputElement>(/^Password/).maxLength).toBe(256);
     expect(screen.queryByLabelText(/^Confirm/)).toBeNull();
   });
 });

@@ -13,7 +13,7 @@ describe('TextField', () => {
       <TextField label="Email" name="email" type="email" value={value} onInput={setValue} error={error()} hint="Work address" />
     ));
 
-    const input = screen.getByLabelText('Email') as HTMLInputElement;
+    const input = screen.getByLabelText<HTMLInputElement>('Email');
     expect(input.tagName).toBe('INPUT');
     expect(input.name).toBe('email');
     expect(input.type).toBe('email');
@@ -40,7 +40,7 @@ describe('Button', () => {
         Save
       </Button>
     ));
-    const button = screen.getByRole('button', { name: 'Save' }) as HTMLButtonElement;
+    const button = screen.getByRole<HTMLButtonElement>('button', { name: 'Save' });
     expect(button.type).toBe('submit');
     expect(button.className).toContain('btn-primary');
     expect(button.disabled).toBe(true);

@@ -30,7 +30,7 @@ describe('Add new user dialog', () => {
     fireEvent.click(screen.getByLabelText('Send an invite'));
     expect(screen.queryByLabelText(/^Password/)).toBeNull();
     expect(screen.queryByLabelText('User must change password at the next login')).toBeNull();
-    const send = screen.getByLabelText('Send the invite email now') as HTMLInputElement;
+    const send = screen.getByLabelText<HTMLInputElement>('Send the invite email now');
     expect(send.checked).toBe(true);
     expect(screen.getByText(/expires after 3 days/)).toBeTruthy();
     expect(screen.getByRole('button', { name: 'Add user and send invite' })).toBeTruthy();
@@ -38,7 +38,7 @@ describe('Add new user dialog', () => {
 
   it('preselects the default organisation and validates inline before sending anything', async () => {
     renderDialog();
-    expect((screen.getByLabelText(/^Organisation/) as HTMLSelectElement).value).toBe(ORG.id);
+    expect(screen.getByLabelText<HTMLSelectElement>(/^Organisation/).value).toBe(ORG.id);
     fireEvent.click(screen.getByRole('button', { name: 'Add user' }));
     expect(await screen.findByText('First name is required')).toBeTruthy();
     expect(screen.getByText('Email is required')).toBeTruthy();
