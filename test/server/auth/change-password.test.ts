@@ -74,7 +74,7 @@ describe('auth.changePassword', () => {
       origin: app.origin,
       cookie: `admit_session=${u.sessionId}`,
     });
-    const json = (await body.json()) as any;
+    const json = await body.json();
     expect(json.error.data.fieldErrors.newPassword).toMatch(/different/);
     expect(await sqlCount(app, `select count(*) from domain_event where type = 'user.password_changed' and user_id = ?`, [u.id])).toBe(0);
   });
@@ -93,7 +93,7 @@ describe('auth.changePassword', () => {
       const e = await err((u.caller.auth.changePassword as any)(input));
       expect(e?.code, JSON.stringify(input).slice(0, 80)).toBe('BAD_REQUEST');
       const res = await rawPost(app.url, 'auth.changePassword', input, { origin: app.origin, cookie: `admit_session=${u.sessionId}` });
-      expect(((await res.json()) as any).error.data.fieldErrors[field], field).toBeTruthy();
+      expect((await res.json()).error.data.fieldErrors[field], field).toBeTruthy();
     }
     expect((await sql(app, `select must_change_password from app_user where id = ?`, [u.id]))[0]).toBeDefined();
     await loginAs(app, u.email, u.password!);
@@ -112,7 +112,7 @@ describe('auth.changePassword', () => {
       other.auth.changePassword({ currentPassword: u.password!, newPassword: 'second tab pass', confirmPassword: 'second tab pass' }),
     ]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    const winner = results[0]!.status === 'fulfilled' ? 'first tab pass' : 'second tab pass';
+    const winner = results[0].status === 'fulfilled' ? 'first tab pass' : 'second tab pass';
     const loser = winner === 'first tab pass' ? 'second tab pass' : 'first tab pass';
     await loginAs(app, u.email, winner);
     expect((await err(app.caller().auth.login({ email: u.email, password: loser }))).reason).toBe('INVALID_CREDENTIALS');

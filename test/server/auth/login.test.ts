@@ -68,7 +68,7 @@ describe('login and logout', () => {
     for (const body of [{ email: 'not-an-email', password: 'x' }, { email: 'a@b.co', password: 'x'.repeat(300) }, { email: 42, password: [] }]) {
       const res = await rawPost(app.url, 'auth.login', body, { origin: app.origin });
       expect(res.status).toBe(400);
-      const json = (await res.json()) as any;
+      const json = await res.json();
       expect(Object.keys(json.error.data.fieldErrors ?? {})).not.toHaveLength(0);
       expect(JSON.stringify(json)).not.toMatch(/stack|at \w+ \(/);
     }
