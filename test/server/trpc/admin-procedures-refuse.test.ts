@@ -65,7 +65,7 @@ describe('admin procedures', () => {
       });
       expect(err?.data?.code).toBe('FORBIDDEN');
     } finally {
-      ws.close();
+      await ws.close();
     }
   });
 

@@ -12,7 +12,7 @@ describe('error formatting', () => {
   it('gives zod errors as field messages', async () => {
     const res = await rawPost(app.url, 'auth.setup', { firstName: '', lastName: 'x'.repeat(500), email: 'nope', password: 'short', confirmPassword: 'other' }, { origin: app.origin });
     expect(res.status).toBe(400);
-    const body = (await res.json()) as any;
+    const body = await res.json();
     expect(body.error.data.fieldErrors).toMatchObject({
       firstName: 'First name is required',
       lastName: 'Last name must be at most 100 characters',

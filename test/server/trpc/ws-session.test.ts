@@ -25,7 +25,7 @@ describe('sessions over WebSocket', () => {
       const err = await ws.trpc.admin.users.stats.query().catch((e) => e);
       expect(err.data.code).toBe('FORBIDDEN');
     } finally {
-      ws.close();
+      await ws.close();
     }
   });
 
@@ -38,7 +38,7 @@ describe('sessions over WebSocket', () => {
       const err = await ws.trpc.admin.users.stats.query().catch((e) => e);
       expect(err.data.code).toBe('FORBIDDEN');
     } finally {
-      ws.close();
+      await ws.close();
     }
   });
 });
