@@ -83,7 +83,7 @@ describe('Settings > General', () => {
         origin: app.origin,
       });
       expect(res.status, bad).toBe(400);
-      const json = (await res.json()) as any;
+      const json = await res.json();
       expect(json.error.data.fieldErrors['autoApproveDomains.1'], bad).toMatch(/domain/i);
     }
     expect(await admin.caller.admin.settings.general.get()).toEqual(before);
@@ -121,7 +121,7 @@ describe('Settings > General', () => {
     for (const [body, field] of cases) {
       const res = await rawPost(app.url, 'admin.settings.general.update', body, { cookie: `admit_session=${admin.sessionId}`, origin: app.origin });
       expect(res.status, field).toBe(400);
-      const json = (await res.json()) as any;
+      const json = await res.json();
       expect(json.error.data.fieldErrors?.[field], `${field}: ${JSON.stringify(json.error.data)}`).toBeTruthy();
     }
     expect(await admin.caller.admin.settings.general.get()).toEqual(before);
