@@ -37,8 +37,8 @@ describe('a worker process killed mid-batch (SIGKILL)', () => {
     app = await startTestApp({ env: { MAIL_WORKER: 'false', SMTP_URL: smtp.url, MAIL_FROM: TEST_MAIL_FROM } });
   });
   afterAll(async () => {
-    await app?.stop();
-    await smtp?.close();
+    await (app as TestApp | undefined)?.stop();
+    await (smtp as SmtpPeer | undefined)?.close();
   });
 
   it('re-sends at most the messages in flight (same Message-ID), and its claims are taken over once the lease runs out, not before', { timeout: 120_000 }, async () => {

@@ -16,8 +16,8 @@ describe('two workers racing over one outbox', () => {
     b = await startTestApp({ db: a.db, env: { MAIL_WORKER: 'false', SMTP_URL: smtp.url, MAIL_FROM: 'no-reply@admit.test' } });
   });
   afterAll(async () => {
-    await b?.stop();
-    await a?.stop();
+    await (b as TestApp | undefined)?.stop();
+    await (a as TestApp | undefined)?.stop();
     await smtp.close();
   });
 

@@ -7,7 +7,7 @@ describe('admin.mail.retryAllFailed', () => {
   beforeAll(async () => {
     app = await startTestApp();
   });
-  afterAll(() => app?.stop());
+  afterAll(() => (app as TestApp | undefined)?.stop());
 
   it('puts every failed email back in the queue except those that carried a one-time link, and they are delivered', async () => {
     const insert = async (template: string, to: string, status: string) =>
