@@ -22,8 +22,8 @@ function start(extraEnv: Record<string, string> = {}): Promise<{ child: ChildPro
         resolve({ child, url: m[1]! });
       }
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     child.on('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`exited with ${code} before listening:\n${out}`));
@@ -41,7 +41,7 @@ function postgresRunningIn(dir: string): boolean {
 
 async function me(url: string) {
   const res = await fetch(url.replace('127.0.0.1', 'localhost') + '/trpc/auth.me');
-  return ((await res.json()) as any).result.data as { needsSetup: boolean };
+  return (await res.json()).result.data as { needsSetup: boolean };
 }
 
 function exited(child: ChildProcess): Promise<number | null> {

@@ -12,13 +12,13 @@ describe('migrations', () => {
     db = await createTestDatabase();
   });
   afterAll(async () => {
-    await orm?.close(true);
+    await (orm as MikroORM | undefined)?.close(true);
     await db.drop();
   });
 
   it('run up on an empty database and leave nothing pending', async () => {
     orm = await openDatabase(db.url, createLogger('silent'));
-    expect(await orm.getMigrator().getPendingMigrations()).toEqual([]);
+    expect(await orm.migrator.getPendingMigrations()).toEqual([]);
     const tables = await orm.em.fork().execute<{ table_name: string }[]>(
       `select table_name from information_schema.tables where table_schema = 'public' order by table_name`,
     );
@@ -45,7 +45,7 @@ describe('migrations', () => {
   });
 
   it('match the entity metadata (the schema generator finds nothing to change)', async () => {
-    const diff = await orm.getSchemaGenerator().getUpdateSchemaSQL({ wrap: false, safe: true });
+    const diff = await orm.schema.getUpdateSchemaSQL({ wrap: false, safe: true });
     // Only the indexes declared by hand in SQL (lower(email), partial ones) are unknown to the entities;
     // no table or column may differ.
     const meaningful = diff
@@ -56,7 +56,7 @@ describe('migrations', () => {
   });
 
   it('can be rolled back to nothing and applied again', async () => {
-    const migrator = orm.getMigrator();
+    const migrator = orm.migrator;
     await migrator.down({ to: 0 });
     expect((await migrator.getPendingMigrations()).length).toBeGreaterThan(0);
     await migrator.up();
