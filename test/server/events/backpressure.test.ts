@@ -15,7 +15,8 @@ async function rawSubscriber(app: TestApp, sessionId: string) {
   let started!: () => void;
   const startedP = new Promise<void>((r) => (started = r));
   ws.on('message', (raw) => {
-    const msg = JSON.parse(raw.toString());
+    // ws delivers a Buffer (the default binaryType, 'nodebuffer').
+    const msg = JSON.parse((raw as Buffer).toString());
     if (msg.result?.type === 'started') started();
     if (msg.result?.type === 'data') received++;
   });

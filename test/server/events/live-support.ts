@@ -58,7 +58,7 @@ export function subscribeLive(
       onStarted: () => onStarted(),
       onData: (tracked) => {
         // tRPC types the wire shape (JSON-serialised); it is the DomainEventDto the server sent.
-        events.push(tracked.data as unknown as DomainEventDto);
+        events.push(tracked.data);
         poke();
       },
       onError: (e) => {
@@ -101,7 +101,7 @@ export function subscribeLive(
     waitForEnd: (timeoutMs = 10_000) => wait(() => error !== null || completed, timeoutMs, () => 'stream still open'),
     close() {
       sub.unsubscribe();
-      ws.close();
+      void ws.close();
     },
   };
 }

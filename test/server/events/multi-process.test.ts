@@ -15,8 +15,8 @@ describe('live events across server processes', () => {
     await setRequireEmailVerification(one, false); // not what this file tests
   });
   afterAll(async () => {
-    await two?.stop();
-    await one?.stop();
+    await (two as TestApp | undefined)?.stop();
+    await (one as TestApp | undefined)?.stop();
   });
 
   it('each process holds its own LISTEN connection', async () => {

@@ -22,8 +22,8 @@ function startServerProcess(databaseUrl: string): Promise<{ child: ChildProcess;
         resolve({ child, url: m[1]!, origin: `http://localhost:${m[2]}` });
       }
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     child.on('exit', (code) => reject(new Error(`server process exited with ${code}:\n${out}`)));
   });
 }
@@ -36,12 +36,12 @@ describe('two server processes on one database', () => {
     other = await startServerProcess(inTest.db.url);
   }, 90_000);
   afterAll(async () => {
-    if (other?.child.exitCode === null) {
+    if ((other as typeof other | undefined)?.child.exitCode === null) {
       const exited = new Promise((r) => other.child.once('exit', r));
       other.child.kill('SIGTERM');
       await exited;
     }
-    await inTest?.stop();
+    await (inTest as TestApp | undefined)?.stop();
   });
 
   it('a registration on the other process appears live for an admin connected to this one, and back', async () => {
