@@ -84,10 +84,13 @@ function AddUserForm(props: { onClose: () => void; onAdded: (result: AddUserOutp
 
   const onSubmit = (e: SubmitEvent) => {
     e.preventDefault();
+    // The handlers are read now, at submit time; the callback runs after the request.
+    const onAdded = props.onAdded;
+    const onClose = props.onClose;
     void form.submit(async (data) => {
       const result = await trpc.admin.users.add.mutate(data);
-      props.onAdded(result);
-      props.onClose();
+      onAdded(result);
+      onClose();
     });
   };
 

@@ -1,5 +1,5 @@
 import { useQuery } from '@tanstack/solid-query';
-import { Show } from 'solid-js';
+import { Show, untrack } from 'solid-js';
 import { NAME_MAX, type UserRole } from '../../../shared/constants';
 import { updateUserInput, type UpdateUserOutput } from '../../../shared/schemas/user-admin';
 import { createForm, type Validator } from '../../lib/form';
@@ -47,12 +47,16 @@ function EditUserForm(props: { user: EditableUser; onClose: () => void; onSaved:
   const organisations = useQuery(() => ({ queryKey: ORGANISATIONS_KEY, queryFn: () => trpc.admin.organisations.list.query() }));
   const validate: Validator<EditValues, ReturnType<typeof updateUserInput.parse>> = (v) =>
     zodValidator(updateUserInput)({ ...v, userId: props.user.id, expectedVersion: props.user.version });
-  const form = createForm(validate, {
-    firstName: props.user.firstName,
-    lastName: props.user.lastName,
-    organisationId: props.user.organisation.id,
-    role: props.user.role,
-  });
+  // The form starts from the user as it is when the dialog opens (a one-time read, on purpose).
+  const form = createForm(
+    validate,
+    untrack(() => ({
+      firstName: props.user.firstName,
+      lastName: props.user.lastName,
+      organisationId: props.user.organisation.id,
+      role: props.user.role,
+    })),
+  );
 
   const organisationOptions = () => {
     const items = organisations.data?.items ?? [];
@@ -63,13 +67,17 @@ function EditUserForm(props: { user: EditableUser; onClose: () => void; onSaved:
 
   const onSubmit = (e: SubmitEvent) => {
     e.preventDefault();
+    // The handlers are read now, at submit time; the callback runs after the request.
+    const onSaved = props.onSaved;
+    const onClose = props.onClose;
+    const onConflict = props.onConflict;
     void form.submit(async (data) => {
       try {
         const result = await trpc.admin.users.update.mutate(data);
-        props.onSaved(result);
-        props.onClose();
+        onSaved(result);
+        onClose();
       } catch (err) {
-        if (errorReason(err) === 'USER_CHANGED') props.onConflict();
+        if (errorReason(err) === 'USER_CHANGED') onConflict();
         throw err;
       }
     });

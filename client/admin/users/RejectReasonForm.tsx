@@ -35,8 +35,11 @@ function RejectReasonForm(props: RejectReasonFormProps) {
       novalidate
       onSubmit={(e) => {
         e.preventDefault();
+        // The handlers are read now, at submit time; the callback runs after the request.
+        const submit = props.submit;
+        const onClose = props.onClose;
         void form.submit(async (data) => {
-          if (await props.submit(data.reason ?? null)) props.onClose();
+          if (await submit(data.reason ?? null)) onClose();
         });
       }}
     >
@@ -48,7 +51,7 @@ function RejectReasonForm(props: RejectReasonFormProps) {
         rows={3}
         maxLength={REJECTION_REASON_MAX}
         hint={props.hint}
-        value={() => form.values().reason ?? ''}
+        value={() => form.values().reason}
         onInput={(v) => form.set('reason', v)}
         error={form.error('reason')}
       />

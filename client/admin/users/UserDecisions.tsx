@@ -111,6 +111,20 @@ export function DecisionDialogs(props: { user: UserDetail; decisions: UserDecisi
   const d = () => props.decisions;
   const u = () => props.user;
   const close = () => d().setDialog(null);
+  const deactivate = async () => {
+    if (
+      await d().decide(
+        'deactivate',
+        (x) => trpc.admin.users.deactivate.mutate({ userId: x.id, expectedVersion: x.version }),
+        `${fullName(u())} is deactivated`,
+      )
+    )
+      close();
+  };
+  const remove = async () => {
+    if (await d().decide('delete', (x) => trpc.admin.users.delete.mutate({ userId: x.id, expectedVersion: x.version }), `Deleted ${fullName(u())}`))
+      close();
+  };
   return (
     <>
       <RejectReasonDialog
@@ -136,16 +150,7 @@ export function DecisionDialogs(props: { user: UserDetail; decisions: UserDecisi
         confirmLabel="Deactivate"
         busy={d().busy() === 'deactivate'}
         onClose={close}
-        onConfirm={async () => {
-          if (
-            await d().decide(
-              'deactivate',
-              (x) => trpc.admin.users.deactivate.mutate({ userId: x.id, expectedVersion: x.version }),
-              `${fullName(u())} is deactivated`,
-            )
-          )
-            close();
-        }}
+        onConfirm={() => void deactivate()}
       >
         <p>
           <strong>{fullName(u())}</strong> will be logged out everywhere at once and will not be able to log in until an administrator
@@ -159,10 +164,7 @@ export function DecisionDialogs(props: { user: UserDetail; decisions: UserDecisi
         danger
         busy={d().busy() === 'delete'}
         onClose={close}
-        onConfirm={async () => {
-          if (await d().decide('delete', (x) => trpc.admin.users.delete.mutate({ userId: x.id, expectedVersion: x.version }), `Deleted ${fullName(u())}`))
-            close();
-        }}
+        onConfirm={() => void remove()}
       >
         <p>
           <strong>{fullName(u())}</strong> ({u().email}) and all of the account's sessions will be removed. This cannot be undone; the
@@ -179,6 +181,20 @@ function ReconsiderDialog(props: { user: UserDetail; decisions: UserDecisions; o
   const [to, setTo] = createSignal<'pending' | 'active'>('pending');
   const [notify, setNotify] = createSignal(true);
   const radio = 'reconsider-to';
+  const reconsider = async () => {
+    // The choices as they are when Confirm is clicked.
+    const target = to();
+    const email = notify();
+    const done = target === 'active' ? `${fullName(props.user)} is now active` : `${fullName(props.user)} is back in the pending queue`;
+    if (
+      await d().decide(
+        'reconsider',
+        (x) => trpc.admin.users.reconsider.mutate({ userId: x.id, expectedVersion: x.version, to: target, notify: email }),
+        done,
+      )
+    )
+      props.onClose();
+  };
   return (
     <ConfirmDialog
       open={d().dialog() === 'reconsider'}
@@ -186,17 +202,7 @@ function ReconsiderDialog(props: { user: UserDetail; decisions: UserDecisions; o
       confirmLabel={to() === 'active' ? 'Activate' : 'Move to pending'}
       busy={d().busy() === 'reconsider'}
       onClose={props.onClose}
-      onConfirm={async () => {
-        const done = to() === 'active' ? `${fullName(props.user)} is now active` : `${fullName(props.user)} is back in the pending queue`;
-        if (
-          await d().decide(
-            'reconsider',
-            (x) => trpc.admin.users.reconsider.mutate({ userId: x.id, expectedVersion: x.version, to: to(), notify: notify() }),
-            done,
-          )
-        )
-          props.onClose();
-      }}
+      onConfirm={() => void reconsider()}
     >
       <p>
         The registration of <strong>{fullName(props.user)}</strong> was rejected. You can give it another look:

@@ -16,6 +16,9 @@ export function UserMoreOptions(props: { user: InviteUser }) {
   const [open, setOpen] = createSignal(false);
   const [editing, setEditing] = createSignal(false);
   const [confirm, setConfirm] = createSignal<'resend' | 'revoke' | null>(null);
+  const runConfirmed = async () => {
+    if (await actions.run(confirm()!)) setConfirm(null);
+  };
   let root!: HTMLDivElement;
   let button!: HTMLButtonElement;
 
@@ -100,9 +103,7 @@ export function UserMoreOptions(props: { user: InviteUser }) {
             <Button
               variant={confirm() === 'revoke' ? 'danger' : 'primary'}
               busy={actions.busy() !== null}
-              onClick={async () => {
-                if (await actions.run(confirm()!)) setConfirm(null);
-              }}
+              onClick={() => void runConfirmed()}
             >
               {confirm() === 'revoke' ? 'Revoke invite' : 'Resend invite'}
             </Button>

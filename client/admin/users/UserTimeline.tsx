@@ -67,22 +67,33 @@ const EVENT_TONES: Record<string, string> = {
   'user.lockout_started': 'warning',
 };
 
+/** The `status` of the user snapshot in an event's data, if it has one. */
+function snapshotStatus(d: TimelineEvent['data']): unknown {
+  const user = d.user;
+  return typeof user === 'object' && user !== null && 'status' in user ? user.status : undefined;
+}
+
+/** The names of the changed fields in a user.updated event's data. */
+function changedFields(d: TimelineEvent['data']): string[] {
+  return typeof d.changes === 'object' && d.changes !== null ? Object.keys(d.changes) : [];
+}
+
 function eventTitle(e: TimelineEvent): string {
-  const d = e.data as Record<string, any>;
+  const d = e.data;
   switch (e.type) {
     case 'user.registered':
-      if (d.user?.status === 'unverified') return 'Registered, email address not yet verified';
+      if (snapshotStatus(d) === 'unverified') return 'Registered, email address not yet verified';
       if (d.disposableEmail) return 'Registered with a disposable email address, awaiting approval';
       return d.autoApproved ? 'Registered and approved automatically' : 'Registered, awaiting approval';
     case 'user.email_verified':
       return d.autoApproved ? 'Email address verified, approved automatically' : 'Email address verified, awaiting approval';
     case 'user.reconsidered':
-      return `Decision reconsidered: ${d.user?.status === 'active' ? 'activated' : 'back to pending'}${d.emailed ? ' (user emailed)' : ''}`;
+      return `Decision reconsidered: ${snapshotStatus(d) === 'active' ? 'activated' : 'back to pending'}${d.emailed ? ' (user emailed)' : ''}`;
     case 'user.activated':
       return d.previousStatus === 'pending' ? 'Registration approved' : `Activated again (was ${statusLabel(String(d.previousStatus)).toLowerCase()})`;
     case 'email.sent':
     case 'email.failed':
-      return `${EVENT_TITLES[e.type]}: ${String(d.template ?? '').replace(/-/g, ' ')}`;
+      return `${EVENT_TITLES[e.type]}: ${(typeof d.template === 'string' ? d.template : '').replace(/-/g, ' ')}`;
     default:
       return EVENT_TITLES[e.type] ?? e.type;
   }
@@ -90,7 +101,7 @@ function eventTitle(e: TimelineEvent): string {
 
 function TimelineItem(props: { event: TimelineEvent }) {
   const e = () => props.event;
-  const d = () => e().data as Record<string, any>;
+  const d = () => e().data;
   const by = () => {
     if (e().actorId && e().actorId === e().userId) return 'by the user';
     if (e().actorName) return `by ${e().actorName}`;
@@ -114,7 +125,7 @@ function TimelineItem(props: { event: TimelineEvent }) {
         <div class="timeline-body">{String(d().error)}</div>
       </Show>
       <Show when={e().type === 'user.updated' && d().changes}>
-        <div class="timeline-body">{Object.keys(d().changes).join(', ')}</div>
+        <div class="timeline-body">{changedFields(d()).join(', ')}</div>
       </Show>
       <time datetime={e().createdAt} title={formatDateTime(e().createdAt)}>
         {formatDateTime(e().createdAt)} · {timeAgo(e().createdAt)}

@@ -21,7 +21,10 @@ export function createPendingSelection(rows: () => UserRow[]) {
     toggle: (id: string, on: boolean) => update((s) => (on ? s.add(id) : s.delete(id))),
     allSelected: () => pending().length > 0 && selected().length === pending().length,
     someSelected: () => selected().length > 0 && selected().length < pending().length,
-    toggleAll: (on: boolean) => update((s) => (on ? pending().forEach((r) => s.add(r.id)) : s.clear())),
+    toggleAll: (on: boolean) => {
+      const rows = pending();
+      update((s) => (on ? rows.forEach((r) => s.add(r.id)) : s.clear()));
+    },
     clear: () => setIds(new Set<string>()),
   };
 }

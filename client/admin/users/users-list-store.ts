@@ -13,14 +13,14 @@ export interface UserListFilter {
 interface UserListState {
   /** Row ids in display order. */
   order: string[];
-  /** Rows keyed by user id. */
-  byId: Record<string, UserRow>;
+  /** Rows keyed by user id. Setting a key to undefined removes it (that is how a store deletes). */
+  byId: Record<string, UserRow | undefined>;
   /** Keyset cursor of the next page; null when everything is loaded. */
   nextCursor: string | null;
 }
 
 /** Whether a user belongs in the list under this filter (same rule as the server's query). */
-function rowMatches(filter: UserListFilter, u: UserRow | UserSnapshot): boolean {
+function rowMatches(filter: UserListFilter, u: UserSnapshot): boolean {
   if (filter.status !== 'all' && u.status !== filter.status) return false;
   const q = filter.search.trim().toLowerCase();
   if (!q) return true;
@@ -70,7 +70,7 @@ export function createUserListStore(filter: () => UserListFilter) {
     if (!state.byId[id]) return;
     setState(
       produce((s) => {
-        delete s.byId[id];
+        s.byId[id] = undefined;
         s.order = s.order.filter((x) => x !== id);
       }),
     );
@@ -81,7 +81,7 @@ export function createUserListStore(filter: () => UserListFilter) {
    * 'removed' (no longer matches the filter) or 'skipped' (belongs further down, past the rows
    * loaded so far: it arrives with "Load more").
    */
-  function upsertRow(u: UserRow | UserSnapshot): 'inserted' | 'updated' | 'removed' | 'skipped' {
+  function upsertRow(u: UserSnapshot): 'inserted' | 'updated' | 'removed' | 'skipped' {
     const f = filter();
     const row: UserRow = {
       id: u.id,
