@@ -96,7 +96,7 @@ describe('admin decisions on a user', () => {
       expect((await http.auth.me.query()).user).toBeNull();
       expect((await ws.trpc.auth.me.query()).user).toBeNull();
     } finally {
-      ws.close();
+      await ws.close();
     }
     expect(await events(app, dev.id)).toMatchObject([{ type: 'user.deactivated', actor_id: admin.id, data: { user: { status: 'inactive' } } }]);
     expect(await mails(app, dev.id)).toEqual([]);
@@ -111,7 +111,7 @@ describe('admin decisions on a user', () => {
       const err = await ws.trpc.admin.users.list.query({ limit: 1 }).catch((e: any) => e);
       expect(err.data?.code).toBe('FORBIDDEN');
     } finally {
-      ws.close();
+      await ws.close();
     }
   });
 
@@ -223,7 +223,7 @@ describe('admin decisions on a user', () => {
     for (const [path, body, field] of cases) {
       const res = await rawPost(app.url, path, body, cookie);
       expect(res.status, `${path} ${field}`).toBe(400);
-      const json = (await res.json()) as any;
+      const json = await res.json();
       expect(json.error.data.fieldErrors?.[field], JSON.stringify(json.error)).toBeTruthy();
       expect(JSON.stringify(json)).not.toMatch(/stack|at \w+ \(/);
     }

@@ -214,7 +214,7 @@ describe('sign-up with admin-defined fields', () => {
       portalName: 'Portal',
       publicUrl: 'https://portal.example',
       mainText,
-    } as never);
+    });
     expect(e.text).toContain('from Initech <b>.');
     expect(e.html).toContain('from Initech &lt;b&gt;.');
   });

@@ -199,7 +199,7 @@ describe('self-registration', () => {
     for (const [body, field] of bodies) {
       const res = await rawPost(app.url, 'auth.signup', body, { origin: app.origin });
       expect(res.status, field).toBe(400);
-      const json = (await res.json()) as any;
+      const json = await res.json();
       expect(json.error.data.fieldErrors?.[field], JSON.stringify(json.error.data)).toBeTruthy();
       expect(JSON.stringify(json)).not.toMatch(/stack|at \w+ \(|insert into/);
     }
@@ -214,7 +214,7 @@ describe('self-registration', () => {
     const err = await app.caller().auth.signup(form(email, { firstName: '<script>alert(1)</script>' })).catch((e) => e);
     expect(err.code).toBe('BAD_REQUEST');
     const res = await rawPost(app.url, 'auth.signup', form(email, { lastName: '<b>Bold</b>' }), { origin: app.origin });
-    expect(((await res.json()) as any).error.data.fieldErrors.lastName).toBe('Last name cannot contain < or >');
+    expect((await res.json()).error.data.fieldErrors.lastName).toBe('Last name cannot contain < or >');
     expect(await sqlCount(app, `select count(*) from app_user where email = ?`, [email])).toBe(0);
   });
 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appRouter } from '../../../server/trpc/router.js';
 import { adminProcedure, authedProcedure } from '../../../server/trpc/procedures.js';
-import { sessionIdFrom, sql, sqlCount, startTestApp, type TestApp } from '../../support/app.js';
+import { sql, sqlCount, startTestApp, type TestApp } from '../../support/app.js';
 import { adminSession, insertUser, loginAs, uniqueEmail } from '../../support/users.js';
 import { httpClient } from '../../support/http.js';
 import { latestInviteToken } from '../invites/support.js';

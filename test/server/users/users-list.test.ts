@@ -115,7 +115,7 @@ describe('API Consumers > Users list', () => {
     for (const [input, field] of cases) {
       const res = await fetch(`${app.url}/trpc/admin.users.list?input=${encodeURIComponent(JSON.stringify(input))}`, { headers });
       expect(res.status, field).toBe(400);
-      const json = (await res.json()) as any;
+      const json = await res.json();
       expect(json.error.data.fieldErrors?.[field], JSON.stringify(json.error)).toBeTruthy();
     }
     // Mutations are not reachable through GET, and list is not reachable through POST.

@@ -140,7 +140,7 @@ describe('email verification', () => {
     // Two presses at once: exactly one verifies.
     const results = await Promise.allSettled([0, 1, 2].map(() => app.caller({ ip: freshIp() }).auth.verifyEmail.confirm({ token })));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    for (const r of results) if (r.status === 'rejected') expect((r.reason as any).reason).toBe('TOKEN_USED');
+    for (const r of results) if (r.status === 'rejected') expect(r.reason.reason).toBe('TOKEN_USED');
     expect(await statusOf(email)).toBe('pending');
     const [u] = await sql(app, `select id from app_user where email = ?`, [email]);
     expect(await sqlCount(app, `select count(*) from domain_event where user_id = ? and type = 'user.email_verified'`, [u.id])).toBe(1);
