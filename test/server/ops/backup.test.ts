@@ -37,8 +37,8 @@ describe('npm run backup / npm run restore', () => {
     target = await createTestDatabase();
   });
   afterAll(async () => {
-    await app?.stop();
-    await target?.drop();
+    await (app as TestApp | undefined)?.stop();
+    await (target as TestDatabase | undefined)?.drop();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -40,10 +40,10 @@ describe('database faults answer 503, never hang', () => {
     warnings = captureWarnings(app);
   });
   afterAll(async () => {
-    proxy?.thaw();
-    await app?.stop();
-    await proxy?.close();
-    await db?.drop();
+    (proxy as FreezeProxy | undefined)?.thaw();
+    await (app as TestApp | undefined)?.stop();
+    await (proxy as FreezeProxy | undefined)?.close();
+    await (db as TestDatabase | undefined)?.drop();
   });
 
   it('answers normally first', async () => {
@@ -103,7 +103,7 @@ describe('a transaction that loses its connection before COMMIT is retried once'
   beforeAll(async () => {
     app = await startTestApp({ env: { MAIL_WORKER: 'false' } });
   });
-  afterAll(() => app?.stop());
+  afterAll(() => (app as TestApp | undefined)?.stop());
 
   it('a sign-up whose backend is killed mid-transaction still succeeds, with exactly one user', async () => {
     const email = uniqueEmail('killed');

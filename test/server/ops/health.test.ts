@@ -16,7 +16,7 @@ describe('health endpoints', () => {
     app = await startTestApp();
   });
   afterAll(async () => {
-    await app?.stop();
+    await (app as TestApp | undefined)?.stop();
   });
 
   it('/healthz answers while the event loop runs', async () => {
@@ -32,7 +32,7 @@ describe('health endpoints', () => {
     expect(r.status).toBe(200);
     expect(r.body.status).toBe('ready');
     expect(Object.keys(r.body.checks).sort()).toEqual(['database', 'listener', 'mailWorker', 'migrations']);
-    for (const c of Object.values(r.body.checks) as { ok: boolean }[]) expect(c.ok).toBe(true);
+    for (const c of Object.values<{ ok: boolean }>(r.body.checks)) expect(c.ok).toBe(true);
   });
 
   it('/readyz answers 503 and names the migration when one is not applied', async () => {

@@ -39,7 +39,7 @@ describe('logs', () => {
     db = await createTestDatabase();
   });
   afterAll(async () => {
-    await db?.drop();
+    await (db as TestDatabase | undefined)?.drop();
   });
 
   it('redact passwords, cookies, tokens, credentials in URLs and token links', () => {

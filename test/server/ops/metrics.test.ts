@@ -46,7 +46,7 @@ describe('/metrics', () => {
     await setRequireEmailVerification(app, false); // not what this file tests
     });
     afterAll(async () => {
-      await app?.stop();
+      await (app as TestApp | undefined)?.stop();
     });
 
     it('refuses without the bearer token, and with a wrong one', async () => {

@@ -11,7 +11,7 @@ describe('data retention (one scheduled-jobs mechanism, test clock)', () => {
   beforeAll(async () => {
     app = await startTestApp({ env: { MAIL_WORKER: 'false' } });
   });
-  afterAll(() => app?.stop());
+  afterAll(() => (app as TestApp | undefined)?.stop());
 
   /** Rows aged by the test clock: created `ageDays` before the app's now. */
   async function seed(tag: string, ageDays: number) {

@@ -13,7 +13,7 @@ describe('graceful shutdown of a real server process', () => {
   });
   afterAll(async () => {
     if (server && server.child.exitCode === null) server.child.kill('SIGKILL');
-    await db?.drop();
+    await (db as TestDatabase | undefined)?.drop();
   });
 
   it('finishes the requests in flight at SIGTERM with 200, refuses new ones, then exits 0', async () => {
