@@ -13,7 +13,7 @@ import { insertUser, isEmailTaken, loadUserSnapshot } from './users.repository.j
 
 /** True when a foreign key to organisation was violated (the organisation was deleted or never existed). */
 export function isUnknownOrganisation(err: unknown): boolean {
-  const e = err as { code?: string; constraint?: string; message?: string };
+  const e = err as { code?: string; constraint?: string; message?: string } | null | undefined;
   return e?.code === '23503' && (e.constraint === 'app_user_organisation_id_foreign' || /app_user_organisation_id_foreign/.test(e.message ?? ''));
 }
 

@@ -51,7 +51,7 @@ export async function loadUserSnapshot(em: EntityManager, userId: string): Promi
 
 /** True for the unique-violation on lower(email). */
 export function isEmailTaken(err: unknown): boolean {
-  const e = err as { code?: string; constraint?: string; message?: string };
+  const e = err as { code?: string; constraint?: string; message?: string } | null | undefined;
   return e?.code === '23505' && (e.constraint === 'app_user_email_lower_unique' || /app_user_email_lower_unique/.test(e.message ?? ''));
 }
 
@@ -96,8 +96,9 @@ function isRealInstant(s: string): boolean {
 export function decodeCursor(raw: string): Cursor {
   try {
     const v = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(v) && v.length === 3 && (v[0] === 0 || v[0] === 1) && typeof v[1] === 'string' && isRealInstant(v[1]) && typeof v[2] === 'string' && UUID.test(v[2])) {
-      return { seg: v[0], at: v[1], id: v[2] };
+    if (Array.isArray(v) && v.length === 3) {
+      const [seg, at, id] = v as unknown[];
+      if ((seg === 0 || seg === 1) && typeof at === 'string' && isRealInstant(at) && typeof id === 'string' && UUID.test(id)) return { seg, at, id };
     }
   } catch {
     /* fall through */
@@ -171,19 +172,36 @@ export async function listUsers(em: EntityManager, q: UserListQuery): Promise<Us
     `with page as (select * from (${blocks.join(' union all ')}) b order by b.seg, b.created_at desc, b.id desc limit ?)
      select p.*, o.name as organisation_name from page p join organisation o on o.id = p.organisation_id
      order by p.seg, p.created_at desc, p.id desc`,
-    params as any[],
+    params,
   );
   const more = rows.length > q.limit;
   const pageRows = more ? rows.slice(0, q.limit) : rows;
   const last = pageRows[pageRows.length - 1];
   return {
     items: pageRows.map(snapshotFromRow),
-    nextCursor: more && last ? encodeCursor({ seg: Number(last.seg) === 0 ? 0 : 1, at: last.created_key, id: last.id }) : null,
+    nextCursor: more && last ? encodeCursor({ seg: last.seg === 0 ? 0 : 1, at: last.created_key, id: last.id }) : null,
   };
 }
 
+interface DetailRow {
+  id: string;
+  first_name: string;
+  last_name: string;
+  email: string;
+  organisation_id: string;
+  organisation_name: string;
+  role: UserRole;
+  status: UserStatus;
+  has_password: boolean;
+  must_change_password: boolean;
+  rejection_reason: string | null;
+  created_at: Date;
+  updated_at: Date;
+  version: number;
+}
+
 export async function getUserDetail(em: EntityManager, userId: string): Promise<UserDetail | null> {
-  const rows = await em.execute<any[]>(
+  const rows = await em.execute<DetailRow[]>(
     `select u.id, u.first_name, u.last_name, u.email, u.organisation_id, o.name as organisation_name, u.role, u.status,
             u.password_hash is not null as has_password, u.must_change_password, u.rejection_reason,
             u.created_at, u.updated_at, u.version
@@ -200,12 +218,12 @@ export async function getUserDetail(em: EntityManager, userId: string): Promise<
     organisation: { id: r.organisation_id, name: r.organisation_name },
     role: r.role,
     status: r.status,
-    hasPassword: Boolean(r.has_password),
-    mustChangePassword: Boolean(r.must_change_password),
+    hasPassword: r.has_password,
+    mustChangePassword: r.must_change_password,
     rejectionReason: r.rejection_reason,
     createdAt: new Date(r.created_at).toISOString(),
     updatedAt: new Date(r.updated_at).toISOString(),
-    version: Number(r.version),
+    version: r.version,
   };
 }
 
@@ -222,13 +240,16 @@ export async function userTimeline(
     params.push(opts.before);
   }
   params.push(opts.limit + 1);
-  const rows = await em.execute<any[]>(
+  // domain_event.id is a bigserial: it arrives as a string.
+  const rows = await em.execute<
+    { id: string; type: string; actor_id: string | null; actor_name: string | null; user_id: string | null; data: Record<string, unknown> | string; created_at: Date }[]
+  >(
     `select e.id, e.type, e.actor_id, e.user_id, e.data, e.created_at,
             nullif(trim(a.first_name || ' ' || a.last_name), '') as actor_name
        from domain_event e left join app_user a on a.id = e.actor_id
       where e.user_id = ? ${cond}
       order by e.id desc limit ?`,
-    params as any[],
+    params,
   );
   const more = rows.length > opts.limit;
   const page = more ? rows.slice(0, opts.limit) : rows;
@@ -239,7 +260,7 @@ export async function userTimeline(
       actorId: r.actor_id,
       actorName: r.actor_name,
       userId: r.user_id,
-      data: typeof r.data === 'string' ? JSON.parse(r.data) : r.data,
+      data: typeof r.data === 'string' ? (JSON.parse(r.data) as Record<string, unknown>) : r.data,
       createdAt: new Date(r.created_at).toISOString(),
     })),
     nextBefore: more ? Number(page[page.length - 1]!.id) : null,
@@ -273,13 +294,13 @@ export async function pendingUsers(em: EntityManager, q: { sort: 'oldest' | 'new
   }
   params.push(q.limit + 1);
   const dir = asc ? 'asc' : 'desc';
-  const rows = await em.execute<any[]>(
+  const rows = await em.execute<(SnapshotRow & { created_key: string })[]>(
     `select ${SNAPSHOT_COLUMNS},
             to_char(u.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as created_key
        from app_user u join organisation o on o.id = u.organisation_id
       where ${conds.join(' and ')}
       order by u.created_at ${dir}, u.id ${dir} limit ?`,
-    params as any[],
+    params,
   );
   const more = rows.length > q.limit;
   const page = more ? rows.slice(0, q.limit) : rows;
@@ -405,7 +426,21 @@ export interface LockedUser {
 const LOCKED_COLUMNS = `u.id, u.email, u.first_name, u.last_name, u.role, u.status, u.organisation_id, o.name as organisation_name,
   u.password_hash, u.must_change_password, u.version`;
 
-function lockedFromRow(r: any): LockedUser {
+interface LockedRow {
+  id: string;
+  email: string;
+  first_name: string;
+  last_name: string;
+  role: UserRole;
+  status: UserStatus;
+  organisation_id: string;
+  organisation_name: string;
+  password_hash: string | null;
+  must_change_password: boolean;
+  version: number;
+}
+
+function lockedFromRow(r: LockedRow): LockedUser {
   return {
     id: r.id,
     email: r.email,
@@ -417,13 +452,13 @@ function lockedFromRow(r: any): LockedUser {
     organisationName: r.organisation_name,
     passwordHash: r.password_hash,
     mustChangePassword: r.must_change_password,
-    version: Number(r.version),
+    version: r.version,
   };
 }
 
 /** Locks the user row for the rest of the transaction and reads it (null when it does not exist). */
 export async function lockUser(tx: EntityManager, userId: string): Promise<LockedUser | null> {
-  const rows = await tx.execute<any[]>(
+  const rows = await tx.execute<LockedRow[]>(
     `select ${LOCKED_COLUMNS} from app_user u join organisation o on o.id = u.organisation_id where u.id = ? for update of u`,
     [userId],
   );
@@ -432,7 +467,7 @@ export async function lockUser(tx: EntityManager, userId: string): Promise<Locke
 
 /** The same by address (any letter case): concurrent requests for one address queue up on the row. */
 export async function lockUserByEmail(tx: EntityManager, email: string): Promise<LockedUser | null> {
-  const rows = await tx.execute<any[]>(
+  const rows = await tx.execute<LockedRow[]>(
     `select ${LOCKED_COLUMNS} from app_user u join organisation o on o.id = u.organisation_id where lower(u.email) = lower(?) for update of u`,
     [email],
   );
@@ -554,5 +589,5 @@ export async function registrationAnswersOf(
     `select id, registration_form_version as v, registration_answers as a from app_user where id = any(?::uuid[]) and registration_answers is not null`,
     [`{${userIds.join(',')}}`],
   );
-  return rows.map((r) => ({ userId: r.id, formVersion: r.v == null ? null : Number(r.v), answers: r.a }));
+  return rows.map((r) => ({ userId: r.id, formVersion: r.v, answers: r.a }));
 }

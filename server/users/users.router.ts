@@ -15,7 +15,7 @@ import { addUserInput, addUserOutput, reconsiderUserInput, updateUserInput, upda
 import { bulkDecideInput, bulkDecideOutput, pendingQueueInput, pendingQueueOutput } from '../../shared/schemas/bulk.js';
 import { router } from '../trpc/init.js';
 import { adminProcedure } from '../trpc/procedures.js';
-import { getUserDetail, listUsers, pendingUsers, userStats, userTimeline } from './users.repository.js';
+import { listUsers, pendingUsers, userStats, userTimeline } from './users.repository.js';
 import { activateUser, deactivateUser, deleteUser, getUser, reconsiderUser, rejectUser } from './users.service.js';
 import { addUser } from './add-user.service.js';
 import { updateUser } from './edit-user.service.js';
