@@ -2,7 +2,7 @@ import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
 import { User } from './user.entity.js';
 
-export const TOKEN_PURPOSES = ['password_reset', 'invite'] as const;
+export const TOKEN_PURPOSES = ['password_reset', 'invite', 'email_verify'] as const;
 
 // Single-use emailed tokens. Only the SHA-256 of the token is stored.
 export const AuthToken = defineEntity({

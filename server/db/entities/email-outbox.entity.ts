@@ -1,6 +1,6 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 
-export const EMAIL_STATUSES = ['pending', 'sent', 'failed'] as const;
+export const EMAIL_STATUSES = ['pending', 'sent', 'failed', 'suppressed'] as const;
 
 export const EmailOutbox = defineEntity({
   name: 'EmailOutbox',
@@ -12,7 +12,7 @@ export const EmailOutbox = defineEntity({
     variables: p.json<Record<string, unknown>>(),
     status: p.enum([...EMAIL_STATUSES]).default('pending'),
     attempts: p.integer().default(0),
-    maxAttempts: p.integer().default(8),
+    maxAttempts: p.integer().default(31),
     nextAttemptAt: p.datetime().onCreate(() => new Date()),
     lockedUntil: p.datetime().nullable(),
     lastError: p.text().nullable(),

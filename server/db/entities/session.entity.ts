@@ -6,15 +6,15 @@ export const Session = defineEntity({
   name: 'Session',
   tableName: 'user_session',
   properties: {
-    id: p.string().length(64).primary(),
+    id: p.string().columnType('char(64)').primary(),
     user: () => p.manyToOne(User).deleteRule('cascade'),
     createdAt: p.datetime(),
     lastSeenAt: p.datetime(),
     /** min(last seen + idle timeout, absoluteExpiresAt). */
     expiresAt: p.datetime(),
     absoluteExpiresAt: p.datetime(),
-    ip: p.string().length(64),
-    userAgent: p.string().length(300),
+    ip: p.string().length(64).default(''),
+    userAgent: p.string().length(300).default(''),
   },
 });
 export type Session = InferEntity<typeof Session>;
