@@ -13,8 +13,8 @@ describe('must change password at next login, in a browser', () => {
     browser = await launchBrowser();
   });
   afterAll(async () => {
-    await browser?.close();
-    await app?.stop();
+    await (browser as Browser | undefined)?.close();
+    await (app as TestApp | undefined)?.stop();
   });
 
   it('after logging in, the user reaches nothing but the change-password page until a new password is set', async () => {

@@ -23,9 +23,9 @@ describe('a deploy while a tab is open (a lazy chunk is gone)', () => {
     browser = await launchBrowser();
   });
   afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    await db?.drop();
+    await (browser as Browser | undefined)?.close();
+    await (app as RunningApp | undefined)?.close();
+    await (db as TestDatabase | undefined)?.drop();
     rmSync(clientDir, { recursive: true, force: true });
   });
 

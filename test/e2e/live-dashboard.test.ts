@@ -30,8 +30,8 @@ describe('live admin dashboard in a browser', () => {
     await insertUser(app, { role: 'admin' }); // the portal is set up
   });
   afterAll(async () => {
-    await browser?.close();
-    await app?.stop();
+    await (browser as Browser | undefined)?.close();
+    await (app as TestApp | undefined)?.stop();
   });
 
   it('a developer registers: both admins see the new row at the top without reloading; one activates it and the other sees it active', async () => {
@@ -73,7 +73,7 @@ describe('live admin dashboard in a browser', () => {
     await ann.page.getByRole('button', { name: 'Activate developer' }).click();
     await ann.page.getByText('Katherine Johnson is now active').waitFor();
     const onBob = row(bob.page, 'Katherine Johnson');
-    await bob.page.waitForFunction((e) => document.querySelector(`tr[data-testid=user-row][data-status=active] a`)?.textContent?.includes(e) ?? false, 'Katherine Johnson');
+    await bob.page.waitForFunction((e) => document.querySelector(`tr[data-testid=user-row][data-status=active] a`)?.textContent.includes(e) ?? false, 'Katherine Johnson');
     expect(await onBob.getAttribute('data-status')).toBe('active');
     // Pending first: the decided row left the pending block at the top.
     expect(await bob.page.getByTestId('user-row').first().textContent()).toContain('Older Pending');

@@ -22,8 +22,8 @@ describe('password reset through the built-in mailbox, in a browser', () => {
   });
   afterAll(async () => {
     for (const c of contexts) await c.close().catch(() => undefined);
-    await browser?.close();
-    await app?.stop();
+    await (browser as Browser | undefined)?.close();
+    await (app as TestApp | undefined)?.stop();
   });
 
   it('a developer asks for a reset, the admin sees the rendered email in the Mailbox, and the link sets a new password once', async () => {

@@ -13,8 +13,8 @@ describe('organisations page in a browser', () => {
     browser = await launchBrowser();
   });
   afterAll(async () => {
-    await browser?.close();
-    await app?.stop();
+    await (browser as Browser | undefined)?.close();
+    await (app as TestApp | undefined)?.stop();
   });
 
   it('an admin creates, renames and deletes an organisation; busy ones cannot be deleted', async () => {

@@ -28,8 +28,8 @@ describe('admin-defined sign-up fields and versioned terms in a browser (mail ov
     await writeSetting(app.services.em(), 'requireEmailVerification', true);
   });
   afterAll(async () => {
-    await browser?.close();
-    await stop?.();
+    await (browser as Browser | undefined)?.close();
+    await (stop as (() => Promise<void>) | undefined)?.();
   });
 
   it('admin defines two fields and publishes terms; a developer registers, verifies, waits in the queue with the answers; activated; re-accepts new terms at login', async () => {

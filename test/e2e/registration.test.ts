@@ -48,8 +48,8 @@ describe('registration in a browser', () => {
     await insertUser(app, { role: 'admin' }); // the portal is set up
   });
   afterAll(async () => {
-    await browser?.close();
-    await app?.stop();
+    await (browser as Browser | undefined)?.close();
+    await (app as TestApp | undefined)?.stop();
   });
 
   it('with auto-approve on (switched on in Settings > General): register, told the account is ready, log in at once', async () => {

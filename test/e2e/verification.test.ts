@@ -74,8 +74,8 @@ describe('email verification in a browser (bot protection as shipped, mail over 
     browser = await launchBrowser();
   });
   afterAll(async () => {
-    await browser?.close();
-    await stop?.();
+    await (browser as Browser | undefined)?.close();
+    await (stop as (() => Promise<void>) | undefined)?.();
   });
 
   it('auto-approve on: register → the email arrives over SMTP → the link shows a button, nothing verified → press → signed in at /home', async () => {
