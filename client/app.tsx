@@ -8,7 +8,7 @@ export function App() {
   return (
     <>
       {/* Never a blank screen: a render error or a page whose code cannot be loaded shows a friendly page with a retry. */}
-      <ErrorBoundary fallback={(error, reset) => <ErrorPage error={error} reset={reset} />}>
+      <ErrorBoundary fallback={(error: unknown, reset) => <ErrorPage error={error} reset={reset} />}>
         <Router>{routes}</Router>
       </ErrorBoundary>
       <Toaster />

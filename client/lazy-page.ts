@@ -36,6 +36,7 @@ function reloadOnceOrThrow(error: unknown): Promise<never> {
 }
 
 /** solid's lazy(), with the reload-once rule for a chunk that failed to load. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- solid-js's own lazy() takes Component<any>: a page may declare any props
 export function lazyPage<T extends Component<any>>(load: () => Promise<{ default: T }>): T & { preload: () => Promise<{ default: T }> } {
   return lazy(() => load().catch(reloadOnceOrThrow));
 }

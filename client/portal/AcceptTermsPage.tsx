@@ -51,7 +51,7 @@ export default function AcceptTermsPage() {
     <Show when={current()?.mustAccept && current()?.version} fallback={<Loading />}>
       {(v) => (
         <AuthLayout title="Updated terms" subtitle={<>Please read and accept the {v().title} to continue.</>} wide>
-          <form onSubmit={onSubmit} novalidate aria-describedby="accept-terms-error" data-testid="accept-terms">
+          <form onSubmit={(e) => void onSubmit(e)} novalidate aria-describedby="accept-terms-error" data-testid="accept-terms">
             <FormError id="accept-terms-error" message={error()} />
             <Show
               when={v().url}

@@ -75,7 +75,7 @@ export function LoginPage() {
               <Button
                 variant="secondary"
                 disabled={resent()}
-                onClick={() => void trpc.auth.verifyEmail.resend.mutate({ email: email() }).then(() => setResent(true), (e) => toast(errorMessage(e), 'error'))}
+                onClick={() => void trpc.auth.verifyEmail.resend.mutate({ email: email() }).then(() => setResent(true), (e: unknown) => toast(errorMessage(e), 'error'))}
               >
                 {resent() ? 'A new link is on its way' : 'Send the verification link again'}
               </Button>

@@ -25,7 +25,7 @@ export default function ResetPasswordPage() {
   const [check] = createResource(
     () => (refusal() === null ? token : false),
     (t) =>
-      trpc.auth.passwordReset.check.mutate({ token: t }).catch((err) => {
+      trpc.auth.passwordReset.check.mutate({ token: t }).catch((err: unknown) => {
         setRefusal(errorMessage(err));
         return null;
       }),

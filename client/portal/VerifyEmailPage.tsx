@@ -21,7 +21,7 @@ export default function VerifyEmailPage() {
   const [check] = createResource(
     () => (refusal() === null ? token : false),
     (t) =>
-      trpc.auth.verifyEmail.check.mutate({ token: t }).catch((err) => {
+      trpc.auth.verifyEmail.check.mutate({ token: t }).catch((err: unknown) => {
         setRefusal(errorMessage(err));
         return null;
       }),

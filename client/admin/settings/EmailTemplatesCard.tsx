@@ -155,7 +155,7 @@ function TemplateEditor(props: { template: EmailTemplateInfo }) {
             </Button>
           </div>
         </div>
-        <Show when={preview.error}>
+        <Show when={preview.error as unknown}>
           <FormError message={errorMessage(preview.error)} />
         </Show>
         <Show when={preview.latest}>

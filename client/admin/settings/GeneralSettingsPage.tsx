@@ -44,13 +44,17 @@ const validate: Validator<FormValues, GeneralSettings> = (v) => {
   });
   if (r.ok) return r;
   const errors: Record<string, string> = {};
+  // The first message for a field wins.
+  const put = (k: string, m: string) => {
+    if (!(k in errors)) errors[k] = m;
+  };
   for (const [k, msg] of Object.entries(r.errors)) {
     const m = /^autoApproveDomains\.(\d+)$/.exec(k);
-    if (m) errors.domainsText ??= `"${domains[Number(m[1])]}": ${msg}`;
-    else if (k === 'autoApproveDomains') errors.domainsText ??= msg;
-    else if (k === 'inviteLifetimeDays') errors.inviteLifetimeDays ??= Number.isNaN(days) ? 'Enter a number of days' : msg;
-    else if (k === 'unverifiedLifetimeDays') errors.unverifiedLifetimeDays ??= Number.isNaN(unverifiedDays) ? 'Enter a number of days' : msg;
-    else errors[k] ??= msg;
+    if (m) put('domainsText', `"${domains[Number(m[1])]}": ${msg}`);
+    else if (k === 'autoApproveDomains') put('domainsText', msg);
+    else if (k === 'inviteLifetimeDays') put('inviteLifetimeDays', Number.isNaN(days) ? 'Enter a number of days' : msg);
+    else if (k === 'unverifiedLifetimeDays') put('unverifiedLifetimeDays', Number.isNaN(unverifiedDays) ? 'Enter a number of days' : msg);
+    else put(k, msg);
   }
   return { ok: false, errors };
 };

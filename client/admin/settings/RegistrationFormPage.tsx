@@ -127,7 +127,7 @@ function Editor(props: { initial: RegistrationForm }) {
   };
 
   return (
-    <form class="stack" novalidate onSubmit={publish} aria-describedby="registration-form-error" data-testid="registration-form-editor">
+    <form class="stack" novalidate onSubmit={(e) => void publish(e)} aria-describedby="registration-form-error" data-testid="registration-form-editor">
       <FormError id="registration-form-error" message={formError()} />
       <section class="card">
         <div class="card-header">

@@ -19,14 +19,18 @@ const schemaValidator = zodValidator(retentionSettingsSchema);
 const num = (s: string) => (s.trim() === '' ? NaN : Number(s));
 
 const validate: Validator<FormValues, RetentionSettings> = async (v) => {
-  const r = await schemaValidator({
+  const r = schemaValidator({
     mailboxRetentionDays: num(v.mailboxRetentionDays),
     sentOutboxRetentionDays: num(v.sentOutboxRetentionDays),
     eventRetentionDays: v.eventRetentionDays.trim() === '' ? null : num(v.eventRetentionDays),
   });
   if (r.ok) return r;
   const errors: Record<string, string> = {};
-  for (const [k, msg] of Object.entries(r.errors)) errors[k] ??= Number.isNaN(num(v[k as keyof FormValues] ?? '')) ? 'Enter a whole number of days' : msg;
+  // The first message for a field wins.
+  const put = (k: string, m: string) => {
+    if (!(k in errors)) errors[k] = m;
+  };
+  for (const [k, msg] of Object.entries(r.errors)) put(k, Number.isNaN(num(v[k as keyof FormValues])) ? 'Enter a whole number of days' : msg);
   return { ok: false, errors };
 };
 
@@ -60,7 +64,8 @@ function RetentionForm(props: { initial: RetentionSettings }) {
     void form.submit(async (data) => {
       const saved = await trpc.admin.settings.retention.update.mutate(data);
       queryClient.setQueryData(RETENTION_KEY, saved);
-      for (const [k, v] of Object.entries(toForm(saved))) form.set(k as keyof FormValues, v);
+      const next = toForm(saved);
+      for (const k of Object.keys(next) as (keyof FormValues)[]) form.set(k, next[k]);
       toast('Retention saved', 'success');
     });
   };

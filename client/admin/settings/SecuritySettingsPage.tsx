@@ -41,11 +41,15 @@ const validate: Validator<FormValues, SecuritySettings> = (v) => {
   });
   if (r.ok) return r;
   const errors: Record<string, string> = {};
+  // The first message for a field wins.
+  const put = (k: string, m: string) => {
+    if (!(k in errors)) errors[k] = m;
+  };
   for (const [k, msg] of Object.entries(r.errors)) {
     const m = /^blockedEmailDomains\.(\d+)$/.exec(k);
-    if (m) errors.domainsText ??= `"${domains[Number(m[1])]}": ${msg}`;
-    else if (k === 'blockedEmailDomains') errors.domainsText ??= msg;
-    else errors[k] ??= k in numbers && Number.isNaN(numbers[k as NumberField]) ? 'Enter a number' : msg;
+    if (m) put('domainsText', `"${domains[Number(m[1])]}": ${msg}`);
+    else if (k === 'blockedEmailDomains') put('domainsText', msg);
+    else put(k, k in numbers && Number.isNaN(numbers[k as NumberField]) ? 'Enter a number' : msg);
   }
   return { ok: false, errors };
 };
@@ -82,7 +86,7 @@ function SecuritySettingsForm(props: { initial: SecuritySettings }) {
     void form.submit(async (data) => {
       const saved = await trpc.admin.settings.security.update.mutate(data);
       queryClient.setQueryData(SECURITY_SETTINGS_KEY, saved);
-      for (const [k, v] of Object.entries(toForm(saved))) form.set(k as keyof FormValues, v as never);
+      for (const [k, v] of Object.entries(toForm(saved))) form.set(k as keyof FormValues, v);
       toast('Settings saved', 'success');
     });
   };

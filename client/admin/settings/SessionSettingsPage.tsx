@@ -18,14 +18,18 @@ const schemaValidator = zodValidator(sessionSettingsSchema);
 const num = (s: string) => (s.trim() === '' ? NaN : Number(s));
 
 const validate: Validator<FormValues, SessionSettings> = async (v) => {
-  const r = await schemaValidator({
+  const r = schemaValidator({
     sessionIdleTimeoutMinutes: num(v.sessionIdleTimeoutMinutes),
     sessionAbsoluteLifetimeHours: num(v.sessionAbsoluteLifetimeHours),
     passwordMinLength: num(v.passwordMinLength),
   });
   if (r.ok) return r;
   const errors: Record<string, string> = {};
-  for (const [k, msg] of Object.entries(r.errors)) errors[k] ??= Number.isNaN(num(v[k as keyof FormValues] ?? '')) ? 'Enter a whole number' : msg;
+  // The first message for a field wins.
+  const put = (k: string, m: string) => {
+    if (!(k in errors)) errors[k] = m;
+  };
+  for (const [k, msg] of Object.entries(r.errors)) put(k, Number.isNaN(num(v[k as keyof FormValues])) ? 'Enter a whole number' : msg);
   return { ok: false, errors };
 };
 
@@ -59,7 +63,8 @@ function SessionSettingsForm(props: { initial: SessionSettings }) {
     void form.submit(async (data) => {
       const saved = await trpc.admin.settings.sessions.update.mutate(data);
       queryClient.setQueryData(SESSION_SETTINGS_KEY, saved);
-      for (const [k, v] of Object.entries(toForm(saved))) form.set(k as keyof FormValues, v);
+      const next = toForm(saved);
+      for (const k of Object.keys(next) as (keyof FormValues)[]) form.set(k, next[k]);
       toast('Settings saved', 'success');
     });
   };
