@@ -89,7 +89,8 @@ export const TEMPLATE_CONTENT: { [K in EmailTemplateName]: TemplateContent<K> } 
     label: 'Invitation',
     description: 'Sent when an administrator invites someone. Carries a single-use link to set a password.',
     subject: '{{inviterName}} invited you to {{portalName}}',
-    mainText: 'Hi {{firstName}},\n\n{{inviterName}} has invited you to join {{portalName}}. Accept the invitation to set your password and start using your account.',
+    mainText:
+      'Hi {{firstName}},\n\n{{inviterName}} has invited you to join {{portalName}}. Accept the invitation to set your password and start using your account.',
     sample: { firstName: 'Ada', inviterName: 'Grace Hopper', acceptUrl: sampleUrl('/invite#token=sample-token'), expiresAt: '2030-01-08T10:00:00.000Z' },
   },
   'verify-email': {
@@ -102,7 +103,8 @@ export const TEMPLATE_CONTENT: { [K in EmailTemplateName]: TemplateContent<K> } 
   },
   'invite-waiting': {
     label: 'Invitation waiting',
-    description: 'Sent when someone tries to log in with an address that has an invitation not yet accepted. Carries a fresh link when the old one has expired.',
+    description:
+      'Sent when someone tries to log in with an address that has an invitation not yet accepted. Carries a fresh link when the old one has expired.',
     subject: 'Your invitation to {{portalName}} is waiting',
     mainText:
       'Hi {{firstName}},\n\nSomeone (hopefully you) tried to log in to {{portalName}} with this address. Your account has not been set up yet: accept your invitation to choose a password.',
@@ -125,7 +127,8 @@ export const TEMPLATE_CONTENT: { [K in EmailTemplateName]: TemplateContent<K> } 
   },
   'account-locked': {
     label: 'Failed logins on your account',
-    description: 'Sent to the owner, once per episode, when failed logins pass the per-account limit (Settings › Security) and logging in starts to require a harder automatic check.',
+    description:
+      'Sent to the owner, once per episode, when failed logins pass the per-account limit (Settings › Security) and logging in starts to require a harder automatic check.',
     subject: 'Failed login attempts on your {{portalName}} account',
     mainText:
       'Hi {{firstName}},\n\nThere have been {{failures}} failed attempts to log in to your {{portalName}} account. Your account is not locked: you can still log in as usual, and this browser check takes a few seconds longer until you do. If these attempts were not yours, nobody got in, but consider choosing a new password.',

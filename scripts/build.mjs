@@ -65,5 +65,9 @@ if (ifStale) {
 } else {
   const t0 = performance.now();
   await buildServer();
-  process.stdout.write(`server bundle: ${OUT}/ (${Object.keys(ENTRIES).map((e) => e + '.js').join(', ')}) in ${Math.round(performance.now() - t0)} ms\n`);
+  process.stdout.write(
+    `server bundle: ${OUT}/ (${Object.keys(ENTRIES)
+      .map((e) => e + '.js')
+      .join(', ')}) in ${Math.round(performance.now() - t0)} ms\n`,
+  );
 }

@@ -35,10 +35,9 @@ interface Header {
 const ident = (name: string) => '"' + name.replace(/"/g, '""') + '"';
 
 async function publicTables(c: pg.Client): Promise<string[]> {
-  const r = await c.query<{ name: string }>(
-    `select tablename as name from pg_tables where schemaname = 'public' and tablename <> $1 order by tablename`,
-    [MIGRATIONS_TABLE],
-  );
+  const r = await c.query<{ name: string }>(`select tablename as name from pg_tables where schemaname = 'public' and tablename <> $1 order by tablename`, [
+    MIGRATIONS_TABLE,
+  ]);
   return r.rows.map((x) => x.name);
 }
 
@@ -123,7 +122,9 @@ export async function restoreDatabase(url: string, file: string, opts: { clean?:
     await c.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
     const existing = await publicTables(c);
     if (existing.length && !opts.clean) {
-      throw new Error(`the database already has tables (${existing.slice(0, 5).join(', ')}…); restore into an empty database, or pass --clean to drop them (stop Admit first)`);
+      throw new Error(
+        `the database already has tables (${existing.slice(0, 5).join(', ')}…); restore into an empty database, or pass --clean to drop them (stop Admit first)`,
+      );
     }
     if (opts.clean) {
       opts.log.warn('restore: dropping the public schema');
@@ -168,7 +169,8 @@ export async function restoreDatabase(url: string, file: string, opts: { clean?:
       } else if (line.startsWith('#end ')) {
         await flush();
         const [, name, n] = line.split(' ');
-        if (name !== table || Number(n) !== counts[table]) throw new Error(`the backup is damaged at table ${name} (expected ${n} rows, read ${counts[name!] ?? 0})`);
+        if (name !== table || Number(n) !== counts[table])
+          throw new Error(`the backup is damaged at table ${name} (expected ${n} rows, read ${counts[name!] ?? 0})`);
         table = null;
       } else if (line) {
         if (!table) throw new Error('the backup is damaged (a row outside a table)');

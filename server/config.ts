@@ -35,7 +35,10 @@ const origin = z
     { message: 'must be a comma-separated list of origins like https://portal.example.com (scheme, host, optional port; no path)' },
   );
 
-const emailAddress = z.string().trim().pipe(z.email({ message: 'must be an email address' }));
+const emailAddress = z
+  .string()
+  .trim()
+  .pipe(z.email({ message: 'must be an email address' }));
 
 /** Splits `Name <address>` or a bare address; null when it is neither (or holds line breaks). */
 export function parseMailFrom(v: string): { name: string; address: string } | null {
@@ -133,7 +136,10 @@ export const configSchema = z
       .optional()
       .transform((v, ctx) => {
         if (v === undefined || v.trim() === '') return undefined;
-        const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+        const list = v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
         for (const item of list) {
           const r = origin.safeParse(item);
           if (!r.success) {
@@ -143,15 +149,9 @@ export const configSchema = z
         }
         return list.map((o) => new URL(o).origin);
       }),
-    LOG_LEVEL: z
-      .enum(['debug', 'info', 'warn', 'error', 'silent'], { message: 'must be one of debug, info, warn, error, silent' })
-      .default('info'),
+    LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent'], { message: 'must be one of debug, info, warn, error, silent' }).default('info'),
     ADMIN_EMAIL: emailAddress.optional(),
-    ADMIN_PASSWORD: z
-      .string()
-      .min(8, { message: 'must be at least 8 characters' })
-      .max(256, { message: 'must be at most 256 characters' })
-      .optional(),
+    ADMIN_PASSWORD: z.string().min(8, { message: 'must be at least 8 characters' }).max(256, { message: 'must be at most 256 characters' }).optional(),
     SMTP_URL: urlWithProtocol(['smtp:', 'smtps:']).optional(),
     MAIL_FROM: z
       .string()
@@ -187,10 +187,16 @@ export const configSchema = z
         // "true" used to mean "one proxy in front"; it never means "trust every hop" (that would make the leftmost, client-written entry the address).
         if (/^(true|yes)$/i.test(v)) return 1;
         if (/^\d+$/.test(v)) return Math.min(Number(v), 32);
-        const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+        const list = v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
         const bad = list.find((a) => !isProxyAddress(a));
         if (bad !== undefined || list.length === 0) {
-          ctx.addIssue({ code: 'custom', message: `must be a number of proxy hops or a comma-separated list of IP addresses/CIDRs or loopback, linklocal, uniquelocal (not "${bad ?? v}")` });
+          ctx.addIssue({
+            code: 'custom',
+            message: `must be a number of proxy hops or a comma-separated list of IP addresses/CIDRs or loopback, linklocal, uniquelocal (not "${bad ?? v}")`,
+          });
           return z.NEVER;
         }
         return list;
@@ -200,8 +206,18 @@ export const configSchema = z
     METRICS: boolish.default(false),
     METRICS_TOKEN: z.string().trim().min(16, { message: 'must be at least 16 characters' }).optional(),
     // Faults (db/faults.ts): how long a request waits for a pooled connection, and for one statement.
-    DB_ACQUIRE_TIMEOUT_MS: z.coerce.number({ message: 'must be a number' }).int({ message: 'must be a whole number' }).min(100, { message: 'must be at least 100' }).max(600_000, { message: 'must be at most 600000' }).default(5_000),
-    DB_STATEMENT_TIMEOUT_MS: z.coerce.number({ message: 'must be a number' }).int({ message: 'must be a whole number' }).min(100, { message: 'must be at least 100' }).max(3_600_000, { message: 'must be at most 3600000' }).default(15_000),
+    DB_ACQUIRE_TIMEOUT_MS: z.coerce
+      .number({ message: 'must be a number' })
+      .int({ message: 'must be a whole number' })
+      .min(100, { message: 'must be at least 100' })
+      .max(600_000, { message: 'must be at most 600000' })
+      .default(5_000),
+    DB_STATEMENT_TIMEOUT_MS: z.coerce
+      .number({ message: 'must be a number' })
+      .int({ message: 'must be a whole number' })
+      .min(100, { message: 'must be at least 100' })
+      .max(3_600_000, { message: 'must be at most 3600000' })
+      .default(15_000),
     ...requestBudgetShape,
   })
   .superRefine((c, ctx) => {
@@ -210,7 +226,8 @@ export const configSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['DATABASE_URL'],
-        message: 'must be set when NODE_ENV=production (the embedded PostgreSQL is for development and single-machine trials; unset NODE_ENV to use it on purpose)',
+        message:
+          'must be set when NODE_ENV=production (the embedded PostgreSQL is for development and single-machine trials; unset NODE_ENV to use it on purpose)',
       });
     }
     if ((c.ADMIN_EMAIL === undefined) !== (c.ADMIN_PASSWORD === undefined)) {

@@ -133,7 +133,8 @@ function wrap(p: pino.Logger): Logger {
 export function createLogger(level: Level, opts: LoggerOptions = {}): Logger {
   const format = opts.format ?? (process.stdout.isTTY ? 'pretty' : 'json');
   const destination =
-    opts.destination ?? (format === 'pretty' ? pinoPretty({ sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }) : pino.destination({ fd: 1, sync: true }));
+    opts.destination ??
+    (format === 'pretty' ? pinoPretty({ sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }) : pino.destination({ fd: 1, sync: true }));
   const p = pino(
     {
       level,

@@ -54,9 +54,15 @@ export function checkEmail(input: string): EmailCheck {
 
 // RFC 3492 punycode decoding, for showing `xn--` labels as Unicode (browsers have no API for it).
 function decodePunycode(input: string): string | null {
-  const base = 36, tMin = 1, tMax = 26, skew = 38, damp = 700;
+  const base = 36,
+    tMin = 1,
+    tMax = 26,
+    skew = 38,
+    damp = 700;
   const out: number[] = [];
-  let n = 128, i = 0, bias = 72;
+  let n = 128,
+    i = 0,
+    bias = 72;
   const basic = input.lastIndexOf('-');
   for (let j = 0; j < Math.max(0, basic); j++) out.push(input.charCodeAt(j));
   const adapt = (delta: number, numPoints: number, first: boolean) => {
@@ -69,7 +75,7 @@ function decodePunycode(input: string): string | null {
     }
     return k + Math.floor(((base - tMin + 1) * d) / (d + skew));
   };
-  for (let idx = basic > 0 ? basic + 1 : 0; idx < input.length; ) {
+  for (let idx = basic > 0 ? basic + 1 : 0; idx < input.length;) {
     const oldi = i;
     for (let w = 1, k = base; ; k += base) {
       if (idx >= input.length) return null;

@@ -10,7 +10,13 @@ export type FieldType = (typeof FIELD_TYPES)[number];
 export const FIELD_FORMATS = ['url', 'email', 'phone', 'country', 'wholeNumber'] as const;
 export type FieldFormat = (typeof FIELD_FORMATS)[number];
 export const FIELD_TYPE_LABELS: Record<FieldType, string> = { text: 'Text', longText: 'Long text', select: 'Select', checkbox: 'Checkbox', url: 'URL' };
-export const FIELD_FORMAT_LABELS: Record<FieldFormat, string> = { url: 'URL', email: 'Email address', phone: 'Phone number', country: 'Country (ISO code)', wholeNumber: 'Whole number' };
+export const FIELD_FORMAT_LABELS: Record<FieldFormat, string> = {
+  url: 'URL',
+  email: 'Email address',
+  phone: 'Phone number',
+  country: 'Country (ISO code)',
+  wholeNumber: 'Whole number',
+};
 
 export const FORM_FIELDS_MAX = 30;
 export const FIELD_KEY_MAX = 40;
@@ -37,43 +43,58 @@ const COUNTRY_SET = new Set(COUNTRY_CODES);
 /** A field of the form. Its order is its place in the definition's list. */
 export const formFieldSchema = z
   .object({
-    key: z.string({ error: 'Key is required' }).check(
-      z.regex(/^[a-z][a-z0-9_]*$/, { error: 'Key must start with a letter and use only a–z, 0–9 and _' }),
-      z.maxLength(FIELD_KEY_MAX, { error: `Key must be at most ${FIELD_KEY_MAX} characters` }),
-    ),
+    key: z
+      .string({ error: 'Key is required' })
+      .check(
+        z.regex(/^[a-z][a-z0-9_]*$/, { error: 'Key must start with a letter and use only a–z, 0–9 and _' }),
+        z.maxLength(FIELD_KEY_MAX, { error: `Key must be at most ${FIELD_KEY_MAX} characters` }),
+      ),
     label: z.string({ error: 'Label is required' }).check(
       z.overwrite((v) => normaliseText(v, 'line')),
       z.minLength(1, { error: 'Label is required' }),
       z.maxLength(FIELD_LABEL_MAX, { error: `Label must be at most ${FIELD_LABEL_MAX} characters` }),
     ),
-    helpText: z._default(z.string().check(z.overwrite((v) => normaliseText(v, 'line')), z.maxLength(FIELD_HELP_MAX, { error: `Help text must be at most ${FIELD_HELP_MAX} characters` })), ''),
+    helpText: z._default(
+      z.string().check(
+        z.overwrite((v) => normaliseText(v, 'line')),
+        z.maxLength(FIELD_HELP_MAX, { error: `Help text must be at most ${FIELD_HELP_MAX} characters` }),
+      ),
+      '',
+    ),
     type: z.enum(FIELD_TYPES, { error: 'Unknown field type' }),
     required: z._default(z.boolean(), false),
     minLength: z._default(z.nullable(z.int().check(z.gte(0), z.lte(LONG_TEXT_ANSWER_MAX))), null),
     maxLength: z._default(z.nullable(z.int().check(z.gte(1), z.lte(LONG_TEXT_ANSWER_MAX))), null),
     format: z._default(z.nullable(z.enum(FIELD_FORMATS, { error: 'Unknown format' })), null),
     options: z._default(
-      z.array(z.string().check(z.overwrite((v) => normaliseText(v, 'line')), z.minLength(1, { error: 'An option cannot be empty' }), z.maxLength(FIELD_OPTION_MAX))).check(
-        z.maxLength(FIELD_OPTIONS_MAX, { error: `At most ${FIELD_OPTIONS_MAX} options` }),
-      ),
+      z
+        .array(
+          z.string().check(
+            z.overwrite((v) => normaliseText(v, 'line')),
+            z.minLength(1, { error: 'An option cannot be empty' }),
+            z.maxLength(FIELD_OPTION_MAX),
+          ),
+        )
+        .check(z.maxLength(FIELD_OPTIONS_MAX, { error: `At most ${FIELD_OPTIONS_MAX} options` })),
       [],
     ),
     showInPendingQueue: z._default(z.boolean(), false),
   })
   .check(
     z.refine((f) => f.type !== 'select' || f.options.length > 0, { path: ['options'], error: 'A select needs at least one option' }),
-    z.refine((f) => f.minLength == null || f.maxLength == null || f.minLength <= f.maxLength, { path: ['maxLength'], error: 'Maximum length is below the minimum' }),
+    z.refine((f) => f.minLength == null || f.maxLength == null || f.minLength <= f.maxLength, {
+      path: ['maxLength'],
+      error: 'Maximum length is below the minimum',
+    }),
     z.refine((f) => new Set(f.options).size === f.options.length, { path: ['options'], error: 'Options must be different' }),
   );
 export type FormField = z.output<typeof formFieldSchema>;
 export type FormFieldInput = z.input<typeof formFieldSchema>;
 
-export const formFieldsSchema = z
-  .array(formFieldSchema)
-  .check(
-    z.maxLength(FORM_FIELDS_MAX, { error: `At most ${FORM_FIELDS_MAX} fields` }),
-    z.refine((fs) => new Set(fs.map((f) => f.key)).size === fs.length, { error: 'Each field needs a different key' }),
-  );
+export const formFieldsSchema = z.array(formFieldSchema).check(
+  z.maxLength(FORM_FIELDS_MAX, { error: `At most ${FORM_FIELDS_MAX} fields` }),
+  z.refine((fs) => new Set(fs.map((f) => f.key)).size === fs.length, { error: 'Each field needs a different key' }),
+);
 
 /** A published definition (the newest is the form; old ones label old answers). Version 0: no fields yet. */
 export const registrationFormSchema = z.object({ version: z.int(), fields: z.array(formFieldSchema) });
@@ -82,7 +103,10 @@ export const EMPTY_REGISTRATION_FORM: RegistrationForm = { version: 0, fields: [
 
 export type Answers = Record<string, string | boolean>;
 /** What sign-up sends: the answers and the version of the form the page showed. */
-export const answersWireSchema = z.record(z.string().check(z.maxLength(FIELD_KEY_MAX)), z.union([z.string().check(z.maxLength(LONG_TEXT_ANSWER_MAX)), z.boolean()]));
+export const answersWireSchema = z.record(
+  z.string().check(z.maxLength(FIELD_KEY_MAX)),
+  z.union([z.string().check(z.maxLength(LONG_TEXT_ANSWER_MAX)), z.boolean()]),
+);
 
 function formatProblem(format: FieldFormat, v: string): string | null {
   switch (format) {
@@ -91,7 +115,9 @@ function formatProblem(format: FieldFormat, v: string): string | null {
     case 'email':
       return checkEmail(v).ok ? null : 'must be an email address';
     case 'phone':
-      return /^\+?[0-9][0-9 ().-]{5,30}$/.test(v) && (v.match(/[0-9]/g)?.length ?? 0) >= 6 && (v.match(/[0-9]/g)?.length ?? 0) <= 15 ? null : 'must be a phone number';
+      return /^\+?[0-9][0-9 ().-]{5,30}$/.test(v) && (v.match(/[0-9]/g)?.length ?? 0) >= 6 && (v.match(/[0-9]/g)?.length ?? 0) <= 15
+        ? null
+        : 'must be a phone number';
     case 'country':
       return COUNTRY_SET.has(v.toUpperCase()) ? null : 'must be a two-letter country code (ISO 3166)';
     case 'wholeNumber':

@@ -43,10 +43,7 @@ export default function AcceptInvitePage(props: { token?: string }) {
     <Switch fallback={<Loading />}>
       <Match when={linkError()}>
         {(err) => (
-          <AuthLayout
-            title={(err().reason && TITLES[err().reason!]) ?? 'This invitation cannot be used'}
-            footer={<A href="/login">Go to log in</A>}
-          >
+          <AuthLayout title={(err().reason && TITLES[err().reason!]) ?? 'This invitation cannot be used'} footer={<A href="/login">Go to log in</A>}>
             <div
               class={`alert ${err().reason === 'TOKEN_USED' ? 'alert-info' : 'alert-warning'}`}
               role="alert"
@@ -63,9 +60,7 @@ export default function AcceptInvitePage(props: { token?: string }) {
           </AuthLayout>
         )}
       </Match>
-      <Match when={invite()}>
-        {(info) => <AcceptForm token={token} info={info()} portalName={me.data?.portalName} onLinkError={setLinkError} />}
-      </Match>
+      <Match when={invite()}>{(info) => <AcceptForm token={token} info={info()} portalName={me.data?.portalName} onLinkError={setLinkError} />}</Match>
     </Switch>
   );
 }
@@ -133,13 +128,20 @@ function AcceptForm(props: {
       <form onSubmit={onSubmit} novalidate aria-describedby="accept-error" data-testid="accept-invite-form">
         <FormError id="accept-error" message={form.formError()} />
         <div class="grid-2">
-          <TextField label="First name" name="firstName" autocomplete="given-name" required maxLength={NAME_MAX}
-            {...form.field('firstName')} />
-          <TextField label="Last name" name="lastName" autocomplete="family-name" required maxLength={NAME_MAX}
-            {...form.field('lastName')} />
+          <TextField label="First name" name="firstName" autocomplete="given-name" required maxLength={NAME_MAX} {...form.field('firstName')} />
+          <TextField label="Last name" name="lastName" autocomplete="family-name" required maxLength={NAME_MAX} {...form.field('lastName')} />
         </div>
-        <TextField label="Email" name="email" type="email" autocomplete="username" readOnly required value={props.info.email}
-          onInput={() => undefined} hint="Your invitation is for this address." />
+        <TextField
+          label="Email"
+          name="email"
+          type="email"
+          autocomplete="username"
+          readOnly
+          required
+          value={props.info.email}
+          onInput={() => undefined}
+          hint="Your invitation is for this address."
+        />
         <PasswordFields autofocus password={form.field('password')} confirm={form.field('confirmPassword')} maxLength={PASSWORD_MAX} />
         <p class="text-sm muted">This invitation link works once and expires on {formatDate(props.info.expiresAt)}.</p>
         {custom.view()}

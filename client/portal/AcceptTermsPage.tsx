@@ -56,7 +56,11 @@ export default function AcceptTermsPage() {
             <Show
               when={v().url}
               fallback={
-                <div class="card" style={{ 'white-space': 'pre-wrap', 'max-height': '20rem', overflow: 'auto', 'margin-bottom': 'var(--space-4)' }} data-testid="terms-text">
+                <div
+                  class="card"
+                  style={{ 'white-space': 'pre-wrap', 'max-height': '20rem', overflow: 'auto', 'margin-bottom': 'var(--space-4)' }}
+                  data-testid="terms-text"
+                >
                   {v().body}
                 </div>
               }

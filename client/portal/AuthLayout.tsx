@@ -5,7 +5,9 @@ import { Show } from 'solid-js';
 export function AuthLayout(props: { title: string; subtitle?: JSX.Element; wide?: boolean; children: JSX.Element; footer?: JSX.Element }) {
   return (
     <main class="auth-page">
-      <a class="wordmark" href="/">Admit</a>
+      <a class="wordmark" href="/">
+        Admit
+      </a>
       <section class={`auth-card${props.wide ? ' wide' : ''}`} aria-labelledby="auth-title">
         <h1 id="auth-title">{props.title}</h1>
         <Show when={props.subtitle}>

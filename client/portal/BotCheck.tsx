@@ -95,7 +95,10 @@ export function createBotCheck(purpose: BotPurpose, email?: () => string): BotCh
             host = el;
             if (widget) el.append(widget);
           }}
-          class="bot-check" data-testid="bot-check" style={{ 'margin-bottom': 'var(--space-4)' }} />
+          class="bot-check"
+          data-testid="bot-check"
+          style={{ 'margin-bottom': 'var(--space-4)' }}
+        />
         <Show when={error()}>
           <p class="field-error" role="alert">
             {error()}

@@ -66,13 +66,7 @@ export default function ChangePasswordPage() {
             <AuthLayout
               title={forced() ? 'Choose a new password' : 'Change password'}
               subtitle={<>Signed in as {user().email}</>}
-              footer={
-                forced() ? (
-                  <a href="/logout">Log out</a>
-                ) : (
-                  <a href={home()}>Back</a>
-                )
-              }
+              footer={forced() ? <a href="/logout">Log out</a> : <a href={home()}>Back</a>}
             >
               <Show when={forced()}>
                 <div class="alert alert-warning" role="status">

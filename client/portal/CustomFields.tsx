@@ -80,7 +80,14 @@ export function createCustomFields(opts: { termsOnly?: boolean } = {}) {
           <CheckboxField {...common} checked={() => values()[f.key] === true} onChange={(v) => set(f.key, v)} error={errors()[f.key]} />
         </Match>
         <Match when={f.type === 'select'}>
-          <SelectField {...common} error={errors()[f.key]} placeholder="Choose…" options={f.options.map((o) => ({ value: o, label: o }))} value={text(f.key)} onChange={(v) => set(f.key, v)} />
+          <SelectField
+            {...common}
+            error={errors()[f.key]}
+            placeholder="Choose…"
+            options={f.options.map((o) => ({ value: o, label: o }))}
+            value={text(f.key)}
+            onChange={(v) => set(f.key, v)}
+          />
         </Match>
         <Match when={f.type === 'longText'}>
           <TextAreaField {...common} error={errors()[f.key]} value={text(f.key)} onInput={(v) => set(f.key, v)} maxLength={f.maxLength ?? undefined} />

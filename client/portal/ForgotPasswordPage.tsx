@@ -18,8 +18,11 @@ export default function ForgotPasswordPage() {
   const [sentTo, setSentTo] = createSignal<string | null>(null);
   const form = createForm(
     // Loaded at the first keystroke: zod stays out of the JavaScript a visitor landing here downloads.
-    lazyValidator<{ email: string }, RequestPasswordResetInput>(() => Promise.all([import('../../shared/schemas/password-reset'), import('../lib/zod-form')]).then(([s, f]) => f.zodValidator(s.requestPasswordResetInput))),
-    { email: typeof params.email === 'string' ? params.email : '' });
+    lazyValidator<{ email: string }, RequestPasswordResetInput>(() =>
+      Promise.all([import('../../shared/schemas/password-reset'), import('../lib/zod-form')]).then(([s, f]) => f.zodValidator(s.requestPasswordResetInput)),
+    ),
+    { email: typeof params.email === 'string' ? params.email : '' },
+  );
   const bot = createBotCheck('reset');
 
   createEffect(() => {
@@ -51,15 +54,7 @@ export default function ForgotPasswordPage() {
         >
           <form onSubmit={onSubmit} novalidate aria-describedby="forgot-error">
             <FormError id="forgot-error" message={form.formError()} />
-            <TextField
-              label="Email"
-              name="email"
-              type="email"
-              autocomplete="username"
-              required
-              autofocus
-              {...form.field('email')}
-            />
+            <TextField label="Email" name="email" type="email" autocomplete="username" required autofocus {...form.field('email')} />
             {bot.view()}
             <Button type="submit" variant="primary" busy={form.busy()}>
               Send reset link

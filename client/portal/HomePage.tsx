@@ -17,28 +17,40 @@ export default function HomePage() {
       {(user) => (
         <div class="portal-page">
           <header class="topbar">
-            <a class="wordmark" href="/">Admit</a>
+            <a class="wordmark" href="/">
+              Admit
+            </a>
             <span class="spacer" />
             <Show when={user().role === 'admin'}>
-              <a class="btn btn-ghost btn-sm" href="/admin/users">Admin</a>
+              <a class="btn btn-ghost btn-sm" href="/admin/users">
+                Admin
+              </a>
             </Show>
-            <a class="btn btn-secondary btn-sm" href="/logout">Log out</a>
+            <a class="btn btn-secondary btn-sm" href="/logout">
+              Log out
+            </a>
           </header>
           <main class="app-content narrow portal-main">
             <h1>Welcome, {user().firstName}</h1>
-            <p class="muted">You are signed in to {me.data?.portalName} as {user().email}.</p>
+            <p class="muted">
+              You are signed in to {me.data?.portalName} as {user().email}.
+            </p>
             <section class="card">
               <h2 class="card-title">Your account</h2>
               <dl class="details">
                 <dt>Name</dt>
-                <dd>{user().firstName} {user().lastName}</dd>
+                <dd>
+                  {user().firstName} {user().lastName}
+                </dd>
                 <dt>Email</dt>
                 <dd>{user().email}</dd>
                 <dt>Role</dt>
                 <dd>{user().role === 'admin' ? 'Administrator' : 'Developer'}</dd>
               </dl>
               <div class="card-footer">
-                <a class="btn btn-secondary btn-sm" href="/change-password">Change password</a>
+                <a class="btn btn-secondary btn-sm" href="/change-password">
+                  Change password
+                </a>
               </div>
             </section>
             <SessionsCard />

@@ -64,7 +64,9 @@ export function LoginPage() {
       }
     >
       <Show when={params.reset === 'done'}>
-        <div class="alert alert-success" role="status">Your password was changed. You are logged in on this device only.</div>
+        <div class="alert alert-success" role="status">
+          Your password was changed. You are logged in on this device only.
+        </div>
       </Show>
       <form onSubmit={onSubmit} novalidate aria-describedby="login-error">
         <FormError id="login-error" message={form.formError()} />
@@ -75,29 +77,20 @@ export function LoginPage() {
               <Button
                 variant="secondary"
                 disabled={resent()}
-                onClick={() => void trpc.auth.verifyEmail.resend.mutate({ email: email() }).then(() => setResent(true), (e: unknown) => toast(errorMessage(e), 'error'))}
+                onClick={() =>
+                  void trpc.auth.verifyEmail.resend.mutate({ email: email() }).then(
+                    () => setResent(true),
+                    (e: unknown) => toast(errorMessage(e), 'error'),
+                  )
+                }
               >
                 {resent() ? 'A new link is on its way' : 'Send the verification link again'}
               </Button>
             </p>
           )}
         </Show>
-        <TextField
-          label="Email"
-          name="email"
-          type="email"
-          autocomplete="username"
-          required
-          {...form.field('email')}
-        />
-        <TextField
-          label="Password"
-          name="password"
-          type="password"
-          autocomplete="current-password"
-          required
-          {...form.field('password')}
-        />
+        <TextField label="Email" name="email" type="email" autocomplete="username" required {...form.field('email')} />
+        <TextField label="Password" name="password" type="password" autocomplete="current-password" required {...form.field('password')} />
         <div class="row-between text-sm">
           <span />
           <A href="/forgot-password">Forgot password?</A>

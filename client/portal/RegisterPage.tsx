@@ -31,8 +31,11 @@ export default function RegisterPage() {
   // Inline validation with the very schema the server applies to auth.signup.
   const form = createForm(
     // Loaded at the first keystroke: zod stays out of the JavaScript a visitor landing here downloads.
-    lazyValidator<RegisterValues, RegisterInput>(() => Promise.all([import('../../shared/schemas/users'), import('../lib/zod-form')]).then(([s, f]) => f.zodValidator(s.registerInput))),
-    { firstName: '', lastName: '', email: '', password: '', confirmPassword: '' });
+    lazyValidator<RegisterValues, RegisterInput>(() =>
+      Promise.all([import('../../shared/schemas/users'), import('../lib/zod-form')]).then(([s, f]) => f.zodValidator(s.registerInput)),
+    ),
+    { firstName: '', lastName: '', email: '', password: '', confirmPassword: '' },
+  );
   const bot = createBotCheck('signup');
   // The admin's sign-up fields and the terms box (CustomFields.tsx).
   const custom = createCustomFields();
@@ -79,8 +82,8 @@ export default function RegisterPage() {
             <AuthLayout title="Your account is ready">
               <div class="alert alert-success" role="status" data-testid="register-active">
                 <div>
-                  <strong>Welcome, {o().firstName}!</strong> Your account on {me.data?.portalName} is active. You can log in now
-                  with <span style={{ 'overflow-wrap': 'anywhere' }}>{o().email}</span>.
+                  <strong>Welcome, {o().firstName}!</strong> Your account on {me.data?.portalName} is active. You can log in now with{' '}
+                  <span style={{ 'overflow-wrap': 'anywhere' }}>{o().email}</span>.
                 </div>
               </div>
               <a class="btn btn-primary btn-block" href="/login" style={{ 'margin-top': 'var(--space-5)' }}>
@@ -95,8 +98,8 @@ export default function RegisterPage() {
               <div class="alert alert-info" role="status" data-testid="register-unverified">
                 <div>
                   <p>
-                    <strong>Thank you, {o().firstName}.</strong> We sent a link to <span style={{ 'overflow-wrap': 'anywhere' }}>{o().email}</span>.
-                    Open it and press the button on the page to verify your address; your registration continues from there.
+                    <strong>Thank you, {o().firstName}.</strong> We sent a link to <span style={{ 'overflow-wrap': 'anywhere' }}>{o().email}</span>. Open it and
+                    press the button on the page to verify your address; your registration continues from there.
                   </p>
                   <p>The link works for 24 hours. If nothing arrives, check your spam folder, or log in to ask for a new link.</p>
                 </div>
@@ -110,12 +113,11 @@ export default function RegisterPage() {
               <div class="alert alert-info" role="status" data-testid="register-pending">
                 <div>
                   <p>
-                    <strong>Thank you, {o().firstName}.</strong> Your registration has been submitted and must be approved by an
-                    administrator before you can log in.
+                    <strong>Thank you, {o().firstName}.</strong> Your registration has been submitted and must be approved by an administrator before you can
+                    log in.
                   </p>
                   <p>
-                    We will send an email to <span style={{ 'overflow-wrap': 'anywhere' }}>{o().email}</span> as soon as it has been
-                    reviewed.
+                    We will send an email to <span style={{ 'overflow-wrap': 'anywhere' }}>{o().email}</span> as soon as it has been reviewed.
                   </p>
                 </div>
               </div>
@@ -126,8 +128,7 @@ export default function RegisterPage() {
           <AuthLayout title="Registration is closed" footer={<A href="/login">Back to log in</A>}>
             <div class="alert alert-warning" role="status" data-testid="signup-disabled">
               <div>
-                {me.data?.portalName} is not accepting new registrations at the moment. If you need an account, please contact the
-                portal administrator.
+                {me.data?.portalName} is not accepting new registrations at the moment. If you need an account, please contact the portal administrator.
               </div>
             </div>
           </AuthLayout>
@@ -146,31 +147,10 @@ export default function RegisterPage() {
             <form onSubmit={onSubmit} novalidate aria-describedby="register-error">
               <FormError id="register-error" message={form.formError()} />
               <div class="grid-2">
-                <TextField
-                  label="First name"
-                  name="firstName"
-                  autocomplete="given-name"
-                  required
-                  maxLength={NAME_MAX}
-                  {...form.field('firstName')}
-                />
-                <TextField
-                  label="Last name"
-                  name="lastName"
-                  autocomplete="family-name"
-                  required
-                  maxLength={NAME_MAX}
-                  {...form.field('lastName')}
-                />
+                <TextField label="First name" name="firstName" autocomplete="given-name" required maxLength={NAME_MAX} {...form.field('firstName')} />
+                <TextField label="Last name" name="lastName" autocomplete="family-name" required maxLength={NAME_MAX} {...form.field('lastName')} />
               </div>
-              <TextField
-                label="Email"
-                name="email"
-                type="email"
-                autocomplete="email"
-                required
-                {...form.field('email')}
-              />
+              <TextField label="Email" name="email" type="email" autocomplete="email" required {...form.field('email')} />
               <PasswordFields password={form.field('password')} confirm={form.field('confirmPassword')} maxLength={PASSWORD_MAX} />
               {custom.view()}
               {bot.view()}

@@ -20,7 +20,9 @@ const wellFormed = (t: string) => /^[A-Za-z0-9_-]{16,128}$/.test(t);
 export default function ResetPasswordPage() {
   const token = takeLinkToken('token');
   // A refusal while submitting (used meanwhile, expired) replaces the form with the explanation.
-  const [refusal, setRefusal] = createSignal<string | null>(wellFormed(token) ? null : 'This reset link is incomplete. Make sure you copied the whole link from the email, or ask for a new one.');
+  const [refusal, setRefusal] = createSignal<string | null>(
+    wellFormed(token) ? null : 'This reset link is incomplete. Make sure you copied the whole link from the email, or ask for a new one.',
+  );
   const [done, setDone] = createSignal(false);
   const [check] = createResource(
     () => (refusal() === null ? token : false),

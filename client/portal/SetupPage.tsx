@@ -11,8 +11,11 @@ export default function SetupPage() {
   const me = useMe();
   const form = createForm(
     // Loaded at the first keystroke: zod stays out of the JavaScript a visitor landing here downloads.
-    lazyValidator<SetupInput, SetupInput>(() => Promise.all([import('../../shared/schemas/auth'), import('../lib/zod-form')]).then(([s, f]) => f.zodValidator(s.setupInput))),
-    { firstName: '', lastName: '', email: '', password: '', confirmPassword: '' });
+    lazyValidator<SetupInput, SetupInput>(() =>
+      Promise.all([import('../../shared/schemas/auth'), import('../lib/zod-form')]).then(([s, f]) => f.zodValidator(s.setupInput)),
+    ),
+    { firstName: '', lastName: '', email: '', password: '', confirmPassword: '' },
+  );
 
   createEffect(() => {
     if (me.data && !me.data.needsSetup && !form.busy()) hardNavigate(me.data.user ? '/' : '/login');
@@ -32,13 +35,10 @@ export default function SetupPage() {
         <form onSubmit={onSubmit} novalidate>
           <FormError message={form.formError()} />
           <div class="grid-2">
-            <TextField label="First name" name="firstName" autocomplete="given-name" required maxLength={100}
-              {...form.field('firstName')} />
-            <TextField label="Last name" name="lastName" autocomplete="family-name" required maxLength={100}
-              {...form.field('lastName')} />
+            <TextField label="First name" name="firstName" autocomplete="given-name" required maxLength={100} {...form.field('firstName')} />
+            <TextField label="Last name" name="lastName" autocomplete="family-name" required maxLength={100} {...form.field('lastName')} />
           </div>
-          <TextField label="Email" name="email" type="email" autocomplete="username" required
-            {...form.field('email')} />
+          <TextField label="Email" name="email" type="email" autocomplete="username" required {...form.field('email')} />
           <PasswordFields password={form.field('password')} confirm={form.field('confirmPassword')} />
           <Button type="submit" variant="primary" busy={form.busy()}>
             Create administrator

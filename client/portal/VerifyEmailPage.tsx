@@ -15,7 +15,9 @@ const wellFormed = (t: string) => /^[A-Za-z0-9_-]{16,128}$/.test(t);
  */
 export default function VerifyEmailPage() {
   const token = takeLinkToken('token');
-  const [refusal, setRefusal] = createSignal<string | null>(wellFormed(token) ? null : 'This verification link is incomplete. Make sure you copied the whole link from the email.');
+  const [refusal, setRefusal] = createSignal<string | null>(
+    wellFormed(token) ? null : 'This verification link is incomplete. Make sure you copied the whole link from the email.',
+  );
   const [result, setResult] = createSignal<'active' | 'pending' | null>(null);
   const [busy, setBusy] = createSignal(false);
   const [check] = createResource(

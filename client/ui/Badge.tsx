@@ -28,10 +28,7 @@ export function StatusBadge(props: { status: Status | (string & {}); class?: str
 /** Generic badge: <Badge kind="admin">Admin</Badge> → class "badge badge-admin". */
 export function Badge(props: { kind?: string; class?: string; title?: string; children: JSX.Element }): JSX.Element {
   return (
-    <span
-      class={`badge${props.kind ? ` badge-${props.kind}` : ''}${props.class ? ` ${props.class}` : ''}`}
-      title={props.title}
-    >
+    <span class={`badge${props.kind ? ` badge-${props.kind}` : ''}${props.class ? ` ${props.class}` : ''}`} title={props.title}>
       {props.children}
     </span>
   );

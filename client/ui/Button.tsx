@@ -2,8 +2,7 @@ import { Show, splitProps, type JSX } from 'solid-js';
 
 type ButtonVariant = 'primary' | 'secondary' | 'danger' | 'ghost';
 
-interface ButtonProps
-  extends Omit<JSX.ButtonHTMLAttributes<HTMLButtonElement>, 'type' | 'disabled' | 'onClick' | 'children'> {
+interface ButtonProps extends Omit<JSX.ButtonHTMLAttributes<HTMLButtonElement>, 'type' | 'disabled' | 'onClick' | 'children'> {
   /** Visual style; defaults to 'secondary'. */
   variant?: ButtonVariant;
   /** Shows a spinner, sets aria-busy and disables the button. */

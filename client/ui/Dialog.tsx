@@ -52,8 +52,7 @@ function DialogInner(props: DialogProps): JSX.Element {
     } else {
       el.setAttribute('open', '');
     }
-    const target =
-      body.querySelector<HTMLElement>('[autofocus]') ?? body.querySelector<HTMLElement>(FOCUSABLE) ?? body;
+    const target = body.querySelector<HTMLElement>('[autofocus]') ?? body.querySelector<HTMLElement>(FOCUSABLE) ?? body;
     target.focus();
   });
 

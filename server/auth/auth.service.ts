@@ -7,7 +7,15 @@ import { checkPassword, hashPassword } from '../security/password.js';
 import { checkNewPassword } from '../settings/session-settings.service.js';
 import { appendEvent } from '../events/append.js';
 import { defaultOrganisationId } from '../organisations/organisations.repository.js';
-import { activeAdminExists, anyAdminExists, credentialsByEmail, insertUser, isEmailTaken, loadUserSnapshot, replacePasswordHash } from '../users/users.repository.js';
+import {
+  activeAdminExists,
+  anyAdminExists,
+  credentialsByEmail,
+  insertUser,
+  isEmailTaken,
+  loadUserSnapshot,
+  replacePasswordHash,
+} from '../users/users.repository.js';
 import { guardLogin, type LoginAttempt } from '../security/lockout.js';
 import { recordLoginFailure, recordLoginSuccess } from './login-lockout.service.js';
 import { remindInvitee } from '../users/invite-waiting.service.js';

@@ -53,10 +53,15 @@ export async function changePassword(
       { userId: auth.userId },
     );
     const user = (await loadUserSnapshot(tx, auth.userId))!;
-    await appendEvent(tx, 'user.password_changed', { user, via: row.mustChangePassword ? 'forced_change' : 'change' }, {
-      actorId: auth.userId,
-      userId: auth.userId,
-    });
+    await appendEvent(
+      tx,
+      'user.password_changed',
+      { user, via: row.mustChangePassword ? 'forced_change' : 'change' },
+      {
+        actorId: auth.userId,
+        userId: auth.userId,
+      },
+    );
     return { otherSessionsRevoked: revoked };
   });
 }

@@ -40,16 +40,19 @@ async function issueResetLink(app: AppServices, email: string): Promise<void> {
     if (!user || user.status !== 'active') return;
 
     const now = app.clock.now();
-    await tx.execute(
-      `update auth_token set revoked_at = ? where user_id = ? and purpose = 'password_reset' and used_at is null and revoked_at is null`,
-      [now, user.id],
-    );
+    await tx.execute(`update auth_token set revoked_at = ? where user_id = ? and purpose = 'password_reset' and used_at is null and revoked_at is null`, [
+      now,
+      user.id,
+    ]);
     const token = generateToken();
     const tokenId = randomUUID();
-    await tx.execute(
-      `insert into auth_token (id, user_id, purpose, token_hash, expires_at, created_at) values (?, ?, 'password_reset', ?, ?, ?)`,
-      [tokenId, user.id, hashToken(token), new Date(now.getTime() + PASSWORD_RESET_TTL_MINUTES * 60_000), now],
-    );
+    await tx.execute(`insert into auth_token (id, user_id, purpose, token_hash, expires_at, created_at) values (?, ?, 'password_reset', ?, ?, ?)`, [
+      tokenId,
+      user.id,
+      hashToken(token),
+      new Date(now.getTime() + PASSWORD_RESET_TTL_MINUTES * 60_000),
+      now,
+    ]);
     const outboxId = await queueEmail(
       tx,
       'password-reset',
@@ -118,10 +121,7 @@ export async function checkResetToken(app: AppServices, token: string): Promise<
  * links die, "password changed" is queued and `user.password_changed` appended, in one transaction.
  * The caller then logs the person in (a fresh session).
  */
-export async function completePasswordReset(
-  app: AppServices,
-  input: { token: string; password: string },
-): Promise<{ userId: string }> {
+export async function completePasswordReset(app: AppServices, input: { token: string; password: string }): Promise<{ userId: string }> {
   // Cheap refusal first: no password hashing for a dead link.
   assertUsable(app, await findToken(app.em(), input.token));
   await checkNewPassword(app.em(), input.password);
@@ -146,13 +146,19 @@ export async function completePasswordReset(
       throw new AppError('BAD_REQUEST', 'TOKEN_INVALID', 'This account cannot be reset. Please contact the portal administrator.');
     }
     await setPassword(tx, userId, passwordHash, now);
-    await tx.execute(
-      `update auth_token set revoked_at = ? where user_id = ? and purpose = 'password_reset' and used_at is null and revoked_at is null`,
-      [now, userId],
-    );
+    await tx.execute(`update auth_token set revoked_at = ? where user_id = ? and purpose = 'password_reset' and used_at is null and revoked_at is null`, [
+      now,
+      userId,
+    ]);
     await revokeSessionsOfUser(tx, userId);
     const base = app.publicUrl();
-    await queueEmail(tx, 'password-changed', user.email, { firstName: user.firstName, loginUrl: `${base}/login`, resetUrl: `${base}/forgot-password` }, { userId });
+    await queueEmail(
+      tx,
+      'password-changed',
+      user.email,
+      { firstName: user.firstName, loginUrl: `${base}/login`, resetUrl: `${base}/forgot-password` },
+      { userId },
+    );
     const snapshot = (await loadUserSnapshot(tx, userId))!;
     await appendEvent(tx, 'user.password_changed', { user: snapshot, via: 'reset' }, { actorId: userId, userId });
     return { userId };

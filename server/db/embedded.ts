@@ -39,7 +39,6 @@ function freePort(): Promise<number> {
   });
 }
 
-
 function postgresUserIds(): { uid: number; gid: number } | undefined {
   try {
     const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
@@ -141,7 +140,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger, superv
     createPostgresUser: isRoot,
     initdbFlags: ['--encoding=UTF8'],
     // Only loopback TCP; no unix socket that could clash with a system PostgreSQL.
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', "unix_socket_directories=", '-c', 'max_connections=200'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
     onLog: (m: string) => log.debug('postgres: ' + m.trim()),
     onError: (e: unknown) => log.debug('postgres: ' + String(e instanceof Error ? e.message : e).trim()),
   });

@@ -16,7 +16,13 @@ const CONNECTION_MESSAGES = [
   /Client was closed and is not queryable/i,
 ];
 /** Timeouts: pg's connect timeout, knex's pool acquire timeout, the statement timeout (57014), pg's read timeout. */
-const TIMEOUT_MESSAGES = [/timeout exceeded when trying to connect/i, /^timeout expired$/i, /Timeout acquiring a connection/i, /Query read timeout/i, /connection timeout/i];
+const TIMEOUT_MESSAGES = [
+  /timeout exceeded when trying to connect/i,
+  /^timeout expired$/i,
+  /Timeout acquiring a connection/i,
+  /Query read timeout/i,
+  /connection timeout/i,
+];
 
 function* chain(e: unknown): Generator<Record<string, unknown>> {
   const seen = new Set<unknown>();

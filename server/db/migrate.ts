@@ -34,7 +34,13 @@ export async function runMigrations(url: string, log: Logger): Promise<Migration
     }
     // In the startup packet: before anything else runs on the session, and over the role's or database's defaults.
     const base = ormConfig(url, { poolMax: 1 });
-    const orm = await MikroORM.init({ ...base, driverOptions: { ...base.driverOptions, connection: { ...(base.driverOptions?.connection as Record<string, unknown> | undefined), options: NO_TIMEOUTS } } });
+    const orm = await MikroORM.init({
+      ...base,
+      driverOptions: {
+        ...base.driverOptions,
+        connection: { ...(base.driverOptions?.connection as Record<string, unknown> | undefined), options: NO_TIMEOUTS },
+      },
+    });
     try {
       const migrator = orm.migrator;
       const pending = await migrator.getPendingMigrations();

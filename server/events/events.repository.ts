@@ -48,7 +48,11 @@ export function toEventDto(r: EventRow): DomainEventDto {
 
 /** Dashboard events with afterId < id <= upToId, oldest first, at most `limit` (the replay of a resuming subscription). */
 export async function loadLiveEventsBetween(em: EntityManager, afterId: number, upToId: number, limit: number): Promise<DomainEventDto[]> {
-  const rows = await em.execute<EventRow[]>(`${SELECT_EVENTS} where e.id > ? and e.id <= ? and ${LIVE_TYPES_SQL} order by e.id limit ?`, [afterId, upToId, limit]);
+  const rows = await em.execute<EventRow[]>(`${SELECT_EVENTS} where e.id > ? and e.id <= ? and ${LIVE_TYPES_SQL} order by e.id limit ?`, [
+    afterId,
+    upToId,
+    limit,
+  ]);
   return rows.map(toEventDto);
 }
 

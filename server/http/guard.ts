@@ -61,9 +61,7 @@ export function refuse(res: ServerResponse, status: number, message: string, opt
     res.destroy();
     return;
   }
-  const body = opts.json
-    ? JSON.stringify({ error: { message, code: -32600, data: { code: opts.code ?? codeFor(status), httpStatus: status } } })
-    : message;
+  const body = opts.json ? JSON.stringify({ error: { message, code: -32600, data: { code: opts.code ?? codeFor(status), httpStatus: status } } }) : message;
   res.writeHead(status, {
     'Content-Type': opts.json ? 'application/json' : 'text/plain; charset=utf-8',
     'Content-Length': Buffer.byteLength(body),

@@ -96,7 +96,9 @@ export async function readinessChecks(app: AppServices): Promise<Record<string, 
   if (embedded) {
     checks.embeddedDatabase = timed(async () => {
       const s = embedded() ?? 'running';
-      return s === 'running' ? { ok: true } : { ok: false, state: s, error: s === 'restarting' ? 'the embedded PostgreSQL stopped; restarting it' : 'the embedded PostgreSQL is stopped' };
+      return s === 'running'
+        ? { ok: true }
+        : { ok: false, state: s, error: s === 'restarting' ? 'the embedded PostgreSQL stopped; restarting it' : 'the embedded PostgreSQL is stopped' };
     });
   }
   const worker = state.mailWorker;

@@ -44,9 +44,9 @@ export function createHttpServer(app: AppServices, opts: { clientDir: string }):
     const pathname = target.value.pathname;
     if (isTrpcPath(pathname)) {
       if (req.method === 'POST' && !originAllowed(req, app.allowedOrigins())) {
-        res.writeHead(403, { 'Content-Type': 'application/json' }).end(
-          JSON.stringify({ error: { message: 'Cross-origin request refused', data: { code: 'FORBIDDEN', reason: 'ORIGIN_REJECTED', httpStatus: 403 } } }),
-        );
+        res
+          .writeHead(403, { 'Content-Type': 'application/json' })
+          .end(JSON.stringify({ error: { message: 'Cross-origin request refused', data: { code: 'FORBIDDEN', reason: 'ORIGIN_REJECTED', httpStatus: 403 } } }));
         return;
       }
       // tRPC decodes the path itself (once); checked here so a bad encoding gets a clear 400.
@@ -55,7 +55,13 @@ export function createHttpServer(app: AppServices, opts: { clientDir: string }):
       if (!decoded.ok) return refuse(res, 400, decoded.error, { json: true });
       const cookies = checkCookieHeader(req.headers.cookie);
       if (!cookies.ok) return refuse(res, 400, cookies.error, { json: true });
-      if (req.method === 'GET') watchStreamStall(res, { stallMs: budgets.streamStallMs, maxBufferedBytes: budgets.streamMaxBufferedBytes, log: app.log, ip: clientIp(req, app.config.trustProxy) });
+      if (req.method === 'GET')
+        watchStreamStall(res, {
+          stallMs: budgets.streamStallMs,
+          maxBufferedBytes: budgets.streamMaxBufferedBytes,
+          log: app.log,
+          ip: clientIp(req, app.config.trustProxy),
+        });
       res.setHeader('Cache-Control', 'no-store');
       res.setHeader('X-Content-Type-Options', 'nosniff');
       void nodeHTTPRequestHandler({
@@ -68,7 +74,8 @@ export function createHttpServer(app: AppServices, opts: { clientDir: string }):
         allowMethodOverride: false,
         createContext: ({ req: r, res: s }) => createContext(r, 'http', (cookie) => s.appendHeader('Set-Cookie', cookie)),
         onError: ({ error, path: p }) => {
-          if (error.code === 'INTERNAL_SERVER_ERROR') app.log.error('procedure failed', { path: p, error: error.cause ?? error, stack: error.cause?.stack ?? error.stack });
+          if (error.code === 'INTERNAL_SERVER_ERROR')
+            app.log.error('procedure failed', { path: p, error: error.cause ?? error, stack: error.cause?.stack ?? error.stack });
         },
       });
       return;
@@ -205,9 +212,12 @@ async function drainAndClose(server: Server, wss: WebSocketServer, notifyReconne
     Math.max(0, deadline - Date.now()),
   );
   // Sockets that did not answer the close handshake within 2 s are cut then.
-  const wsCut = setTimeout(() => {
-    for (const c of wss.clients) c.terminate();
-  }, Math.min(2_000, timeoutMs));
+  const wsCut = setTimeout(
+    () => {
+      for (const c of wss.clients) c.terminate();
+    },
+    Math.min(2_000, timeoutMs),
+  );
   try {
     await Promise.all([httpClosed, wsClosed]);
   } finally {

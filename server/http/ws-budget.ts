@@ -166,7 +166,8 @@ export class SocketBudget {
       this.refusals = 0;
     }
     this.refusals++;
-    if (this.refusals === 1 || this.refusals % 1000 === 0) this.opts.log.warn('websocket message refused (budget)', { ip: this.opts.ip, reason: message, refusals: this.refusals });
+    if (this.refusals === 1 || this.refusals % 1000 === 0)
+      this.opts.log.warn('websocket message refused (budget)', { ip: this.opts.ip, reason: message, refusals: this.refusals });
     if (this.refusals > this.opts.budgets.wsFloodCloseAfter) {
       this.opts.log.warn('websocket flood; closing the connection', { ip: this.opts.ip, refusals: this.refusals });
       this.close('Too many messages');

@@ -54,10 +54,9 @@ const SELECT_INVITES = `
 
 /** Every invite of a user, newest first (index auth_token_user_idx). */
 export async function invitesOfUser(em: EntityManager, userId: string, now: Date): Promise<InviteState[]> {
-  const rows = await em.execute<InviteRow[]>(
-    `${SELECT_INVITES} where t.user_id = ? and t.purpose = 'invite' order by t.created_at desc, t.id desc limit 50`,
-    [userId],
-  );
+  const rows = await em.execute<InviteRow[]>(`${SELECT_INVITES} where t.user_id = ? and t.purpose = 'invite' order by t.created_at desc, t.id desc limit 50`, [
+    userId,
+  ]);
   return rows.map((r) => toState(r, now));
 }
 

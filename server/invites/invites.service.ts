@@ -28,10 +28,14 @@ export async function createInviteToken(
   const tokenId = randomUUID();
   const now = app.clock.now();
   const expiresAt = new Date(now.getTime() + settings.inviteLifetimeDays * DAY_MS);
-  await tx.execute(
-    `insert into auth_token (id, user_id, purpose, token_hash, expires_at, created_by_id, created_at) values (?, ?, 'invite', ?, ?, ?, ?)`,
-    [tokenId, inviteeId, hashToken(token), expiresAt, createdById, now],
-  );
+  await tx.execute(`insert into auth_token (id, user_id, purpose, token_hash, expires_at, created_by_id, created_at) values (?, ?, 'invite', ?, ?, ?, ?)`, [
+    tokenId,
+    inviteeId,
+    hashToken(token),
+    expiresAt,
+    createdById,
+    now,
+  ]);
   return { token, tokenId, expiresAt };
 }
 
@@ -137,14 +141,22 @@ type InviteRowForCheck = Awaited<ReturnType<typeof inviteByHash>>;
 /** Why a link cannot be used, in words the invitee can act on. */
 function unusable(row: InviteRowForCheck, now: Date): AppError | null {
   if (!row) {
-    return new AppError('NOT_FOUND', 'TOKEN_INVALID', 'This invitation link is not valid. Check that you opened the whole link from the email, or ask the portal administrator for a new invitation.');
+    return new AppError(
+      'NOT_FOUND',
+      'TOKEN_INVALID',
+      'This invitation link is not valid. Check that you opened the whole link from the email, or ask the portal administrator for a new invitation.',
+    );
   }
   const state = inviteStateName(row, now);
   if (state === 'accepted') {
     return new AppError('BAD_REQUEST', 'TOKEN_USED', 'This invitation has already been accepted. Log in with the password you chose.');
   }
   if (state === 'revoked') {
-    return new AppError('BAD_REQUEST', 'TOKEN_REVOKED', 'This invitation was withdrawn or replaced by a newer one. Use the link in the latest invitation email, or ask the portal administrator for a new one.');
+    return new AppError(
+      'BAD_REQUEST',
+      'TOKEN_REVOKED',
+      'This invitation was withdrawn or replaced by a newer one. Use the link in the latest invitation email, or ask the portal administrator for a new one.',
+    );
   }
   if (state === 'expired') {
     return new AppError('BAD_REQUEST', 'TOKEN_EXPIRED', 'This invitation has expired. Ask the portal administrator to send you a new one.');

@@ -32,7 +32,13 @@ export function retentionJob(opts: { intervalMs?: number; batch?: number } = {})
       const s = await readRetentionSettings(em());
       const before = (days: number) => new Date(now.getTime() - days * DAY_MS);
       const batch = opts.batch ?? PURGE_BATCH;
-      const mailbox = await purgeInBatches(em, 'mailbox_message', `select id from mailbox_message where created_at < ? order by id limit ?`, before(s.mailboxRetentionDays), batch);
+      const mailbox = await purgeInBatches(
+        em,
+        'mailbox_message',
+        `select id from mailbox_message where created_at < ? order by id limit ?`,
+        before(s.mailboxRetentionDays),
+        batch,
+      );
       const outbox = await purgeInBatches(
         em,
         'email_outbox',
@@ -43,7 +49,13 @@ export function retentionJob(opts: { intervalMs?: number; batch?: number } = {})
       const events =
         s.eventRetentionDays === null
           ? 0
-          : await purgeInBatches(em, 'domain_event', `select id from domain_event where created_at < ? order by id limit ?`, before(s.eventRetentionDays), batch);
+          : await purgeInBatches(
+              em,
+              'domain_event',
+              `select id from domain_event where created_at < ? order by id limit ?`,
+              before(s.eventRetentionDays),
+              batch,
+            );
       return { mailboxMessages: mailbox, sentOutboxRows: outbox, domainEvents: events };
     },
   };

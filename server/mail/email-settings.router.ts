@@ -1,6 +1,13 @@
 import { okOutput } from '../../shared/schemas/auth.js';
 import { mailSenderSettingsSchema } from '../../shared/schemas/settings.js';
-import { emailSettingsOutput, previewEmailInput, previewEmailOutput, saveTemplateInput, sendTestEmailOutput, templateInput } from '../../shared/schemas/mail.js';
+import {
+  emailSettingsOutput,
+  previewEmailInput,
+  previewEmailOutput,
+  saveTemplateInput,
+  sendTestEmailOutput,
+  templateInput,
+} from '../../shared/schemas/mail.js';
 import { mailCapSettingsSchema } from '../../shared/schemas/mail-safety.js';
 import { router } from '../trpc/init.js';
 import { adminProcedure } from '../trpc/procedures.js';

@@ -15,7 +15,6 @@ import { transportKind } from './mailbox.service.js';
 import { deleteSetting, readSetting, readSettings, writeSetting } from '../settings/settings.repository.js';
 import { lockForTransaction } from '../db/locks.js';
 
-
 const normalize = (s: string) => s.replace(/\r\n?/g, '\n').trim();
 
 /** Every template with its current words (override or shipped), the sender, and the transport. */
@@ -84,7 +83,9 @@ function changeKey(template: EmailTemplateName) {
  */
 export async function saveTemplate(app: AppServices, actor: SessionUser, input: SaveTemplateInput): Promise<void> {
   const fieldErrors: Record<string, string> = {};
-  const known = placeholdersOf(input.template).map((p) => `{{${p}}}`).join(', ');
+  const known = placeholdersOf(input.template)
+    .map((p) => `{{${p}}}`)
+    .join(', ');
   for (const field of ['subject', 'mainText'] as const) {
     const bad = unknownPlaceholders(input.template, input[field]);
     if (bad.length) fieldErrors[field] = `Unknown placeholder ${bad.map((b) => `{{${b}}}`).join(', ')}. Available: ${known}`;

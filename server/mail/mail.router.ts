@@ -1,13 +1,12 @@
 import { okOutput } from '../../shared/schemas/auth.js';
+import { mailboxListInput, mailboxListOutput, mailboxMessageInput, outboxListInput, outboxListOutput, outboxRetryInput } from '../../shared/schemas/mail.js';
 import {
-  mailboxListInput,
-  mailboxListOutput,
-  mailboxMessageInput,
-  outboxListInput,
-  outboxListOutput,
-  outboxRetryInput,
-} from '../../shared/schemas/mail.js';
-import { addSuppressionInput, mailboxMessageView, removeSuppressionInput, revealMessageInput, suppressionListOutput } from '../../shared/schemas/mail-safety.js';
+  addSuppressionInput,
+  mailboxMessageView,
+  removeSuppressionInput,
+  revealMessageInput,
+  suppressionListOutput,
+} from '../../shared/schemas/mail-safety.js';
 import * as z from 'zod/mini';
 import { router } from '../trpc/init.js';
 import { adminProcedure } from '../trpc/procedures.js';

@@ -85,20 +85,29 @@ export async function getMailboxMessage(app: AppServices, viewer: MailboxViewer,
 export async function revealMailboxMessage(app: AppServices, viewer: MailboxViewer, id: number): Promise<MailboxMessageView> {
   const full = await readMailboxMessage(app, id);
   if (addressedTo(viewer, full.to)) return full;
-  await app.em().transactional((tx) =>
-    appendEvent(tx, 'mail.link_revealed', { messageId: full.id, template: full.template, to: full.to, adminId: viewer.id }, { actorId: viewer.id }),
-  );
+  await app
+    .em()
+    .transactional((tx) =>
+      appendEvent(tx, 'mail.link_revealed', { messageId: full.id, template: full.template, to: full.to, adminId: viewer.id }, { actorId: viewer.id }),
+    );
   app.log.info('mailbox links revealed', { adminId: viewer.id, mailboxId: full.id, template: full.template });
   return full;
 }
 
 async function readMailboxMessage(app: AppServices, id: number): Promise<MailboxMessageView> {
-  const rows = await app
-    .em()
-    .execute<{ id: string; outbox_id: string | null; template: string; from_address: string; to_address: string; subject: string; html: string; text: string; created_at: Date }[]>(
-      `select id, outbox_id, template, from_address, to_address, subject, html, text, created_at from mailbox_message where id = ?`,
-      [id],
-    );
+  const rows = await app.em().execute<
+    {
+      id: string;
+      outbox_id: string | null;
+      template: string;
+      from_address: string;
+      to_address: string;
+      subject: string;
+      html: string;
+      text: string;
+      created_at: Date;
+    }[]
+  >(`select id, outbox_id, template, from_address, to_address, subject, html, text, created_at from mailbox_message where id = ?`, [id]);
   const r = rows[0];
   if (!r) throw new AppError('NOT_FOUND', 'NOT_FOUND', 'This email is no longer in the mailbox');
   return {
@@ -186,9 +195,14 @@ export async function retryOutboxRow(app: AppServices, id: number): Promise<void
     const rows = await tx.execute<{ template: string; status: string }[]>(`select template, status from email_outbox where id = ? for update`, [id]);
     const row = rows[0];
     if (!row) throw new AppError('NOT_FOUND', 'NOT_FOUND', 'This email is not in the outbox');
-    if (row.status !== 'failed') throw new AppError('CONFLICT', 'CONFLICT', row.status === 'sent' ? 'This email was already sent' : 'This email is already waiting to be sent');
+    if (row.status !== 'failed')
+      throw new AppError('CONFLICT', 'CONFLICT', row.status === 'sent' ? 'This email was already sent' : 'This email is already waiting to be sent');
     if (carriesSecret(row.template)) {
-      throw new AppError('BAD_REQUEST', 'NOT_RETRYABLE', 'This email carried a one-time link that was discarded when it failed. Send a new one instead (a new invite or password reset).');
+      throw new AppError(
+        'BAD_REQUEST',
+        'NOT_RETRYABLE',
+        'This email carried a one-time link that was discarded when it failed. Send a new one instead (a new invite or password reset).',
+      );
     }
     await tx.execute(
       `update email_outbox set status = 'pending', attempts = 0, next_attempt_at = ?, locked_until = null, last_error = null, updated_at = ? where id = ?`,

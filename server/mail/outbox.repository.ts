@@ -47,11 +47,7 @@ export async function claimDue(em: EntityManager, now: Date, limit: number, leas
  * Marks rows sent in one statement, only those this worker still holds (same attempt count, still
  * pending), and drops their secret variables. Returns the ids it marked.
  */
-export async function markSent(
-  tx: EntityManager,
-  now: Date,
-  done: { row: ClaimedRow; subject: string; messageId: string | null }[],
-): Promise<Set<string>> {
+export async function markSent(tx: EntityManager, now: Date, done: { row: ClaimedRow; subject: string; messageId: string | null }[]): Promise<Set<string>> {
   if (done.length === 0) return new Set();
   const payload = done.map((d) => ({
     id: d.row.id,

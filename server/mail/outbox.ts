@@ -76,7 +76,11 @@ async function heldBack(em: EntityManager, template: string, to: string): Promis
 
 /** How many emails from this template were queued for the user since `since` (throttles notices). */
 export async function countQueuedSince(em: EntityManager, userId: string, template: EmailTemplateName, since: Date): Promise<number> {
-  const rows = await em.execute<{ n: string }[]>(`select count(*) as n from email_outbox where user_id = ? and template = ? and created_at > ?`, [userId, template, since]);
+  const rows = await em.execute<{ n: string }[]>(`select count(*) as n from email_outbox where user_id = ? and template = ? and created_at > ?`, [
+    userId,
+    template,
+    since,
+  ]);
   return Number(rows[0]?.n ?? 0);
 }
 

@@ -20,11 +20,7 @@ export const EMAILS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '.
  *   {{> _footer}}       (.txt files only) a partial from emails/partials/, resolved at compile time
  */
 
-type Node =
-  | { t: 'text'; v: string }
-  | { t: 'var'; name: string }
-  | { t: 'main' }
-  | { t: 'if'; name: string; children: Node[] };
+type Node = { t: 'text'; v: string } | { t: 'var'; name: string } | { t: 'main' } | { t: 'if'; name: string; children: Node[] };
 
 interface CompiledTemplate {
   html: Node[];
@@ -178,7 +174,12 @@ function paragraphs(mainText: string): string[][] {
   return mainText
     .replace(/\r\n?/g, '\n')
     .split(/\n[ \t]*\n/)
-    .map((p) => p.split('\n').map((l) => l.trim()).filter((l) => l !== ''))
+    .map((p) =>
+      p
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l !== ''),
+    )
     .filter((lines) => lines.length > 0);
 }
 
@@ -205,7 +206,15 @@ function mainTextHtml(mainText: string, known: Set<string>, values: Record<strin
 
 function mainTextPlain(mainText: string, known: Set<string>, values: Record<string, unknown>): string {
   return paragraphs(mainText)
-    .map((lines) => lines.map((line) => parseInline(line, known).map((n) => (n.t === 'text' ? n.v : plainValue(n.name, valueOf(values, n.name)))).join('')).join('\n'))
+    .map((lines) =>
+      lines
+        .map((line) =>
+          parseInline(line, known)
+            .map((n) => (n.t === 'text' ? n.v : plainValue(n.name, valueOf(values, n.name))))
+            .join(''),
+        )
+        .join('\n'),
+    )
     .join('\n\n');
 }
 
@@ -299,7 +308,12 @@ export async function compileEmailTemplates(dir = EMAILS_DIR): Promise<EmailRend
       return {
         subject,
         html: html.join(''),
-        text: text.join('').replace(/[ \t]+\n/g, '\n').replace(/\n{3,}/g, '\n\n').trim() + '\n',
+        text:
+          text
+            .join('')
+            .replace(/[ \t]+\n/g, '\n')
+            .replace(/\n{3,}/g, '\n\n')
+            .trim() + '\n',
         links,
       };
     },

@@ -40,7 +40,11 @@ export function isPermanentSmtpError(e: unknown): boolean {
 }
 
 /** The sender: Settings > Emails first, then MAIL_FROM, then the portal's name at no-reply@<public host>. */
-export function resolveSender(config: Pick<Config, 'mailFrom'>, settings: Pick<AllSettings, 'mailFromName' | 'mailFromAddress' | 'portalName'>, publicUrl: string): MailAddress {
+export function resolveSender(
+  config: Pick<Config, 'mailFrom'>,
+  settings: Pick<AllSettings, 'mailFromName' | 'mailFromAddress' | 'portalName'>,
+  publicUrl: string,
+): MailAddress {
   const env = config.mailFrom ? parseMailFrom(config.mailFrom) : null;
   let host = 'localhost';
   try {

@@ -158,7 +158,12 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
         return;
       }
       if (await markFailed(tx, row, text, now)) {
-        await appendEvent(tx, 'email.failed', { outboxId: Number(row.id), template: row.template, to: row.to_address, error: text }, { actorId: null, userId: row.user_id });
+        await appendEvent(
+          tx,
+          'email.failed',
+          { outboxId: Number(row.id), template: row.template, to: row.to_address, error: text },
+          { actorId: null, userId: row.user_id },
+        );
         // A 5xx to RCPT TO refuses the address itself: nothing more goes to it (the suppression list).
         if (permanent && isRecipientBounce(error)) await addSuppression(tx, { address: row.to_address, reason: text, source: 'bounce', createdById: null });
       }
@@ -184,7 +189,14 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
       subject: override?.subject ?? null,
       mainText: override?.mainText ?? null,
     });
-    return { outboxId: Number(row.id), messageId: outboxMessageId(row.id, ctx.from.address), template: row.template, from: ctx.from, to: row.to_address, ...rendered };
+    return {
+      outboxId: Number(row.id),
+      messageId: outboxMessageId(row.id, ctx.from.address),
+      template: row.template,
+      from: ctx.from,
+      to: row.to_address,
+      ...rendered,
+    };
   }
 
   function lostLease(row: ClaimedRow) {
@@ -366,9 +378,12 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
       if (listener && !listener.connected) app.log.warn('mail worker could not LISTEN; polling only for now', { worker: name });
       timer = setInterval(() => wake(), pollMs);
       timer.unref();
-      heartbeat = setInterval(() => {
-        renew().catch((e: unknown) => app.log.warn('could not renew the outbox leases', { worker: name, error: e }));
-      }, Math.max(10, Math.floor(leaseMs / 3)));
+      heartbeat = setInterval(
+        () => {
+          renew().catch((e: unknown) => app.log.warn('could not renew the outbox leases', { worker: name, error: e }));
+        },
+        Math.max(10, Math.floor(leaseMs / 3)),
+      );
       heartbeat.unref();
       wake();
     },

@@ -37,10 +37,9 @@ export async function findOrganisation(em: EntityManager, id: string): Promise<O
 
 /** Locks the row for the rest of the transaction (rename and delete decide on what they read). */
 export async function lockOrganisation(em: EntityManager, id: string): Promise<{ id: string; name: string; isDefault: boolean } | null> {
-  const rows = await em.execute<{ id: string; name: string; is_default: boolean }[]>(
-    `select id, name, is_default from organisation where id = ? for update`,
-    [id],
-  );
+  const rows = await em.execute<{ id: string; name: string; is_default: boolean }[]>(`select id, name, is_default from organisation where id = ? for update`, [
+    id,
+  ]);
   const r = rows[0];
   return r ? { id: r.id, name: r.name, isDefault: r.is_default } : null;
 }

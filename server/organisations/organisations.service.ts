@@ -25,7 +25,13 @@ export async function createOrganisation(app: AppServices, actorId: string, inpu
     return await app.em().transactional(async (tx) => {
       const id = randomUUID();
       const now = app.clock.now();
-      await tx.execute(`insert into organisation (id, name, name_key, is_default, created_at, updated_at) values (?, ?, ?, false, ?, ?)`, [id, input.name, nameKey(input.name), now, now]);
+      await tx.execute(`insert into organisation (id, name, name_key, is_default, created_at, updated_at) values (?, ?, ?, false, ?, ?)`, [
+        id,
+        input.name,
+        nameKey(input.name),
+        now,
+        now,
+      ]);
       await appendEvent(tx, 'organisation.created', { organisation: { id, name: input.name } }, { actorId });
       return { id, name: input.name, isDefault: false, userCount: 0, createdAt: now.toISOString() };
     });
@@ -41,7 +47,12 @@ export async function renameOrganisation(app: AppServices, actorId: string, inpu
       const current = await lockOrganisation(tx, input.id);
       if (!current) throw notFound();
       if (current.name === input.name) return;
-      await tx.execute(`update organisation set name = ?, name_key = ?, updated_at = ? where id = ?`, [input.name, nameKey(input.name), app.clock.now(), input.id]);
+      await tx.execute(`update organisation set name = ?, name_key = ?, updated_at = ? where id = ?`, [
+        input.name,
+        nameKey(input.name),
+        app.clock.now(),
+        input.id,
+      ]);
       await appendEvent(tx, 'organisation.renamed', { organisation: { id: input.id, name: input.name }, previousName: current.name }, { actorId });
     });
   } catch (e) {

@@ -142,7 +142,7 @@ export async function checkPow(app: AppServices, purpose: BotPurpose, raw: strin
   const data = payload.challenge.parameters.data ?? {};
   if (data.purpose !== purpose) return 'pow_invalid';
   if (Number(data.maxNumber ?? 0) < minMaxNumber) return 'pow_too_easy';
-  const expiresAt = new Date(((payload.challenge.parameters.expiresAt ?? 0) * 1000) || Date.now() + CHALLENGE_TTL_MS);
+  const expiresAt = new Date((payload.challenge.parameters.expiresAt ?? 0) * 1000 || Date.now() + CHALLENGE_TTL_MS);
   if (!(await markChallengeUsed(app.em(), payload.challenge.signature!, expiresAt))) return 'pow_replayed';
   return null;
 }
@@ -189,7 +189,10 @@ export function isDisposableDomain(domain: string): boolean {
 }
 
 function domainOf(email: string): string {
-  return email.slice(email.lastIndexOf('@') + 1).trim().toLowerCase();
+  return email
+    .slice(email.lastIndexOf('@') + 1)
+    .trim()
+    .toLowerCase();
 }
 
 /**

@@ -37,7 +37,10 @@ export function addressKey(ip: string): string {
   const h = head ? head.split(':') : [];
   const t = tail ? tail.split(':') : [];
   const groups = ip.includes('::') ? [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t] : h;
-  return `${groups.slice(0, 4).map((g) => parseInt(g || '0', 16).toString(16)).join(':')}::/64`;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => parseInt(g || '0', 16).toString(16))
+    .join(':')}::/64`;
 }
 
 /** What login knows about the request (from the tRPC context). */
@@ -121,9 +124,14 @@ export async function guardLogin(app: AppServices, attempt: LoginAttempt, userId
       const why = await checkPow(app, 'login', altcha, loginPowMaxNumber(settings, row.failures));
       if (why) {
         if (altcha) app.log.warn('login challenge refused', { event: 'bot_refused', reason: why, purpose: 'login', ip: attempt.ip });
-        throw new AppError('FORBIDDEN', 'CHALLENGE_REQUIRED', 'There have been many failed logins to this account. Your browser must complete a short check first.', {
-          details: { botCheck: why },
-        });
+        throw new AppError(
+          'FORBIDDEN',
+          'CHALLENGE_REQUIRED',
+          'There have been many failed logins to this account. Your browser must complete a short check first.',
+          {
+            details: { botCheck: why },
+          },
+        );
       }
     }
   }

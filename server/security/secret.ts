@@ -24,7 +24,9 @@ export function serverSecret(app: Pick<AppServices, 'em'> & object): Promise<str
 export type KeyUse = 'altcha' | 'altcha-key' | 'form-token' | 'device-cookie';
 
 export async function derivedKey(app: Pick<AppServices, 'em'> & object, use: KeyUse): Promise<string> {
-  return createHmac('sha256', await serverSecret(app)).update(`admit:${use}`).digest('hex');
+  return createHmac('sha256', await serverSecret(app))
+    .update(`admit:${use}`)
+    .digest('hex');
 }
 
 export function hmacHex(key: string, value: string): string {

@@ -39,7 +39,10 @@ export async function bumpRateLimit(em: EntityManager, key: string, now: Date, w
 
 /** The open window of key, if any (without counting a point). */
 export async function peekRateLimit(em: EntityManager, key: string, now: Date): Promise<{ points: number; expiresAt: Date } | null> {
-  const rows = await em.execute<{ points: number; expires_at: Date }[]>(`select points, expires_at from rate_limit where key = ? and expires_at > ?`, [key, now]);
+  const rows = await em.execute<{ points: number; expires_at: Date }[]>(`select points, expires_at from rate_limit where key = ? and expires_at > ?`, [
+    key,
+    now,
+  ]);
   const row = rows[0];
   return row ? { points: row.points, expiresAt: new Date(row.expires_at) } : null;
 }
@@ -56,7 +59,11 @@ const likePrefix = (prefix: string) => prefix.replace(/[\\%_]/g, (c) => `\\${c}`
 
 /** How many open windows under prefix have at least `points` points. */
 export async function countRateLimitsOver(em: EntityManager, prefix: string, now: Date, points: number): Promise<number> {
-  const rows = await em.execute<{ n: string }[]>(`select count(*) as n from rate_limit where key like ? and expires_at > ? and points >= ?`, [likePrefix(prefix), now, points]);
+  const rows = await em.execute<{ n: string }[]>(`select count(*) as n from rate_limit where key like ? and expires_at > ? and points >= ?`, [
+    likePrefix(prefix),
+    now,
+    points,
+  ]);
   return Number(rows[0]?.n ?? 0);
 }
 
@@ -114,10 +121,11 @@ export async function readLockout(em: EntityManager, userId: string): Promise<Lo
 
 /** Reads the account's row for update (creating an empty one first), inside the caller's transaction. */
 export async function lockLockoutRow(em: EntityManager, userId: string, now: Date): Promise<LockoutRow> {
-  await em.execute(
-    `insert into login_lockout (user_id, failures, first_failure_at, last_failure_at) values (?, 0, ?, ?) on conflict (user_id) do nothing`,
-    [userId, now, now],
-  );
+  await em.execute(`insert into login_lockout (user_id, failures, first_failure_at, last_failure_at) values (?, 0, ?, ?) on conflict (user_id) do nothing`, [
+    userId,
+    now,
+    now,
+  ]);
   const rows = await em.execute<RawLockout[]>(`select * from login_lockout where user_id = ? for update`, [userId]);
   return fromRaw(rows[0]!);
 }

@@ -6,9 +6,7 @@ import { endSessionOfUser, endSessionsOfUser, listSessions } from './sessions.se
 
 /** A user's own sessions (auth.sessions.*): the "Sessions" card on /home. */
 export const ownSessionsRouter = router({
-  list: authedProcedure
-    .output(sessionListOutput)
-    .query(async ({ ctx }) => ({ sessions: await listSessions(ctx.app, ctx.auth.user.id, ctx.auth.sessionId) })),
+  list: authedProcedure.output(sessionListOutput).query(async ({ ctx }) => ({ sessions: await listSessions(ctx.app, ctx.auth.user.id, ctx.auth.sessionId) })),
 
   /** Ends one session (this device's too: the page then shows the login). */
   revoke: authedProcedure

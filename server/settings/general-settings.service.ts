@@ -6,8 +6,15 @@ import { appendEvent } from '../events/append.js';
 import { readSettings, writeSetting } from './settings.repository.js';
 import { lockForTransaction } from '../db/locks.js';
 
-
-const GENERAL_KEYS = ['portalName', 'autoApprove', 'signupEnabled', 'autoApproveDomains', 'inviteLifetimeDays', 'requireEmailVerification', 'unverifiedLifetimeDays'] as const satisfies readonly (keyof GeneralSettings)[];
+const GENERAL_KEYS = [
+  'portalName',
+  'autoApprove',
+  'signupEnabled',
+  'autoApproveDomains',
+  'inviteLifetimeDays',
+  'requireEmailVerification',
+  'unverifiedLifetimeDays',
+] as const satisfies readonly (keyof GeneralSettings)[];
 
 function pickGeneral(s: GeneralSettings): GeneralSettings {
   return {

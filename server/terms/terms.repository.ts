@@ -77,13 +77,22 @@ export async function acceptancesOf(em: EntityManager, userId: string) {
       where a.user_id = ? order by a.accepted_at desc, a.id desc`,
     [userId],
   );
-  return rows.map((r) => ({ versionId: Number(r.version_id), title: r.title, acceptedAt: new Date(r.accepted_at).toISOString(), ip: r.ip, userAgent: r.user_agent }));
+  return rows.map((r) => ({
+    versionId: Number(r.version_id),
+    title: r.title,
+    acceptedAt: new Date(r.accepted_at).toISOString(),
+    ip: r.ip,
+    userAgent: r.user_agent,
+  }));
 }
 
 /** Active users who have not accepted the latest version (nor a later one: there is none). */
 export async function notAccepted(em: EntityManager, versionId: number, limit: number) {
   const cond = `u.status = 'active' and not exists (select 1 from terms_acceptance a where a.user_id = u.id and a.version_id >= ?)`;
   const [count] = await em.execute<{ n: string }[]>(`select count(*) as n from app_user u where ${cond}`, [versionId]);
-  const rows = await em.execute<{ id: string; email: string; first_name: string; last_name: string; role: string }[]>(`select u.id, u.email, u.first_name, u.last_name, u.role from app_user u where ${cond} order by u.email limit ?`, [versionId, limit]);
+  const rows = await em.execute<{ id: string; email: string; first_name: string; last_name: string; role: string }[]>(
+    `select u.id, u.email, u.first_name, u.last_name, u.role from app_user u where ${cond} order by u.email limit ?`,
+    [versionId, limit],
+  );
   return { count: Number(count?.n ?? 0), items: rows.map((r) => ({ id: r.id, email: r.email, firstName: r.first_name, lastName: r.last_name, role: r.role })) };
 }

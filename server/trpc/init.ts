@@ -54,28 +54,31 @@ export interface Meta {
   allowWhileTermsAcceptanceRequired?: boolean;
 }
 
-const t = initTRPC.context<Context>().meta<Meta>().create({
-  errorFormatter({ shape, error }) {
-    const data: AppErrorData = { code: shape.data.code, httpStatus: shape.data.httpStatus };
-    if (shape.data.path) data.path = shape.data.path;
-    let message = shape.message;
-    // Only a refused input: a failed output validation is our bug, answered as an internal error.
-    const issues = error.code === 'BAD_REQUEST' ? schemaIssues(error.cause) : null;
-    if (issues) {
-      data.fieldErrors = fieldErrorsOf(issues);
-      message = 'Please correct the highlighted fields';
-    } else if (error.cause instanceof AppError) {
-      data.reason = error.cause.reason;
-      if (error.cause.fieldErrors) data.fieldErrors = error.cause.fieldErrors;
-      if (error.cause.details) data.details = error.cause.details;
-    } else if (error.code === 'INTERNAL_SERVER_ERROR') {
-      // Never leak internals (SQL, stack traces) to clients; the server log has them.
-      message = 'Something went wrong on our side. Please try again.';
-    }
-    // No `stack` key, ever.
-    return { message, code: shape.code, data };
-  },
-});
+const t = initTRPC
+  .context<Context>()
+  .meta<Meta>()
+  .create({
+    errorFormatter({ shape, error }) {
+      const data: AppErrorData = { code: shape.data.code, httpStatus: shape.data.httpStatus };
+      if (shape.data.path) data.path = shape.data.path;
+      let message = shape.message;
+      // Only a refused input: a failed output validation is our bug, answered as an internal error.
+      const issues = error.code === 'BAD_REQUEST' ? schemaIssues(error.cause) : null;
+      if (issues) {
+        data.fieldErrors = fieldErrorsOf(issues);
+        message = 'Please correct the highlighted fields';
+      } else if (error.cause instanceof AppError) {
+        data.reason = error.cause.reason;
+        if (error.cause.fieldErrors) data.fieldErrors = error.cause.fieldErrors;
+        if (error.cause.details) data.details = error.cause.details;
+      } else if (error.code === 'INTERNAL_SERVER_ERROR') {
+        // Never leak internals (SQL, stack traces) to clients; the server log has them.
+        message = 'Something went wrong on our side. Please try again.';
+      }
+      // No `stack` key, ever.
+      return { message, code: shape.code, data };
+    },
+  });
 
 export const router = t.router;
 export const middleware = t.middleware;

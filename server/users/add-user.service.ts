@@ -49,8 +49,7 @@ export async function addUser(app: AppServices, actor: SessionUser, input: AddUs
         mustChangePassword: input.mode === 'password' ? input.mustChangePassword : false,
         createdAt: now,
       });
-      const invite =
-        input.mode === 'invite' && input.sendInvite ? await issueInvite(app, tx, { id, email, firstName: input.firstName }, actor) : null;
+      const invite = input.mode === 'invite' && input.sendInvite ? await issueInvite(app, tx, { id, email, firstName: input.firstName }, actor) : null;
       const user = (await loadUserSnapshot(tx, id))!;
       if (input.mode === 'password') {
         await appendEvent(tx, 'user.created', { user, mustChangePassword: input.mustChangePassword }, { actorId: actor.id, userId: id });

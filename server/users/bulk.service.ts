@@ -38,9 +38,7 @@ export async function bulkDecide(
   for (const { userId, expectedVersion } of users) {
     try {
       const user =
-        decision === 'activate'
-          ? await activateUser(app, actor, userId, expectedVersion)
-          : await rejectUser(app, actor, userId, expectedVersion, reason);
+        decision === 'activate' ? await activateUser(app, actor, userId, expectedVersion) : await rejectUser(app, actor, userId, expectedVersion, reason);
       results.push({ userId, ok: true, message: null, user });
     } catch (e) {
       if (!(e instanceof AppError)) {
@@ -53,7 +51,8 @@ export async function bulkDecide(
         continue;
       }
       const current = (e.details?.user as UserSnapshot | null | undefined) ?? null;
-      const message = current && (e.reason === 'USER_CHANGED' || e.reason === 'INVALID_TRANSITION') ? await alreadyDecidedMessage(app, actor, current) : e.message;
+      const message =
+        current && (e.reason === 'USER_CHANGED' || e.reason === 'INVALID_TRANSITION') ? await alreadyDecidedMessage(app, actor, current) : e.message;
       results.push({ userId, ok: false, message, user: current });
     }
   }

@@ -28,7 +28,13 @@ export async function remindInvitee(app: AppServices, userId: string): Promise<I
     if ((await app.limits.inviteWaitingPerEmail.hit(user.email.toLowerCase())) > 0) return 'rate-limited';
 
     if (latest.state === 'pending') {
-      await queueEmail(tx, 'invite-waiting', user.email, { firstName: user.firstName, acceptUrl: null, expiresAt: null, earlierLinkExpiresAt: latest.expiresAt }, { userId });
+      await queueEmail(
+        tx,
+        'invite-waiting',
+        user.email,
+        { firstName: user.firstName, acceptUrl: null, expiresAt: null, earlierLinkExpiresAt: latest.expiresAt },
+        { userId },
+      );
       return 'reminded';
     }
     const { token, tokenId, expiresAt } = await createInviteToken(app, tx, userId, null);

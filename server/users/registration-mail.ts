@@ -24,7 +24,13 @@ export async function issueVerificationLink(app: AppServices, tx: EntityManager,
   await revokeVerifyTokens(tx, user.id, now);
   const token = generateToken();
   const tokenId = randomUUID();
-  await insertVerifyToken(tx, { id: tokenId, userId: user.id, tokenHash: hashToken(token), expiresAt: new Date(now.getTime() + EMAIL_VERIFY_TTL_HOURS * 3_600_000), now });
+  await insertVerifyToken(tx, {
+    id: tokenId,
+    userId: user.id,
+    tokenHash: hashToken(token),
+    expiresAt: new Date(now.getTime() + EMAIL_VERIFY_TTL_HOURS * 3_600_000),
+    now,
+  });
   const outboxId = await queueEmail(
     tx,
     'verify-email',

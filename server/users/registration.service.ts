@@ -25,7 +25,10 @@ const loginUrl = (app: AppServices) => `${app.publicUrl()}/login`;
 
 /** The domain part of an address, lower-cased ("Dev@Example.COM" → "example.com"). */
 export function emailDomain(email: string): string {
-  return email.slice(email.lastIndexOf('@') + 1).trim().toLowerCase();
+  return email
+    .slice(email.lastIndexOf('@') + 1)
+    .trim()
+    .toLowerCase();
 }
 
 /** Whether the policy approves a registration from this address at once. */
@@ -79,7 +82,17 @@ export async function registerDeveloper(
     const orgId = await defaultOrganisationId(tx);
     const inserted = await insertUser(
       tx,
-      { id, email, firstName: input.firstName, lastName: input.lastName, organisationId: orgId, role: 'developer', status, passwordHash, mustChangePassword: false },
+      {
+        id,
+        email,
+        firstName: input.firstName,
+        lastName: input.lastName,
+        organisationId: orgId,
+        role: 'developer',
+        status,
+        passwordHash,
+        mustChangePassword: false,
+      },
       { ifEmailFree: true },
     );
 
@@ -93,7 +106,12 @@ export async function registerDeveloper(
     const user = (await loadUserSnapshot(tx, id))!;
     if (status === 'unverified') await issueVerificationLink(app, tx, user);
     else await announceDecision(app, tx, user, status);
-    await appendEvent(tx, 'user.registered', { user, autoApproved: status === 'active', ...(opts.disposableEmail ? { disposableEmail: true } : {}) }, { actorId: id, userId: id });
+    await appendEvent(
+      tx,
+      'user.registered',
+      { user, autoApproved: status === 'active', ...(opts.disposableEmail ? { disposableEmail: true } : {}) },
+      { actorId: id, userId: id },
+    );
     return { status };
   });
 }
@@ -141,4 +159,3 @@ async function noticeExistingOwner(app: AppServices, tx: EntityManager, email: s
     { userId: owner.id },
   );
 }
-

@@ -42,10 +42,9 @@ export function snapshotFromRow(r: SnapshotRow): UserSnapshot {
 
 /** Loads the snapshot carried by user events, straight from the row (inside the caller's transaction). */
 export async function loadUserSnapshot(em: EntityManager, userId: string): Promise<UserSnapshot | null> {
-  const rows = await em.execute<SnapshotRow[]>(
-    `select ${SNAPSHOT_COLUMNS} from app_user u join organisation o on o.id = u.organisation_id where u.id = ?`,
-    [userId],
-  );
+  const rows = await em.execute<SnapshotRow[]>(`select ${SNAPSHOT_COLUMNS} from app_user u join organisation o on o.id = u.organisation_id where u.id = ?`, [
+    userId,
+  ]);
   return rows[0] ? snapshotFromRow(rows[0]) : null;
 }
 
@@ -54,7 +53,6 @@ export function isEmailTaken(err: unknown): boolean {
   const e = err as { code?: string; constraint?: string; message?: string } | null | undefined;
   return e?.code === '23505' && (e.constraint === 'app_user_email_lower_unique' || /app_user_email_lower_unique/.test(e.message ?? ''));
 }
-
 
 /**
  * The search expression. The trigram index app_user_search_trgm is built on exactly this
@@ -120,7 +118,6 @@ interface RawRow extends SnapshotRow {
   created_key: string;
   seg: number;
 }
-
 
 /**
  * One block of the list: users matching `where`, newest first, after the cursor, at most `limit`.
@@ -242,7 +239,15 @@ export async function userTimeline(
   params.push(opts.limit + 1);
   // domain_event.id is a bigserial: it arrives as a string.
   const rows = await em.execute<
-    { id: string; type: string; actor_id: string | null; actor_name: string | null; user_id: string | null; data: Record<string, unknown> | string; created_at: Date }[]
+    {
+      id: string;
+      type: string;
+      actor_id: string | null;
+      actor_name: string | null;
+      user_id: string | null;
+      data: Record<string, unknown> | string;
+      created_at: Date;
+    }[]
   >(
     `select e.id, e.type, e.actor_id, e.user_id, e.data, e.created_at,
             nullif(trim(a.first_name || ' ' || a.last_name), '') as actor_name
@@ -279,7 +284,10 @@ export async function activeAdmins(em: EntityManager): Promise<{ id: string; ema
  * Pending users by how long they have waited (oldest or newest first), keyset-paginated on
  * (created_at, id) like the users list, so the queue can be worked through from either end.
  */
-export async function pendingUsers(em: EntityManager, q: { sort: 'oldest' | 'newest'; search: string; cursor?: string | null | undefined; limit: number }): Promise<UserListOutput> {
+export async function pendingUsers(
+  em: EntityManager,
+  q: { sort: 'oldest' | 'newest'; search: string; cursor?: string | null | undefined; limit: number },
+): Promise<UserListOutput> {
   const asc = q.sort === 'oldest';
   const conds = [`u.status = 'pending'`];
   const params: unknown[] = [];
@@ -327,7 +335,11 @@ export async function userStats(em: EntityManager): Promise<{ byStatus: Record<U
 export const actorNameSql = (alias: string) => `nullif(trim(coalesce(${alias}.first_name, '') || ' ' || coalesce(${alias}.last_name, '')), '')`;
 
 /** Who appended the newest event of this type about the user, with their name when they still exist. */
-export async function lastActorOf(em: EntityManager, userId: string, type: DomainEventType): Promise<{ actorId: string | null; actorName: string | null } | null> {
+export async function lastActorOf(
+  em: EntityManager,
+  userId: string,
+  type: DomainEventType,
+): Promise<{ actorId: string | null; actorName: string | null } | null> {
   const rows = await em.execute<{ actor_id: string | null; actor_name: string | null }[]>(
     `select e.actor_id, ${actorNameSql('a')} as actor_name
        from domain_event e left join app_user a on a.id = e.actor_id
@@ -535,7 +547,10 @@ export async function activateInvitedUser(
 
 /** Whether the user may be invited (no password yet); null when the user does not exist. */
 export async function inviteEligibility(em: EntityManager, userId: string): Promise<{ canInvite: boolean } | null> {
-  const rows = await em.execute<{ status: string; has_password: boolean }[]>(`select status, password_hash is not null as has_password from app_user where id = ?`, [userId]);
+  const rows = await em.execute<{ status: string; has_password: boolean }[]>(
+    `select status, password_hash is not null as has_password from app_user where id = ?`,
+    [userId],
+  );
   const r = rows[0];
   return r ? { canInvite: r.status === 'invited' && !r.has_password } : null;
 }
@@ -576,7 +591,11 @@ export async function deleteUnverifiedBefore(tx: EntityManager, before: Date, li
 
 /** Stores a developer's answers to the sign-up fields, with the version of the form they answered. */
 export async function setRegistrationAnswers(tx: EntityManager, userId: string, formVersion: number, answers: Record<string, string | boolean>): Promise<void> {
-  await tx.execute(`update app_user set registration_answers = ?::jsonb, registration_form_version = ? where id = ?`, [JSON.stringify(answers), formVersion, userId]);
+  await tx.execute(`update app_user set registration_answers = ?::jsonb, registration_form_version = ? where id = ?`, [
+    JSON.stringify(answers),
+    formVersion,
+    userId,
+  ]);
 }
 
 /** The answers of these users (those who have any), with the form version each answered. */

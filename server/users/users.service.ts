@@ -9,7 +9,15 @@ import { appendEvent } from '../events/append.js';
 import { queueEmail } from '../mail/outbox.js';
 import { revokeSessionsOfUser } from '../sessions/sessions.repository.js';
 import type { UserDetail } from '../../shared/schemas/users.js';
-import { countOtherActiveAdmins, deleteUserRow, getUserDetail, loadUserSnapshot, lockUser, setStatus as writeStatus, type LockedUser } from './users.repository.js';
+import {
+  countOtherActiveAdmins,
+  deleteUserRow,
+  getUserDetail,
+  loadUserSnapshot,
+  lockUser,
+  setStatus as writeStatus,
+  type LockedUser,
+} from './users.repository.js';
 import { transactionalWithRetry } from '../db/faults.js';
 
 const loginUrl = (app: AppServices) => `${app.publicUrl()}/login`;

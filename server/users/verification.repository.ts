@@ -14,10 +14,10 @@ export interface VerifyTokenRow {
 
 /** Revokes every unused verification link of the user (a new one replaces them, or the address was verified). */
 export async function revokeVerifyTokens(tx: EntityManager, userId: string, now: Date): Promise<void> {
-  await tx.execute(
-    `update auth_token set revoked_at = ? where user_id = ? and purpose = 'email_verify' and used_at is null and revoked_at is null`,
-    [now, userId],
-  );
+  await tx.execute(`update auth_token set revoked_at = ? where user_id = ? and purpose = 'email_verify' and used_at is null and revoked_at is null`, [
+    now,
+    userId,
+  ]);
 }
 
 export async function insertVerifyToken(tx: EntityManager, t: { id: string; userId: string; tokenHash: string; expiresAt: Date; now: Date }): Promise<void> {

@@ -24,7 +24,11 @@ function assertUsable(app: AppServices, row: VerifyTokenRow | undefined): assert
     throw new AppError('BAD_REQUEST', 'TOKEN_USED', 'This address has already been verified. You can log in.');
   }
   if (row.revoked_at) {
-    throw new AppError('BAD_REQUEST', 'TOKEN_REVOKED', `This verification link has been replaced by a newer one: use the link in the latest email. ${ASK_AGAIN}`);
+    throw new AppError(
+      'BAD_REQUEST',
+      'TOKEN_REVOKED',
+      `This verification link has been replaced by a newer one: use the link in the latest email. ${ASK_AGAIN}`,
+    );
   }
   if (new Date(row.expires_at).getTime() <= app.clock.now().getTime()) {
     throw new AppError('BAD_REQUEST', 'TOKEN_EXPIRED', `This verification link has expired: links work for ${EMAIL_VERIFY_TTL_HOURS} hours. ${ASK_AGAIN}`);

@@ -26,10 +26,9 @@ export const setupInput = z
 export type SetupInput = z.infer<typeof setupInput>;
 
 /** Who is logged in: the user snapshot's identity fields, plus whether a password change is due. */
-export const sessionUser = z.extend(
-  z.pick(userSnapshotSchema, { id: true, email: true, firstName: true, lastName: true, role: true, status: true }),
-  { mustChangePassword: z.boolean() },
-);
+export const sessionUser = z.extend(z.pick(userSnapshotSchema, { id: true, email: true, firstName: true, lastName: true, role: true, status: true }), {
+  mustChangePassword: z.boolean(),
+});
 export type SessionUser = z.infer<typeof sessionUser>;
 
 export const meOutput = z.object({

@@ -7,13 +7,11 @@ export const BULK_DECIDE_MAX = 100;
 /** Activate or reject many pending users in one step; each with the version the admin saw. */
 export const bulkDecideInput = z.object({
   decision: z.enum(['activate', 'reject'], { error: 'Choose Activate or Reject' }),
-  users: z
-    .array(z.object({ userId: uuidSchema, expectedVersion: expectedVersionSchema }), { error: 'Select at least one user' })
-    .check(
-      z.minLength(1, { error: 'Select at least one user' }),
-      z.maxLength(BULK_DECIDE_MAX, { error: `Select at most ${BULK_DECIDE_MAX} users at a time` }),
-      z.refine((list) => new Set(list.map((u) => u.userId)).size === list.length, { error: 'A user is selected twice' }),
-    ),
+  users: z.array(z.object({ userId: uuidSchema, expectedVersion: expectedVersionSchema }), { error: 'Select at least one user' }).check(
+    z.minLength(1, { error: 'Select at least one user' }),
+    z.maxLength(BULK_DECIDE_MAX, { error: `Select at most ${BULK_DECIDE_MAX} users at a time` }),
+    z.refine((list) => new Set(list.map((u) => u.userId)).size === list.length, { error: 'A user is selected twice' }),
+  ),
   /** Only for reject: told to every rejected user. */
   reason: rejectUserInput.shape.reason,
 });

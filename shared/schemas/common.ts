@@ -42,12 +42,14 @@ export const multilineText = (label: string, max: number, options?: TextOptions)
  * converted to ASCII (punycode), which is what the output carries.
  */
 export const emailSchema = z.pipe(
-  z.string({ error: 'Email is required' }).check(
-    z.trim(),
-    z.minLength(1, { error: 'Email is required' }),
-    z.maxLength(EMAIL_MAX, { error: `Email must be at most ${EMAIL_MAX} characters` }),
-    z.refine(noControl, { error: 'Email contains invalid characters' }),
-  ),
+  z
+    .string({ error: 'Email is required' })
+    .check(
+      z.trim(),
+      z.minLength(1, { error: 'Email is required' }),
+      z.maxLength(EMAIL_MAX, { error: `Email must be at most ${EMAIL_MAX} characters` }),
+      z.refine(noControl, { error: 'Email contains invalid characters' }),
+    ),
   z.transform((value: string, ctx) => {
     const r = checkEmail(value);
     if (r.ok) return r.email;
@@ -56,15 +58,19 @@ export const emailSchema = z.pipe(
   }),
 );
 
-export const passwordSchema = z.string({ error: 'Password is required' }).check(
-  z.minLength(PASSWORD_MIN, { error: `Password must be at least ${PASSWORD_MIN} characters` }),
-  z.maxLength(PASSWORD_MAX, { error: `Password must be at most ${PASSWORD_MAX} characters` }),
-);
+export const passwordSchema = z
+  .string({ error: 'Password is required' })
+  .check(
+    z.minLength(PASSWORD_MIN, { error: `Password must be at least ${PASSWORD_MIN} characters` }),
+    z.maxLength(PASSWORD_MAX, { error: `Password must be at most ${PASSWORD_MAX} characters` }),
+  );
 
 export const uuidSchema = z.uuid({ error: 'Invalid id' });
 
-export const tokenSchema = z.string({ error: 'The link is incomplete' }).check(
-  z.minLength(16, { error: 'The link is incomplete' }),
-  z.maxLength(128, { error: 'The link is invalid' }),
-  z.regex(/^[A-Za-z0-9_-]+$/, { error: 'The link is invalid' }),
-);
+export const tokenSchema = z
+  .string({ error: 'The link is incomplete' })
+  .check(
+    z.minLength(16, { error: 'The link is incomplete' }),
+    z.maxLength(128, { error: 'The link is invalid' }),
+    z.regex(/^[A-Za-z0-9_-]+$/, { error: 'The link is invalid' }),
+  );

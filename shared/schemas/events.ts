@@ -4,10 +4,7 @@ import * as z from 'zod/mini';
 export const onUserEventInput = z.optional(
   z.object({
     lastEventId: z.nullish(
-      z.union([
-        z.string().check(z.regex(/^\d{1,15}$/, { error: 'must be an event id' })),
-        z.int().check(z.nonnegative(), z.lte(Number.MAX_SAFE_INTEGER)),
-      ]),
+      z.union([z.string().check(z.regex(/^\d{1,15}$/, { error: 'must be an event id' })), z.int().check(z.nonnegative(), z.lte(Number.MAX_SAFE_INTEGER))]),
     ),
   }),
 );

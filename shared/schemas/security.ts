@@ -14,10 +14,12 @@ export const securitySettingsSchema = z.object({
   /** Proof-of-work (ALTCHA) on sign-up, password-reset requests and invite acceptance. */
   powEnabled: z.boolean(),
   /** Difficulty of those challenges: the solver tries on average half this many hashes. */
-  powMaxNumber: z.int().check(
-    z.gte(POW_MAX_NUMBER_MIN, { error: `At least ${POW_MAX_NUMBER_MIN.toLocaleString('en')}` }),
-    z.lte(POW_MAX_NUMBER_MAX, { error: `At most ${POW_MAX_NUMBER_MAX.toLocaleString('en')}` }),
-  ),
+  powMaxNumber: z
+    .int()
+    .check(
+      z.gte(POW_MAX_NUMBER_MIN, { error: `At least ${POW_MAX_NUMBER_MIN.toLocaleString('en')}` }),
+      z.lte(POW_MAX_NUMBER_MAX, { error: `At most ${POW_MAX_NUMBER_MAX.toLocaleString('en')}` }),
+    ),
   /** A hidden form field people never fill in; a filled one is a bot. */
   honeypotEnabled: z.boolean(),
   /** Refuse forms submitted sooner than this after the page loaded (0 turns the check off). */

@@ -14,20 +14,26 @@ export const PASSWORD_MIN_LENGTH_MAX = 64;
 export const sessionSettingsSchema = z
   .object({
     /** A session unused this long ends (sliding). */
-    sessionIdleTimeoutMinutes: z.int().check(
-      z.gte(SESSION_IDLE_MIN_MINUTES, { error: `At least ${SESSION_IDLE_MIN_MINUTES} minutes` }),
-      z.lte(SESSION_IDLE_MAX_MINUTES, { error: 'At most 30 days (43,200 minutes)' }),
-    ),
+    sessionIdleTimeoutMinutes: z
+      .int()
+      .check(
+        z.gte(SESSION_IDLE_MIN_MINUTES, { error: `At least ${SESSION_IDLE_MIN_MINUTES} minutes` }),
+        z.lte(SESSION_IDLE_MAX_MINUTES, { error: 'At most 30 days (43,200 minutes)' }),
+      ),
     /** A session ends this long after login however busy it is. */
-    sessionAbsoluteLifetimeHours: z.int().check(
-      z.gte(SESSION_ABSOLUTE_MIN_HOURS, { error: `At least ${SESSION_ABSOLUTE_MIN_HOURS} hour` }),
-      z.lte(SESSION_ABSOLUTE_MAX_HOURS, { error: 'At most 365 days (8,760 hours)' }),
-    ),
+    sessionAbsoluteLifetimeHours: z
+      .int()
+      .check(
+        z.gte(SESSION_ABSOLUTE_MIN_HOURS, { error: `At least ${SESSION_ABSOLUTE_MIN_HOURS} hour` }),
+        z.lte(SESSION_ABSOLUTE_MAX_HOURS, { error: 'At most 365 days (8,760 hours)' }),
+      ),
     /** Minimum length of a NEW password (existing shorter ones keep working until changed). */
-    passwordMinLength: z.int().check(
-      z.gte(PASSWORD_MIN, { error: `At least ${PASSWORD_MIN} characters` }),
-      z.lte(PASSWORD_MIN_LENGTH_MAX, { error: `At most ${PASSWORD_MIN_LENGTH_MAX} characters` }),
-    ),
+    passwordMinLength: z
+      .int()
+      .check(
+        z.gte(PASSWORD_MIN, { error: `At least ${PASSWORD_MIN} characters` }),
+        z.lte(PASSWORD_MIN_LENGTH_MAX, { error: `At most ${PASSWORD_MIN_LENGTH_MAX} characters` }),
+      ),
   })
   .check(
     z.refine((v) => v.sessionAbsoluteLifetimeHours * 60 >= v.sessionIdleTimeoutMinutes, {

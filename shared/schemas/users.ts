@@ -8,8 +8,7 @@ import { answersWireSchema } from '../registration-form.js';
 // Self-registration (portal)
 
 /** A person's name as typed on the portal: no markup characters, on top of the common rules. */
-const portalNameSchema = (label: string) =>
-  nameText(label, NAME_MAX).check(z.refine((v) => !/[<>]/.test(v), { error: `${label} cannot contain < or >` }));
+const portalNameSchema = (label: string) => nameText(label, NAME_MAX).check(z.refine((v) => !/[<>]/.test(v), { error: `${label} cannot contain < or >` }));
 
 export const registerInput = z
   .object({
@@ -78,11 +77,13 @@ export const userListInput = z.object({
   /** Opaque keyset cursor from the previous page's nextCursor. */
   cursor: z.nullish(z.string({ error: 'Invalid cursor' }).check(z.maxLength(200, { error: 'Invalid cursor' }))),
   limit: z._default(
-    z.number({ error: 'Limit must be a number' }).check(
-      z.int({ error: 'Limit must be a whole number' }),
-      z.gte(1, { error: 'Limit must be at least 1' }),
-      z.lte(USER_LIST_LIMIT_MAX, { error: `Limit must be at most ${USER_LIST_LIMIT_MAX}` }),
-    ),
+    z
+      .number({ error: 'Limit must be a number' })
+      .check(
+        z.int({ error: 'Limit must be a whole number' }),
+        z.gte(1, { error: 'Limit must be at least 1' }),
+        z.lte(USER_LIST_LIMIT_MAX, { error: `Limit must be at most ${USER_LIST_LIMIT_MAX}` }),
+      ),
     USER_LIST_LIMIT_DEFAULT,
   ),
 });

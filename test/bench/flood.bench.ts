@@ -111,12 +111,18 @@ async function main() {
     const f99 = percentile(floor.latencies, 99);
     const d50 = percentile(during.latencies, 50);
     const d99 = percentile(during.latencies, 99);
-    console.log(`\nbench:flood: ${USERS} signed-in users asking auth.me over HTTP; one attacker socket at ~${FRAMES_PER_SECOND} frames/s for ${SECONDS} s (reconnecting when closed)`);
+    console.log(
+      `\nbench:flood: ${USERS} signed-in users asking auth.me over HTTP; one attacker socket at ~${FRAMES_PER_SECOND} frames/s for ${SECONDS} s (reconnecting when closed)`,
+    );
     console.log(`PostgreSQL: ${server.kind}; server in its own process\n`);
     console.table([
       { figure: 'users p50 (ms)', floor: f50.toFixed(1), 'during flood': d50.toFixed(1), ratio: (d50 / f50).toFixed(2) },
       { figure: 'users p99 (ms)', floor: f99.toFixed(1), 'during flood': d99.toFixed(1), ratio: (d99 / f99).toFixed(2), target: '< 250 ms', met: d99 < 250 },
-      { figure: 'user requests (failed)', floor: `${floor.latencies.length} (${floor.failures})`, 'during flood': `${during.latencies.length} (${during.failures})` },
+      {
+        figure: 'user requests (failed)',
+        floor: `${floor.latencies.length} (${floor.failures})`,
+        'during flood': `${during.latencies.length} (${during.failures})`,
+      },
       { figure: 'server RSS', floor: mb(idle.rss), 'during flood': `peak ${mb(mem.peakRss)}` },
     ]);
     console.log(

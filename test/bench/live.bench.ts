@@ -182,7 +182,9 @@ async function main() {
   let orm: MikroORM | undefined;
   const results: { figure: string; value: string; target: string; met: boolean | null }[] = [];
   try {
-    child = new Child(fork(SELF, ['--server'], { execArgv: ['--expose-gc', '--import', 'tsx'], env: { ...process.env, BENCH_DATABASE_URL: url }, stdio: 'inherit' }));
+    child = new Child(
+      fork(SELF, ['--server'], { execArgv: ['--expose-gc', '--import', 'tsx'], env: { ...process.env, BENCH_DATABASE_URL: url }, stdio: 'inherit' }),
+    );
     const ready = await child.next<{ url: string; origin: string; echoPort: number; gc: boolean }>((m) => m.ready);
     if (!ready.gc) throw new Error('the server child has no global.gc (needs --expose-gc)');
 
@@ -266,7 +268,9 @@ async function main() {
     const notifyP50 = pct(sortNum(notifySamples), 50);
     const wsP50 = pct(sortNum(wsSamples), 50);
     const floor = notifyP50 + wsP50;
-    console.log(`floor: pg NOTIFY commit→listener p50 ${ms(notifyP50)} (p99 ${ms(pct(sortNum(notifySamples), 99))}) + ws round trip p50 ${ms(wsP50)} (p99 ${ms(pct(sortNum(wsSamples), 99))}) = ${ms(floor)}`);
+    console.log(
+      `floor: pg NOTIFY commit→listener p50 ${ms(notifyP50)} (p99 ${ms(pct(sortNum(notifySamples), 99))}) + ws round trip p50 ${ms(wsP50)} (p99 ${ms(pct(sortNum(wsSamples), 99))}) = ${ms(floor)}`,
+    );
 
     // ---- 1 admin
     {
@@ -303,7 +307,9 @@ async function main() {
       const s = sortNum(lat);
       const p99 = pct(s, 99);
       const target = 3 * floor + 5;
-      console.log(`1 admin:    p50 ${ms(pct(s, 50))}  p95 ${ms(pct(s, 95))}  p99 ${ms(p99)}  (${lat.length} sign-ups; server CPU ${ms(cpuPerEvent)} per sign-up)`);
+      console.log(
+        `1 admin:    p50 ${ms(pct(s, 50))}  p95 ${ms(pct(s, 95))}  p99 ${ms(p99)}  (${lat.length} sign-ups; server CPU ${ms(cpuPerEvent)} per sign-up)`,
+      );
       results.push({ figure: 'p99, 1 admin', value: ms(p99), target: `≤ 3×floor+5 ms = ${ms(target)}`, met: p99 <= target });
     }
 
@@ -369,8 +375,15 @@ async function main() {
         `${ADMINS} admins: last of ${ADMINS}: p50 ${ms(pct(s, 50))}  p95 ${ms(p95)}  p99 ${ms(pct(s, 99))}  | every delivery: p50 ${ms(pct(a, 50))}  p95 ${ms(pct(a, 95))}  p99 ${ms(pct(a, 99))}  (${last.length} sign-ups; server CPU ${ms(cpuPerEvent)} per sign-up)`,
       );
       results.push({ figure: `p95, last of ${ADMINS} admins`, value: ms(p95), target: '< 50 ms', met: p95 < 50 });
-      console.log(`memory per idle admin connection (server, after GC): heap+external ${kb(perConnHeap)}, RSS ${kb(perConnRss)}  (${ADMINS} subscribed sockets)`);
-      results.push({ figure: 'server memory per idle admin connection (heap+external)', value: kb(perConnHeap), target: '< 100 KB', met: perConnHeap < 100 * 1024 });
+      console.log(
+        `memory per idle admin connection (server, after GC): heap+external ${kb(perConnHeap)}, RSS ${kb(perConnRss)}  (${ADMINS} subscribed sockets)`,
+      );
+      results.push({
+        figure: 'server memory per idle admin connection (heap+external)',
+        value: kb(perConnHeap),
+        target: '< 100 KB',
+        met: perConnHeap < 100 * 1024,
+      });
       await Promise.all(subs.map(closeSub));
     }
 
@@ -401,7 +414,12 @@ async function main() {
       console.log(
         `heap after ${CYCLES.toLocaleString('en-US')} connect/subscribe/disconnect cycles (${Math.round(took)} ms): ${mb(before.memory.heapUsed)} → ${mb(after.memory.heapUsed)} (${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(1)}%)`,
       );
-      results.push({ figure: `heap after ${CYCLES} cycles vs before`, value: `${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(1)}%`, target: 'within 10%', met: Math.abs(growth) <= 0.1 });
+      results.push({
+        figure: `heap after ${CYCLES} cycles vs before`,
+        value: `${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(1)}%`,
+        target: 'within 10%',
+        met: Math.abs(growth) <= 0.1,
+      });
     }
 
     console.log(`load average at end ${loadavg()[0]!.toFixed(2)}`);

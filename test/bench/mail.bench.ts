@@ -39,7 +39,9 @@ async function benchRenders(): Promise<void> {
   }
   const ms = performance.now() - t;
   console.log(`compile: ${EMAIL_TEMPLATE_NAMES.length} MJML templates in ${compileMs.toFixed(0)} ms (once per process)`);
-  console.log(`render:  ${RENDERS.toLocaleString('en-US')} emails (HTML + text, all templates) in ${ms.toFixed(0)} ms → ${rate(RENDERS, ms)} renders/second (avg HTML ${Math.round(bytes / RENDERS / 1024)} KB)`);
+  console.log(
+    `render:  ${RENDERS.toLocaleString('en-US')} emails (HTML + text, all templates) in ${ms.toFixed(0)} ms → ${rate(RENDERS, ms)} renders/second (avg HTML ${Math.round(bytes / RENDERS / 1024)} KB)`,
+  );
 }
 
 async function benchDelivery(adminUrl: string): Promise<void> {
@@ -60,7 +62,11 @@ async function benchDelivery(adminUrl: string): Promise<void> {
     for (let done = 0; done < ROWS; done += 500) {
       await services.em().transactional(async (tx) => {
         for (let i = done; i < Math.min(ROWS, done + 500); i++) {
-          await queueEmail(tx, 'password-reset', `bench.${i}@example.test`, { firstName: `User ${i}`, resetUrl: `${publicUrl}/reset-password?token=t${i}`, expiresInMinutes: 60 });
+          await queueEmail(tx, 'password-reset', `bench.${i}@example.test`, {
+            firstName: `User ${i}`,
+            resetUrl: `${publicUrl}/reset-password?token=t${i}`,
+            expiresInMinutes: 60,
+          });
         }
       });
     }

@@ -35,8 +35,50 @@ async function time(fn: () => Promise<unknown>): Promise<{ p50: number; p99: num
   return { p50: pct(samples, 50), p99: pct(samples, 99) };
 }
 
-const FIRST_NAMES = ['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Donald', 'Margaret', 'Ken', 'Dennis', 'Frances', 'John', 'Radia', 'Linus', 'Guido', 'Anita', 'Tim', 'Vint', 'Hedy', 'Katherine', 'Bjarne'];
-const LAST_NAMES = ['Lovelace', 'Hopper', 'Turing', 'Dijkstra', 'Liskov', 'Knuth', 'Hamilton', 'Thompson', 'Ritchie', 'Allen', 'McCarthy', 'Perlman', 'Torvalds', 'Rossum', 'Borg', 'Berners-Lee', 'Cerf', 'Lamarr', 'Johnson', 'Stroustrup'];
+const FIRST_NAMES = [
+  'Ada',
+  'Grace',
+  'Alan',
+  'Edsger',
+  'Barbara',
+  'Donald',
+  'Margaret',
+  'Ken',
+  'Dennis',
+  'Frances',
+  'John',
+  'Radia',
+  'Linus',
+  'Guido',
+  'Anita',
+  'Tim',
+  'Vint',
+  'Hedy',
+  'Katherine',
+  'Bjarne',
+];
+const LAST_NAMES = [
+  'Lovelace',
+  'Hopper',
+  'Turing',
+  'Dijkstra',
+  'Liskov',
+  'Knuth',
+  'Hamilton',
+  'Thompson',
+  'Ritchie',
+  'Allen',
+  'McCarthy',
+  'Perlman',
+  'Torvalds',
+  'Rossum',
+  'Borg',
+  'Berners-Lee',
+  'Cerf',
+  'Lamarr',
+  'Johnson',
+  'Stroustrup',
+];
 const sqlArray = (xs: string[]) => `array[${xs.map((x) => `'${x}'`).join(',')}]`;
 
 /** Seeds the users with one INSERT … SELECT generate_series, indexes dropped first and rebuilt after. */
@@ -183,14 +225,22 @@ async function main() {
     ];
 
     console.log(`\n${SAMPLES} samples each after ${WARMUP} warm-up calls; ${PAGE} rows a page.`);
-    console.log(`${'case'.padEnd(34)} ${'admin.users.list p50'.padStart(21)} ${'p99'.padStart(10)}   ${'raw SQL p50'.padStart(12)} ${'p99'.padStart(10)}   rows  plan`);
+    console.log(
+      `${'case'.padEnd(34)} ${'admin.users.list p50'.padStart(21)} ${'p99'.padStart(10)}   ${'raw SQL p50'.padStart(12)} ${'p99'.padStart(10)}   rows  plan`,
+    );
     for (const c of cases) {
       const sample = await c.app();
       const rawRows = (await c.raw()).rows.length;
       const appTime = await time(c.app);
       const rawTime = await time(c.raw);
       const { rows: plan } = await raw.query(`explain ${c.sql}`, c.params);
-      const access = [...new Set(plan.map((r) => String(r['QUERY PLAN'])).flatMap((l) => l.match(/(Index Only Scan|Index Scan Backward|Index Scan|Bitmap Index Scan|Seq Scan)( using \w+| on \w+)?/g) ?? []))];
+      const access = [
+        ...new Set(
+          plan
+            .map((r) => String(r['QUERY PLAN']))
+            .flatMap((l) => l.match(/(Index Only Scan|Index Scan Backward|Index Scan|Bitmap Index Scan|Seq Scan)( using \w+| on \w+)?/g) ?? []),
+        ),
+      ];
       console.log(
         `${c.label.padEnd(34)} ${ms(appTime.p50).padStart(21)} ${ms(appTime.p99).padStart(10)}   ${ms(rawTime.p50).padStart(12)} ${ms(rawTime.p99).padStart(10)}   ${String(sample.items.length).padStart(4)}/${String(Math.min(rawRows, PAGE)).padEnd(3)} ${access.join('; ')}`,
       );

@@ -18,7 +18,13 @@ describe('a deploy while a tab is open (a lazy chunk is gone)', () => {
   beforeAll(async () => {
     cpSync(DEFAULT_CLIENT_DIR, clientDir, { recursive: true });
     db = await createTestDatabase();
-    const config = parseConfig({ PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error', MAIL_WORKER: 'false', ADMIN_EMAIL: 'admin@deploy.test', ADMIN_PASSWORD: 'a long admin password' });
+    const config = parseConfig({
+      PORT: '0',
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
+      MAIL_WORKER: 'false',
+      ADMIN_EMAIL: 'admin@deploy.test',
+      ADMIN_PASSWORD: 'a long admin password',
+    });
     app = await startApp({ config, databaseUrl: db.url, clientDir, log: createLogger(config.logLevel) });
     browser = await launchBrowser();
   });

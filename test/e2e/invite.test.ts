@@ -114,7 +114,14 @@ describe('inviting a user, in a browser', () => {
     const admin = await adminSession(app);
     const [org] = await sql(app, `select id from organisation where is_default`);
     const email = `grace.${Date.now().toString(36)}@example.test`;
-    const { user } = await admin.caller.admin.users.add({ firstName: 'Grace', lastName: 'Resent', email, organisationId: org.id, mode: 'invite', sendInvite: true });
+    const { user } = await admin.caller.admin.users.add({
+      firstName: 'Grace',
+      lastName: 'Resent',
+      email,
+      organisationId: org.id,
+      mode: 'invite',
+      sendInvite: true,
+    });
     const tokenOf = (m: { links: string[] }) => m.links.find((l) => l.includes('/invite#token='))!.replace(app.services.publicUrl(), app.origin);
     const firstLink = tokenOf(await smtp.waitForMessageTo(email));
 

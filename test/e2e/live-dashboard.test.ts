@@ -8,7 +8,12 @@ import { setRequireEmailVerification } from '../support/verify.js';
 const PASSWORD = 'my portal passphrase';
 
 /** A browser context logged in as a fresh admin, on the users list, with the live connection up. */
-async function adminOnUsers(app: TestApp, browser: Browser, firstName: string, path = '/admin/users'): Promise<{ context: BrowserContext; page: Page; id: string; sessionId: string }> {
+async function adminOnUsers(
+  app: TestApp,
+  browser: Browser,
+  firstName: string,
+  path = '/admin/users',
+): Promise<{ context: BrowserContext; page: Page; id: string; sessionId: string }> {
   const admin = await insertUser(app, { role: 'admin', firstName, lastName: 'Admin' });
   const sessionId = await loginAs(app, admin.email, admin.password!);
   const { context, page } = await newPage(browser);
@@ -73,7 +78,10 @@ describe('live admin dashboard in a browser', () => {
     await ann.page.getByRole('button', { name: 'Activate developer' }).click();
     await ann.page.getByText('Katherine Johnson is now active').waitFor();
     const onBob = row(bob.page, 'Katherine Johnson');
-    await bob.page.waitForFunction((e) => document.querySelector(`tr[data-testid=user-row][data-status=active] a`)?.textContent.includes(e) ?? false, 'Katherine Johnson');
+    await bob.page.waitForFunction(
+      (e) => document.querySelector(`tr[data-testid=user-row][data-status=active] a`)?.textContent.includes(e) ?? false,
+      'Katherine Johnson',
+    );
     expect(await onBob.getAttribute('data-status')).toBe('active');
     // Pending first: the decided row left the pending block at the top.
     expect(await bob.page.getByTestId('user-row').first().textContent()).toContain('Older Pending');
@@ -111,7 +119,10 @@ describe('live admin dashboard in a browser', () => {
     await screenshot(dan.page, 'users-bulk-selected');
     await dan.page.getByRole('button', { name: 'Activate 2' }).click();
     await dan.page.getByText('Activated 2 users').waitFor();
-    expect(await sql(app, `select status from app_user where id in (?, ?)`, [waiting[0]!.id, waiting[1]!.id])).toEqual([{ status: 'active' }, { status: 'active' }]);
+    expect(await sql(app, `select status from app_user where id in (?, ?)`, [waiting[0]!.id, waiting[1]!.id])).toEqual([
+      { status: 'active' },
+      { status: 'active' },
+    ]);
     // On the pending tab, decided users leave the list.
     await row(dan.page, 'Waited Longest').waitFor({ state: 'detached' });
 

@@ -121,7 +121,11 @@ describe('admin-defined sign-up fields and versioned terms in a browser (mail ov
     expect(await a.getByTestId('user-answer-company').textContent()).toBe('Analytical Engines Ltd');
     await a.getByTestId('user-terms').getByText('Terms of Use').waitFor();
     await a.getByRole('button', { name: 'Activate developer' }).click();
-    await a.getByRole('dialog').getByRole('button', { name: /Activate/ }).click().catch(() => undefined);
+    await a
+      .getByRole('dialog')
+      .getByRole('button', { name: /Activate/ })
+      .click()
+      .catch(() => undefined);
     await expect.poll(async () => (await sql(app, `select status from app_user where id = ?`, [u.id]))[0].status, { timeout: 10_000 }).toBe('active');
 
     // A new version that everyone must accept.

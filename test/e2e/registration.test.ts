@@ -55,7 +55,11 @@ describe('registration in a browser', () => {
   it('with auto-approve on (switched on in Settings > General): register, told the account is ready, log in at once', async () => {
     const admin = await adminPage(app, browser);
     await admin.page.goto(app.origin + '/admin/settings');
-    await admin.page.getByRole('tab', { name: 'General' }).or(admin.page.getByRole('link', { name: 'General' })).first().waitFor();
+    await admin.page
+      .getByRole('tab', { name: 'General' })
+      .or(admin.page.getByRole('link', { name: 'General' }))
+      .first()
+      .waitFor();
     const toggle = admin.page.getByRole('switch', { name: 'Auto approve developer registering requests' });
     expect(await toggle.isChecked()).toBe(false);
     await toggle.check();

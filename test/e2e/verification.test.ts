@@ -40,9 +40,12 @@ async function register(page: Page, app: TestApp, u: { firstName: string; lastNa
   const wait = DEFAULT_SECURITY_SETTINGS.minSubmitSeconds * 1000 + 300 - (Date.now() - opened);
   if (wait > 0) await page.waitForTimeout(wait);
   await page.getByRole('button', { name: 'Register to developer portal' }).click();
-  await page.getByTestId('register-unverified').waitFor().catch(async (e) => {
-    throw new Error(`${e}\n--- page: ${await page.locator('body').innerText()}`);
-  });
+  await page
+    .getByTestId('register-unverified')
+    .waitFor()
+    .catch(async (e) => {
+      throw new Error(`${e}\n--- page: ${await page.locator('body').innerText()}`);
+    });
   await page.getByRole('heading', { name: 'Check your email' }).waitFor();
 }
 

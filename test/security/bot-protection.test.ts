@@ -137,7 +137,9 @@ describe('bot protection without third parties (issue 10, item 5)', () => {
     expect(await stored(refused)).toBe(0);
 
     // Pending even where the policy would approve at once.
-    await app.services.em().execute(`insert into setting (key, value, updated_at) values ('autoApprove', 'true', now()) on conflict (key) do update set value = 'true'`);
+    await app.services
+      .em()
+      .execute(`insert into setting (key, value, updated_at) values ('autoApprove', 'true', now()) on conflict (key) do update set value = 'true'`);
     await writeSecuritySettings(app.services.em(), { ...ON, disposableEmails: 'pending' });
     const disposable = `dev.${Date.now()}@mailinator.com`;
     expect(await signup(disposable, await formFields('signup'))).toBe('pending');

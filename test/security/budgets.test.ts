@@ -11,7 +11,13 @@ describe('WebSocket budgets', () => {
   let srv: ServerProcess;
   beforeAll(async () => {
     db = await createTestDatabase();
-    srv = await startServerProcess(db.url, { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, WS_MAX_CONNECTIONS_PER_IP: '3', WS_MAX_UNAUTHENTICATED: '5', WS_MAX_IN_FLIGHT: '4' });
+    srv = await startServerProcess(db.url, {
+      ADMIN_EMAIL: ADMIN.email,
+      ADMIN_PASSWORD: ADMIN.password,
+      WS_MAX_CONNECTIONS_PER_IP: '3',
+      WS_MAX_UNAUTHENTICATED: '5',
+      WS_MAX_IN_FLIGHT: '4',
+    });
   });
   afterAll(async () => {
     // Unset when beforeAll failed before assigning them.

@@ -16,7 +16,10 @@ const BATCH = 500;
 const PARALLEL = 25;
 
 const request = fc.record({
-  method: fc.oneof({ weight: 6, arbitrary: fc.constantFrom('GET', 'POST', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'PATCH') }, { weight: 1, arbitrary: fc.string({ maxLength: 8 }) }),
+  method: fc.oneof(
+    { weight: 6, arbitrary: fc.constantFrom('GET', 'POST', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'PATCH') },
+    { weight: 1, arbitrary: fc.string({ maxLength: 8 }) },
+  ),
   target: requestTarget,
   version: fc.oneof({ weight: 8, arbitrary: fc.constant('HTTP/1.1') }, { weight: 1, arbitrary: fc.constantFrom('HTTP/1.0', 'HTTP/2.0', 'HTTP/1.1x', '') }),
   headers,
@@ -64,7 +67,8 @@ describe('HTTP fuzz', () => {
             const wire = render(c, srv.port);
             const r = await rawHttp(srv.port, wire, { timeoutMs: 10_000 });
             statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
-            if ((r.status !== null && r.status >= 500) || r.timedOut) failures.push(`case ${b + i + j}: ${r.timedOut ? 'no answer' : r.status} for ${JSON.stringify(wire.slice(0, 300))}\n${r.raw.slice(0, 300)}`);
+            if ((r.status !== null && r.status >= 500) || r.timedOut)
+              failures.push(`case ${b + i + j}: ${r.timedOut ? 'no answer' : r.status} for ${JSON.stringify(wire.slice(0, 300))}\n${r.raw.slice(0, 300)}`);
           }),
         );
       }

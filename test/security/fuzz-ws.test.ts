@@ -21,10 +21,27 @@ const ADMIN = { email: 'admin@example.com', password: 'correct horse battery sta
 const WRITING = new Set(['auth.login', 'auth.logout', 'auth.setup', 'auth.register', 'invite.inspect']);
 
 const upgrade = fc.record({
-  target: fc.oneof({ weight: 3, arbitrary: fc.constant('/trpc') }, { weight: 1, arbitrary: fc.constantFrom('/trpc?x=%', '/trpc/', '/trpc#', '/trpc?connectionParams=1') }, { weight: 4, arbitrary: requestTarget }),
+  target: fc.oneof(
+    { weight: 3, arbitrary: fc.constant('/trpc') },
+    { weight: 1, arbitrary: fc.constantFrom('/trpc?x=%', '/trpc/', '/trpc#', '/trpc?connectionParams=1') },
+    { weight: 4, arbitrary: requestTarget },
+  ),
   origin: fc.oneof({ weight: 3, arbitrary: fc.constant('valid' as const) }, { weight: 1, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: headerValue }),
   headers: fc.array(
-    fc.tuple(fc.constantFrom('Sec-WebSocket-Key', 'Sec-WebSocket-Version', 'Upgrade', 'Connection', 'Cookie', 'Sec-WebSocket-Protocol', 'Sec-WebSocket-Extensions', 'X-Forwarded-For', 'Host'), headerValue),
+    fc.tuple(
+      fc.constantFrom(
+        'Sec-WebSocket-Key',
+        'Sec-WebSocket-Version',
+        'Upgrade',
+        'Connection',
+        'Cookie',
+        'Sec-WebSocket-Protocol',
+        'Sec-WebSocket-Extensions',
+        'X-Forwarded-For',
+        'Host',
+      ),
+      headerValue,
+    ),
     { maxLength: 3 },
   ),
 });
@@ -33,9 +50,18 @@ const envelope = fc.record(
   {
     id: fc.oneof(fc.integer(), fc.string({ maxLength: 8 }), fc.constant(null), fc.jsonValue()),
     jsonrpc: fc.constantFrom('2.0', '1.0', undefined),
-    method: fc.oneof({ weight: 4, arbitrary: fc.constantFrom('query', 'mutation', 'subscription', 'subscription.stop', 'connectionParams') }, { weight: 1, arbitrary: fc.string({ maxLength: 10 }) }),
+    method: fc.oneof(
+      { weight: 4, arbitrary: fc.constantFrom('query', 'mutation', 'subscription', 'subscription.stop', 'connectionParams') },
+      { weight: 1, arbitrary: fc.string({ maxLength: 10 }) },
+    ),
     params: fc.oneof(
-      { weight: 4, arbitrary: fc.record({ path: fc.oneof(fc.constantFrom(...PATHS), junkPath), input: fc.jsonValue(), lastEventId: fc.oneof(fc.string({ maxLength: 20 }), fc.integer()) }, { requiredKeys: ['path'] }) },
+      {
+        weight: 4,
+        arbitrary: fc.record(
+          { path: fc.oneof(fc.constantFrom(...PATHS), junkPath), input: fc.jsonValue(), lastEventId: fc.oneof(fc.string({ maxLength: 20 }), fc.integer()) },
+          { requiredKeys: ['path'] },
+        ),
+      },
       { weight: 1, arbitrary: fc.jsonValue() },
     ),
   },
@@ -45,10 +71,28 @@ const envelope = fc.record(
 const frame = fc.oneof(
   { weight: 5, arbitrary: envelope.map((e) => ({ opcode: 1, payload: JSON.stringify(e) })) },
   { weight: 2, arbitrary: fc.array(envelope, { maxLength: 60 }).map((a) => ({ opcode: 1, payload: JSON.stringify(a) })) },
-  { weight: 2, arbitrary: fc.oneof(fc.json(), fc.string({ maxLength: 100 }), fc.constantFrom('PING', 'PONG', '', '[]', '{}', 'null', '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]')).map((p) => ({ opcode: 1, payload: p })) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .oneof(
+        fc.json(),
+        fc.string({ maxLength: 100 }),
+        fc.constantFrom('PING', 'PONG', '', '[]', '{}', 'null', '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]'),
+      )
+      .map((p) => ({ opcode: 1, payload: p })),
+  },
   { weight: 1, arbitrary: fc.uint8Array({ maxLength: 64 }).map((b) => ({ opcode: 1, payload: Buffer.from(b) })) },
   { weight: 1, arbitrary: fc.uint8Array({ maxLength: 64 }).map((b) => ({ opcode: 2, payload: Buffer.from(b) })) },
-  { weight: 1, arbitrary: fc.record({ opcode: fc.integer({ min: 0, max: 15 }), payload: fc.uint8Array({ maxLength: 130 }).map((b) => Buffer.from(b)), mask: fc.boolean(), fin: fc.boolean(), rsv: fc.integer({ min: 0, max: 7 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      opcode: fc.integer({ min: 0, max: 15 }),
+      payload: fc.uint8Array({ maxLength: 130 }).map((b) => Buffer.from(b)),
+      mask: fc.boolean(),
+      fin: fc.boolean(),
+      rsv: fc.integer({ min: 0, max: 7 }),
+    }),
+  },
 );
 type Frame = { opcode: number; payload: string | Buffer; mask?: boolean; fin?: boolean; rsv?: number };
 const socketCase = fc.record({ authenticated: fc.boolean(), frames: fc.array(frame, { minLength: 1, maxLength: 4 }) });
@@ -64,7 +108,11 @@ describe('WebSocket fuzz', () => {
   let before: Record<string, string>;
   beforeAll(async () => {
     db = await createTestDatabase();
-    srv = await startServerProcess(db.url, { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, WS_MAX_CONNECTIONS_PER_IP: '10000', WS_MAX_UNAUTHENTICATED: '10000' }, { realLimits: true });
+    srv = await startServerProcess(
+      db.url,
+      { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, WS_MAX_CONNECTIONS_PER_IP: '10000', WS_MAX_UNAUTHENTICATED: '10000' },
+      { realLimits: true },
+    );
     sessionId = await login(srv.url, srv.origin, ADMIN.email, ADMIN.password);
     before = await snapshotRows(db.url);
   });
@@ -93,7 +141,8 @@ describe('WebSocket fuzz', () => {
             const headers = Object.fromEntries(c.headers);
             const ws = await rawWs(srv.port, { target: c.target, origin: c.origin === 'valid' ? srv.origin : c.origin, headers, timeoutMs: 5_000 });
             if (ws.status === 101) accepted++;
-            if ((ws.status !== null && ws.status >= 500) || (ws.status === null && !ws.closed)) failures.push(`upgrade ${b + i + j}: ${ws.status ?? 'no answer'} for ${JSON.stringify(c).slice(0, 300)}`);
+            if ((ws.status !== null && ws.status >= 500) || (ws.status === null && !ws.closed))
+              failures.push(`upgrade ${b + i + j}: ${ws.status ?? 'no answer'} for ${JSON.stringify(c).slice(0, 300)}`);
             ws.close();
           }),
         );
@@ -117,7 +166,8 @@ describe('WebSocket fuzz', () => {
             for (const f of c.frames as Frame[]) {
               let payload = f.payload;
               // An admin's socket does not call procedures that write when their input happens to be valid.
-              if (c.authenticated && typeof payload === 'string' && [...WRITING].some((p) => payload.includes(`"${p}"`))) payload = payload.replaceAll(/"(auth|invite)\.[a-z]+"/g, '"auth.me"');
+              if (c.authenticated && typeof payload === 'string' && [...WRITING].some((p) => payload.includes(`"${p}"`)))
+                payload = payload.replaceAll(/"(auth|invite)\.[a-z]+"/g, '"auth.me"');
               ws.send(f.opcode, payload, { mask: f.mask, fin: f.fin, rsv: f.rsv });
             }
             await new Promise((r) => setTimeout(r, 60));

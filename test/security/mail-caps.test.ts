@@ -29,7 +29,12 @@ describe('per-recipient cap and suppression list', () => {
       `select id, template, status, last_error, variables from email_outbox where lower(to_address) = lower(?) order by id`,
       [to],
     );
-  const notice = (to: string) => app.services.em().transactional((tx) => queueEmail(tx, 'signup-attempt-existing', to, { firstName: 'Vic', loginUrl: 'http://x/login', resetUrl: 'http://x/forgot-password' }));
+  const notice = (to: string) =>
+    app.services
+      .em()
+      .transactional((tx) =>
+        queueEmail(tx, 'signup-attempt-existing', to, { firstName: 'Vic', loginUrl: 'http://x/login', resetUrl: 'http://x/forgot-password' }),
+      );
   const settle = async () => {
     await app.mailWorker!.drain();
     await new Promise((r) => setTimeout(r, 200));
@@ -119,7 +124,9 @@ describe('per-recipient cap and suppression list', () => {
     await admin.caller.admin.mail.suppressions.remove({ email: person.email });
     await notice(person.email);
     expect((await outboxOf(person.email)).at(-1)!.status).toBe('pending');
-    const events = await sql(app, `select type, actor_id from domain_event where type like 'mail.suppression_%' and data->>'address' = ? order by id`, [person.email.toLowerCase()]);
+    const events = await sql(app, `select type, actor_id from domain_event where type like 'mail.suppression_%' and data->>'address' = ? order by id`, [
+      person.email.toLowerCase(),
+    ]);
     expect(events).toEqual([
       { type: 'mail.suppression_added', actor_id: admin.id },
       { type: 'mail.suppression_removed', actor_id: admin.id },

@@ -22,7 +22,11 @@ describe('sessions (issue 10, item 8)', () => {
   afterAll(() => app.stop());
 
   async function setPolicy(idleMinutes: number, absoluteHours: number) {
-    await admin.caller.admin.settings.sessions.update({ sessionIdleTimeoutMinutes: idleMinutes, sessionAbsoluteLifetimeHours: absoluteHours, passwordMinLength: 12 });
+    await admin.caller.admin.settings.sessions.update({
+      sessionIdleTimeoutMinutes: idleMinutes,
+      sessionAbsoluteLifetimeHours: absoluteHours,
+      passwordMinLength: 12,
+    });
   }
 
   it('stores only the SHA-256 of the token: the raw value from the cookie is not in the table', async () => {
@@ -108,7 +112,11 @@ describe('sessions (issue 10, item 8)', () => {
 
   it('users list their sessions and end one or all others', async () => {
     const dev = await insertUser(app);
-    const [a, b, c] = [await loginAs(app, dev.email, dev.password!), await loginAs(app, dev.email, dev.password!), await loginAs(app, dev.email, dev.password!)];
+    const [a, b, c] = [
+      await loginAs(app, dev.email, dev.password!),
+      await loginAs(app, dev.email, dev.password!),
+      await loginAs(app, dev.email, dev.password!),
+    ];
     const mine = app.caller({ sessionId: a });
     const { sessions } = await mine.auth.sessions.list();
     expect(sessions).toHaveLength(3);
@@ -138,7 +146,11 @@ describe('sessions (issue 10, item 8)', () => {
 
   it("an admin lists and ends a user's sessions", async () => {
     const dev = await insertUser(app);
-    const [a, b, c] = [await loginAs(app, dev.email, dev.password!), await loginAs(app, dev.email, dev.password!), await loginAs(app, dev.email, dev.password!)];
+    const [a, b, c] = [
+      await loginAs(app, dev.email, dev.password!),
+      await loginAs(app, dev.email, dev.password!),
+      await loginAs(app, dev.email, dev.password!),
+    ];
     const { sessions } = await admin.caller.admin.users.sessions.list({ userId: dev.id });
     expect(sessions.map((s) => s.id).sort()).toEqual([a, b, c].map(sha256hex).sort());
     expect(sessions.every((s) => !s.current)).toBe(true);

@@ -60,7 +60,10 @@ describe('text that cannot lie', () => {
   describe.each(refusedBy('name'))('a name with $what', ({ value, problem }) => {
     it('sign-up refuses it and stores no user', async () => {
       const email = uniqueEmail('signup');
-      const msg = await refusal(anon.auth.signup.mutate({ firstName: value('Ada'), lastName: 'Lovelace', email, password: 'a long passphrase', confirmPassword: 'a long passphrase' }), 'firstName');
+      const msg = await refusal(
+        anon.auth.signup.mutate({ firstName: value('Ada'), lastName: 'Lovelace', email, password: 'a long passphrase', confirmPassword: 'a long passphrase' }),
+        'firstName',
+      );
       expect(msg).toMatch(/^First name /);
       expect(msg).toMatch(problem);
       expect(await sql(app, `select 1 from app_user where email = ?`, [email])).toHaveLength(0);
@@ -77,7 +80,14 @@ describe('text that cannot lie', () => {
       const u = await insertUser(app, { firstName: 'Edit', lastName: 'Me' });
       const [row] = await sql(app, `select version, role from app_user where id = ?`, [u.id]);
       const msg = await refusal(
-        client.admin.users.update.mutate({ userId: u.id, expectedVersion: row.version, firstName: 'Edit', lastName: value('Me'), organisationId: await org(), role: row.role }),
+        client.admin.users.update.mutate({
+          userId: u.id,
+          expectedVersion: row.version,
+          firstName: 'Edit',
+          lastName: value('Me'),
+          organisationId: await org(),
+          role: row.role,
+        }),
         'lastName',
       );
       expect(msg).toMatch(/^Last name /);
@@ -88,8 +98,12 @@ describe('text that cannot lie', () => {
   describe.each(refusedBy('line'))('a single line with $what', ({ value, problem }) => {
     it('the sender name, a template subject and the portal name refuse it', async () => {
       const before = await snapshot('setting');
-      expect(await refusal(client.admin.settings.emails.saveSender.mutate({ mailFromName: value('Portal'), mailFromAddress: '' }), 'mailFromName')).toMatch(/^Sender name /);
-      expect(await refusal(client.admin.settings.emails.saveTemplate.mutate({ template: 'welcome', subject: value('Hi'), mainText: 'Hello' }), 'subject')).toMatch(problem);
+      expect(await refusal(client.admin.settings.emails.saveSender.mutate({ mailFromName: value('Portal'), mailFromAddress: '' }), 'mailFromName')).toMatch(
+        /^Sender name /,
+      );
+      expect(
+        await refusal(client.admin.settings.emails.saveTemplate.mutate({ template: 'welcome', subject: value('Hi'), mainText: 'Hello' }), 'subject'),
+      ).toMatch(problem);
       const general = await client.admin.settings.general.get.query();
       expect(await refusal(client.admin.settings.general.update.mutate({ ...general, portalName: value('Portal') }), 'portalName')).toMatch(/^Portal name /);
       expect(await snapshot('setting')).toBe(before);
@@ -106,7 +120,9 @@ describe('text that cannot lie', () => {
 
     it("an email's main text refuses it", async () => {
       const before = await snapshot('setting');
-      expect(await refusal(client.admin.settings.emails.saveTemplate.mutate({ template: 'welcome', subject: 'Hi', mainText: value('Hello') }), 'mainText')).toMatch(/^Main text /);
+      expect(
+        await refusal(client.admin.settings.emails.saveTemplate.mutate({ template: 'welcome', subject: 'Hi', mainText: value('Hello') }), 'mainText'),
+      ).toMatch(/^Main text /);
       expect(await snapshot('setting')).toBe(before);
     });
   });
@@ -123,7 +139,13 @@ describe('text that cannot lie', () => {
   it('stores good values normalised: NFC, trimmed, CR LF as LF', async () => {
     const decomposed = 'Ade\u0301le'; // "Adèle" typed with a combining acute accent
     const email = uniqueEmail('good');
-    await anon.auth.signup.mutate({ firstName: `  ${decomposed} `, lastName: 'Zoë', email, password: 'a long passphrase', confirmPassword: 'a long passphrase' });
+    await anon.auth.signup.mutate({
+      firstName: `  ${decomposed} `,
+      lastName: 'Zoë',
+      email,
+      password: 'a long passphrase',
+      confirmPassword: 'a long passphrase',
+    });
     const [u] = await sql(app, `select id, first_name, last_name from app_user where email = ?`, [email]);
     expect(u.first_name).toBe('Ad\u00e9le');
     expect(u.first_name).not.toContain('\uFFFD');
@@ -175,7 +197,10 @@ describe('text that cannot lie', () => {
       ['user@bücher.example', 'user@xn--bcher-kva.example'],
       ['user@例え.テスト', 'user@xn--r8jz45g.xn--zckzah'],
       [`${local64}@example.com`, `${local64}@example.com`],
-      [`x@${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(57)}.io`, `x@${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(57)}.io`],
+      [
+        `x@${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(57)}.io`,
+        `x@${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(57)}.io`,
+      ],
     ];
     const INVALID: [string, RegExp][] = [
       ['', /required/],
@@ -214,7 +239,16 @@ describe('text that cannot lie', () => {
       expect(displayEmail(row.email)).toBe(email);
       const list = await client.admin.users.list.query({ search: 'xn--bcher-kva' });
       expect(list.items.map((i) => i.email)).toContain(row.email);
-      await refusal(anon.auth.signup.mutate({ firstName: 'Ida', lastName: 'Literal', email: 'ida@[192.0.2.1]', password: 'a long passphrase', confirmPassword: 'a long passphrase' }), 'email');
+      await refusal(
+        anon.auth.signup.mutate({
+          firstName: 'Ida',
+          lastName: 'Literal',
+          email: 'ida@[192.0.2.1]',
+          password: 'a long passphrase',
+          confirmPassword: 'a long passphrase',
+        }),
+        'email',
+      );
     });
   });
 

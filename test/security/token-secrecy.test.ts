@@ -29,7 +29,10 @@ describe('tokens stay secret', () => {
   /** The newest mailbox email to this address, once the worker has delivered it. */
   async function mailTo(to: string, template: string): Promise<{ id: number; text: string; link: string }> {
     await app.mailWorker!.drain();
-    const [m] = await sql(app, `select id, text from mailbox_message where lower(to_address) = lower(?) and template = ? order by id desc limit 1`, [to, template]);
+    const [m] = await sql(app, `select id, text from mailbox_message where lower(to_address) = lower(?) and template = ? order by id desc limit 1`, [
+      to,
+      template,
+    ]);
     const link = (m.text as string).match(/https?:\/\/[^\s<>"')\]]+/g)!.find((l) => /token=/.test(l))!;
     return { id: Number(m.id), text: m.text, link };
   }
@@ -62,7 +65,9 @@ describe('tokens stay secret', () => {
   it('auth.passwordReset.check is a POST: the token cannot be put in a /trpc URL', async () => {
     const user = await insertUser(app, {});
     const token = tokenOf((await resetLink(user.email)).link);
-    const get = await fetch(`${app.url}/trpc/auth.passwordReset.check?input=${encodeURIComponent(JSON.stringify({ token }))}`, { headers: { origin: app.origin } });
+    const get = await fetch(`${app.url}/trpc/auth.passwordReset.check?input=${encodeURIComponent(JSON.stringify({ token }))}`, {
+      headers: { origin: app.origin },
+    });
     expect(get.status).toBe(405);
     expect(await get.text()).not.toContain(user.email);
     const post = await rawPost(app.url, 'auth.passwordReset.check', { token }, { origin: app.origin });
@@ -152,7 +157,16 @@ describe('tokens stay secret', () => {
     // Another invite link opened in the same tab changes only the fragment: the page still takes it.
     const next = await inviteLink(await adminSession(app));
     await page.goto(next.link.replace(app.services.publicUrl(), app.origin));
-    await expect.poll(() => page.locator('input[name=email]').inputValue().catch(() => ''), { timeout: 15_000 }).toBe(next.email);
+    await expect
+      .poll(
+        () =>
+          page
+            .locator('input[name=email]')
+            .inputValue()
+            .catch(() => ''),
+        { timeout: 15_000 },
+      )
+      .toBe(next.email);
     expect(page.url()).toBe(`${app.origin}/invite`);
 
     const trpcUrls = requests.map(sent).filter((u) => u.includes('/trpc'));

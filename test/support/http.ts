@@ -16,7 +16,10 @@ export function httpClient(baseUrl: string, opts: { sessionId?: string | null; o
 }
 
 /** A tRPC client over a real WebSocket, opened with the given cookie and Origin. */
-export function wsClient(baseUrl: string, opts: { sessionId?: string | null; origin: string; onOpen?: () => void; onClose?: () => void; retryDelayMs?: (n: number) => number }) {
+export function wsClient(
+  baseUrl: string,
+  opts: { sessionId?: string | null; origin: string; onOpen?: () => void; onClose?: () => void; retryDelayMs?: (n: number) => number },
+) {
   const url = baseUrl.replace(/^http/, 'ws') + '/trpc';
   const headers: Record<string, string> = { origin: opts.origin };
   if (opts.sessionId) headers.cookie = `${SESSION_COOKIE}=${opts.sessionId}`;

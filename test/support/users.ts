@@ -15,7 +15,15 @@ const hashCache = new Map<string, string>();
 /** Inserts a user directly (fixtures only; flows under test go through procedures). */
 export async function insertUser(
   app: TestApp,
-  u: { email?: string; password?: string | null; role?: UserRole; status?: UserStatus; firstName?: string; lastName?: string; mustChangePassword?: boolean } = {},
+  u: {
+    email?: string;
+    password?: string | null;
+    role?: UserRole;
+    status?: UserStatus;
+    firstName?: string;
+    lastName?: string;
+    mustChangePassword?: boolean;
+  } = {},
 ): Promise<{ id: string; email: string; password: string | null }> {
   const id = randomUUID();
   const email = u.email ?? uniqueEmail(u.role ?? 'dev');

@@ -9,18 +9,24 @@ const LINK = /https?:\/\/[^\s<>"')\]]*\/verify-email#token=([A-Za-z0-9_-]+)/;
  * SMTP peer when one is given, otherwise the development mailbox (mailbox_message). Waits for it.
  * Pass `after` (the count of earlier verification emails) to wait for a newer one.
  */
-export async function verificationLink(app: TestApp, email: string, opts: { smtp?: SmtpPeer; after?: number; timeoutMs?: number } = {}): Promise<{ url: string; token: string; count: number }> {
+export async function verificationLink(
+  app: TestApp,
+  email: string,
+  opts: { smtp?: SmtpPeer; after?: number; timeoutMs?: number } = {},
+): Promise<{ url: string; token: string; count: number }> {
   const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
   const after = opts.after ?? 0;
   for (;;) {
     let texts: string[];
     if (opts.smtp) {
-      texts = opts.smtp.messagesTo(email).map((m) => m.text).filter((t) => LINK.test(t));
+      texts = opts.smtp
+        .messagesTo(email)
+        .map((m) => m.text)
+        .filter((t) => LINK.test(t));
     } else {
-      const rows = await app.services.em().execute<{ text: string }[]>(
-        `select text from mailbox_message where lower(to_address) = lower(?) and template = 'verify-email' order by id`,
-        [email],
-      );
+      const rows = await app.services
+        .em()
+        .execute<{ text: string }[]>(`select text from mailbox_message where lower(to_address) = lower(?) and template = 'verify-email' order by id`, [email]);
       texts = rows.map((r) => r.text);
     }
     if (texts.length > after) {

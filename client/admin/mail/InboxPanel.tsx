@@ -35,8 +35,8 @@ export function InboxPanel() {
       <Show when={transport() === 'mailbox'}>
         <div class="alert alert-info" role="note">
           <p>
-            No SMTP server is configured, so emails are kept here instead of being sent, and the server log prints each one's links. Set <code>SMTP_URL</code> and{' '}
-            <code>MAIL_FROM</code> to deliver them.
+            No SMTP server is configured, so emails are kept here instead of being sent, and the server log prints each one's links. Set <code>SMTP_URL</code>{' '}
+            and <code>MAIL_FROM</code> to deliver them.
           </p>
         </div>
       </Show>
@@ -79,7 +79,11 @@ export function InboxPanel() {
           <section class="card">
             <div class="empty-state">
               <p class="empty-title">{applied() ? 'No email matches this search' : 'No emails yet'}</p>
-              <p>{applied() ? 'Try another address or subject.' : 'Emails appear here as the portal sends them: password resets, invitations, registration notices.'}</p>
+              <p>
+                {applied()
+                  ? 'Try another address or subject.'
+                  : 'Emails appear here as the portal sends them: password resets, invitations, registration notices.'}
+              </p>
             </div>
           </section>
         </Match>
@@ -91,7 +95,9 @@ export function InboxPanel() {
                   <thead>
                     <tr>
                       <th scope="col">Email</th>
-                      <th scope="col" class="nowrap">Received</th>
+                      <th scope="col" class="nowrap">
+                        Received
+                      </th>
                     </tr>
                   </thead>
                   <tbody>

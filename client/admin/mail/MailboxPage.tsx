@@ -22,13 +22,37 @@ export default function MailboxPage() {
         </div>
       </header>
       <div class="tabs" role="tablist" aria-label="Mailbox">
-        <button type="button" class="tab" role="tab" id="tab-inbox" aria-selected={tab() === 'inbox'} aria-controls="panel-inbox" onClick={() => setParams({ tab: undefined })}>
+        <button
+          type="button"
+          class="tab"
+          role="tab"
+          id="tab-inbox"
+          aria-selected={tab() === 'inbox'}
+          aria-controls="panel-inbox"
+          onClick={() => setParams({ tab: undefined })}
+        >
           Emails
         </button>
-        <button type="button" class="tab" role="tab" id="tab-outbox" aria-selected={tab() === 'outbox'} aria-controls="panel-outbox" onClick={() => setParams({ tab: 'outbox', id: undefined })}>
+        <button
+          type="button"
+          class="tab"
+          role="tab"
+          id="tab-outbox"
+          aria-selected={tab() === 'outbox'}
+          aria-controls="panel-outbox"
+          onClick={() => setParams({ tab: 'outbox', id: undefined })}
+        >
           Delivery queue
         </button>
-        <button type="button" class="tab" role="tab" id="tab-suppressed" aria-selected={tab() === 'suppressed'} aria-controls="panel-suppressed" onClick={() => setParams({ tab: 'suppressed', id: undefined })}>
+        <button
+          type="button"
+          class="tab"
+          role="tab"
+          id="tab-suppressed"
+          aria-selected={tab() === 'suppressed'}
+          aria-controls="panel-suppressed"
+          onClick={() => setParams({ tab: 'suppressed', id: undefined })}
+        >
           Suppressed addresses
         </button>
       </div>

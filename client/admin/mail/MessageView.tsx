@@ -26,9 +26,7 @@ export function MessageView(props: { id: number }) {
         <Match when={message.isError}>
           <FormError message={errorMessage(message.error)} />
         </Match>
-        <Match when={message.data}>
-          {(m) => <MessageBody message={m()} view={view()} setView={setView} />}
-        </Match>
+        <Match when={message.data}>{(m) => <MessageBody message={m()} view={view()} setView={setView} />}</Match>
         <Match when={true}>
           <Loading />
         </Match>
@@ -60,8 +58,8 @@ function RevealNotice(props: { message: MailboxMessageView }) {
   return (
     <div class="alert alert-warning" role="note" data-testid="links-hidden">
       <p>
-        This email is addressed to {displayEmail(props.message.to)}, not to you: its one-time {props.message.hiddenLinks === 1 ? 'link is' : 'links are'} hidden. Revealing
-        is recorded with your name.
+        This email is addressed to {displayEmail(props.message.to)}, not to you: its one-time {props.message.hiddenLinks === 1 ? 'link is' : 'links are'}{' '}
+        hidden. Revealing is recorded with your name.
       </p>
       <FormError message={error()} />
       <Button small variant="secondary" busy={busy()} onClick={() => void reveal()} data-testid="reveal-link">

@@ -97,8 +97,12 @@ export function OutboxPanel() {
                   <tr>
                     <th scope="col">Email</th>
                     <th scope="col">Status</th>
-                    <th scope="col" class="num">Tries</th>
-                    <th scope="col" class="hide-sm">When</th>
+                    <th scope="col" class="num">
+                      Tries
+                    </th>
+                    <th scope="col" class="hide-sm">
+                      When
+                    </th>
                     <th scope="col" class="actions">
                       <span class="sr-only">Actions</span>
                     </th>

@@ -88,7 +88,9 @@ export function SuppressionsPanel() {
                   <tr>
                     <th scope="col">Address</th>
                     <th scope="col">Reason</th>
-                    <th scope="col" class="hide-sm">Since</th>
+                    <th scope="col" class="hide-sm">
+                      Since
+                    </th>
                     <th scope="col" class="actions">
                       <span class="sr-only">Actions</span>
                     </th>

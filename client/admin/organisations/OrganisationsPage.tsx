@@ -1,10 +1,6 @@
 import { useQuery, useQueryClient } from '@tanstack/solid-query';
 import { For, Match, Show, Switch, createSignal } from 'solid-js';
-import {
-  createOrganisationInput,
-  ORGANISATION_NAME_MAX,
-  type OrganisationDto,
-} from '../../../shared/schemas/organisations';
+import { createOrganisationInput, ORGANISATION_NAME_MAX, type OrganisationDto } from '../../../shared/schemas/organisations';
 import { createForm } from '../../lib/form';
 import { errorMessage, trpc } from '../../lib/trpc';
 import { zodValidator } from '../../lib/zod-form';
@@ -52,7 +48,9 @@ export default function OrganisationsPage() {
                   <thead>
                     <tr>
                       <th scope="col">Name</th>
-                      <th scope="col" class="num">Users</th>
+                      <th scope="col" class="num">
+                        Users
+                      </th>
                       <th scope="col">Created</th>
                       <th scope="col" class="actions">
                         <span class="sr-only">Actions</span>
@@ -134,14 +132,7 @@ export default function OrganisationsPage() {
   );
 }
 
-function NameDialog(props: {
-  open: boolean;
-  title: string;
-  submitLabel: string;
-  initial: string;
-  onClose: () => void;
-  save: (name: string) => Promise<void>;
-}) {
+function NameDialog(props: { open: boolean; title: string; submitLabel: string; initial: string; onClose: () => void; save: (name: string) => Promise<void> }) {
   return (
     <Dialog open={props.open} title={props.title} onClose={props.onClose}>
       <NameForm {...props} />
@@ -161,14 +152,7 @@ function NameForm(props: { initial: string; submitLabel: string; onClose: () => 
   return (
     <form class="form" onSubmit={onSubmit} novalidate>
       <FormError message={form.formError()} />
-      <TextField
-        label="Name"
-        name="name"
-        required
-        autofocus
-        maxLength={ORGANISATION_NAME_MAX}
-        {...form.field('name')}
-      />
+      <TextField label="Name" name="name" required autofocus maxLength={ORGANISATION_NAME_MAX} {...form.field('name')} />
       <div class="form-actions">
         <Button onClick={props.onClose}>Cancel</Button>
         <Button type="submit" variant="primary" busy={form.busy()}>

@@ -10,11 +10,7 @@ import { MAIL_CAPS_KEY } from '../query-keys';
 /** Settings > Emails: how many non-essential emails (notices, repeated resets) one address may receive. */
 export function EmailCapsCard() {
   const caps = useQuery(() => ({ queryKey: MAIL_CAPS_KEY, queryFn: () => trpc.admin.settings.emails.caps.query() }));
-  return (
-    <Show when={caps.data}>
-      {(c) => <CapsForm caps={c()} />}
-    </Show>
-  );
+  return <Show when={caps.data}>{(c) => <CapsForm caps={c()} />}</Show>;
 }
 
 function CapsForm(props: { caps: MailCapSettings }) {
@@ -40,8 +36,8 @@ function CapsForm(props: { caps: MailCapSettings }) {
       </div>
       <div class="stack">
         <p class="text-sm muted">
-          Notices and repeated requests (password resets, sign-up notices) to one address beyond these limits are not sent; the delivery queue shows them as “Not sent”.
-          Decisions you make (activation, invitations) and notifications to admins are never held back.
+          Notices and repeated requests (password resets, sign-up notices) to one address beyond these limits are not sent; the delivery queue shows them as
+          “Not sent”. Decisions you make (activation, invitations) and notifications to admins are never held back.
         </p>
         <FormError message={form.formError()} />
         <div class="grid-2">

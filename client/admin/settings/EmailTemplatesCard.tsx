@@ -36,17 +36,25 @@ export function EmailTemplatesCard(props: { settings: EmailSettingsOutput }) {
 function useDebounced<T>(value: () => T, ms: number): () => T {
   const [debounced, setDebounced] = createSignal<T>(value());
   createEffect(
-    on(value, (v) => {
-      const timer = setTimeout(() => setDebounced(() => v), ms);
-      onCleanup(() => clearTimeout(timer));
-    }, { defer: true }),
+    on(
+      value,
+      (v) => {
+        const timer = setTimeout(() => setDebounced(() => v), ms);
+        onCleanup(() => clearTimeout(timer));
+      },
+      { defer: true },
+    ),
   );
   return debounced;
 }
 
 function TemplateEditor(props: { template: EmailTemplateInfo }) {
   const queryClient = useQueryClient();
-  const form = createForm(zodValidator(saveTemplateInput), { template: props.template.name, subject: props.template.subject, mainText: props.template.mainText });
+  const form = createForm(zodValidator(saveTemplateInput), {
+    template: props.template.name,
+    subject: props.template.subject,
+    mainText: props.template.mainText,
+  });
   const [view, setView] = createSignal<'html' | 'text'>('html');
   const [confirmReset, setConfirmReset] = createSignal(false);
   const [resetting, setResetting] = createSignal(false);
@@ -105,13 +113,7 @@ function TemplateEditor(props: { template: EmailTemplateInfo }) {
           </Show>
         </p>
         <FormError id="template-error" message={form.formError()} />
-        <TextField
-          label="Subject"
-          name="subject"
-          required
-          maxLength={EMAIL_SUBJECT_MAX}
-          {...form.field('subject')}
-        />
+        <TextField label="Subject" name="subject" required maxLength={EMAIL_SUBJECT_MAX} {...form.field('subject')} />
         <TextAreaField
           label="Main text"
           name="mainText"
@@ -134,7 +136,12 @@ function TemplateEditor(props: { template: EmailTemplateInfo }) {
           <Button onClick={() => setConfirmReset(true)} disabled={!props.template.customized}>
             Reset to default
           </Button>
-          <Button onClick={() => void sendTest()} busy={sending()} disabled={dirty()} title={dirty() ? 'Save your changes first: the test email uses the saved version' : undefined}>
+          <Button
+            onClick={() => void sendTest()}
+            busy={sending()}
+            disabled={dirty()}
+            title={dirty() ? 'Save your changes first: the test email uses the saved version' : undefined}
+          >
             Send test email
           </Button>
         </div>
@@ -163,8 +170,11 @@ function TemplateEditor(props: { template: EmailTemplateInfo }) {
             <>
               <Show when={p().unknownPlaceholders.length > 0}>
                 <div class="alert alert-warning" role="status">
-                  Unknown placeholder{p().unknownPlaceholders.length === 1 ? '' : 's'}: {p().unknownPlaceholders.map((x) => `{{${x}}}`).join(', ')}. They are shown as typed and
-                  cannot be saved.
+                  Unknown placeholder{p().unknownPlaceholders.length === 1 ? '' : 's'}:{' '}
+                  {p()
+                    .unknownPlaceholders.map((x) => `{{${x}}}`)
+                    .join(', ')}
+                  . They are shown as typed and cannot be saved.
                 </div>
               </Show>
               <dl class="details mailbox-headers">
@@ -183,9 +193,7 @@ function TemplateEditor(props: { template: EmailTemplateInfo }) {
       </aside>
 
       <Dialog open={confirmReset()} title="Reset to default?" onClose={() => setConfirmReset(false)}>
-        <p>
-          The subject and main text of the “{props.template.label}” email go back to the words shipped with Admit. Your customized version is discarded.
-        </p>
+        <p>The subject and main text of the “{props.template.label}” email go back to the words shipped with Admit. Your customized version is discarded.</p>
         <div class="form-actions">
           <Button onClick={() => setConfirmReset(false)}>Cancel</Button>
           <Button variant="danger" busy={resetting()} onClick={() => void reset()}>

@@ -53,7 +53,13 @@ const fromDraft = (d: Draft) => ({
   minLength: d.minLength.trim() === '' ? null : Number(d.minLength),
   maxLength: d.maxLength.trim() === '' ? null : Number(d.maxLength),
   format: d.type === 'text' && d.format ? d.format : null,
-  options: d.type === 'select' ? d.optionsText.split('\n').map((o) => o.trim()).filter(Boolean) : [],
+  options:
+    d.type === 'select'
+      ? d.optionsText
+          .split('\n')
+          .map((o) => o.trim())
+          .filter(Boolean)
+      : [],
   showInPendingQueue: d.showInPendingQueue,
 });
 
@@ -94,7 +100,18 @@ function Editor(props: { initial: RegistrationForm }) {
   const add = () =>
     setDrafts([
       ...drafts(),
-      { key: `field_${drafts().length + 1}`, label: '', helpText: '', type: 'text', required: false, minLength: '', maxLength: '', format: '', optionsText: '', showInPendingQueue: false },
+      {
+        key: `field_${drafts().length + 1}`,
+        label: '',
+        helpText: '',
+        type: 'text',
+        required: false,
+        minLength: '',
+        maxLength: '',
+        format: '',
+        optionsText: '',
+        showInPendingQueue: false,
+      },
     ]);
   const err = (i: number, k: string) => errors()[`${i}.${k}`];
 
@@ -137,8 +154,8 @@ function Editor(props: { initial: RegistrationForm }) {
           </span>
         </div>
         <p class="text-sm muted">
-          Asked on the registration page after the name, email and password. Saving publishes a new version: answers given under
-          an earlier version keep that version's labels, even for fields removed since. Formats come from a fixed list.
+          Asked on the registration page after the name, email and password. Saving publishes a new version: answers given under an earlier version keep that
+          version's labels, even for fields removed since. Formats come from a fixed list.
         </p>
         <Index each={drafts()}>
           {(d, i) => (
@@ -148,8 +165,23 @@ function Editor(props: { initial: RegistrationForm }) {
                 <Show when={d().label}>: {d().label}</Show>
               </legend>
               <div class="grid-2">
-                <TextField label="Label" name={`label-${i}`} required value={() => d().label} onInput={(v) => update(i, { label: v })} error={err(i, 'label')} />
-                <TextField label="Key" name={`key-${i}`} required hint="Used in email placeholders: {{answers.key}}" value={() => d().key} onInput={(v) => update(i, { key: v })} error={err(i, 'key')} />
+                <TextField
+                  label="Label"
+                  name={`label-${i}`}
+                  required
+                  value={() => d().label}
+                  onInput={(v) => update(i, { label: v })}
+                  error={err(i, 'label')}
+                />
+                <TextField
+                  label="Key"
+                  name={`key-${i}`}
+                  required
+                  hint="Used in email placeholders: {{answers.key}}"
+                  value={() => d().key}
+                  onInput={(v) => update(i, { key: v })}
+                  error={err(i, 'key')}
+                />
               </div>
               <div class="grid-2">
                 <SelectField
@@ -170,18 +202,58 @@ function Editor(props: { initial: RegistrationForm }) {
                   />
                 </Show>
               </div>
-              <TextField label="Help text" name={`help-${i}`} value={() => d().helpText} onInput={(v) => update(i, { helpText: v })} error={err(i, 'helpText')} />
+              <TextField
+                label="Help text"
+                name={`help-${i}`}
+                value={() => d().helpText}
+                onInput={(v) => update(i, { helpText: v })}
+                error={err(i, 'helpText')}
+              />
               <Show when={d().type === 'select'}>
-                <TextAreaField label="Options (one per line)" name={`options-${i}`} required rows={3} value={() => d().optionsText} onInput={(v) => update(i, { optionsText: v })} error={err(i, 'options')} />
+                <TextAreaField
+                  label="Options (one per line)"
+                  name={`options-${i}`}
+                  required
+                  rows={3}
+                  value={() => d().optionsText}
+                  onInput={(v) => update(i, { optionsText: v })}
+                  error={err(i, 'options')}
+                />
               </Show>
               <Show when={d().type !== 'checkbox' && d().type !== 'select'}>
                 <div class="grid-2">
-                  <TextField label="Minimum length" name={`min-${i}`} type="number" inputMode="numeric" value={() => d().minLength} onInput={(v) => update(i, { minLength: v })} error={err(i, 'minLength')} />
-                  <TextField label="Maximum length" name={`max-${i}`} type="number" inputMode="numeric" value={() => d().maxLength} onInput={(v) => update(i, { maxLength: v })} error={err(i, 'maxLength')} />
+                  <TextField
+                    label="Minimum length"
+                    name={`min-${i}`}
+                    type="number"
+                    inputMode="numeric"
+                    value={() => d().minLength}
+                    onInput={(v) => update(i, { minLength: v })}
+                    error={err(i, 'minLength')}
+                  />
+                  <TextField
+                    label="Maximum length"
+                    name={`max-${i}`}
+                    type="number"
+                    inputMode="numeric"
+                    value={() => d().maxLength}
+                    onInput={(v) => update(i, { maxLength: v })}
+                    error={err(i, 'maxLength')}
+                  />
                 </div>
               </Show>
-              <CheckboxField label={d().type === 'checkbox' ? 'Required (must be ticked)' : 'Required'} name={`required-${i}`} checked={() => d().required} onChange={(v) => update(i, { required: v })} />
-              <CheckboxField label="Show in the pending queue" name={`pending-${i}`} checked={() => d().showInPendingQueue} onChange={(v) => update(i, { showInPendingQueue: v })} />
+              <CheckboxField
+                label={d().type === 'checkbox' ? 'Required (must be ticked)' : 'Required'}
+                name={`required-${i}`}
+                checked={() => d().required}
+                onChange={(v) => update(i, { required: v })}
+              />
+              <CheckboxField
+                label="Show in the pending queue"
+                name={`pending-${i}`}
+                checked={() => d().showInPendingQueue}
+                onChange={(v) => update(i, { showInPendingQueue: v })}
+              />
               <div class="row" style={{ gap: 'var(--space-2)' }}>
                 <Button type="button" small variant="secondary" disabled={i === 0} onClick={() => move(i, -1)}>
                   Move up

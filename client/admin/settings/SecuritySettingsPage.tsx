@@ -56,7 +56,11 @@ const validate: Validator<FormValues, SecuritySettings> = (v) => {
 
 function toForm(s: SecuritySettings): FormValues {
   const { blockedEmailDomains, ...rest } = s;
-  return { ...rest, ...(Object.fromEntries(NUMBER_FIELDS.map((k) => [k, String(s[k])])) as Record<NumberField, string>), domainsText: blockedEmailDomains.join('\n') };
+  return {
+    ...rest,
+    ...(Object.fromEntries(NUMBER_FIELDS.map((k) => [k, String(s[k])])) as Record<NumberField, string>),
+    domainsText: blockedEmailDomains.join('\n'),
+  };
 }
 
 /** Settings > Security: bot protection on public forms, email domains, login lockouts. */
@@ -98,7 +102,10 @@ function SecuritySettingsForm(props: { initial: SecuritySettings }) {
         <div class="card-header">
           <h2 id="bots-title">Bot protection</h2>
         </div>
-        <p class="text-sm muted">On registration, password-reset requests and invitation acceptance. Nothing is sent to a third party; refused attempts are logged (event "bot_refused") and never stored.</p>
+        <p class="text-sm muted">
+          On registration, password-reset requests and invitation acceptance. Nothing is sent to a third party; refused attempts are logged (event
+          "bot_refused") and never stored.
+        </p>
         <div class="stack">
           <CheckboxField
             variant="switch"
@@ -175,15 +182,55 @@ function SecuritySettingsForm(props: { initial: SecuritySettings }) {
           <h2 id="lockouts-title">Failed logins</h2>
         </div>
         <p class="text-sm muted">
-          An address that fails too often for one account is refused for a while; an account that fails too often from anywhere is not locked, but every login to it must
-          first pass a harder browser check (not from browsers that logged in to it before). The owner is emailed once.
+          An address that fails too often for one account is refused for a while; an account that fails too often from anywhere is not locked, but every login
+          to it must first pass a harder browser check (not from browsers that logged in to it before). The owner is emailed once.
         </p>
         <div class="grid-2">
-          <TextField label="Failures per account and address" name="loginFailuresPerIp" type="number" inputMode="numeric" required hint="IPv6: per /64. 3 to 100." {...num('loginFailuresPerIp')} />
-          <TextField label="…within (minutes)" name="loginFailureWindowMinutes" type="number" inputMode="numeric" required hint="Also how long that address is refused." {...num('loginFailureWindowMinutes')} />
-          <TextField label="Failures per account" name="loginFailuresPerAccount" type="number" inputMode="numeric" required hint="From any address, before the harder check. 3 to 1,000." {...num('loginFailuresPerAccount')} />
-          <TextField label="Forget failures after (hours)" name="loginFailureResetHours" type="number" inputMode="numeric" required hint="Without a new failure. 1 to 168." {...num('loginFailureResetHours')} />
-          <TextField label="Login check difficulty (× the form check)" name="loginPowFactor" type="number" inputMode="numeric" required hint="Doubles again with every further round of failures, up to 8×." {...num('loginPowFactor')} />
+          <TextField
+            label="Failures per account and address"
+            name="loginFailuresPerIp"
+            type="number"
+            inputMode="numeric"
+            required
+            hint="IPv6: per /64. 3 to 100."
+            {...num('loginFailuresPerIp')}
+          />
+          <TextField
+            label="…within (minutes)"
+            name="loginFailureWindowMinutes"
+            type="number"
+            inputMode="numeric"
+            required
+            hint="Also how long that address is refused."
+            {...num('loginFailureWindowMinutes')}
+          />
+          <TextField
+            label="Failures per account"
+            name="loginFailuresPerAccount"
+            type="number"
+            inputMode="numeric"
+            required
+            hint="From any address, before the harder check. 3 to 1,000."
+            {...num('loginFailuresPerAccount')}
+          />
+          <TextField
+            label="Forget failures after (hours)"
+            name="loginFailureResetHours"
+            type="number"
+            inputMode="numeric"
+            required
+            hint="Without a new failure. 1 to 168."
+            {...num('loginFailureResetHours')}
+          />
+          <TextField
+            label="Login check difficulty (× the form check)"
+            name="loginPowFactor"
+            type="number"
+            inputMode="numeric"
+            required
+            hint="Doubles again with every further round of failures, up to 8×."
+            {...num('loginPowFactor')}
+          />
         </div>
       </section>
 

@@ -37,8 +37,8 @@ export default function TermsPage() {
           <h2>Publish a new version</h2>
         </div>
         <p class="text-sm muted">
-          With terms published, registering and accepting an invitation require ticking "I accept the …". Published versions
-          cannot be changed; each acceptance is recorded with its time, IP address and browser.
+          With terms published, registering and accepting an invitation require ticking "I accept the …". Published versions cannot be changed; each acceptance
+          is recorded with its time, IP address and browser.
         </p>
         <FormError id="terms-error" message={form.formError()} />
         <TextField label="Title" name="title" required {...form.field('title')} />
@@ -107,7 +107,15 @@ export default function TermsPage() {
                 {(v) => (
                   <tr>
                     <td>{v.id}</td>
-                    <td>{v.url ? <a href={v.url} target="_blank" rel="noopener noreferrer">{v.title}</a> : v.title}</td>
+                    <td>
+                      {v.url ? (
+                        <a href={v.url} target="_blank" rel="noopener noreferrer">
+                          {v.title}
+                        </a>
+                      ) : (
+                        v.title
+                      )}
+                    </td>
                     <td>{v.mustReaccept ? 'Yes' : 'No'}</td>
                     <td>{v.acceptedCount}</td>
                     <td>{formatDateTime(v.createdAt)}</td>

@@ -45,7 +45,9 @@ function Shell(props: { children?: JSX.Element }) {
       <div class="app-shell">
         <aside class="sidebar">
           <div class="sidebar-brand">
-            <a class="wordmark" href="/admin/users">Admit</a>
+            <a class="wordmark" href="/admin/users">
+              Admit
+            </a>
             <LiveIndicator />
           </div>
           <nav aria-label="Admin">
@@ -62,23 +64,35 @@ function Shell(props: { children?: JSX.Element }) {
                 </A>
               </li>
               <li>
-                <A class="nav-link" href="/admin/organisations" activeClass="active">Organisations</A>
+                <A class="nav-link" href="/admin/organisations" activeClass="active">
+                  Organisations
+                </A>
               </li>
             </ul>
             <div class="sidebar-section">Portal</div>
             <ul class="nav">
               <li>
-                <A class="nav-link" href="/admin/mailbox" activeClass="active">Mailbox</A>
+                <A class="nav-link" href="/admin/mailbox" activeClass="active">
+                  Mailbox
+                </A>
               </li>
               <li>
-                <A class="nav-link" href="/admin/settings" activeClass="active">Settings</A>
+                <A class="nav-link" href="/admin/settings" activeClass="active">
+                  Settings
+                </A>
               </li>
             </ul>
           </nav>
           <div class="sidebar-footer">
-            <span class="truncate" title={me.data?.user?.email}>{me.data?.user?.firstName} {me.data?.user?.lastName}</span>
-            <a class="nav-link" href="/change-password">Change password</a>
-            <a class="nav-link" href="/logout">Log out</a>
+            <span class="truncate" title={me.data?.user?.email}>
+              {me.data?.user?.firstName} {me.data?.user?.lastName}
+            </span>
+            <a class="nav-link" href="/change-password">
+              Change password
+            </a>
+            <a class="nav-link" href="/logout">
+              Log out
+            </a>
           </div>
         </aside>
         <main class="app-main">

@@ -28,10 +28,10 @@ export function LiveIndicator() {
         !databaseReachableNow()
           ? 'The server cannot reach its database right now; live updates resume by themselves'
           : liveStatus() === 'live'
-          ? 'New registrations and decisions appear as they happen'
-          : liveStatus() === 'offline'
-            ? 'Live updates stopped'
-            : 'Live updates will resume by themselves; nothing is missed meanwhile'
+            ? 'New registrations and decisions appear as they happen'
+            : liveStatus() === 'offline'
+              ? 'Live updates stopped'
+              : 'Live updates will resume by themselves; nothing is missed meanwhile'
       }
     >
       <span class={`live-dot ${dot()}`} aria-hidden="true" />

@@ -93,11 +93,14 @@ let statsLast = 0;
 function refreshStats() {
   if (statsTimer) return;
   const wait = Math.max(0, statsLast + 1000 - Date.now());
-  statsTimer = setTimeout(() => {
-    statsTimer = undefined;
-    statsLast = Date.now();
-    void queryClient.invalidateQueries({ queryKey: STATS_KEY });
-  }, Math.min(wait, 1000) || 50);
+  statsTimer = setTimeout(
+    () => {
+      statsTimer = undefined;
+      statsLast = Date.now();
+      void queryClient.invalidateQueries({ queryKey: STATS_KEY });
+    },
+    Math.min(wait, 1000) || 50,
+  );
 }
 
 let arrivals: UserSnapshot[] = [];

@@ -36,7 +36,11 @@ export function AddUserButton(props: { onAdded?: (result: AddUserOutput) => void
   const onAdded = (r: AddUserOutput) => {
     const name = `${r.user.firstName} ${r.user.lastName}`;
     toast(
-      r.user.status === 'active' ? `Added ${name}: the account is active` : r.invite ? `Invited ${name}: the invite email is on its way` : `Added ${name}: send the invite from their page when ready`,
+      r.user.status === 'active'
+        ? `Added ${name}: the account is active`
+        : r.invite
+          ? `Invited ${name}: the invite email is on its way`
+          : `Added ${name}: send the invite from their page when ready`,
       'success',
     );
     void queryClient.invalidateQueries({ queryKey: STATS_KEY });
@@ -55,7 +59,13 @@ export function AddUserButton(props: { onAdded?: (result: AddUserOutput) => void
 /** API Consumers > Users > "Add new user". */
 export function AddUserDialog(props: { open: boolean; onClose: () => void; onAdded: (result: AddUserOutput) => void }) {
   return (
-    <Dialog open={props.open} title="Add new user" description="Set a password for the user, or invite them to choose their own." onClose={props.onClose} class="wide">
+    <Dialog
+      open={props.open}
+      title="Add new user"
+      description="Set a password for the user, or invite them to choose their own."
+      onClose={props.onClose}
+      class="wide"
+    >
       <AddUserForm onClose={props.onClose} onAdded={props.onAdded} />
     </Dialog>
   );
@@ -100,13 +110,10 @@ function AddUserForm(props: { onClose: () => void; onAdded: (result: AddUserOutp
     <form class="form" onSubmit={onSubmit} novalidate aria-label="Add new user">
       <FormError message={form.formError()} />
       <div class="grid-2">
-        <TextField label="First name" name="firstName" required autofocus maxLength={NAME_MAX} autocomplete="off"
-          {...form.field('firstName')} />
-        <TextField label="Last name" name="lastName" required maxLength={NAME_MAX} autocomplete="off"
-          {...form.field('lastName')} />
+        <TextField label="First name" name="firstName" required autofocus maxLength={NAME_MAX} autocomplete="off" {...form.field('firstName')} />
+        <TextField label="Last name" name="lastName" required maxLength={NAME_MAX} autocomplete="off" {...form.field('lastName')} />
       </div>
-      <TextField label="Email" name="email" type="email" required autocomplete="off"
-        {...form.field('email')} />
+      <TextField label="Email" name="email" type="email" required autocomplete="off" {...form.field('email')} />
       <SelectField
         label="Organisation"
         name="organisationId"
@@ -123,8 +130,14 @@ function AddUserForm(props: { onClose: () => void; onAdded: (result: AddUserOutp
           How will the user get a password?
         </legend>
         <div class="checkbox-row">
-          <input type="radio" id={`${radioName}-password`} name={radioName} value="password"
-            checked={form.values().mode === 'password'} onChange={() => form.set('mode', 'password')} />
+          <input
+            type="radio"
+            id={`${radioName}-password`}
+            name={radioName}
+            value="password"
+            checked={form.values().mode === 'password'}
+            onChange={() => form.set('mode', 'password')}
+          />
           <div class="checkbox-text">
             <label for={`${radioName}-password`}>Set password</label>
             <p class="field-hint">The account is active at once; you tell the user the password.</p>
@@ -133,14 +146,24 @@ function AddUserForm(props: { onClose: () => void; onAdded: (result: AddUserOutp
         <Show when={form.values().mode === 'password'}>
           <div class="stack-sm" style={{ 'padding-left': '28px' }}>
             <PasswordFields password={form.field('password')} maxLength={PASSWORD_MAX} />
-            <CheckboxField label="User must change password at the next login" name="mustChangePassword"
-              checked={() => form.values().mustChangePassword} onChange={(v) => form.set('mustChangePassword', v)}
-              error={form.error('mustChangePassword')} />
+            <CheckboxField
+              label="User must change password at the next login"
+              name="mustChangePassword"
+              checked={() => form.values().mustChangePassword}
+              onChange={(v) => form.set('mustChangePassword', v)}
+              error={form.error('mustChangePassword')}
+            />
           </div>
         </Show>
         <div class="checkbox-row">
-          <input type="radio" id={`${radioName}-invite`} name={radioName} value="invite"
-            checked={form.values().mode === 'invite'} onChange={() => form.set('mode', 'invite')} />
+          <input
+            type="radio"
+            id={`${radioName}-invite`}
+            name={radioName}
+            value="invite"
+            checked={form.values().mode === 'invite'}
+            onChange={() => form.set('mode', 'invite')}
+          />
           <div class="checkbox-text">
             <label for={`${radioName}-invite`}>Send an invite</label>
             <p class="field-hint">No password now: the user is invited and chooses one from the emailed link.</p>
@@ -148,9 +171,14 @@ function AddUserForm(props: { onClose: () => void; onAdded: (result: AddUserOutp
         </div>
         <Show when={form.values().mode === 'invite'}>
           <div class="stack-sm" style={{ 'padding-left': '28px' }}>
-            <CheckboxField label="Send the invite email now" name="sendInvite"
+            <CheckboxField
+              label="Send the invite email now"
+              name="sendInvite"
               hint={`The link works once and expires after ${lifetime()} ${lifetime() === 1 ? 'day' : 'days'}. Otherwise send it later from the user's page.`}
-              checked={() => form.values().sendInvite} onChange={(v) => form.set('sendInvite', v)} error={form.error('sendInvite')} />
+              checked={() => form.values().sendInvite}
+              onChange={(v) => form.set('sendInvite', v)}
+              error={form.error('sendInvite')}
+            />
           </div>
         </Show>
       </fieldset>

@@ -47,7 +47,13 @@ export function BulkBar(props: { selection: PendingSelection; onDecided?: (resul
   return (
     <>
       <Show when={count() > 0}>
-        <div class="alert alert-info" role="region" aria-label="Bulk actions" data-testid="bulk-bar" style={{ 'margin-bottom': 'var(--space-3)', 'align-items': 'center' }}>
+        <div
+          class="alert alert-info"
+          role="region"
+          aria-label="Bulk actions"
+          data-testid="bulk-bar"
+          style={{ 'margin-bottom': 'var(--space-3)', 'align-items': 'center' }}
+        >
           <strong style={{ 'margin-right': 'auto' }}>
             {count()} pending {count() === 1 ? 'user' : 'users'} selected
           </strong>
@@ -68,8 +74,8 @@ export function BulkBar(props: { selection: PendingSelection; onDecided?: (resul
         title={`Reject ${count()} ${count() === 1 ? 'registration' : 'registrations'}?`}
         intro={
           <>
-            The selected {count() === 1 ? 'user' : `${count()} users`} will not be able to log in. Each receives an email saying the
-            registration was declined, with the reason below if you give one.
+            The selected {count() === 1 ? 'user' : `${count()} users`} will not be able to log in. Each receives an email saying the registration was declined,
+            with the reason below if you give one.
           </>
         }
         hint="The same reason is sent to every selected user."
@@ -93,8 +99,8 @@ export function BulkBar(props: { selection: PendingSelection; onDecided?: (resul
           {(r) => (
             <div class="stack" data-testid="bulk-result">
               <p>
-                {r().decision === 'activate' ? 'Activated' : 'Rejected'} {r().output.succeeded} of {r().output.results.length}. The others were
-                left as they are:
+                {r().decision === 'activate' ? 'Activated' : 'Rejected'} {r().output.succeeded} of {r().output.results.length}. The others were left as they
+                are:
               </p>
               <table class="table">
                 <thead>

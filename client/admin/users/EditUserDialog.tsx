@@ -87,13 +87,18 @@ function EditUserForm(props: { user: EditableUser; onClose: () => void; onSaved:
     <form class="form" onSubmit={onSubmit} novalidate aria-label="Edit user">
       <FormError message={form.formError()} />
       <div class="grid-2">
-        <TextField label="First name" name="firstName" required autofocus maxLength={NAME_MAX}
-          {...form.field('firstName')} />
-        <TextField label="Last name" name="lastName" required maxLength={NAME_MAX}
-          {...form.field('lastName')} />
+        <TextField label="First name" name="firstName" required autofocus maxLength={NAME_MAX} {...form.field('firstName')} />
+        <TextField label="Last name" name="lastName" required maxLength={NAME_MAX} {...form.field('lastName')} />
       </div>
-      <SelectField label="Organisation" name="organisationId" required options={organisationOptions()}
-        value={() => form.values().organisationId} onChange={(v) => form.set('organisationId', v)} error={form.error('organisationId')} />
+      <SelectField
+        label="Organisation"
+        name="organisationId"
+        required
+        options={organisationOptions()}
+        value={() => form.values().organisationId}
+        onChange={(v) => form.set('organisationId', v)}
+        error={form.error('organisationId')}
+      />
       <SelectField
         label="Role"
         name="role"

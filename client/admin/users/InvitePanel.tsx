@@ -84,9 +84,7 @@ function InviteTimeline(props: { invite: InviteState }) {
   return (
     <ol class="timeline" data-testid="invite-timeline" data-state={i().state}>
       <li class="accent" data-step="sent">
-        <div class="timeline-title">
-          Sent{i().sentBy ? <span class="muted"> by {i().sentBy!.name}</span> : null}
-        </div>
+        <div class="timeline-title">Sent{i().sentBy ? <span class="muted"> by {i().sentBy!.name}</span> : null}</div>
         <When at={i().sentAt} />
       </li>
       <Switch>
@@ -144,7 +142,9 @@ function InviteTimeline(props: { invite: InviteState }) {
         <Match when={i().state === 'pending'}>
           <li data-step="expires">
             <div class="timeline-title">Link valid until</div>
-            <time datetime={i().expiresAt}>{formatDateTime(i().expiresAt)} · {timeAgo(i().expiresAt)}</time>
+            <time datetime={i().expiresAt}>
+              {formatDateTime(i().expiresAt)} · {timeAgo(i().expiresAt)}
+            </time>
           </li>
         </Match>
       </Switch>

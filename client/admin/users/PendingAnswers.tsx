@@ -17,7 +17,15 @@ export function createPendingAnswers(ids: () => string[], enabled: () => boolean
   const columns = () => (enabled() ? (q.data?.columns ?? []) : []);
   return {
     columns,
-    headers: (): JSX.Element => <For each={columns()}>{(c) => <th scope="col" class="hide-sm" data-testid="answer-column">{c.label}</th>}</For>,
+    headers: (): JSX.Element => (
+      <For each={columns()}>
+        {(c) => (
+          <th scope="col" class="hide-sm" data-testid="answer-column">
+            {c.label}
+          </th>
+        )}
+      </For>
+    ),
     cells: (userId: string): JSX.Element => (
       <For each={columns()}>
         {(c) => (

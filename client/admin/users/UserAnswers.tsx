@@ -10,8 +10,14 @@ import { FormError, formatDateTime } from '../../ui';
  * user accepted, when, from which address and browser.
  */
 export function UserAnswers(props: { userId: string }) {
-  const answers = useQuery(() => ({ queryKey: ['admin', 'users', 'answers', props.userId] as const, queryFn: () => trpc.admin.users.answers.ofUser.query({ userId: props.userId }) }));
-  const terms = useQuery(() => ({ queryKey: ['admin', 'users', 'terms', props.userId] as const, queryFn: () => trpc.admin.settings.terms.forUser.query({ userId: props.userId }) }));
+  const answers = useQuery(() => ({
+    queryKey: ['admin', 'users', 'answers', props.userId] as const,
+    queryFn: () => trpc.admin.users.answers.ofUser.query({ userId: props.userId }),
+  }));
+  const terms = useQuery(() => ({
+    queryKey: ['admin', 'users', 'terms', props.userId] as const,
+    queryFn: () => trpc.admin.settings.terms.forUser.query({ userId: props.userId }),
+  }));
   return (
     <Show when={(answers.data?.items.length ?? 0) > 0 || (terms.data?.length ?? 0) > 0 || answers.isError || terms.isError}>
       <section class="card" data-testid="user-answers">

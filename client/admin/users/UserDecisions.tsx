@@ -72,11 +72,7 @@ export function DecisionButtons(props: { user: UserDetail; isSelf: boolean; deci
           busy={d().busy() === 'activate'}
           disabled={d().busy() !== null}
           onClick={() =>
-            void d().decide(
-              'activate',
-              (x) => trpc.admin.users.activate.mutate({ userId: x.id, expectedVersion: x.version }),
-              `${fullName(u())} is now active`,
-            )
+            void d().decide('activate', (x) => trpc.admin.users.activate.mutate({ userId: x.id, expectedVersion: x.version }), `${fullName(u())} is now active`)
           }
         >
           {u().role === 'developer' ? 'Activate developer' : 'Activate user'}
@@ -113,17 +109,12 @@ export function DecisionDialogs(props: { user: UserDetail; decisions: UserDecisi
   const close = () => d().setDialog(null);
   const deactivate = async () => {
     if (
-      await d().decide(
-        'deactivate',
-        (x) => trpc.admin.users.deactivate.mutate({ userId: x.id, expectedVersion: x.version }),
-        `${fullName(u())} is deactivated`,
-      )
+      await d().decide('deactivate', (x) => trpc.admin.users.deactivate.mutate({ userId: x.id, expectedVersion: x.version }), `${fullName(u())} is deactivated`)
     )
       close();
   };
   const remove = async () => {
-    if (await d().decide('delete', (x) => trpc.admin.users.delete.mutate({ userId: x.id, expectedVersion: x.version }), `Deleted ${fullName(u())}`))
-      close();
+    if (await d().decide('delete', (x) => trpc.admin.users.delete.mutate({ userId: x.id, expectedVersion: x.version }), `Deleted ${fullName(u())}`)) close();
   };
   return (
     <>
@@ -132,8 +123,8 @@ export function DecisionDialogs(props: { user: UserDetail; decisions: UserDecisi
         title="Reject this registration?"
         intro={
           <>
-            <strong>{fullName(u())}</strong> will not be able to log in. They receive an email saying the registration was declined, with the
-            reason below if you give one.
+            <strong>{fullName(u())}</strong> will not be able to log in. They receive an email saying the registration was declined, with the reason below if
+            you give one.
           </>
         }
         hint="Shown to the user in the email and when they try to log in."
@@ -153,8 +144,8 @@ export function DecisionDialogs(props: { user: UserDetail; decisions: UserDecisi
         onConfirm={() => void deactivate()}
       >
         <p>
-          <strong>{fullName(u())}</strong> will be logged out everywhere at once and will not be able to log in until an administrator
-          activates the account again.
+          <strong>{fullName(u())}</strong> will be logged out everywhere at once and will not be able to log in until an administrator activates the account
+          again.
         </p>
       </ConfirmDialog>
       <ConfirmDialog
@@ -167,8 +158,8 @@ export function DecisionDialogs(props: { user: UserDetail; decisions: UserDecisi
         onConfirm={() => void remove()}
       >
         <p>
-          <strong>{fullName(u())}</strong> ({u().email}) and all of the account's sessions will be removed. This cannot be undone; the
-          history stays in the audit log.
+          <strong>{fullName(u())}</strong> ({u().email}) and all of the account's sessions will be removed. This cannot be undone; the history stays in the
+          audit log.
         </p>
       </ConfirmDialog>
     </>
@@ -187,11 +178,7 @@ function ReconsiderDialog(props: { user: UserDetail; decisions: UserDecisions; o
     const email = notify();
     const done = target === 'active' ? `${fullName(props.user)} is now active` : `${fullName(props.user)} is back in the pending queue`;
     if (
-      await d().decide(
-        'reconsider',
-        (x) => trpc.admin.users.reconsider.mutate({ userId: x.id, expectedVersion: x.version, to: target, notify: email }),
-        done,
-      )
+      await d().decide('reconsider', (x) => trpc.admin.users.reconsider.mutate({ userId: x.id, expectedVersion: x.version, to: target, notify: email }), done)
     )
       props.onClose();
   };

@@ -96,7 +96,9 @@ export default function UserDetailPage() {
                     <Badge kind="admin">Admin</Badge>
                   </Show>
                 </h1>
-                <p class="long-value" title={displayEmail(u().email)}>{displayEmail(u().email)}</p>
+                <p class="long-value" title={displayEmail(u().email)}>
+                  {displayEmail(u().email)}
+                </p>
               </div>
               <div class="page-actions" data-slot="user-actions">
                 <DecisionButtons user={u()} isSelf={isSelf()} decisions={decisions} />
@@ -106,7 +108,12 @@ export default function UserDetailPage() {
 
             <Show when={liveChange()?.shownVersion === u().version && liveChange()}>
               {(c) => (
-                <div class="alert alert-info" role="status" data-testid="user-changed-live" style={{ 'margin-bottom': 'var(--space-4)', 'align-items': 'center' }}>
+                <div
+                  class="alert alert-info"
+                  role="status"
+                  data-testid="user-changed-live"
+                  style={{ 'margin-bottom': 'var(--space-4)', 'align-items': 'center' }}
+                >
                   <div style={{ flex: '1' }}>
                     <strong>
                       {c().who} {c().what} this user just now.
@@ -128,8 +135,8 @@ export default function UserDetailPage() {
                     <Show when={c().current}>
                       {(cur) => (
                         <p>
-                          It is now <StatusBadge status={cur().status} /> ({fullName(cur())}, {cur().email}). The page shows its current
-                          state: review it before deciding again.
+                          It is now <StatusBadge status={cur().status} /> ({fullName(cur())}, {cur().email}). The page shows its current state: review it before
+                          deciding again.
                         </p>
                       )}
                     </Show>

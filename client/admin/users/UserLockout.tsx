@@ -54,8 +54,8 @@ export function UserLockout(props: { userId: string }) {
             </p>
             <Show when={s().state === 'challenged'}>
               <p class="text-sm muted">
-                Since {formatDateTime(s().challengedSince)}, every login to this account must first pass a harder browser check, except from browsers that logged in to it
-                before. The owner was emailed. A successful login or Reset ends this.
+                Since {formatDateTime(s().challengedSince)}, every login to this account must first pass a harder browser check, except from browsers that
+                logged in to it before. The owner was emailed. A successful login or Reset ends this.
               </p>
             </Show>
             <Show when={s().blockedAddresses > 0}>

@@ -100,11 +100,7 @@ export function UserMoreOptions(props: { user: InviteUser }) {
         footer={
           <>
             <Button onClick={() => setConfirm(null)}>Cancel</Button>
-            <Button
-              variant={confirm() === 'revoke' ? 'danger' : 'primary'}
-              busy={actions.busy() !== null}
-              onClick={() => void runConfirmed()}
-            >
+            <Button variant={confirm() === 'revoke' ? 'danger' : 'primary'} busy={actions.busy() !== null} onClick={() => void runConfirmed()}>
               {confirm() === 'revoke' ? 'Revoke invite' : 'Resend invite'}
             </Button>
           </>

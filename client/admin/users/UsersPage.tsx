@@ -82,17 +82,26 @@ export default function UsersPage() {
     }
   }
 
-  createEffect(on(() => [params.status, params.q, params.sort], () => void loadFirstPage()));
+  createEffect(
+    on(
+      () => [params.status, params.q, params.sort],
+      () => void loadFirstPage(),
+    ),
+  );
 
   // Live: a registration appears (highlighted), a decision by any admin moves or restyles its row at once.
   const [arrived, setArrived] = createSignal<ReadonlySet<string>>(new Set());
   const flash = (id: string) => {
     setArrived((s) => new Set(s).add(id));
-    setTimeout(() => setArrived((s) => {
-      const next = new Set(s);
-      next.delete(id);
-      return next;
-    }), 2600);
+    setTimeout(
+      () =>
+        setArrived((s) => {
+          const next = new Set(s);
+          next.delete(id);
+          return next;
+        }),
+      2600,
+    );
   };
   function applyLiveEvent(e: DomainEventDto, highlight = true) {
     const u = eventUser(e);

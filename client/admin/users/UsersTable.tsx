@@ -21,7 +21,10 @@ export function UsersTable(props: {
   /** The Pending tab: add the sign-up fields marked "show in the pending queue" as columns. */
   pendingAnswers?: boolean;
 }) {
-  const answers = createPendingAnswers(() => props.store.state.order, () => !!props.pendingAnswers);
+  const answers = createPendingAnswers(
+    () => props.store.state.order,
+    () => !!props.pendingAnswers,
+  );
   return (
     <section class="card flush">
       <div class="table-wrap">
@@ -33,8 +36,12 @@ export function UsersTable(props: {
               </Show>
               <th scope="col">Name</th>
               <th scope="col">Status</th>
-              <th scope="col" class="hide-sm">Organisation</th>
-              <th scope="col" class="hide-sm">Role</th>
+              <th scope="col" class="hide-sm">
+                Organisation
+              </th>
+              <th scope="col" class="hide-sm">
+                Role
+              </th>
               <th scope="col">Registered</th>
               {answers.headers()}
             </tr>

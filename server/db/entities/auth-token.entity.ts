@@ -9,7 +9,10 @@ export const AuthToken = defineEntity({
   name: 'AuthToken',
   tableName: 'auth_token',
   properties: {
-    id: p.uuid().primary().onCreate(() => randomUUID()),
+    id: p
+      .uuid()
+      .primary()
+      .onCreate(() => randomUUID()),
     user: () => p.manyToOne(User).deleteRule('cascade'),
     purpose: p.enum([...TOKEN_PURPOSES]),
     tokenHash: p.string().length(64).unique(),

@@ -21,7 +21,10 @@ export const EmailOutbox = defineEntity({
     userId: p.uuid().nullable(),
     sentAt: p.datetime().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
-    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+    updatedAt: p
+      .datetime()
+      .onCreate(() => new Date())
+      .onUpdate(() => new Date()),
   },
 });
 export type EmailOutbox = InferEntity<typeof EmailOutbox>;

@@ -6,7 +6,10 @@ export const Setting = defineEntity({
   properties: {
     key: p.string().primary().length(100),
     value: p.json<unknown>(),
-    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+    updatedAt: p
+      .datetime()
+      .onCreate(() => new Date())
+      .onUpdate(() => new Date()),
   },
 });
 export type Setting = InferEntity<typeof Setting>;

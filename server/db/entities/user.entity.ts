@@ -7,7 +7,10 @@ export const User = defineEntity({
   name: 'User',
   tableName: 'app_user',
   properties: {
-    id: p.uuid().primary().onCreate(() => randomUUID()),
+    id: p
+      .uuid()
+      .primary()
+      .onCreate(() => randomUUID()),
     // Unique case-insensitively through the index on lower(email) (see the migration).
     email: p.string().length(254),
     firstName: p.string().length(100),
@@ -21,7 +24,10 @@ export const User = defineEntity({
     /** When the owner proved the address (verification link or accepted invite); null until then. */
     emailVerifiedAt: p.datetime().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
-    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+    updatedAt: p
+      .datetime()
+      .onCreate(() => new Date())
+      .onUpdate(() => new Date()),
     version: p.integer().version(),
   },
 });

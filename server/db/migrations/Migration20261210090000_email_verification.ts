@@ -9,7 +9,9 @@ import { Migration } from '@mikro-orm/migrations';
 export class Migration20261210090000_email_verification extends Migration {
   override async up(): Promise<void> {
     this.addSql(`alter table app_user drop constraint if exists app_user_status_check;`);
-    this.addSql(`alter table app_user add constraint app_user_status_check check (status in ('pending', 'active', 'rejected', 'inactive', 'invited', 'unverified'));`);
+    this.addSql(
+      `alter table app_user add constraint app_user_status_check check (status in ('pending', 'active', 'rejected', 'inactive', 'invited', 'unverified'));`,
+    );
     this.addSql(`alter table app_user add column email_verified_at timestamptz null;`);
     this.addSql(`update app_user set email_verified_at = created_at;`);
     this.addSql(`alter table auth_token drop constraint if exists auth_token_purpose_check;`);

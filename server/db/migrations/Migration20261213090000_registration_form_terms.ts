@@ -41,7 +41,9 @@ export class Migration20261213090000_registration_form_terms extends Migration {
     this.addSql(`create index terms_acceptance_user_idx on terms_acceptance (user_id, version_id);`);
     this.addSql(`create or replace function admit_refuse_change() returns trigger language plpgsql as $$
       begin raise exception '% is append-only', tg_table_name; end $$;`);
-    this.addSql(`create trigger terms_version_immutable before update of id, title, body, url, must_reaccept, created_at or delete on terms_version for each row execute function admit_refuse_change();`);
+    this.addSql(
+      `create trigger terms_version_immutable before update of id, title, body, url, must_reaccept, created_at or delete on terms_version for each row execute function admit_refuse_change();`,
+    );
     this.addSql(`create trigger terms_acceptance_append_only before update on terms_acceptance for each row execute function admit_refuse_change();`);
   }
 

@@ -9,9 +9,7 @@ describe('TextField', () => {
   it('links the label to the input and shows the error with aria-invalid', async () => {
     const [value, setValue] = createSignal('');
     const [error, setError] = createSignal<string | undefined>();
-    render(() => (
-      <TextField label="Email" name="email" type="email" value={value} onInput={setValue} error={error()} hint="Work address" />
-    ));
+    render(() => <TextField label="Email" name="email" type="email" value={value} onInput={setValue} error={error()} hint="Work address" />);
 
     const input = screen.getByLabelText<HTMLInputElement>('Email');
     expect(input.tagName).toBe('INPUT');

@@ -93,7 +93,15 @@ export function encodeFrame(opcode: number, payload: Buffer | string, opts: { ma
  */
 export function rawWs(
   port: number,
-  opts: { target?: string; origin?: string | null; headers?: Record<string, string>; localAddress?: string; cookie?: string; rawHead?: string; timeoutMs?: number } = {},
+  opts: {
+    target?: string;
+    origin?: string | null;
+    headers?: Record<string, string>;
+    localAddress?: string;
+    cookie?: string;
+    rawHead?: string;
+    timeoutMs?: number;
+  } = {},
 ): Promise<RawWs> {
   return new Promise((resolve) => {
     const s = net.connect({ port, host: '127.0.0.1', localAddress: opts.localAddress });
@@ -193,7 +201,11 @@ export function rawWs(
         ...(opts.cookie ? { Cookie: `${SESSION_COOKIE}=${opts.cookie}` } : {}),
         ...opts.headers,
       };
-      s.write(`GET ${opts.target ?? '/trpc'} HTTP/1.1\r\n${Object.entries(h).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`);
+      s.write(
+        `GET ${opts.target ?? '/trpc'} HTTP/1.1\r\n${Object.entries(h)
+          .map(([k, v]) => `${k}: ${v}`)
+          .join('\r\n')}\r\n\r\n`,
+      );
     });
   });
 }

@@ -3,7 +3,11 @@ import { sql, sqlCount, startTestApp, type TestApp } from '../../support/app.js'
 import { insertUser, loginAs } from '../../support/users.js';
 import { rawPost } from '../../support/http.js';
 
-const err = (p: Promise<unknown>) => p.then(() => null, (e: any) => e);
+const err = (p: Promise<unknown>) =>
+  p.then(
+    () => null,
+    (e: any) => e,
+  );
 
 describe('auth.changePassword', () => {
   let app: TestApp;
@@ -70,10 +74,15 @@ describe('auth.changePassword', () => {
     const u = await loggedIn();
     const e = await err(u.caller.auth.changePassword({ currentPassword: u.password!, newPassword: u.password!, confirmPassword: u.password! }));
     expect(e.code).toBe('BAD_REQUEST');
-    const body = await rawPost(app.url, 'auth.changePassword', { currentPassword: u.password, newPassword: u.password, confirmPassword: u.password }, {
-      origin: app.origin,
-      cookie: `admit_session=${u.sessionId}`,
-    });
+    const body = await rawPost(
+      app.url,
+      'auth.changePassword',
+      { currentPassword: u.password, newPassword: u.password, confirmPassword: u.password },
+      {
+        origin: app.origin,
+        cookie: `admit_session=${u.sessionId}`,
+      },
+    );
     const json = await body.json();
     expect(json.error.data.fieldErrors.newPassword).toMatch(/different/);
     expect(await sqlCount(app, `select count(*) from domain_event where type = 'user.password_changed' and user_id = ?`, [u.id])).toBe(0);

@@ -65,7 +65,11 @@ describe('login and logout', () => {
   });
 
   it('rejects malformed and oversized input with field messages and without a stack trace', async () => {
-    for (const body of [{ email: 'not-an-email', password: 'x' }, { email: 'a@b.co', password: 'x'.repeat(300) }, { email: 42, password: [] }]) {
+    for (const body of [
+      { email: 'not-an-email', password: 'x' },
+      { email: 'a@b.co', password: 'x'.repeat(300) },
+      { email: 42, password: [] },
+    ]) {
       const res = await rawPost(app.url, 'auth.login', body, { origin: app.origin });
       expect(res.status).toBe(400);
       const json = await res.json();
@@ -97,11 +101,17 @@ describe('login rate limit', () => {
       const u = await insertUser(app);
       let limited = 0;
       for (let i = 0; i < 12; i++) {
-        const e = await app.caller().auth.login({ email: u.email, password: 'wrong password' }).catch((x) => x);
+        const e = await app
+          .caller()
+          .auth.login({ email: u.email, password: 'wrong password' })
+          .catch((x) => x);
         if (e.code === 'TOO_MANY_REQUESTS') limited++;
       }
       expect(limited).toBe(7);
-      const e = await app.caller().auth.login({ email: u.email, password: u.password! }).catch((x) => x);
+      const e = await app
+        .caller()
+        .auth.login({ email: u.email, password: u.password! })
+        .catch((x) => x);
       expect(e.code).toBe('TOO_MANY_REQUESTS');
       await app.caller({ ip: '198.51.100.7' }).auth.login({ email: u.email, password: u.password! });
     } finally {

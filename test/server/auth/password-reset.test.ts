@@ -31,7 +31,11 @@ describe('password reset', () => {
     return { url, token: new URLSearchParams(new URL(url).hash.slice(1)).get('token')! };
   }
 
-  const errorOf = (p: Promise<unknown>) => p.then(() => null, (e: any) => e);
+  const errorOf = (p: Promise<unknown>) =>
+    p.then(
+      () => null,
+      (e: any) => e,
+    );
 
   it('emails an active user a single-use link whose token only the SHA-256 of is stored, for one hour', async () => {
     const u = await insertUser(app, { firstName: 'Rosa' });
@@ -45,7 +49,9 @@ describe('password reset', () => {
     expect(m.text).toContain('expires in 60 minutes');
     expect(m.html).toContain(`href="${url}"`);
 
-    const rows = await sql(app, `select token_hash, expires_at, created_at, outbox_id from auth_token where user_id = ? and purpose = 'password_reset'`, [u.id]);
+    const rows = await sql(app, `select token_hash, expires_at, created_at, outbox_id from auth_token where user_id = ? and purpose = 'password_reset'`, [
+      u.id,
+    ]);
     expect(rows).toHaveLength(1);
     expect(rows[0].token_hash).toBe(createHash('sha256').update(token).digest('hex'));
     expect(new Date(rows[0].expires_at).getTime() - new Date(rows[0].created_at).getTime()).toBe(60 * 60_000);
@@ -93,7 +99,9 @@ describe('password reset', () => {
     const { token } = await requestLink(u.email);
 
     const browser = app.caller({ ip: freshIp() });
-    expect(await browser.auth.passwordReset.complete({ token, password: 'a brand new passphrase', confirmPassword: 'a brand new passphrase' })).toEqual({ ok: true });
+    expect(await browser.auth.passwordReset.complete({ token, password: 'a brand new passphrase', confirmPassword: 'a brand new passphrase' })).toEqual({
+      ok: true,
+    });
 
     // Logged in with a fresh session.
     const session = sessionIdFrom(browser.cookies);
@@ -161,7 +169,9 @@ describe('password reset', () => {
       const checked = await errorOf(app.caller({ ip: freshIp() }).auth.passwordReset.check({ token }));
       expect(checked.reason).toBe('TOKEN_EXPIRED');
       expect(checked.message).toMatch(/expired/);
-      const used = await errorOf(app.caller({ ip: freshIp() }).auth.passwordReset.complete({ token, password: 'too late password', confirmPassword: 'too late password' }));
+      const used = await errorOf(
+        app.caller({ ip: freshIp() }).auth.passwordReset.complete({ token, password: 'too late password', confirmPassword: 'too late password' }),
+      );
       expect(used.reason).toBe('TOKEN_EXPIRED');
       await loginAs(app, u.email, u.password!);
     } finally {
@@ -174,7 +184,9 @@ describe('password reset', () => {
     const { token } = await requestLink(u.email);
     const altered = (token[0] === 'A' ? 'B' : 'A') + token.slice(1);
     for (const t of [altered, 'x'.repeat(43)]) {
-      const e = await errorOf(app.caller({ ip: freshIp() }).auth.passwordReset.complete({ token: t, password: 'whatever password', confirmPassword: 'whatever password' }));
+      const e = await errorOf(
+        app.caller({ ip: freshIp() }).auth.passwordReset.complete({ token: t, password: 'whatever password', confirmPassword: 'whatever password' }),
+      );
       expect(e.reason).toBe('TOKEN_INVALID');
       expect(e.message).toMatch(/not valid/);
     }
@@ -200,7 +212,9 @@ describe('password reset', () => {
     const { token } = await requestLink(u.email);
     const short = await errorOf(app.caller({ ip: freshIp() }).auth.passwordReset.complete({ token, password: 'short', confirmPassword: 'short' }));
     expect(short.code).toBe('BAD_REQUEST');
-    const mismatch = await errorOf(app.caller({ ip: freshIp() }).auth.passwordReset.complete({ token, password: 'long enough 1', confirmPassword: 'long enough 2' }));
+    const mismatch = await errorOf(
+      app.caller({ ip: freshIp() }).auth.passwordReset.complete({ token, password: 'long enough 1', confirmPassword: 'long enough 2' }),
+    );
     expect(mismatch.code).toBe('BAD_REQUEST');
     expect(await app.caller({ ip: freshIp() }).auth.passwordReset.check({ token })).toEqual({ email: u.email });
   });
@@ -209,7 +223,9 @@ describe('password reset', () => {
     const u = await insertUser(app);
     const { token } = await requestLink(u.email);
     await sql(app, `update app_user set status = 'inactive' where id = ?`, [u.id]);
-    const e = await errorOf(app.caller({ ip: freshIp() }).auth.passwordReset.complete({ token, password: 'sneaky new password', confirmPassword: 'sneaky new password' }));
+    const e = await errorOf(
+      app.caller({ ip: freshIp() }).auth.passwordReset.complete({ token, password: 'sneaky new password', confirmPassword: 'sneaky new password' }),
+    );
     expect(e.reason).toBe('TOKEN_INVALID');
     expect(await sqlCount(app, `select count(*) from auth_token where user_id = ? and used_at is not null`, [u.id])).toBe(0);
   });

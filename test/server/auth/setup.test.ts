@@ -2,7 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TRPCError } from '@trpc/server';
 import { startTestApp, sessionIdFrom, sqlCount, type TestApp } from '../../support/app.js';
 
-const input = (email: string) => ({ firstName: 'Ada', lastName: 'Admin', email, password: 'a long enough password', confirmPassword: 'a long enough password' });
+const input = (email: string) => ({
+  firstName: 'Ada',
+  lastName: 'Admin',
+  email,
+  password: 'a long enough password',
+  confirmPassword: 'a long enough password',
+});
 
 describe('first-run setup', () => {
   let app: TestApp;
@@ -16,7 +22,10 @@ describe('first-run setup', () => {
   });
 
   it('rejects a password confirmation that does not match, with a field message', async () => {
-    const err = await app.caller().auth.setup({ ...input('x@example.test'), confirmPassword: 'different one' }).catch((e) => e);
+    const err = await app
+      .caller()
+      .auth.setup({ ...input('x@example.test'), confirmPassword: 'different one' })
+      .catch((e) => e);
     expect(err).toBeInstanceOf(TRPCError);
     expect(err.code).toBe('BAD_REQUEST');
     expect((await app.caller().auth.me()).needsSetup).toBe(true);
@@ -31,7 +40,10 @@ describe('first-run setup', () => {
     expect(me.user).toMatchObject({ email: 'first.admin@example.test', role: 'admin', status: 'active' });
     expect(me.needsSetup).toBe(false);
 
-    const again = await app.caller().auth.setup(input('second.admin@example.test')).catch((e) => e);
+    const again = await app
+      .caller()
+      .auth.setup(input('second.admin@example.test'))
+      .catch((e) => e);
     expect(again.code).toBe('FORBIDDEN');
     const n = await sqlCount(app, `select count(*)::int as n from app_user where role = 'admin'`);
     expect(n).toBe(1);

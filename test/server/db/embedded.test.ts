@@ -33,7 +33,10 @@ function start(extraEnv: Record<string, string> = {}): Promise<{ child: ChildPro
 
 function postgresRunningIn(dir: string): boolean {
   try {
-    return execSync(`ps -eo args`).toString().split('\n').some((l) => l.includes('postgres') && l.includes(join(dir, 'pg')));
+    return execSync(`ps -eo args`)
+      .toString()
+      .split('\n')
+      .some((l) => l.includes('postgres') && l.includes(join(dir, 'pg')));
   } catch {
     return false;
   }

@@ -19,9 +19,9 @@ describe('migrations', () => {
   it('run up on an empty database and leave nothing pending', async () => {
     orm = await openDatabase(db.url, createLogger('silent'));
     expect(await orm.migrator.getPendingMigrations()).toEqual([]);
-    const tables = await orm.em.fork().execute<{ table_name: string }[]>(
-      `select table_name from information_schema.tables where table_schema = 'public' order by table_name`,
-    );
+    const tables = await orm.em
+      .fork()
+      .execute<{ table_name: string }[]>(`select table_name from information_schema.tables where table_schema = 'public' order by table_name`);
     expect(tables.map((t) => t.table_name)).toEqual(
       expect.arrayContaining(['app_user', 'organisation', 'user_session', 'setting', 'domain_event', 'email_outbox', 'auth_token', 'mailbox_message']),
     );

@@ -91,7 +91,17 @@ describe('admin.users.bulk.decide and admin.users.bulk.pending', () => {
     const [a] = await pending(1);
     const cases: [unknown, string, string][] = [
       [{ decision: 'activate', users: [] }, 'users', 'Select at least one user'],
-      [{ decision: 'activate', users: [{ userId: a!.userId, expectedVersion: 1 }, { userId: a!.userId, expectedVersion: 1 }] }, 'users', 'A user is selected twice'],
+      [
+        {
+          decision: 'activate',
+          users: [
+            { userId: a!.userId, expectedVersion: 1 },
+            { userId: a!.userId, expectedVersion: 1 },
+          ],
+        },
+        'users',
+        'A user is selected twice',
+      ],
       [{ decision: 'promote', users: [{ userId: a!.userId, expectedVersion: 1 }] }, 'decision', 'Choose Activate or Reject'],
       [{ decision: 'reject', users: [{ userId: 'nope', expectedVersion: 1 }] }, 'users.0.userId', 'Invalid id'],
       [{ decision: 'reject', reason: 'x'.repeat(501), users: [{ userId: a!.userId, expectedVersion: 1 }] }, 'reason', 'Reason must be at most 500 characters'],
@@ -120,7 +130,12 @@ describe('admin.users.bulk.decide and admin.users.bulk.pending', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: Awaited<ReturnType<typeof me.caller.admin.users.bulk.pending>> = await me.caller.admin.users.bulk.pending({ sort: 'oldest', search: tag, limit: 4, cursor });
+      const page: Awaited<ReturnType<typeof me.caller.admin.users.bulk.pending>> = await me.caller.admin.users.bulk.pending({
+        sort: 'oldest',
+        search: tag,
+        limit: 4,
+        cursor,
+      });
       expect(page.items.every((u) => u.status === 'pending')).toBe(true);
       seen.push(...page.items.map((u) => u.id));
       cursor = page.nextCursor;

@@ -97,8 +97,18 @@ export function subscribeLive(
     completed: () => completed,
     started,
     opens: () => opens,
-    waitFor: (pred, timeoutMs = 10_000) => wait(() => pred(events), timeoutMs, () => `have ${events.length} events, error=${String(error)}`),
-    waitForEnd: (timeoutMs = 10_000) => wait(() => error !== null || completed, timeoutMs, () => 'stream still open'),
+    waitFor: (pred, timeoutMs = 10_000) =>
+      wait(
+        () => pred(events),
+        timeoutMs,
+        () => `have ${events.length} events, error=${String(error)}`,
+      ),
+    waitForEnd: (timeoutMs = 10_000) =>
+      wait(
+        () => error !== null || completed,
+        timeoutMs,
+        () => 'stream still open',
+      ),
     close() {
       sub.unsubscribe();
       void ws.close();

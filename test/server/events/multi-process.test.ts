@@ -20,7 +20,10 @@ describe('live events across server processes', () => {
   });
 
   it('each process holds its own LISTEN connection', async () => {
-    const rows = await sql(one, `select count(*)::int as n from pg_stat_activity where datname = current_database() and application_name = 'admit-events-listener'`);
+    const rows = await sql(
+      one,
+      `select count(*)::int as n from pg_stat_activity where datname = current_database() and application_name = 'admit-events-listener'`,
+    );
     expect(rows[0].n).toBe(2);
     expect(one.port).not.toBe(two.port);
   });
@@ -47,7 +50,10 @@ describe('live events across server processes', () => {
 
       // An admin on process two decides; the admin on process one sees it.
       const user = (registered.data as any).user;
-      await httpClient(two.url, { sessionId: adminOnTwo.sessionId, origin: two.origin }).admin.users.activate.mutate({ userId: user.id, expectedVersion: user.version });
+      await httpClient(two.url, { sessionId: adminOnTwo.sessionId, origin: two.origin }).admin.users.activate.mutate({
+        userId: user.id,
+        expectedVersion: user.version,
+      });
       await watchOne.waitFor((e) => e.some((x) => x.type === 'user.activated' && x.userId === user.id));
       const activated = watchOne.events.find((x) => x.type === 'user.activated')!;
       expect(activated).toMatchObject({ actorId: adminOnTwo.id, actorName: 'Test User', data: { previousStatus: 'pending', user: { status: 'active' } } });

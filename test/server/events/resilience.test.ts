@@ -51,7 +51,12 @@ describe('live stream resilience', () => {
   it('1,000 registrations while the admin socket is killed 20 times at random: the list ends with exactly the 1,000, no duplicates', async () => {
     // As the dashboard does: read the position first, so even a drop before the first event resumes from it.
     const { lastEventId } = await admin.caller.admin.events.position();
-    const live = subscribeLive(app.url, { sessionId: admin.sessionId, origin: app.origin, lastEventId, retryDelayMs: () => 20 + Math.floor(Math.random() * 40) });
+    const live = subscribeLive(app.url, {
+      sessionId: admin.sessionId,
+      origin: app.origin,
+      lastEventId,
+      retryDelayMs: () => 20 + Math.floor(Math.random() * 40),
+    });
     try {
       await live.started;
       // 21 segments of random size; during each of the first 20 the server side of the admin's socket is terminated at a random moment.

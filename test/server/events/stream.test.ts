@@ -90,10 +90,12 @@ describe('admin.events.onUserEvent: order and completeness', () => {
     try {
       await live.started;
       const reg = await registerFixture(app);
-      const [mail, settings] = await app.services.em().transactional(async (tx) => [
-        await appendEvent(tx, 'email.sent', { outboxId: 1, template: 'welcome', to: reg.email }, { actorId: null, userId: reg.userId }),
-        await appendEvent(tx, 'settings.changed', { changes: { autoApprove: { from: false, to: true } } }, { actorId: admin.id }),
-      ]);
+      const [mail, settings] = await app.services
+        .em()
+        .transactional(async (tx) => [
+          await appendEvent(tx, 'email.sent', { outboxId: 1, template: 'welcome', to: reg.email }, { actorId: null, userId: reg.userId }),
+          await appendEvent(tx, 'settings.changed', { changes: { autoApprove: { from: false, to: true } } }, { actorId: admin.id }),
+        ]);
       await live.waitFor((e) => e.some((x) => x.id === settings));
       expect(ids(live.events)).toEqual([reg.eventId, settings]);
       expect(ids(live.events)).not.toContain(mail);
@@ -117,7 +119,10 @@ describe('admin.events.onUserEvent: order and completeness', () => {
     const subs = Array.from({ length: 5 }, () => subscribeLive(app.url, { sessionId: admin.sessionId, origin: app.origin }));
     try {
       await Promise.all(subs.map((s) => s.started));
-      const rows = await sql(app, `select count(*)::int as n from pg_stat_activity where datname = current_database() and application_name = 'admit-events-listener'`);
+      const rows = await sql(
+        app,
+        `select count(*)::int as n from pg_stat_activity where datname = current_database() and application_name = 'admit-events-listener'`,
+      );
       expect(rows[0].n).toBe(1);
       const reg = await registerFixture(app);
       await Promise.all(subs.map((s) => s.waitFor((e) => e.some((x) => x.id === reg.eventId))));

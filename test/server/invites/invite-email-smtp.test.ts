@@ -3,7 +3,11 @@ import { sessionIdFrom, sql, type TestApp } from '../../support/app.js';
 import { startTestAppWithSmtp, type SmtpPeer } from '../../support/smtp.js';
 import { adminSession, uniqueEmail } from '../../support/users.js';
 
-const err = (p: Promise<unknown>) => p.then(() => null, (e: any) => e);
+const err = (p: Promise<unknown>) =>
+  p.then(
+    () => null,
+    (e: any) => e,
+  );
 
 describe('invite email over a real SMTP peer', () => {
   let app: TestApp;
@@ -42,7 +46,9 @@ describe('invite email over a real SMTP peer', () => {
     const caller = app.caller();
     await caller.invite.accept({ token, firstName: 'Linus', lastName: 'Mailed', password: 'linus password', confirmPassword: 'linus password' });
     expect(sessionIdFrom(caller.cookies)).toBeTruthy();
-    const second = await err(app.caller().invite.accept({ token, firstName: 'Linus', lastName: 'Mailed', password: 'other password', confirmPassword: 'other password' }));
+    const second = await err(
+      app.caller().invite.accept({ token, firstName: 'Linus', lastName: 'Mailed', password: 'other password', confirmPassword: 'other password' }),
+    );
     expect(second.reason).toBe('TOKEN_USED');
 
     // The welcome email follows.

@@ -7,7 +7,11 @@ import { latestInviteToken } from './support.js';
 import { createRateLimits } from '../../../server/security/rate-limit.js';
 import { sessionIdOf } from '../../../server/sessions/session-store.js';
 
-const err = (p: Promise<unknown>) => p.then(() => null, (e: any) => e);
+const err = (p: Promise<unknown>) =>
+  p.then(
+    () => null,
+    (e: any) => e,
+  );
 const DAY = 24 * 60 * 60_000;
 
 describe('invites', () => {
@@ -61,7 +65,10 @@ describe('invites', () => {
   });
 
   it('honours the invite lifetime setting', async () => {
-    await sql(app, `insert into setting (key, value, updated_at) values ('inviteLifetimeDays', '2'::jsonb, now()) on conflict (key) do update set value = excluded.value`);
+    await sql(
+      app,
+      `insert into setting (key, value, updated_at) values ('inviteLifetimeDays', '2'::jsonb, now()) on conflict (key) do update set value = excluded.value`,
+    );
     try {
       const u = await invitedUser();
       const { latest } = await admin.caller.admin.invites.forUser({ userId: u.id });
@@ -139,7 +146,10 @@ describe('invites', () => {
     for (let i = 0; i < 3; i++) {
       const u = await invitedUser();
       const tabs = [app.caller(), app.caller()];
-      const results = await Promise.allSettled([tabs[0]!.invite.accept(acceptInput(u.token!, 'password of tab A')), tabs[1]!.invite.accept(acceptInput(u.token!, 'password of tab B'))]);
+      const results = await Promise.allSettled([
+        tabs[0]!.invite.accept(acceptInput(u.token!, 'password of tab A')),
+        tabs[1]!.invite.accept(acceptInput(u.token!, 'password of tab B')),
+      ]);
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
       const winner = results[0].status === 'fulfilled' ? 0 : 1;
       expect((results[1 - winner] as PromiseRejectedResult).reason.reason).toBe('TOKEN_USED');
@@ -277,7 +287,12 @@ describe('invites', () => {
     const dev = await developerSession(app);
     const u = await invitedUser({ send: false });
     for (const c of [dev.caller, app.caller()]) {
-      for (const call of [() => c.admin.invites.send({ userId: u.id }), () => c.admin.invites.resend({ userId: u.id }), () => c.admin.invites.revoke({ userId: u.id }), () => c.admin.invites.forUser({ userId: u.id })]) {
+      for (const call of [
+        () => c.admin.invites.send({ userId: u.id }),
+        () => c.admin.invites.resend({ userId: u.id }),
+        () => c.admin.invites.revoke({ userId: u.id }),
+        () => c.admin.invites.forUser({ userId: u.id }),
+      ]) {
         expect((await err(call())).code).toBe('FORBIDDEN');
       }
     }
@@ -303,7 +318,11 @@ describe('invite links are rate limited per IP', () => {
     }
     const e = await err(app.caller({ ip: '203.0.113.9' }).invite.inspect({ token: 'y'.repeat(43) }));
     expect(e.code).toBe('TOO_MANY_REQUESTS');
-    const a = await err(app.caller({ ip: '203.0.113.9' }).invite.accept({ token: 'z'.repeat(43), firstName: 'A', lastName: 'B', password: 'whatever 1', confirmPassword: 'whatever 1' }));
+    const a = await err(
+      app
+        .caller({ ip: '203.0.113.9' })
+        .invite.accept({ token: 'z'.repeat(43), firstName: 'A', lastName: 'B', password: 'whatever 1', confirmPassword: 'whatever 1' }),
+    );
     expect(a.code).toBe('TOO_MANY_REQUESTS');
     expect((await err(app.caller({ ip: '198.51.100.7' }).invite.inspect({ token: 'y'.repeat(43) }))).reason).toBe('TOKEN_INVALID');
   });

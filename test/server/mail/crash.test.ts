@@ -41,56 +41,79 @@ describe('a worker process killed mid-batch (SIGKILL)', () => {
     await (smtp as SmtpPeer | undefined)?.close();
   });
 
-  it('re-sends at most the messages in flight (same Message-ID), and its claims are taken over once the lease runs out, not before', { timeout: 120_000 }, async () => {
-    const total = 200;
-    const ids = await queueMany(app, total, 'crash');
-    const child = spawn(process.execPath, ['--import', 'tsx', 'server/start.ts'], {
-      env: { ...process.env, DATABASE_URL: app.db.url, SMTP_URL: smtp.url, MAIL_FROM: TEST_MAIL_FROM, MAIL_WORKER: 'true', MAIL_POLL_MS: '100', PORT: '0', LOG_LEVEL: 'warn', PUBLIC_URL: '' },
-      stdio: 'ignore',
-    });
-    const exited = new Promise((res) => child.once('exit', res));
-    try {
-      await smtp.waitForMessages(30, { timeoutMs: 60_000 });
-      child.kill('SIGKILL');
-      await exited;
-    } finally {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    }
-    await new Promise((r) => setTimeout(r, 300));
-    const received = smtp.messages.length;
-    expect(received).toBeLessThan(total);
-    const sentRows = await sqlCount(app, `select count(*) from email_outbox where status = 'sent'`);
-    // Each acceptance was recorded as it happened: at most the lanes in flight are accepted but unrecorded.
-    expect(received - sentRows).toBeGreaterThanOrEqual(0);
-    expect(received - sentRows).toBeLessThanOrEqual(LANES);
-    const claimedByDead = await sql<{ id: string }>(app, `select id from email_outbox where status = 'pending' and locked_until > now()`);
-    expect(claimedByDead.length).toBeGreaterThan(0);
-    expect(claimedByDead.length).toBeLessThanOrEqual(BATCH);
+  it(
+    're-sends at most the messages in flight (same Message-ID), and its claims are taken over once the lease runs out, not before',
+    { timeout: 120_000 },
+    async () => {
+      const total = 200;
+      const ids = await queueMany(app, total, 'crash');
+      const child = spawn(process.execPath, ['--import', 'tsx', 'server/start.ts'], {
+        env: {
+          ...process.env,
+          DATABASE_URL: app.db.url,
+          SMTP_URL: smtp.url,
+          MAIL_FROM: TEST_MAIL_FROM,
+          MAIL_WORKER: 'true',
+          MAIL_POLL_MS: '100',
+          PORT: '0',
+          LOG_LEVEL: 'warn',
+          PUBLIC_URL: '',
+        },
+        stdio: 'ignore',
+      });
+      const exited = new Promise((res) => child.once('exit', res));
+      try {
+        await smtp.waitForMessages(30, { timeoutMs: 60_000 });
+        child.kill('SIGKILL');
+        await exited;
+      } finally {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      const received = smtp.messages.length;
+      expect(received).toBeLessThan(total);
+      const sentRows = await sqlCount(app, `select count(*) from email_outbox where status = 'sent'`);
+      // Each acceptance was recorded as it happened: at most the lanes in flight are accepted but unrecorded.
+      expect(received - sentRows).toBeGreaterThanOrEqual(0);
+      expect(received - sentRows).toBeLessThanOrEqual(LANES);
+      const claimedByDead = await sql<{ id: string }>(app, `select id from email_outbox where status = 'pending' and locked_until > now()`);
+      expect(claimedByDead.length).toBeGreaterThan(0);
+      expect(claimedByDead.length).toBeLessThanOrEqual(BATCH);
 
-    // A second worker (this process, on the test clock): the dead worker's claims wait out their lease...
-    const worker = createMailWorker(app.services, { databaseUrl: app.db.url, transport: createSmtpTransport(smtp.url), listen: false, batchSize: BATCH, concurrency: LANES, name: 'second' });
-    try {
-      await worker.drain();
-      const stillClaimed = await sqlCount(app, `select count(*) from email_outbox where status = 'pending' and id = any(?::bigint[])`, [`{${claimedByDead.map((r) => r.id).join(',')}}`]);
-      expect(stillClaimed).toBe(claimedByDead.length);
-      // ...and are taken over as soon as it has run out (30 s, not a fixed 5 minutes).
-      expect(DEFAULT_LEASE_MS).toBe(30_000);
-      app.clock.advance(DEFAULT_LEASE_MS + 1_000);
-      await worker.drain();
-    } finally {
-      await worker.stop();
-    }
-    expect(await sqlCount(app, `select count(*) from email_outbox where status = 'sent' and id = any(?::bigint[])`, [`{${ids.join(',')}}`])).toBe(total);
-    await expect.poll(() => countsByMessageId(smtp).size, { timeout: 10_000 }).toBe(total);
+      // A second worker (this process, on the test clock): the dead worker's claims wait out their lease...
+      const worker = createMailWorker(app.services, {
+        databaseUrl: app.db.url,
+        transport: createSmtpTransport(smtp.url),
+        listen: false,
+        batchSize: BATCH,
+        concurrency: LANES,
+        name: 'second',
+      });
+      try {
+        await worker.drain();
+        const stillClaimed = await sqlCount(app, `select count(*) from email_outbox where status = 'pending' and id = any(?::bigint[])`, [
+          `{${claimedByDead.map((r) => r.id).join(',')}}`,
+        ]);
+        expect(stillClaimed).toBe(claimedByDead.length);
+        // ...and are taken over as soon as it has run out (30 s, not a fixed 5 minutes).
+        expect(DEFAULT_LEASE_MS).toBe(30_000);
+        app.clock.advance(DEFAULT_LEASE_MS + 1_000);
+        await worker.drain();
+      } finally {
+        await worker.stop();
+      }
+      expect(await sqlCount(app, `select count(*) from email_outbox where status = 'sent' and id = any(?::bigint[])`, [`{${ids.join(',')}}`])).toBe(total);
+      await expect.poll(() => countsByMessageId(smtp).size, { timeout: 10_000 }).toBe(total);
 
-    // Every row's Message-ID is stable (row id at the sender's domain); duplicates are only the ones in flight at the kill.
-    const counts = countsByMessageId(smtp);
-    for (const id of ids) expect(counts.has(`<admit-outbox-${id}@${TEST_MAIL_FROM.replace(/^.*@/, '').replace(/>$/, '')}>`)).toBe(true);
-    const duplicates = [...counts.values()].reduce((a, n) => a + (n - 1), 0);
-    expect(duplicates).toBeLessThanOrEqual(LANES);
-    expect(duplicates).toBeLessThan(BATCH);
-    expect(smtp.messages.length).toBe(total + duplicates);
-  });
+      // Every row's Message-ID is stable (row id at the sender's domain); duplicates are only the ones in flight at the kill.
+      const counts = countsByMessageId(smtp);
+      for (const id of ids) expect(counts.has(`<admit-outbox-${id}@${TEST_MAIL_FROM.replace(/^.*@/, '').replace(/>$/, '')}>`)).toBe(true);
+      const duplicates = [...counts.values()].reduce((a, n) => a + (n - 1), 0);
+      expect(duplicates).toBeLessThanOrEqual(LANES);
+      expect(duplicates).toBeLessThan(BATCH);
+      expect(smtp.messages.length).toBe(total + duplicates);
+    },
+  );
 });
 
 describe('an SMTP outage longer than 64 × MAIL_RETRY_BASE_MS', () => {

@@ -42,7 +42,13 @@ describe('outbox delivery over SMTP', () => {
     const id = await app.services
       .em()
       .transactional((tx) =>
-        queueEmail(tx, 'password-reset', to, { firstName: 'Bo', resetUrl: `${app.services.publicUrl()}/reset-password?token=${token}`, expiresInMinutes: 60 }, { userId: user.id }),
+        queueEmail(
+          tx,
+          'password-reset',
+          to,
+          { firstName: 'Bo', resetUrl: `${app.services.publicUrl()}/reset-password?token=${token}`, expiresInMinutes: 60 },
+          { userId: user.id },
+        ),
       );
     await smtp.waitForMessageTo(to);
     await expect.poll(async () => (await sql(app, `select status from email_outbox where id = ?`, [id]))[0]?.status).toBe('sent');
@@ -81,7 +87,10 @@ describe('outbox delivery over SMTP', () => {
   it('uses MAIL_FROM as the sender unless Settings > Emails names one', async () => {
     expect(TEST_MAIL_FROM).toContain('no-reply@admit.test');
     const to = uniqueEmail('sender');
-    await sql(app, `insert into setting (key, value, updated_at) values ('mailFromName', '"Portal Team"', now()), ('mailFromAddress', '"team@portal.test"', now())`);
+    await sql(
+      app,
+      `insert into setting (key, value, updated_at) values ('mailFromName', '"Portal Team"', now()), ('mailFromAddress', '"team@portal.test"', now())`,
+    );
     try {
       await app.services.em().transactional((tx) => queueEmail(tx, 'registration-received', to, { firstName: 'Di' }));
       const m = await smtp.waitForMessageTo(to);

@@ -21,7 +21,11 @@ describe('Settings > Emails', () => {
     expect(s.transport).toBe('smtp');
     expect(s.templates.map((t) => t.name)).toEqual(Object.keys(TEMPLATE_CONTENT));
     const reset = s.templates.find((t) => t.name === 'password-reset')!;
-    expect(reset).toMatchObject({ customized: false, subject: TEMPLATE_CONTENT['password-reset'].subject, defaultSubject: TEMPLATE_CONTENT['password-reset'].subject });
+    expect(reset).toMatchObject({
+      customized: false,
+      subject: TEMPLATE_CONTENT['password-reset'].subject,
+      defaultSubject: TEMPLATE_CONTENT['password-reset'].subject,
+    });
     expect(reset.placeholders).toEqual(['firstName', 'resetUrl', 'expiresInMinutes', 'portalName', 'publicUrl']);
     expect(s.sender.effectiveFrom).toBe('"Admit Developer Portal" <no-reply@admit.test>');
   });
@@ -75,7 +79,9 @@ describe('Settings > Emails', () => {
     expect(e.reason).toBe('UNKNOWN_PLACEHOLDER');
     expect(e.fieldErrors.subject).toContain('{{resetUrl}}');
     expect(e.fieldErrors.mainText).toContain('{{fristName}}');
-    const crlf = await admin.caller.admin.settings.emails.saveTemplate({ template: 'welcome', subject: 'Hi\r\nBcc: x@evil.test', mainText: 'Hello' }).catch((x) => x);
+    const crlf = await admin.caller.admin.settings.emails
+      .saveTemplate({ template: 'welcome', subject: 'Hi\r\nBcc: x@evil.test', mainText: 'Hello' })
+      .catch((x) => x);
     expect(crlf.code).toBe('BAD_REQUEST');
     expect((await admin.caller.admin.settings.emails.get()).templates.find((t) => t.name === 'welcome')!.customized).toBe(false);
   });
@@ -101,7 +107,9 @@ describe('Settings > Emails', () => {
       const m = await smtp.waitForMessageTo(to);
       expect(m.parsed.from?.value[0]).toEqual({ name: 'Acme Developer Desk', address: 'desk@acme.test' });
 
-      const bad = await admin.caller.admin.settings.emails.saveSender({ mailFromName: 'Eve\r\nBcc: x@evil.test', mailFromAddress: 'not an address' }).catch((x) => x);
+      const bad = await admin.caller.admin.settings.emails
+        .saveSender({ mailFromName: 'Eve\r\nBcc: x@evil.test', mailFromAddress: 'not an address' })
+        .catch((x) => x);
       expect(bad.code).toBe('BAD_REQUEST');
     } finally {
       await admin.caller.admin.settings.emails.saveSender({ mailFromName: '', mailFromAddress: '' });
@@ -114,6 +122,13 @@ describe('Settings > Emails', () => {
     const dev = await developerSession(app);
     const e = await dev.caller.admin.settings.emails.saveTemplate({ template: 'welcome', subject: 'x', mainText: 'y' }).catch((x) => x);
     expect(e.code).toBe('FORBIDDEN');
-    expect((await app.caller().admin.settings.emails.get().catch((x) => x)).code).toBe('FORBIDDEN');
+    expect(
+      (
+        await app
+          .caller()
+          .admin.settings.emails.get()
+          .catch((x) => x)
+      ).code,
+    ).toBe('FORBIDDEN');
   });
 });

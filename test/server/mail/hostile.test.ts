@@ -19,7 +19,12 @@ describe('hostile names in emails sent over SMTP', () => {
     const to = uniqueEmail('hostile');
     // In the body (firstName) and in the subject (inviterName) of the same email.
     await app.services.em().transactional((tx) =>
-      queueEmail(tx, 'invite', to, { firstName: name, inviterName: name, acceptUrl: `${app.services.publicUrl()}/invite?token=abcdefghijklmnop`, expiresAt: '2030-01-01T00:00:00.000Z' }),
+      queueEmail(tx, 'invite', to, {
+        firstName: name,
+        inviterName: name,
+        acceptUrl: `${app.services.publicUrl()}/invite?token=abcdefghijklmnop`,
+        expiresAt: '2030-01-01T00:00:00.000Z',
+      }),
     );
     const m = await smtp.waitForMessageTo(to);
 
@@ -38,13 +43,15 @@ describe('hostile names in emails sent over SMTP', () => {
   });
 
   it('refuses a recipient address carrying a header, sending nothing', async () => {
-    const id = await app.services.em().transactional((tx) =>
-      queueEmail(tx, 'registration-received', 'victim@example.test\r\nBcc: x@evil.test', { firstName: 'V' }),
-    );
-    await expect.poll(async () => (await sql(app, `select status, last_error from email_outbox where id = ?`, [id]))[0]).toEqual({
-      status: 'failed',
-      last_error: 'Invalid recipient address',
-    });
+    const id = await app.services
+      .em()
+      .transactional((tx) => queueEmail(tx, 'registration-received', 'victim@example.test\r\nBcc: x@evil.test', { firstName: 'V' }));
+    await expect
+      .poll(async () => (await sql(app, `select status, last_error from email_outbox where id = ?`, [id]))[0])
+      .toEqual({
+        status: 'failed',
+        last_error: 'Invalid recipient address',
+      });
     expect(smtp.messagesTo('x@evil.test')).toHaveLength(0);
     expect(smtp.messagesTo('victim@example.test')).toHaveLength(0);
   });

@@ -15,7 +15,9 @@ describe('the built-in mailbox (no SMTP_URL)', () => {
   it('keeps each email in the database and shows it to admins through admin.mail', async () => {
     const to = uniqueEmail('mailbox');
     const link = `${app.services.publicUrl()}/reset-password?token=mailboxToken1234567890`;
-    const outboxId = await app.services.em().transactional((tx) => queueEmail(tx, 'password-reset', to, { firstName: 'Mo', resetUrl: link, expiresInMinutes: 60 }));
+    const outboxId = await app.services
+      .em()
+      .transactional((tx) => queueEmail(tx, 'password-reset', to, { firstName: 'Mo', resetUrl: link, expiresInMinutes: 60 }));
     await expect.poll(async () => (await sql(app, `select status from email_outbox where id = ?`, [outboxId]))[0].status).toBe('sent');
 
     const { caller } = await adminSession(app);
@@ -101,7 +103,9 @@ describe('the built-in mailbox (no SMTP_URL)', () => {
     expect(refused.reason).toBe('NOT_RETRYABLE');
 
     await caller.admin.mail.retry({ id: plain });
-    await expect.poll(async () => (await sql(app, `select status, attempts from email_outbox where id = ?`, [plain]))[0]).toEqual({ status: 'sent', attempts: 1 });
+    await expect
+      .poll(async () => (await sql(app, `select status, attempts from email_outbox where id = ?`, [plain]))[0])
+      .toEqual({ status: 'sent', attempts: 1 });
     const again = await caller.admin.mail.retry({ id: plain }).catch((e) => e);
     expect(again.code).toBe('CONFLICT');
   });

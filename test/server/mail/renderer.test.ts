@@ -1,7 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { compileEmailTemplates, EMAILS_DIR, loadEmailRenderer, sampleVariables, unknownPlaceholders, type EmailRenderer } from '../../../server/mail/renderer.js';
+import {
+  compileEmailTemplates,
+  EMAILS_DIR,
+  loadEmailRenderer,
+  sampleVariables,
+  unknownPlaceholders,
+  type EmailRenderer,
+} from '../../../server/mail/renderer.js';
 import { EMAIL_TEMPLATE_NAMES } from '../../../emails/templates.js';
 import { TEMPLATE_CONTENT } from '../../../emails/content.js';
 
@@ -63,13 +70,21 @@ describe('email templates', () => {
   });
 
   it('shows an invite expiry as a readable date', () => {
-    const e = renderer.render('invite', { firstName: 'Ada', inviterName: 'Grace', acceptUrl: 'https://p.test/invite?token=abc', expiresAt: '2030-01-08T10:00:00.000Z' }, ctx);
+    const e = renderer.render(
+      'invite',
+      { firstName: 'Ada', inviterName: 'Grace', acceptUrl: 'https://p.test/invite?token=abc', expiresAt: '2030-01-08T10:00:00.000Z' },
+      ctx,
+    );
     expect(e.text).toContain('8 January 2030 at 10:00 UTC');
     expect(e.subject).toBe('Grace invited you to Acme APIs');
   });
 
   it.each(HOSTILE_NAMES)('renders the name %j as inert text in every part', (name) => {
-    const e = renderer.render('invite', { firstName: name, inviterName: name, acceptUrl: 'https://p.test/invite?token=abc', expiresAt: '2030-01-08T10:00:00.000Z' }, { ...ctx, portalName: name });
+    const e = renderer.render(
+      'invite',
+      { firstName: name, inviterName: name, acceptUrl: 'https://p.test/invite?token=abc', expiresAt: '2030-01-08T10:00:00.000Z' },
+      { ...ctx, portalName: name },
+    );
     // No tag, no include, no file content.
     expect(e.html).not.toContain('<script>');
     expect(e.html).not.toContain('<mj-include');
@@ -90,11 +105,15 @@ describe('email templates', () => {
   });
 
   it("uses an admin's subject and main text, escaped, with paragraphs and linked URL placeholders", () => {
-    const e = renderer.render('welcome', { firstName: 'Ada', loginUrl: 'https://p.test/login' }, {
-      ...ctx,
-      subject: 'Hello {{firstName}} from {{portalName}}',
-      mainText: 'Dear {{firstName}} <b>friend</b>,\n\nStart here: {{loginUrl}}\nSee you soon.',
-    });
+    const e = renderer.render(
+      'welcome',
+      { firstName: 'Ada', loginUrl: 'https://p.test/login' },
+      {
+        ...ctx,
+        subject: 'Hello {{firstName}} from {{portalName}}',
+        mainText: 'Dear {{firstName}} <b>friend</b>,\n\nStart here: {{loginUrl}}\nSee you soon.',
+      },
+    );
     expect(e.subject).toBe('Hello Ada from Acme APIs');
     expect(e.html).toContain('Dear Ada &lt;b&gt;friend&lt;/b&gt;,</p>');
     expect(e.html).toContain('Start here: <a href="https://p.test/login"');

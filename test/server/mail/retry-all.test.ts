@@ -26,7 +26,9 @@ describe('admin.mail.retryAllFailed', () => {
 
     expect(await app.caller({ sessionId }).admin.mail.retryAllFailed()).toEqual({ retried: 1, skipped: 1 });
     await expect.poll(async () => (await sql(app, `select status from email_outbox where id = ?`, [plain]))[0].status, { timeout: 10_000 }).toBe('sent');
-    const rows = await sql(app, `select id, status, attempts, last_error from email_outbox where id = any(?::bigint[]) order by id`, [`{${plain},${secret},${sent}}`]);
+    const rows = await sql(app, `select id, status, attempts, last_error from email_outbox where id = any(?::bigint[]) order by id`, [
+      `{${plain},${secret},${sent}}`,
+    ]);
     expect(rows.map((r) => r.status)).toEqual(['sent', 'failed', 'sent']);
     expect(rows[0].attempts).toBe(1);
     expect(rows[0].last_error).toBeNull();

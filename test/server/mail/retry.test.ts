@@ -61,7 +61,11 @@ describe('retries when the SMTP server is down', () => {
       const to = uniqueEmail('dead');
       const token = 'neverDeliveredToken123456789';
       const id = await app.services.em().transactional(async (tx) => {
-        const id = await queueEmail(tx, 'password-reset', to, { firstName: 'Flo', resetUrl: `${app.services.publicUrl()}/reset-password?token=${token}`, expiresInMinutes: 60 });
+        const id = await queueEmail(tx, 'password-reset', to, {
+          firstName: 'Flo',
+          resetUrl: `${app.services.publicUrl()}/reset-password?token=${token}`,
+          expiresInMinutes: 60,
+        });
         await tx.execute(`update email_outbox set max_attempts = 3 where id = ?`, [id]);
         return id;
       });

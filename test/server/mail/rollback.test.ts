@@ -34,6 +34,8 @@ describe('an email queued in a transaction that rolls back', () => {
   });
 
   it('refuses to queue outside a transaction', async () => {
-    await expect(queueEmail(app.services.em(), 'welcome', uniqueEmail(), { firstName: 'K', loginUrl: 'http://x/login' })).rejects.toThrow(/inside a transaction/);
+    await expect(queueEmail(app.services.em(), 'welcome', uniqueEmail(), { firstName: 'K', loginUrl: 'http://x/login' })).rejects.toThrow(
+      /inside a transaction/,
+    );
   });
 });

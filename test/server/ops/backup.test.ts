@@ -14,7 +14,9 @@ async function snapshot(url: string): Promise<Record<string, unknown>> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
-    const tables = (await c.query<{ t: string }>(`select tablename as t from pg_tables where schemaname = 'public' and tablename <> 'mikro_orm_migrations' order by 1`)).rows;
+    const tables = (
+      await c.query<{ t: string }>(`select tablename as t from pg_tables where schemaname = 'public' and tablename <> 'mikro_orm_migrations' order by 1`)
+    ).rows;
     const out: Record<string, unknown> = {};
     for (const { t } of tables) {
       const rows = await c.query<{ j: string }>(`select row_to_json(x)::text as j from "${t}" x`);
@@ -46,7 +48,9 @@ describe('npm run backup / npm run restore', () => {
     // Data of every kind: users and sessions, events, settings, outbox rows, mailbox messages.
     const admin = await adminSession(app);
     for (let i = 0; i < 3; i++) {
-      await app.caller().auth.signup({ firstName: 'Back', lastName: `Up${i}`, email: uniqueEmail('bk'), password: 'backup password!', confirmPassword: 'backup password!' });
+      await app
+        .caller()
+        .auth.signup({ firstName: 'Back', lastName: `Up${i}`, email: uniqueEmail('bk'), password: 'backup password!', confirmPassword: 'backup password!' });
     }
     await app.services.em().transactional((tx) => queueEmail(tx, 'registration-received', uniqueEmail('bk-mail'), { firstName: 'Q' }));
     await app.mailWorker!.drain();
@@ -76,7 +80,13 @@ describe('npm run backup / npm run restore', () => {
     try {
       const me = await restored.caller({ sessionId: admin.sessionId }).auth.me();
       expect(me.user?.role).toBe('admin');
-      await restored.caller().auth.signup({ firstName: 'After', lastName: 'Restore', email: uniqueEmail('bk-after'), password: 'backup password!', confirmPassword: 'backup password!' });
+      await restored.caller().auth.signup({
+        firstName: 'After',
+        lastName: 'Restore',
+        email: uniqueEmail('bk-after'),
+        password: 'backup password!',
+        confirmPassword: 'backup password!',
+      });
     } finally {
       await restored.close();
     }

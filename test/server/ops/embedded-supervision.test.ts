@@ -18,7 +18,12 @@ describe('the embedded PostgreSQL is supervised', () => {
   });
 
   it('killed, it is restarted; /readyz says so meanwhile and is back to 200', { timeout: 240_000 }, async () => {
-    server = await spawnServer(process.execPath, ['--import', 'tsx', 'server/start.ts'], { DATA_DIR: dataDir, DATABASE_URL: undefined, NODE_ENV: '', MAIL_WORKER: 'false' }, 180_000);
+    server = await spawnServer(
+      process.execPath,
+      ['--import', 'tsx', 'server/start.ts'],
+      { DATA_DIR: dataDir, DATABASE_URL: undefined, NODE_ENV: '', MAIL_WORKER: 'false' },
+      180_000,
+    );
     await expect.poll(async () => (await fetch(`${server!.url}/readyz`)).status, { timeout: 30_000 }).toBe(200);
     const pid = postmasterPid(dataDir);
     expect(alive(pid)).toBe(true);
@@ -38,7 +43,9 @@ describe('the embedded PostgreSQL is supervised', () => {
       .toBe(true);
     expect(sawUnready.status).toBe('unready');
     // Which check fails first depends on timing: the supervisor's state, the pool's query, or the LISTEN connection.
-    const failing = Object.entries(sawUnready.checks as Record<string, { ok: boolean }>).filter(([, c]) => !c.ok).map(([k]) => k);
+    const failing = Object.entries(sawUnready.checks as Record<string, { ok: boolean }>)
+      .filter(([, c]) => !c.ok)
+      .map(([k]) => k);
     expect(failing.some((k) => ['embeddedDatabase', 'database', 'listener'].includes(k))).toBe(true);
 
     await expect.poll(async () => (await fetch(`${server!.url}/readyz`)).status, { timeout: 60_000, interval: 250 }).toBe(200);

@@ -43,7 +43,7 @@ describe('/metrics', () => {
       // Real limits, except sign-ups: two per IP, so a third from one address is refused.
       const limits = { ...createRateLimits(1000), signupPerIp: new RateLimiter('signupPerIp', 2, 60_000) };
       app = await startTestApp({ env: { METRICS: 'true', METRICS_TOKEN: TOKEN }, limits });
-    await setRequireEmailVerification(app, false); // not what this file tests
+      await setRequireEmailVerification(app, false); // not what this file tests
     });
     afterAll(async () => {
       await (app as TestApp | undefined)?.stop();
@@ -85,11 +85,23 @@ describe('/metrics', () => {
       const client = httpClient(app.url, { origin: app.origin, batch: false });
       // HTTP calls from 127.0.0.1: two sign-ups pass (pending: auto-approval is off by default), the third is refused.
       for (let i = 0; i < 2; i++) {
-        const out = await client.auth.signup.mutate({ email: uniqueEmail('m'), password: 'correct horse battery', confirmPassword: 'correct horse battery', firstName: 'M', lastName: 'Etric' });
+        const out = await client.auth.signup.mutate({
+          email: uniqueEmail('m'),
+          password: 'correct horse battery',
+          confirmPassword: 'correct horse battery',
+          firstName: 'M',
+          lastName: 'Etric',
+        });
         expect(out.status).toBe('pending');
       }
       await expect(
-        client.auth.signup.mutate({ email: uniqueEmail('m'), password: 'correct horse battery', confirmPassword: 'correct horse battery', firstName: 'M', lastName: 'Etric' }),
+        client.auth.signup.mutate({
+          email: uniqueEmail('m'),
+          password: 'correct horse battery',
+          confirmPassword: 'correct horse battery',
+          firstName: 'M',
+          lastName: 'Etric',
+        }),
       ).rejects.toThrow(/Too many attempts/);
       const user = await insertUser(app, { status: 'active' });
       await client.auth.login.mutate({ email: user.email, password: user.password! });
@@ -103,14 +115,24 @@ describe('/metrics', () => {
       expect(delta('admit_logins_total', { outcome: 'success' })).toBe(1);
       expect(delta('admit_logins_total', { outcome: 'invalid_credentials' })).toBe(1);
       expect(delta('admit_trpc_request_duration_seconds_count', { procedure: 'auth.signup', type: 'mutation', transport: 'http', outcome: 'ok' })).toBe(2);
-      expect(delta('admit_trpc_request_duration_seconds_count', { procedure: 'auth.signup', type: 'mutation', transport: 'http', outcome: 'TOO_MANY_REQUESTS' })).toBe(1);
-      expect(delta('admit_trpc_request_duration_seconds_count', { procedure: 'auth.login', type: 'mutation', transport: 'http', outcome: 'UNAUTHORIZED' })).toBe(1);
+      expect(
+        delta('admit_trpc_request_duration_seconds_count', { procedure: 'auth.signup', type: 'mutation', transport: 'http', outcome: 'TOO_MANY_REQUESTS' }),
+      ).toBe(1);
+      expect(
+        delta('admit_trpc_request_duration_seconds_count', { procedure: 'auth.login', type: 'mutation', transport: 'http', outcome: 'UNAUTHORIZED' }),
+      ).toBe(1);
     });
 
     it('the event lag histogram counts an event as the bus delivers it; the outbox gauges and sent total follow the mail worker', async () => {
       const before = await scrape(app);
       // A fresh address: the per-IP sign-up limit applies to 127.0.0.1, so this one goes through the caller with another IP.
-      await app.caller({ ip: '192.0.2.10' }).auth.signup({ email: uniqueEmail('lag'), password: 'correct horse battery', confirmPassword: 'correct horse battery', firstName: 'L', lastName: 'Ag' });
+      await app.caller({ ip: '192.0.2.10' }).auth.signup({
+        email: uniqueEmail('lag'),
+        password: 'correct horse battery',
+        confirmPassword: 'correct horse battery',
+        firstName: 'L',
+        lastName: 'Ag',
+      });
       // Wait for the bus to publish the user.registered event.
       let after = before;
       for (let i = 0; i < 100; i++) {

@@ -46,7 +46,10 @@ describe('migrations under the advisory lock', () => {
     expect(rows.map((r) => r.name.replace(/\.(ts|js)$/, ''))).toEqual(all);
     expect(await pendingMigrationNames((sql) => query(db!.url, sql))).toEqual([]);
     // The lock is released: nothing holds it afterwards.
-    const held = await query(db.url, `select 1 from pg_locks where locktype = 'advisory' and database = (select oid from pg_database where datname = current_database())`);
+    const held = await query(
+      db.url,
+      `select 1 from pg_locks where locktype = 'advisory' and database = (select oid from pg_database where datname = current_database())`,
+    );
     expect(held).toEqual([]);
   });
 

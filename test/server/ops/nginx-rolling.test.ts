@@ -168,7 +168,8 @@ describe('two replicas behind nginx (deploy/nginx.conf)', () => {
 
   afterAll(async () => {
     await Promise.all([stopReplica(0), stopReplica(1)]).catch(() => undefined);
-    if (process.env.NGINX_TEST_DEBUG && nginx) writeFileSync(`/tmp/nginx-rolling-error-${Date.now()}.log`, nginx.errorLog() + '\n--- access\n' + nginx.accessLog());
+    if (process.env.NGINX_TEST_DEBUG && nginx)
+      writeFileSync(`/tmp/nginx-rolling-error-${Date.now()}.log`, nginx.errorLog() + '\n--- access\n' + nginx.accessLog());
     await nginx?.stop().catch(() => undefined);
     await (pgc as pg.Client | undefined)?.end().catch(() => undefined);
     await (db as TestDatabase | undefined)?.drop();
@@ -249,7 +250,10 @@ describe('two replicas behind nginx (deploy/nginx.conf)', () => {
       const floodOk = flood.filter((r) => r.outcome === 'ok');
       expect(floodOk.length, JSON.stringify(flood.filter((r) => r.outcome === 'failed').slice(0, 3))).toBe(10);
       expect(flood.filter((r) => r.outcome === 'rate_limited').length).toBe(25 - floodOk.length);
-      expect(other.every((r) => r.outcome === 'ok'), JSON.stringify(other)).toBe(true);
+      expect(
+        other.every((r) => r.outcome === 'ok'),
+        JSON.stringify(other),
+      ).toBe(true);
 
       // Exactly the acknowledged sign-ups are in the database.
       const acked = [...steady, ...floodOk, ...other.filter((r) => r.outcome === 'ok')].map((r) => r.email).sort();
@@ -306,7 +310,14 @@ describe('two replicas behind nginx (deploy/nginx.conf)', () => {
 
   it('deploy/admit.service passes systemd-analyze verify (when systemd-analyze is installed) and has the settings the README promises', async () => {
     const unit = readFileSync('deploy/admit.service', 'utf8');
-    for (const line of ['ExecStart=/usr/bin/node dist/server/start.js', 'User=admit', 'Restart=on-failure', 'KillSignal=SIGTERM', 'KillMode=mixed', 'EnvironmentFile=/etc/admit/admit.env']) {
+    for (const line of [
+      'ExecStart=/usr/bin/node dist/server/start.js',
+      'User=admit',
+      'Restart=on-failure',
+      'KillSignal=SIGTERM',
+      'KillMode=mixed',
+      'EnvironmentFile=/etc/admit/admit.env',
+    ]) {
       expect(unit).toContain(line);
     }
     // Longer than the default SHUTDOWN_TIMEOUT_MS (10 s).

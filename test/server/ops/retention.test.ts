@@ -28,7 +28,10 @@ describe('data retention (one scheduled-jobs mechanism, test clock)', () => {
          values ('welcome', ?, '{}'::jsonb, ?, 1, 31, ?, ?, ?, ?)`,
         [`${tag}-${status}@x.test`, status, status === 'pending' ? new Date(app.clock.now().getTime() + 365 * DAY) : at, status === 'sent' ? at : null, at, at],
       );
-    await sql(app, `insert into domain_event (type, actor_id, user_id, data, created_at) values ('settings.changed', null, null, ?::jsonb, ?)`, [JSON.stringify({ changes: { tag } }), at]);
+    await sql(app, `insert into domain_event (type, actor_id, user_id, data, created_at) values ('settings.changed', null, null, ?::jsonb, ?)`, [
+      JSON.stringify({ changes: { tag } }),
+      at,
+    ]);
   }
   const left = async (tag: string) => ({
     mailbox: await sqlCount(app, `select count(*) from mailbox_message where to_address = ?`, [`${tag}@x.test`]),
@@ -69,7 +72,9 @@ describe('data retention (one scheduled-jobs mechanism, test clock)', () => {
     await scheduler.runNow('retention');
     expect(await left('mid')).toEqual({ mailbox: 1, sent: 0, failed: 1, pending: 1, events: 1 });
     expect(await left('ancient')).toEqual({ mailbox: 0, sent: 0, failed: 1, pending: 1, events: 0 });
-    await expect(caller.admin.settings.retention.update({ mailboxRetentionDays: 0, sentOutboxRetentionDays: 7, eventRetentionDays: null })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(
+      caller.admin.settings.retention.update({ mailboxRetentionDays: 0, sentOutboxRetentionDays: 7, eventRetentionDays: null }),
+    ).rejects.toMatchObject({ code: 'BAD_REQUEST' });
   });
 
   it('two processes never run a job at once: the other one skips its turn while the lock is held', async () => {

@@ -53,7 +53,12 @@ describe('graceful shutdown of a real server process', () => {
   }, 120_000);
 
   it('stops start-up with one clear line when NODE_ENV=production and DATABASE_URL is missing', async () => {
-    const r = await run(process.execPath, ['--import', 'tsx', 'server/start.ts'], { NODE_ENV: 'production', DATABASE_URL: '', DATA_DIR: '/nonexistent/admit-must-not-create', PORT: '0' }, 60_000);
+    const r = await run(
+      process.execPath,
+      ['--import', 'tsx', 'server/start.ts'],
+      { NODE_ENV: 'production', DATABASE_URL: '', DATA_DIR: '/nonexistent/admit-must-not-create', PORT: '0' },
+      60_000,
+    );
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr.trim().split('\n')).toHaveLength(1);

@@ -4,7 +4,11 @@ import { adminSession, developerSession, insertUser } from '../../support/users.
 
 type Caller = Awaited<ReturnType<typeof adminSession>>['caller'];
 
-const err = (p: Promise<unknown>) => p.then(() => null, (e: any) => e);
+const err = (p: Promise<unknown>) =>
+  p.then(
+    () => null,
+    (e: any) => e,
+  );
 
 describe('organisations', () => {
   let app: TestApp;

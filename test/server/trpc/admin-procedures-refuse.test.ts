@@ -33,16 +33,19 @@ describe('admin procedures', () => {
     expect(adminProcedures.length).toBeGreaterThan(0);
   });
 
-  it.each(adminProcedures.filter((p) => p.type !== 'subscription'))('$path refuses anonymous, developer and deactivated-admin callers with FORBIDDEN', async ({ path }) => {
-    for (const sessionId of [null, devSession, inactiveAdminSession]) {
-      const err = await call(app.caller({ sessionId }), path).then(
-        () => null,
-        (e: any) => e,
-      );
-      expect(err, `${path} answered for session ${sessionId}`).not.toBeNull();
-      expect(err.code).toBe('FORBIDDEN');
-    }
-  });
+  it.each(adminProcedures.filter((p) => p.type !== 'subscription'))(
+    '$path refuses anonymous, developer and deactivated-admin callers with FORBIDDEN',
+    async ({ path }) => {
+      for (const sessionId of [null, devSession, inactiveAdminSession]) {
+        const err = await call(app.caller({ sessionId }), path).then(
+          () => null,
+          (e: any) => e,
+        );
+        expect(err, `${path} answered for session ${sessionId}`).not.toBeNull();
+        expect(err.code).toBe('FORBIDDEN');
+      }
+    },
+  );
 
   it.each(adminProcedures.filter((p) => p.type !== 'subscription'))('$path is not refused for an admin (at worst the input is wrong)', async ({ path }) => {
     const err = await call(app.caller({ sessionId: adminSessionId }), path).then(

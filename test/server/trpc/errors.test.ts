@@ -10,7 +10,12 @@ describe('error formatting', () => {
   afterAll(() => app.stop());
 
   it('gives zod errors as field messages', async () => {
-    const res = await rawPost(app.url, 'auth.setup', { firstName: '', lastName: 'x'.repeat(500), email: 'nope', password: 'short', confirmPassword: 'other' }, { origin: app.origin });
+    const res = await rawPost(
+      app.url,
+      'auth.setup',
+      { firstName: '', lastName: 'x'.repeat(500), email: 'nope', password: 'short', confirmPassword: 'other' },
+      { origin: app.origin },
+    );
     expect(res.status).toBe(400);
     const body = await res.json();
     expect(body.error.data.fieldErrors).toMatchObject({
@@ -24,7 +29,11 @@ describe('error formatting', () => {
 
   it('never sends a stack trace, and hides internal errors behind a generic message', async () => {
     // A body that is not JSON makes the adapter fail while parsing.
-    const res = await fetch(`${app.url}/trpc/auth.login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: app.origin }, body: '{"email":' });
+    const res = await fetch(`${app.url}/trpc/auth.login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: app.origin },
+      body: '{"email":',
+    });
     const text = await res.text();
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(text).not.toMatch(/"stack"|\bat [\w.<>]+ \(/);

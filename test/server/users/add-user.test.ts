@@ -3,7 +3,11 @@ import { sql, sqlCount, startTestApp, type TestApp } from '../../support/app.js'
 import { adminSession, developerSession, loginAs, uniqueEmail } from '../../support/users.js';
 import { loadEmailRenderer } from '../../../server/mail/renderer.js';
 
-const err = (p: Promise<unknown>) => p.then(() => null, (e: any) => e);
+const err = (p: Promise<unknown>) =>
+  p.then(
+    () => null,
+    (e: any) => e,
+  );
 
 describe('admin.users.add (Add new user)', () => {
   let app: TestApp;
@@ -172,7 +176,14 @@ describe('admin.users.add (Add new user)', () => {
 
   it('trims names and email, and keeps what was typed otherwise (no HTML escaping at rest)', async () => {
     const email = uniqueEmail('trim');
-    const { user } = await admin.caller.admin.users.add({ firstName: '  <b>Bob</b> ', lastName: " O'Brien ", email: `  ${email} `, organisationId: defaultOrg, mode: 'invite', sendInvite: false });
+    const { user } = await admin.caller.admin.users.add({
+      firstName: '  <b>Bob</b> ',
+      lastName: " O'Brien ",
+      email: `  ${email} `,
+      organisationId: defaultOrg,
+      mode: 'invite',
+      sendInvite: false,
+    });
     expect(user).toMatchObject({ firstName: '<b>Bob</b>', lastName: "O'Brien", email });
   });
 

@@ -12,10 +12,18 @@ async function row(app: TestApp, id: string) {
   return r as { status: string; version: number; rejection_reason: string | null } | undefined;
 }
 async function events(app: TestApp, userId: string) {
-  return sql<{ type: string; actor_id: string; data: any }>(app, `select type, actor_id, data from domain_event where user_id = ? and type like 'user.%' order by id`, [userId]);
+  return sql<{ type: string; actor_id: string; data: any }>(
+    app,
+    `select type, actor_id, data from domain_event where user_id = ? and type like 'user.%' order by id`,
+    [userId],
+  );
 }
 async function mails(app: TestApp, userId: string) {
-  return sql<{ template: string; to_address: string; variables: any }>(app, `select template, to_address, variables from email_outbox where user_id = ? order by id`, [userId]);
+  return sql<{ template: string; to_address: string; variables: any }>(
+    app,
+    `select template, to_address, variables from email_outbox where user_id = ? order by id`,
+    [userId],
+  );
 }
 
 describe('admin decisions on a user', () => {
@@ -38,7 +46,11 @@ describe('admin decisions on a user', () => {
     expect(m).toEqual([{ template: 'account-activated', to_address: u.email, variables: { firstName: 'Pia', loginUrl: `${app.services.publicUrl()}/login` } }]);
     const ev = await events(app, u.id);
     expect(ev).toHaveLength(1);
-    expect(ev[0]).toMatchObject({ type: 'user.activated', actor_id: admin.id, data: { previousStatus: 'pending', user: { id: u.id, status: 'active', version: 2 } } });
+    expect(ev[0]).toMatchObject({
+      type: 'user.activated',
+      actor_id: admin.id,
+      data: { previousStatus: 'pending', user: { id: u.id, status: 'active', version: 2 } },
+    });
   });
 
   it('Activate developer also re-activates a deactivated user', async () => {
@@ -56,7 +68,9 @@ describe('admin decisions on a user', () => {
     expect(await mails(app, u.id)).toEqual([
       { template: 'registration-rejected', to_address: u.email, variables: { firstName: 'Rex', reason: 'Company addresses only.\nSorry!' } },
     ]);
-    expect(await events(app, u.id)).toMatchObject([{ type: 'user.rejected', actor_id: admin.id, data: { reason: 'Company addresses only.\nSorry!', user: { status: 'rejected' } } }]);
+    expect(await events(app, u.id)).toMatchObject([
+      { type: 'user.rejected', actor_id: admin.id, data: { reason: 'Company addresses only.\nSorry!', user: { status: 'rejected' } } },
+    ]);
   });
 
   it('Reject without a reason (empty or omitted) stores none', async () => {
@@ -164,7 +178,9 @@ describe('admin decisions on a user', () => {
 
   it('answers NOT_FOUND for an unknown user', async () => {
     for (const act of ['activate', 'reject', 'deactivate', 'delete'] as const) {
-      const err: any = await (admin.caller.admin.users[act] as any)({ userId: '00000000-0000-4000-8000-000000000000', expectedVersion: 1 }).catch((e: any) => e);
+      const err: any = await (admin.caller.admin.users[act] as any)({ userId: '00000000-0000-4000-8000-000000000000', expectedVersion: 1 }).catch(
+        (e: any) => e,
+      );
       expect(err.code, act).toBe('NOT_FOUND');
       expect(err.reason).toBe('NOT_FOUND');
     }

@@ -2,7 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql, sqlCount, startTestApp, type TestApp } from '../../support/app.js';
 import { adminSession, developerSession, insertUser, loginAs } from '../../support/users.js';
 
-const err = (p: Promise<unknown>) => p.then(() => null, (e: any) => e);
+const err = (p: Promise<unknown>) =>
+  p.then(
+    () => null,
+    (e: any) => e,
+  );
 
 describe('admin.users.update (Edit user) and the last-admin guard', () => {
   let app: TestApp;
@@ -162,7 +166,16 @@ describe('admin.users.update (Edit user) and the last-admin guard', () => {
 
   it('refuses hostile input and developers', async () => {
     const u = await insertUser(app);
-    for (const over of [{ role: 'owner' }, { role: 'superadmin' }, { firstName: '' }, { lastName: 'a\u0000b' }, { expectedVersion: 0 }, { expectedVersion: '1' }, { userId: 'x' }, { status: 'active' }]) {
+    for (const over of [
+      { role: 'owner' },
+      { role: 'superadmin' },
+      { firstName: '' },
+      { lastName: 'a\u0000b' },
+      { expectedVersion: 0 },
+      { expectedVersion: '1' },
+      { userId: 'x' },
+      { status: 'active' },
+    ]) {
       const e = await err((admin.caller.admin.users.update as any)({ ...edit(u.id, 1), ...over }));
       expect(e?.code, JSON.stringify(over)).toBe('BAD_REQUEST');
     }

@@ -4,7 +4,11 @@ import { startTestAppWithSmtp, type SmtpPeer } from '../../support/smtp.js';
 import { adminSession, insertUser, loginAs, uniqueEmail } from '../../support/users.js';
 import { createRateLimits } from '../../../server/security/rate-limit.js';
 
-const err = (p: Promise<unknown>) => p.then(() => null, (e: any) => e);
+const err = (p: Promise<unknown>) =>
+  p.then(
+    () => null,
+    (e: any) => e,
+  );
 const HOUR = 3_600_000;
 
 describe('an invited user who tries to log in: the wrong-password answer, and an "invitation waiting" email', () => {
@@ -27,7 +31,8 @@ describe('an invited user who tries to log in: the wrong-password answer, and an
     if (sendInvite) await smtp.waitForMessageTo(email);
     return { id: user.id, email };
   }
-  const waitingCount = (email: string) => sqlCount(app, `select count(*) from email_outbox where template = 'invite-waiting' and lower(to_address) = lower(?)`, [email]);
+  const waitingCount = (email: string) =>
+    sqlCount(app, `select count(*) from email_outbox where template = 'invite-waiting' and lower(to_address) = lower(?)`, [email]);
   async function waitingMails(email: string, n: number) {
     return smtp.waitForMessages(n, { match: (m) => m.to.includes(email.toLowerCase()) && /invitation .* is waiting/i.test(m.subject) });
   }
@@ -85,7 +90,11 @@ describe('an invited user who tries to log in: the wrong-password answer, and an
     expect(mail!.text).toMatch(/Your earlier invitation link has expired, so here is a new one/);
     const link = mail!.links.find((l) => l.includes('/invite#token='));
     expect(link).toBeTruthy();
-    const tokens = await sql(app, `select created_by_id, outbox_id, expires_at > now() as valid from auth_token where user_id = ? and purpose = 'invite' order by created_at`, [u.id]);
+    const tokens = await sql(
+      app,
+      `select created_by_id, outbox_id, expires_at > now() as valid from auth_token where user_id = ? and purpose = 'invite' order by created_at`,
+      [u.id],
+    );
     expect(tokens).toHaveLength(2);
     expect(tokens[1]).toMatchObject({ created_by_id: null, valid: true });
     expect(tokens[1].outbox_id).not.toBeNull();

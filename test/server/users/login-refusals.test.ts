@@ -76,7 +76,11 @@ describe('login refusals by account status', () => {
     const wrong = await attempt((await insertUser(app, { password: PASSWORD })).email, 'not the password');
     const u = await insertUser(app, { status: 'invited', password: null });
     const { err, cookie } = await attempt(u.email);
-    expect({ code: err.code, reason: err.reason, message: err.message }).toEqual({ code: wrong.err.code, reason: wrong.err.reason, message: wrong.err.message });
+    expect({ code: err.code, reason: err.reason, message: err.message }).toEqual({
+      code: wrong.err.code,
+      reason: wrong.err.reason,
+      message: wrong.err.message,
+    });
     expect(err.reason).toBe('INVALID_CREDENTIALS');
     expect(cookie).toBeNull();
     // Had a password been set some other way, the invite would still have to be accepted first, and nothing tells them apart.

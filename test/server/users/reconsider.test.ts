@@ -9,10 +9,18 @@ async function row(app: TestApp, id: string) {
   return r as { status: string; version: number; rejection_reason: string | null };
 }
 async function mails(app: TestApp, userId: string) {
-  return sql<{ template: string; to_address: string; variables: any }>(app, `select template, to_address, variables from email_outbox where user_id = ? order by id`, [userId]);
+  return sql<{ template: string; to_address: string; variables: any }>(
+    app,
+    `select template, to_address, variables from email_outbox where user_id = ? order by id`,
+    [userId],
+  );
 }
 async function events(app: TestApp, userId: string) {
-  return sql<{ type: string; actor_id: string; data: any }>(app, `select type, actor_id, data from domain_event where user_id = ? and type like 'user.%' order by id`, [userId]);
+  return sql<{ type: string; actor_id: string; data: any }>(
+    app,
+    `select type, actor_id, data from domain_event where user_id = ? and type like 'user.%' order by id`,
+    [userId],
+  );
 }
 async function failure(p: Promise<unknown>) {
   return p.then(
@@ -45,7 +53,10 @@ describe('admin.users.reconsider: a rejected registration moved back to pending 
     expect((await mails(app, u.id)).map((m) => m.template)).toEqual(['registration-rejected']);
     const ev = await events(app, u.id);
     expect(ev.map((e) => e.type)).toEqual(['user.rejected', 'user.reconsidered']);
-    expect(ev[1]).toMatchObject({ actor_id: admin.id, data: { previousStatus: 'rejected', emailed: false, user: { id: u.id, status: 'pending', version: 3 } } });
+    expect(ev[1]).toMatchObject({
+      actor_id: admin.id,
+      data: { previousStatus: 'rejected', emailed: false, user: { id: u.id, status: 'pending', version: 3 } },
+    });
     // Pending again: the login says so instead of "declined".
     const err = await failure(app.caller().auth.login({ email: u.email, password: PASSWORD }));
     expect(err.reason).toBe('ACCOUNT_PENDING');
@@ -70,7 +81,10 @@ describe('admin.users.reconsider: a rejected registration moved back to pending 
     const m = await mails(app, u.id);
     expect(m.map((x) => x.template)).toEqual(['registration-rejected', 'account-activated']);
     expect(m[1]!.variables).toEqual({ firstName: 'Ada', loginUrl: `${app.services.publicUrl()}/login` });
-    expect((await events(app, u.id)).at(-1)).toMatchObject({ type: 'user.reconsidered', data: { previousStatus: 'rejected', emailed: true, user: { status: 'active' } } });
+    expect((await events(app, u.id)).at(-1)).toMatchObject({
+      type: 'user.reconsidered',
+      data: { previousStatus: 'rejected', emailed: true, user: { status: 'active' } },
+    });
     expect(await loginAs(app, u.email, PASSWORD)).toBeTruthy();
   });
 

@@ -9,7 +9,14 @@ import { readFileSync } from 'node:fs';
 import { loadEmailRenderer, unknownPlaceholders } from '../../../server/mail/renderer.js';
 
 const PASSWORD = 'a fine passphrase';
-const form = (email: string, extra: Record<string, unknown> = {}) => ({ firstName: 'Ada', lastName: 'Lovelace', email, password: PASSWORD, confirmPassword: PASSWORD, ...extra });
+const form = (email: string, extra: Record<string, unknown> = {}) => ({
+  firstName: 'Ada',
+  lastName: 'Lovelace',
+  email,
+  password: PASSWORD,
+  confirmPassword: PASSWORD,
+  ...extra,
+});
 
 /** The validator for one field, as the page and the server build it. */
 function one(field: FormFieldInput) {
@@ -93,7 +100,12 @@ describe('answersSchema (shared/registration-form.ts): each type and format', ()
     expect(formFieldsSchema.safeParse([{ key: 'a', label: 'A', type: 'text', format: 'regex' }]).success).toBe(false);
     expect(formFieldsSchema.safeParse([{ key: 'a', label: 'A', type: 'text', pattern: '^(a+)+$' }]).data?.[0]).not.toHaveProperty('pattern');
     expect(formFieldsSchema.safeParse([{ key: 'a', label: 'A', type: 'date' }]).success).toBe(false);
-    expect(formFieldsSchema.safeParse([{ key: 'a', label: 'A', type: 'text' }, { key: 'a', label: 'B', type: 'text' }]).success).toBe(false);
+    expect(
+      formFieldsSchema.safeParse([
+        { key: 'a', label: 'A', type: 'text' },
+        { key: 'a', label: 'B', type: 'text' },
+      ]).success,
+    ).toBe(false);
     expect(formFieldsSchema.safeParse([{ key: 'a', label: 'A', type: 'select' }]).success).toBe(false);
     expect(formFieldsSchema.safeParse([{ key: 'Bad Key', label: 'A', type: 'text' }]).success).toBe(false);
     expect(formFieldsSchema.safeParse([{ key: 'a', label: 'A', type: 'text', minLength: 5, maxLength: 2 }]).success).toBe(false);
@@ -142,7 +154,10 @@ describe('sign-up with admin-defined fields', () => {
     const [ev] = await sql(app, `select data, actor_id from domain_event where type = 'registration_form.published' order by id desc limit 1`);
     expect(ev).toMatchObject({ data: { version: 1, keys: ['company', 'plan'] }, actor_id: admin.id });
     // Non-admins cannot publish.
-    const err = await app.caller().admin.settings.registrationForm.publish({ fields: [] }).catch((e) => e);
+    const err = await app
+      .caller()
+      .admin.settings.registrationForm.publish({ fields: [] })
+      .catch((e) => e);
     expect(err.code).toBe('FORBIDDEN');
   });
 
@@ -161,7 +176,9 @@ describe('sign-up with admin-defined fields', () => {
     expect(stale.code).toBe('CONFLICT');
 
     const email = uniqueEmail('answers');
-    expect(await app.caller().auth.signup(form(email, { formVersion: form1.version, answers: { company: ' Acme Ltd ', plan: 'Pro', extra: 'dropped' } }))).toEqual({ status: 'pending' });
+    expect(
+      await app.caller().auth.signup(form(email, { formVersion: form1.version, answers: { company: ' Acme Ltd ', plan: 'Pro', extra: 'dropped' } })),
+    ).toEqual({ status: 'pending' });
     const [u] = await sql(app, `select registration_answers, registration_form_version from app_user where email = ?`, [email]);
     expect(u).toEqual({ registration_answers: { company: 'Acme Ltd', plan: 'Pro' }, registration_form_version: 1 });
   });
@@ -169,10 +186,13 @@ describe('sign-up with admin-defined fields', () => {
   it('answers show on the user page, in the pending queue columns, and are searchable', async () => {
     const [u] = await sql(app, `select id from app_user where registration_answers->>'company' = 'Acme Ltd'`);
     const card = await admin.caller.admin.users.answers.ofUser({ userId: u.id });
-    expect(card).toEqual({ formVersion: 1, items: [
-      { key: 'company', label: 'Company', value: 'Acme Ltd', removed: false },
-      { key: 'plan', label: 'Plan', value: 'Pro', removed: false },
-    ] });
+    expect(card).toEqual({
+      formVersion: 1,
+      items: [
+        { key: 'company', label: 'Company', value: 'Acme Ltd', removed: false },
+        { key: 'plan', label: 'Plan', value: 'Pro', removed: false },
+      ],
+    });
     const queue = await admin.caller.admin.users.answers.forPending({ userIds: [u.id] });
     expect(queue.columns).toEqual([{ key: 'company', label: 'Company', type: 'text' }]);
     expect(queue.answers[u.id]).toEqual({ company: 'Acme Ltd' });
@@ -194,27 +214,38 @@ describe('sign-up with admin-defined fields', () => {
       { key: 'plan', label: 'Plan', value: 'Pro', removed: true },
     ]);
     // The new form applies to new sign-ups: the URL type is checked by the server.
-    const err = await app.caller().auth.signup(form(uniqueEmail('w'), { formVersion: 2, answers: { website: 'not a url' } })).catch((e) => e);
+    const err = await app
+      .caller()
+      .auth.signup(form(uniqueEmail('w'), { formVersion: 2, answers: { website: 'not a url' } }))
+      .catch((e) => e);
     expect(err.code).toBe('BAD_REQUEST');
-    expect(await app.caller().auth.signup(form(uniqueEmail('w'), { formVersion: 2, answers: { website: 'https://acme.example' } }))).toEqual({ status: 'pending' });
+    expect(await app.caller().auth.signup(form(uniqueEmail('w'), { formVersion: 2, answers: { website: 'https://acme.example' } }))).toEqual({
+      status: 'pending',
+    });
   });
 
   it('the admin-new-registration email can use {{answers.<key>}}', async () => {
     await admin.caller.admin.settings.registrationForm.publish({ fields: [{ key: 'company', label: 'Company', type: 'text' }] });
     const email = uniqueEmail('mailvars');
     await app.caller().auth.signup(form(email, { formVersion: 3, answers: { company: 'Initech' } }));
-    const [row] = await sql(app, `select variables from email_outbox where template = 'admin-new-registration' and to_address = ? order by id desc limit 1`, [admin.email]);
+    const [row] = await sql(app, `select variables from email_outbox where template = 'admin-new-registration' and to_address = ? order by id desc limit 1`, [
+      admin.email,
+    ]);
     expect(row.variables.answers).toEqual({ company: 'Initech' });
     // An admin's text may name the answer; the renderer fills it in (escaped), and unknown names stay refused.
     const renderer = await loadEmailRenderer();
     const mainText = 'New: {{userName}} from {{answers.company}}{{answers.missing}}.';
     expect(unknownPlaceholders('admin-new-registration', mainText)).toEqual([]);
     expect(unknownPlaceholders('registration-received', '{{answers.company}}')).toEqual(['answers.company']);
-    const e = renderer.render('admin-new-registration', { ...row.variables, answers: { company: 'Initech <b>' } }, {
-      portalName: 'Portal',
-      publicUrl: 'https://portal.example',
-      mainText,
-    });
+    const e = renderer.render(
+      'admin-new-registration',
+      { ...row.variables, answers: { company: 'Initech <b>' } },
+      {
+        portalName: 'Portal',
+        publicUrl: 'https://portal.example',
+        mainText,
+      },
+    );
     expect(e.text).toContain('from Initech <b>.');
     expect(e.html).toContain('from Initech &lt;b&gt;.');
   });

@@ -53,7 +53,11 @@ describe('self-registration', () => {
     expect(mine[0]!.variables).toMatchObject({ firstName: 'Ada' });
     expect(mine[0]!.user_id).toBe(u.id);
 
-    const adminMails = await sql(app, `select to_address, variables from email_outbox where template = 'admin-new-registration' and variables->>'userEmail' = ?`, [email]);
+    const adminMails = await sql(
+      app,
+      `select to_address, variables from email_outbox where template = 'admin-new-registration' and variables->>'userEmail' = ?`,
+      [email],
+    );
     expect(adminMails.map((m) => m.to_address).sort()).toEqual(admins.map((a) => a.email).sort());
     for (const m of adminMails) {
       expect(m.variables.userUrl).toBe(`${app.services.publicUrl()}/admin/users/${u.id}`);
@@ -114,7 +118,10 @@ describe('self-registration', () => {
   it('with sign-up disabled, refuses with SIGNUP_DISABLED before creating anything', async () => {
     await setSettings(app, { signupEnabled: false, autoApprove: true });
     const email = uniqueEmail('closed');
-    const err = await app.caller().auth.signup(form(email)).catch((e) => e);
+    const err = await app
+      .caller()
+      .auth.signup(form(email))
+      .catch((e) => e);
     expect(err.code).toBe('FORBIDDEN');
     expect(err.reason).toBe('SIGNUP_DISABLED');
     expect(await sqlCount(app, `select count(*) from app_user where email = ?`, [email])).toBe(0);
@@ -139,7 +146,11 @@ describe('self-registration', () => {
     const mails = await outboxFor(app, owner.email);
     expect(mails.map((m) => m.template)).toEqual(['signup-attempt-existing']);
     expect(mails[0]!.to_address).toBe(owner.email);
-    expect(mails[0]!.variables).toMatchObject({ firstName: 'Olive', loginUrl: `${app.services.publicUrl()}/login`, resetUrl: `${app.services.publicUrl()}/forgot-password` });
+    expect(mails[0]!.variables).toMatchObject({
+      firstName: 'Olive',
+      loginUrl: `${app.services.publicUrl()}/login`,
+      resetUrl: `${app.services.publicUrl()}/forgot-password`,
+    });
 
     // Repeated attempts within the hour do not flood the owner's inbox; after an hour they are told again.
     await app.caller().auth.signup(form(owner.email));
@@ -166,7 +177,7 @@ describe('self-registration', () => {
     const variants = Array.from({ length: 20 }, (_, i) =>
       base
         .split('')
-        .map((c, j) => ((i >> j % 5) & 1 ? c.toUpperCase() : c))
+        .map((c, j) => ((i >> (j % 5)) & 1 ? c.toUpperCase() : c))
         .join(''),
     );
     variants[0] = base;
@@ -211,7 +222,10 @@ describe('self-registration', () => {
 
   it('refuses markup in names with a clear message', async () => {
     const email = uniqueEmail('markup');
-    const err = await app.caller().auth.signup(form(email, { firstName: '<script>alert(1)</script>' })).catch((e) => e);
+    const err = await app
+      .caller()
+      .auth.signup(form(email, { firstName: '<script>alert(1)</script>' }))
+      .catch((e) => e);
     expect(err.code).toBe('BAD_REQUEST');
     const res = await rawPost(app.url, 'auth.signup', form(email, { lastName: '<b>Bold</b>' }), { origin: app.origin });
     expect((await res.json()).error.data.fieldErrors.lastName).toBe('Last name cannot contain < or >');

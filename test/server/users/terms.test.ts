@@ -37,7 +37,14 @@ async function callWithEmptyInput(caller: any, path: string): Promise<any> {
 }
 
 const PASSWORD = 'a fine passphrase';
-const form = (email: string, extra: Record<string, unknown> = {}) => ({ firstName: 'Ada', lastName: 'Lovelace', email, password: PASSWORD, confirmPassword: PASSWORD, ...extra });
+const form = (email: string, extra: Record<string, unknown> = {}) => ({
+  firstName: 'Ada',
+  lastName: 'Lovelace',
+  email,
+  password: PASSWORD,
+  confirmPassword: PASSWORD,
+  ...extra,
+});
 
 describe('terms, versioned, with evidence', () => {
   let app: TestApp;
@@ -75,12 +82,18 @@ describe('terms, versioned, with evidence', () => {
 
   it('sign-up without ticking is refused; ticking records an acceptance with IP and user agent', async () => {
     const email = uniqueEmail('terms');
-    const refused = await app.caller().auth.signup(form(email)).catch((e) => e);
+    const refused = await app
+      .caller()
+      .auth.signup(form(email))
+      .catch((e) => e);
     expect(refused.code).toBe('BAD_REQUEST');
     expect(refused.cause?.reason ?? refused.reason).toBe('TERMS_ACCEPTANCE_REQUIRED');
     expect(await sqlCount(app, `select count(*) from app_user where email = ?`, [email])).toBe(0);
     // An old version's id is not the box on the page now.
-    const stale = await app.caller().auth.signup(form(email, { acceptTerms: v1 + 100 })).catch((e) => e);
+    const stale = await app
+      .caller()
+      .auth.signup(form(email, { acceptTerms: v1 + 100 }))
+      .catch((e) => e);
     expect(stale.code).toBe('BAD_REQUEST');
 
     expect(await app.caller({ ip: '203.0.113.7' }).auth.signup(form(email, { acceptTerms: v1 }))).toEqual({ status: 'active' });
@@ -96,10 +109,20 @@ describe('terms, versioned, with evidence', () => {
 
   it('invite acceptance requires ticking the box too', async () => {
     const defaultOrg = (await sql(app, `select id from organisation where is_default`))[0].id;
-    const { user } = await admin.caller.admin.users.add({ firstName: 'Ivy', lastName: 'Invitee', email: uniqueEmail('inv'), organisationId: defaultOrg, mode: 'invite', sendInvite: true });
+    const { user } = await admin.caller.admin.users.add({
+      firstName: 'Ivy',
+      lastName: 'Invitee',
+      email: uniqueEmail('inv'),
+      organisationId: defaultOrg,
+      mode: 'invite',
+      sendInvite: true,
+    });
     const token = await latestInviteToken(app, user.id);
     const input = { token, firstName: 'Ivy', lastName: 'Invitee', password: PASSWORD, confirmPassword: PASSWORD };
-    const refused = await app.caller().invite.accept(input).catch((e) => e);
+    const refused = await app
+      .caller()
+      .invite.accept(input)
+      .catch((e) => e);
     expect(refused.cause?.reason ?? refused.reason).toBe('TERMS_ACCEPTANCE_REQUIRED');
     expect(await sqlCount(app, `select count(*) from app_user where id = ? and status = 'invited'`, [user.id])).toBe(1);
     await app.caller({ ip: '198.51.100.2' }).invite.accept({ ...input, acceptTerms: v1 });

@@ -12,15 +12,16 @@ describe('scheduled purge of unverified registrations', () => {
   });
   afterAll(() => app.stop());
 
-  const statusOf = async (id: string) =>
-    (await app.services.em().execute<{ status: string }[]>(`select status from app_user where id = ?`, [id]))[0]?.status;
+  const statusOf = async (id: string) => (await app.services.em().execute<{ status: string }[]>(`select status from app_user where id = ?`, [id]))[0]?.status;
 
   it('the app schedules it, and a run deletes unverified registrations older than the setting only', async () => {
     expect(app.scheduler.jobs.map((j) => j.name)).toContain('purge-unverified');
     const old = await insertUser(app, { status: 'unverified' });
     const recent = await insertUser(app, { status: 'unverified' });
     const pending = await insertUser(app, { status: 'pending' });
-    await app.services.em().execute(`update app_user set created_at = ? where id in (?, ?)`, [new Date(app.clock.now().getTime() - 8 * 86_400_000), old.id, pending.id]);
+    await app.services
+      .em()
+      .execute(`update app_user set created_at = ? where id in (?, ?)`, [new Date(app.clock.now().getTime() - 8 * 86_400_000), old.id, pending.id]);
 
     const outcome = await app.scheduler.runNow('purge-unverified');
     expect(outcome.status).toBe('ran');

@@ -37,7 +37,14 @@ describe('API Consumers > Users list', () => {
       await em.execute(
         `insert into app_user (id, email, first_name, last_name, organisation_id, role, status, created_at, updated_at, version)
          values (?, ?, ?, ?, (select id from organisation where is_default), 'developer', ?, timestamptz '2026-01-01T12:00:00.123456Z' - make_interval(mins => ?), now(), 1)`,
-        [randomUUID(), `person${i}@${i % 2 ? 'acme' : 'globex'}.test`, i === 7 ? 'Zoë' : `First${i}`, i === 8 ? 'Per%cent_Under' : `Last${i}`, status, minutesAgo],
+        [
+          randomUUID(),
+          `person${i}@${i % 2 ? 'acme' : 'globex'}.test`,
+          i === 7 ? 'Zoë' : `First${i}`,
+          i === 8 ? 'Per%cent_Under' : `Last${i}`,
+          status,
+          minutesAgo,
+        ],
       );
     }
   });
@@ -63,7 +70,10 @@ describe('API Consumers > Users list', () => {
   it('gives the same rows whatever the page size (keyset, ties at one instant included)', async () => {
     const ids = (await walk(admin.caller, { limit: 100 })).map((r) => r.id);
     for (const limit of [1, 3, 11, 12, 13]) {
-      expect((await walk(admin.caller, { limit })).map((r) => r.id), `limit ${limit}`).toEqual(ids);
+      expect(
+        (await walk(admin.caller, { limit })).map((r) => r.id),
+        `limit ${limit}`,
+      ).toEqual(ids);
     }
   });
 
@@ -94,7 +104,11 @@ describe('API Consumers > Users list', () => {
   });
 
   it('refuses a tampered cursor with a clear error', async () => {
-    for (const cursor of ['garbage', Buffer.from('[0,"x","y"]').toString('base64url'), Buffer.from(`[1,"2026-01-01T00:00:00Z","1' or '1"]`).toString('base64url')]) {
+    for (const cursor of [
+      'garbage',
+      Buffer.from('[0,"x","y"]').toString('base64url'),
+      Buffer.from(`[1,"2026-01-01T00:00:00Z","1' or '1"]`).toString('base64url'),
+    ]) {
       const err: any = await admin.caller.admin.users.list({ cursor }).catch((e) => e);
       expect(err.code).toBe('BAD_REQUEST');
       expect(err.reason).toBe('INVALID_CURSOR');

@@ -13,7 +13,11 @@ let ipCounter = 0;
 /** Each call from its own address, so the real per-IP limits of one test do not reach another. */
 const freshIp = () => `10.7.${Math.floor(++ipCounter / 250)}.${ipCounter % 250}`;
 const form = (email: string) => ({ firstName: 'Vera', lastName: 'Verify', email, password: PASSWORD, confirmPassword: PASSWORD });
-const errorOf = (p: Promise<unknown>) => p.then(() => null, (e: any) => e);
+const errorOf = (p: Promise<unknown>) =>
+  p.then(
+    () => null,
+    (e: any) => e,
+  );
 
 describe('email verification', () => {
   let app: TestApp;
@@ -29,7 +33,8 @@ describe('email verification', () => {
   beforeEach(async () => {
     app.clock.reset();
     const em = app.services.em();
-    for (const [k, v] of Object.entries({ autoApprove: false, autoApproveDomains: [], requireEmailVerification: true, unverifiedLifetimeDays: 7 })) await writeSetting(em, k, v);
+    for (const [k, v] of Object.entries({ autoApprove: false, autoApproveDomains: [], requireEmailVerification: true, unverifiedLifetimeDays: 7 }))
+      await writeSetting(em, k, v);
   });
 
   async function signUp(email: string) {
@@ -70,7 +75,10 @@ describe('email verification', () => {
     const [u] = await sql(app, `select id, status, email_verified_at from app_user where email = ?`, [email]);
     expect(u.status).toBe('pending');
     expect(u.email_verified_at).not.toBeNull();
-    expect((await sql(app, `select template from email_outbox where user_id = ? order by id`, [u.id])).map((r) => r.template)).toEqual(['verify-email', 'registration-received']);
+    expect((await sql(app, `select template from email_outbox where user_id = ? order by id`, [u.id])).map((r) => r.template)).toEqual([
+      'verify-email',
+      'registration-received',
+    ]);
     expect(await sqlCount(app, `select count(*) from email_outbox where template = 'admin-new-registration' and variables->>'userEmail' = ?`, [email])).toBe(1);
     const [ev] = await sql(app, `select actor_id, data from domain_event where user_id = ? and type = 'user.email_verified'`, [u.id]);
     expect(ev).toMatchObject({ actor_id: u.id, data: { autoApproved: false, user: { id: u.id, status: 'pending' } } });
@@ -91,7 +99,10 @@ describe('email verification', () => {
     expect((await app.caller({ sessionId }).auth.me()).user?.email).toBe(email);
     expect(await statusOf(email)).toBe('active');
     const [u] = await sql(app, `select id from app_user where email = ?`, [email]);
-    expect((await sql(app, `select template from email_outbox where user_id = ? order by id`, [u.id])).map((r) => r.template)).toEqual(['verify-email', 'welcome']);
+    expect((await sql(app, `select template from email_outbox where user_id = ? order by id`, [u.id])).map((r) => r.template)).toEqual([
+      'verify-email',
+      'welcome',
+    ]);
   });
 
   it('a listed domain approves only after the owner proved the address', async () => {
@@ -127,7 +138,9 @@ describe('email verification', () => {
     // What a mail scanner or the page's first load can do: inspect, any number of times.
     for (let i = 0; i < 3; i++) expect(await app.caller({ ip: freshIp() }).auth.verifyEmail.check({ token })).toEqual({ email });
     expect(await statusOf(email)).toBe('unverified');
-    expect(await sqlCount(app, `select count(*) from auth_token where token_hash = ? and used_at is not null`, [createHash('sha256').update(token).digest('hex')])).toBe(0);
+    expect(
+      await sqlCount(app, `select count(*) from auth_token where token_hash = ? and used_at is not null`, [createHash('sha256').update(token).digest('hex')]),
+    ).toBe(0);
 
     const altered = token.slice(0, -1) + (token.endsWith('A') ? 'B' : 'A');
     for (const bad of [altered, 'x'.repeat(43)]) {
@@ -229,7 +242,14 @@ describe('email verification', () => {
 
   it('an invitee is verified by accepting the invite', async () => {
     const email = uniqueEmail('invitee');
-    const added = await admin.caller.admin.users.add({ mode: 'invite', firstName: 'Ina', lastName: 'Vite', email, organisationId: (await sql(app, `select id from organisation where is_default`))[0].id, sendInvite: true });
+    const added = await admin.caller.admin.users.add({
+      mode: 'invite',
+      firstName: 'Ina',
+      lastName: 'Vite',
+      email,
+      organisationId: (await sql(app, `select id from organisation where is_default`))[0].id,
+      sendInvite: true,
+    });
     const userId = added.user.id;
     expect((await sql(app, `select email_verified_at from app_user where id = ?`, [userId]))[0].email_verified_at).toBeNull();
     const m = await smtp.waitForMessageTo(email);

@@ -46,8 +46,23 @@ describe('Add new user dialog', () => {
   });
 
   it('sends only the chosen way’s fields', () => {
-    const values = { firstName: 'A', lastName: 'B', email: 'a@b.test', organisationId: ORG.id, password: 'typed before switching', mustChangePassword: true, sendInvite: false };
-    expect(toAddUserInput({ ...values, mode: 'invite' })).toEqual({ firstName: 'A', lastName: 'B', email: 'a@b.test', organisationId: ORG.id, mode: 'invite', sendInvite: false });
+    const values = {
+      firstName: 'A',
+      lastName: 'B',
+      email: 'a@b.test',
+      organisationId: ORG.id,
+      password: 'typed before switching',
+      mustChangePassword: true,
+      sendInvite: false,
+    };
+    expect(toAddUserInput({ ...values, mode: 'invite' })).toEqual({
+      firstName: 'A',
+      lastName: 'B',
+      email: 'a@b.test',
+      organisationId: ORG.id,
+      mode: 'invite',
+      sendInvite: false,
+    });
     expect(toAddUserInput({ ...values, mode: 'password' })).toEqual({
       firstName: 'A',
       lastName: 'B',
