@@ -12,6 +12,7 @@ import { organisationsRouter } from '../organisations/organisations.router.js';
 import { mailRouter } from '../mail/mail.router.js';
 import { registrationFormRouter } from '../settings/registration-form.router.js';
 import { termsAdminRouter } from '../terms/terms.router.js';
+import { preferencesRouter } from '../users/preferences.router.js';
 
 /**
  * The whole API, grouped as the admin menu reads: users, invites, organisations, mail, settings,
@@ -37,6 +38,8 @@ export const appRouter = router({
       terms: termsAdminRouter,
     }),
     events: eventsRouter,
+    /** The signed-in admin's own preferences. */
+    preferences: preferencesRouter,
   }),
 });
 

@@ -610,3 +610,14 @@ export async function registrationAnswersOf(
   );
   return rows.map((r) => ({ userId: r.id, formVersion: r.v, answers: r.a }));
 }
+
+/** An admin's own preferences (admin.preferences.get). */
+export async function loadAdminPreferences(em: EntityManager, userId: string): Promise<{ keyboardShortcuts: boolean } | null> {
+  const rows = await em.execute<{ keyboard_shortcuts: boolean }[]>(`select keyboard_shortcuts from app_user where id = ?`, [userId]);
+  return rows[0] ? { keyboardShortcuts: rows[0].keyboard_shortcuts } : null;
+}
+
+/** Changes an admin's own preferences; a preference left out keeps its value. Not a change to the account (no version bump, no event). */
+export async function updateAdminPreferences(em: EntityManager, userId: string, prefs: { keyboardShortcuts?: boolean }): Promise<void> {
+  await em.execute(`update app_user set keyboard_shortcuts = coalesce(?, keyboard_shortcuts) where id = ?`, [prefs.keyboardShortcuts ?? null, userId]);
+}

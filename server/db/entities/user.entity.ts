@@ -23,6 +23,8 @@ export const User = defineEntity({
     rejectionReason: p.string().length(500).nullable(),
     /** When the owner proved the address (verification link or accepted invite); null until then. */
     emailVerifiedAt: p.datetime().nullable(),
+    /** An admin's preference: the pending queue's single-key shortcuts (admin.preferences). */
+    keyboardShortcuts: p.boolean().default(true),
     createdAt: p.datetime().onCreate(() => new Date()),
     updatedAt: p
       .datetime()

@@ -7,6 +7,9 @@ import { Migration20261211090000_mail_safety } from './Migration20261211090000_m
 import { Migration20261212090000_outbox_leases_retention } from './Migration20261212090000_outbox_leases_retention.js';
 import { Migration20261211100000_organisation_name_key } from './Migration20261211100000_organisation_name_key.js';
 import { Migration20261213090000_registration_form_terms } from './Migration20261213090000_registration_form_terms.js';
+import { Migration20261214090000_webhooks } from './Migration20261214090000_webhooks.js';
+import { Migration20261214130000_admin_preferences } from './Migration20261214130000_admin_preferences.js';
+import { Migration20261214110000_api_tokens } from './Migration20261214110000_api_tokens.js';
 
 /**
  * Every migration, in order. Listed explicitly (not discovered by file glob) so they load the same
@@ -22,4 +25,7 @@ export const migrationsList = [
   { name: 'Migration20261212090000_outbox_leases_retention', class: Migration20261212090000_outbox_leases_retention },
   { name: 'Migration20261211100000_organisation_name_key', class: Migration20261211100000_organisation_name_key },
   { name: 'Migration20261213090000_registration_form_terms', class: Migration20261213090000_registration_form_terms },
+  { name: 'Migration20261214090000_webhooks', class: Migration20261214090000_webhooks },
+  { name: 'Migration20261214130000_admin_preferences', class: Migration20261214130000_admin_preferences },
+  { name: 'Migration20261214110000_api_tokens', class: Migration20261214110000_api_tokens },
 ];
