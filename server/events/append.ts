@@ -1,6 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { DomainEventMap, DomainEventType } from '../../shared/events.js';
 import { lockForTransaction } from '../db/locks.js';
+import { currentApiToken } from './actor-context.js';
+import { fanOutToWebhooks } from './webhook-fanout.js';
 
 export const EVENTS_CHANNEL = 'admit_events';
 
@@ -20,11 +22,16 @@ export async function appendEvent<T extends DomainEventType>(
 ): Promise<number> {
   if (!em.isInTransaction()) throw new Error('appendEvent must run inside a transaction');
   await lockForTransaction(em, 'eventAppend');
+  // A change made through the REST API names the token too (events/actor-context.ts).
+  const token = currentApiToken();
   const rows = await em.execute<{ id: string }[]>(
-    `insert into domain_event (type, actor_id, user_id, data, created_at) values (?, ?, ?, ?::jsonb, clock_timestamp()) returning id`,
-    [type, opts.actorId, opts.userId ?? null, JSON.stringify(data)],
+    `insert into domain_event (type, actor_id, user_id, data, actor_token_id, actor_token_name, created_at)
+     values (?, ?, ?, ?::jsonb, ?, ?, clock_timestamp()) returning id`,
+    [type, opts.actorId, opts.userId ?? null, JSON.stringify(data), token?.tokenId ?? null, token?.tokenName ?? null],
   );
   const id = Number(rows[0]!.id);
   await em.execute('select pg_notify(?, ?)', [EVENTS_CHANNEL, String(id)]);
+  // Webhooks: one delivery row per matching endpoint, in this same transaction (the outbox).
+  await fanOutToWebhooks(em, { id, type, data, actorId: opts.actorId, userId: opts.userId ?? null });
   return id;
 }

@@ -97,6 +97,8 @@ export interface RateLimits {
   verifyTokenPerIp: RateLimiter;
   /** "Your invitation is waiting" emails after a login attempt, per address. */
   inviteWaitingPerEmail: RateLimiter;
+  /** REST API requests per API token (api-tokens/api-tokens.service.ts). */
+  apiToken: RateLimiter;
 }
 
 export function createRateLimits(scale = 1): RateLimits {
@@ -116,6 +118,7 @@ export function createRateLimits(scale = 1): RateLimits {
     verifyResendPerEmail: make('verifyResendPerEmail', 3, 60 * min),
     verifyTokenPerIp: make('verifyTokenPerIp', 30, 10 * min),
     inviteWaitingPerEmail: make('inviteWaitingPerEmail', 1, 60 * min),
+    apiToken: make('apiToken', 600, min),
   };
 }
 

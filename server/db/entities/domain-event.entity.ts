@@ -9,6 +9,9 @@ export const DomainEvent = defineEntity({
     type: p.string().length(64),
     actorId: p.uuid().nullable(),
     userId: p.uuid().nullable(),
+    /** The API token the change was made with (events/actor-context.ts), and its name at the time. */
+    actorTokenId: p.uuid().nullable(),
+    actorTokenName: p.string().length(100).nullable(),
     data: p.json<Record<string, unknown>>(),
     createdAt: p.datetime().onCreate(() => new Date()),
   },

@@ -6,6 +6,7 @@ export { DomainEvent } from './domain-event.entity.js';
 export { EmailOutbox } from './email-outbox.entity.js';
 export { MailboxMessage } from './mailbox-message.entity.js';
 export { AuthToken } from './auth-token.entity.js';
+export { ApiToken } from './api-token.entity.js';
 
 import { Organisation } from './organisation.entity.js';
 import { User } from './user.entity.js';
@@ -15,5 +16,6 @@ import { DomainEvent } from './domain-event.entity.js';
 import { EmailOutbox } from './email-outbox.entity.js';
 import { MailboxMessage } from './mailbox-message.entity.js';
 import { AuthToken } from './auth-token.entity.js';
+import { ApiToken } from './api-token.entity.js';
 
-export const entities = [Organisation, User, Session, Setting, DomainEvent, EmailOutbox, MailboxMessage, AuthToken];
+export const entities = [Organisation, User, Session, Setting, DomainEvent, EmailOutbox, MailboxMessage, AuthToken, ApiToken];

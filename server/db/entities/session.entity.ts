@@ -15,6 +15,8 @@ export const Session = defineEntity({
     absoluteExpiresAt: p.datetime(),
     ip: p.string().length(64).default(''),
     userAgent: p.string().length(300).default(''),
+    /** When this session last proved the password (login or re-authentication); sensitive admin changes need it recent. */
+    passwordCheckedAt: p.datetime().nullable(),
   },
 });
 export type Session = InferEntity<typeof Session>;
