@@ -31,7 +31,7 @@ export function UserTableRow(props: { user: UserRow; highlight?: boolean; select
       tabindex="0"
     >
       <Show when={props.leading}>{props.leading}</Show>
-      <td>
+      <td class="cell-name">
         <A class="cell-primary truncate" href={href()} title={`${props.user.firstName} ${props.user.lastName}`}>
           {props.user.firstName} {props.user.lastName}
         </A>
@@ -39,16 +39,18 @@ export function UserTableRow(props: { user: UserRow; highlight?: boolean; select
           {displayEmail(props.user.email)}
         </span>
       </td>
-      <td>
+      <td class="cell-status">
         <StatusBadge status={props.user.status} />
       </td>
-      <td class="hide-sm">{props.user.organisationName}</td>
+      <td class="hide-sm cell-org" data-label="Organisation">
+        {props.user.organisationName}
+      </td>
       <td class="hide-sm">
         <Show when={props.user.role === 'admin'} fallback={<span class="text-secondary">Developer</span>}>
           <Badge kind="admin">Admin</Badge>
         </Show>
       </td>
-      <td class="nowrap">
+      <td class="nowrap cell-date" data-label="Registered">
         <time datetime={props.user.createdAt} title={formatDateTime(props.user.createdAt)}>
           {formatDate(props.user.createdAt)}
         </time>

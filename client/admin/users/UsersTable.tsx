@@ -28,7 +28,7 @@ export function UsersTable(props: {
   return (
     <section class="card flush">
       <div class="table-wrap">
-        <table class="table" aria-label="Users" aria-busy={props.loading}>
+        <table class="table users-table" aria-label="Users" aria-busy={props.loading}>
           <thead>
             <tr>
               <Show when={props.selectable}>
