@@ -39,6 +39,10 @@ export const ERROR_REASONS = [
   'EMAIL_DOMAIN_REFUSED',
   'WEAK_PASSWORD',
   'DATABASE_UNAVAILABLE',
+  /** A sensitive admin change needs the password confirmed again (older than 10 minutes): auth.confirmPassword. */
+  'REAUTH_REQUIRED',
+  'WEBHOOKS_UNAVAILABLE',
+  'WEBHOOK_ADDRESS_REFUSED',
 ] as const;
 export type ErrorReason = (typeof ERROR_REASONS)[number];
 

@@ -12,6 +12,7 @@ import { enforceRateLimit, publicProcedure } from '../trpc/procedures.js';
 import * as auth from './auth.service.js';
 import { countLogin } from '../metrics.js';
 import { changePasswordProcedure } from './change-password.router.js';
+import { confirmPasswordProcedure } from './reauth.router.js';
 import { passwordResetRouter } from './password-reset.router.js';
 import { challengeProcedure } from './challenge.router.js';
 import { termsAuthRouter } from '../terms/terms.router.js';
@@ -60,6 +61,9 @@ export const authRouter = router({
     ),
 
   changePassword: changePasswordProcedure,
+
+  /** Re-authentication: proves the password again so sensitive admin changes are allowed for 10 minutes. */
+  confirmPassword: confirmPasswordProcedure,
 
   /** The signed-in user's sessions (list, end one, end all others). */
   sessions: ownSessionsRouter,

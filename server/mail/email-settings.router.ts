@@ -10,7 +10,7 @@ import {
 } from '../../shared/schemas/mail.js';
 import { mailCapSettingsSchema } from '../../shared/schemas/mail-safety.js';
 import { router } from '../trpc/init.js';
-import { adminProcedure } from '../trpc/procedures.js';
+import { adminProcedure, recentAuthAdminProcedure } from '../trpc/procedures.js';
 import { readMailCaps, saveMailCaps } from './mail-caps.js';
 import { getEmailSettings, previewEmail, resetTemplate, saveSender, saveTemplate, sendTestEmail } from './email-settings.service.js';
 
@@ -24,7 +24,7 @@ export const emailSettingsRouter = router({
     .output(previewEmailOutput)
     .mutation(({ ctx, input }) => previewEmail(ctx.app, input)),
 
-  saveTemplate: adminProcedure
+  saveTemplate: recentAuthAdminProcedure
     .input(saveTemplateInput)
     .output(okOutput)
     .mutation(async ({ ctx, input }) => {
@@ -32,7 +32,7 @@ export const emailSettingsRouter = router({
       return { ok: true as const };
     }),
 
-  resetTemplate: adminProcedure
+  resetTemplate: recentAuthAdminProcedure
     .input(templateInput)
     .output(okOutput)
     .mutation(async ({ ctx, input }) => {
@@ -45,7 +45,7 @@ export const emailSettingsRouter = router({
     .output(sendTestEmailOutput)
     .mutation(async ({ ctx, input }) => ({ ok: true as const, ...(await sendTestEmail(ctx.app, ctx.auth.user, input.template)) })),
 
-  saveSender: adminProcedure
+  saveSender: recentAuthAdminProcedure
     .input(mailSenderSettingsSchema)
     .output(okOutput)
     .mutation(async ({ ctx, input }) => {
@@ -55,7 +55,7 @@ export const emailSettingsRouter = router({
 
   /** The per-recipient cap on non-essential emails (emails/templates.ts, EMAIL_DELIVERY_POLICY). */
   caps: adminProcedure.output(mailCapSettingsSchema).query(({ ctx }) => readMailCaps(ctx.app.em())),
-  saveCaps: adminProcedure
+  saveCaps: recentAuthAdminProcedure
     .input(mailCapSettingsSchema)
     .output(mailCapSettingsSchema)
     .mutation(({ ctx, input }) => saveMailCaps(ctx.app, ctx.auth.user, input)),

@@ -70,7 +70,8 @@ export function createSessionStore(opts: SessionStoreOptions) {
 
   return {
     /** Starts a session for the user; returns the token for the cookie (never stored). */
-    async create(userId: string, meta: { ip: string; userAgent: string }): Promise<{ token: string; session: SessionRow }> {
+    /** `passwordChecked`: the session starts from a password just checked (login, setup, reset, invite); false for an emailed link alone. */
+    async create(userId: string, meta: { ip: string; userAgent: string; passwordChecked?: boolean }): Promise<{ token: string; session: SessionRow }> {
       const em = opts.em();
       const policy = await opts.policy(em);
       const now = clock.now();
@@ -85,6 +86,7 @@ export function createSessionStore(opts: SessionStoreOptions) {
         absoluteExpiresAt,
         ip: meta.ip.slice(0, 64),
         userAgent: meta.userAgent.slice(0, 300),
+        passwordCheckedAt: meta.passwordChecked === false ? null : now,
       };
       await repo.insertSession(em, session);
       return { token, session };

@@ -16,9 +16,9 @@ export interface SessionCarrier {
  * (perhaps someone else's), and sets the cookie. Called only after the credentials were accepted:
  * a failed attempt leaves the browser's session as it was.
  */
-export async function startSession(ctx: SessionCarrier, userId: string): Promise<void> {
+export async function startSession(ctx: SessionCarrier, userId: string, opts: { passwordChecked?: boolean } = {}): Promise<void> {
   await endCurrentSession(ctx);
-  const { token, session } = await ctx.app.sessions.create(userId, { ip: ctx.ip, userAgent: ctx.userAgent });
+  const { token, session } = await ctx.app.sessions.create(userId, { ip: ctx.ip, userAgent: ctx.userAgent, passwordChecked: opts.passwordChecked !== false });
   ctx.sessionToken = token;
   ctx.setCookie(ctx.app.sessions.cookie(token, session));
 }

@@ -15,6 +15,8 @@ export interface SessionRow {
   absoluteExpiresAt: Date;
   ip: string;
   userAgent: string;
+  /** When this session last proved the password (login, re-authentication); null for one started by an emailed link. */
+  passwordCheckedAt: Date | null;
 }
 
 /** The user fields a validated session carries. */
@@ -28,7 +30,7 @@ export interface SessionUserRow {
   mustChangePassword: boolean;
 }
 
-const SESSION_COLUMNS = `s.id as session_id, s.user_id, s.created_at, s.last_seen_at, s.expires_at, s.absolute_expires_at, s.ip, s.user_agent`;
+const SESSION_COLUMNS = `s.id as session_id, s.user_id, s.created_at, s.last_seen_at, s.expires_at, s.absolute_expires_at, s.ip, s.user_agent, s.password_checked_at`;
 
 /** A row selected with SESSION_COLUMNS. */
 interface SessionDbRow {
@@ -40,6 +42,7 @@ interface SessionDbRow {
   absolute_expires_at: Date;
   ip: string;
   user_agent: string;
+  password_checked_at: Date | null;
 }
 
 function toSession(r: SessionDbRow): SessionRow {
@@ -52,6 +55,7 @@ function toSession(r: SessionDbRow): SessionRow {
     absoluteExpiresAt: new Date(r.absolute_expires_at),
     ip: r.ip,
     userAgent: r.user_agent,
+    passwordCheckedAt: r.password_checked_at ? new Date(r.password_checked_at) : null,
   };
 }
 
@@ -101,8 +105,8 @@ export async function sessionsOfUser(em: EntityManager, userId: string, now: Dat
 
 export async function insertSession(em: EntityManager, s: SessionRow): Promise<void> {
   await em.execute(
-    `insert into user_session (id, user_id, created_at, last_seen_at, expires_at, absolute_expires_at, ip, user_agent) values (?, ?, ?, ?, ?, ?, ?, ?)`,
-    [s.id, s.userId, s.createdAt, s.lastSeenAt, s.expiresAt, s.absoluteExpiresAt, s.ip, s.userAgent],
+    `insert into user_session (id, user_id, created_at, last_seen_at, expires_at, absolute_expires_at, ip, user_agent, password_checked_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    [s.id, s.userId, s.createdAt, s.lastSeenAt, s.expiresAt, s.absoluteExpiresAt, s.ip, s.userAgent, s.passwordCheckedAt],
   );
 }
 
@@ -165,4 +169,9 @@ export async function validAdminSessions(em: EntityManager, ids: readonly string
     for (const r of rows) valid.add(r.id);
   }
   return valid;
+}
+
+/** Re-authentication: the session just proved its user's password again. */
+export async function markPasswordChecked(em: EntityManager, sessionId: string, at: Date): Promise<void> {
+  await em.execute(`update user_session set password_checked_at = ? where id = ?`, [at, sessionId]);
 }

@@ -10,14 +10,14 @@ import {
 } from '../../shared/schemas/terms.js';
 import { okOutput } from '../../shared/schemas/auth.js';
 import { router } from '../trpc/init.js';
-import { adminProcedure, authedProcedure, publicProcedure } from '../trpc/procedures.js';
+import { adminProcedure, authedProcedure, publicProcedure, recentAuthAdminProcedure } from '../trpc/procedures.js';
 import { acceptancesOf, latestTerms, mustAcceptTerms, notAccepted, termsVersions } from './terms.repository.js';
 import { acceptLatestTerms, publishTerms } from './terms.service.js';
 
 /** Settings > Terms: publish versions, see who has not accepted the latest. Mounted at admin.settings.terms. */
 export const termsAdminRouter = router({
   versions: adminProcedure.output(termsVersionsOutput).query(({ ctx }) => termsVersions(ctx.app.em())),
-  publish: adminProcedure
+  publish: recentAuthAdminProcedure
     .input(publishTermsInput)
     .output(termsVersionSchema)
     .mutation(({ ctx, input }) => publishTerms(ctx.app, ctx.auth.user, input)),

@@ -4,11 +4,14 @@ import { AppError } from '../errors.js';
 import type { Context } from './context.js';
 import { middleware, publicBase } from './init.js';
 import { countRateLimitRefusal } from '../metrics.js';
+import { REAUTH_WINDOW_MS } from '../../shared/schemas/reauth.js';
 
 export interface AuthState {
   /** The stored session id (SHA-256 of the cookie's token). */
   sessionId: string;
   user: SessionUser;
+  /** When this session last proved the password (login or auth.confirmPassword); null if never (an emailed link). */
+  passwordCheckedAt: Date | null;
 }
 
 /**
@@ -20,7 +23,7 @@ const resolveAuth = middleware(async ({ ctx, next }) => {
   if (ctx.sessionToken) {
     const valid = await ctx.app.sessions.validate(ctx.sessionToken);
     if (valid && valid.user.status === 'active') {
-      auth = { sessionId: valid.session.id, user: valid.user satisfies SessionUser };
+      auth = { sessionId: valid.session.id, user: valid.user satisfies SessionUser, passwordCheckedAt: valid.session.passwordCheckedAt };
       if (valid.fresh && ctx.transport === 'http') ctx.setCookie(ctx.app.sessions.cookie(ctx.sessionToken, valid.session));
     } else if (ctx.transport === 'http') {
       ctx.setCookie(ctx.app.sessions.blankCookie());
@@ -66,6 +69,22 @@ export const adminProcedure = publicProcedure.use(async ({ ctx, meta, next }) =>
     throw new AppError('FORBIDDEN', 'PASSWORD_CHANGE_REQUIRED', 'You must change your password before continuing');
   }
   await enforceTermsGate(ctx, user.id, meta?.allowWhileTermsAcceptanceRequired);
+  return next({ ctx: { auth: ctx.auth } });
+});
+
+/**
+ * An adminProcedure for sensitive changes (creating an API token or a webhook, changing settings):
+ * the session must have proved the password within the last 10 minutes (REAUTH_WINDOW_MS), or the
+ * call is refused with FORBIDDEN and reason REAUTH_REQUIRED. The client (client/lib/reauth.ts) then
+ * asks for the password, calls auth.confirmPassword and retries. Measured on the app clock.
+ */
+export const recentAuthAdminProcedure = adminProcedure.use(async ({ ctx, next }) => {
+  const checkedAt = ctx.auth.passwordCheckedAt;
+  if (!checkedAt || ctx.app.clock.now().getTime() - checkedAt.getTime() > REAUTH_WINDOW_MS) {
+    throw new AppError('FORBIDDEN', 'REAUTH_REQUIRED', 'Please confirm your password to continue', {
+      details: { reauthWindowMinutes: REAUTH_WINDOW_MS / 60_000 },
+    });
+  }
   return next({ ctx: { auth: ctx.auth } });
 });
 

@@ -24,7 +24,8 @@ export const verifyEmailRouter = router({
       await enforceRateLimit(ctx.app.limits.verifyTokenPerIp, ctx.ip);
       const { userId, status } = await verifyEmail(ctx.app, input.token);
       if (status !== 'active') return { status, signedIn: false };
-      await startSession(ctx, userId);
+      // Signed in by the emailed link alone: no password was checked (re-authentication will ask for it).
+      await startSession(ctx, userId, { passwordChecked: false });
       return { status, signedIn: true };
     }),
 
