@@ -8,11 +8,20 @@ const DAY_MS = 24 * 3_600_000;
 
 /**
  * Deletes, in batches of `batch`, the rows `select` picks (a `select id … limit ?` with the cutoff
- * as its first parameter); each batch is its own statement and commits on its own.
+ * as its first parameter); each batch is its own statement and commits on its own. Once `signal`
+ * is aborted (shutdown) it stops before the next batch; the rest goes at the job's next turn.
  */
-export async function purgeInBatches(em: () => EntityManager, table: string, select: string, cutoff: Date, batch = PURGE_BATCH): Promise<number> {
+export async function purgeInBatches(
+  em: () => EntityManager,
+  table: string,
+  select: string,
+  cutoff: Date,
+  batch = PURGE_BATCH,
+  signal?: AbortSignal,
+): Promise<number> {
   let total = 0;
   for (;;) {
+    if (signal?.aborted) return total;
     const rows = await em().execute<{ id: string }[]>(`delete from ${table} where id in (${select}) returning id`, [cutoff, batch]);
     total += rows.length;
     if (rows.length < batch) return total;
@@ -28,7 +37,7 @@ export function retentionJob(opts: { intervalMs?: number; batch?: number } = {})
   return {
     name: 'retention',
     intervalMs: opts.intervalMs ?? 60 * 60_000,
-    async run({ em, now }) {
+    async run({ em, now, signal }) {
       const s = await readRetentionSettings(em());
       const before = (days: number) => new Date(now.getTime() - days * DAY_MS);
       const batch = opts.batch ?? PURGE_BATCH;
@@ -38,6 +47,7 @@ export function retentionJob(opts: { intervalMs?: number; batch?: number } = {})
         `select id from mailbox_message where created_at < ? order by id limit ?`,
         before(s.mailboxRetentionDays),
         batch,
+        signal,
       );
       const outbox = await purgeInBatches(
         em,
@@ -45,6 +55,7 @@ export function retentionJob(opts: { intervalMs?: number; batch?: number } = {})
         `select id from email_outbox where status = 'sent' and sent_at < ? order by id limit ?`,
         before(s.sentOutboxRetentionDays),
         batch,
+        signal,
       );
       const events =
         s.eventRetentionDays === null
@@ -55,6 +66,7 @@ export function retentionJob(opts: { intervalMs?: number; batch?: number } = {})
               `select id from domain_event where created_at < ? order by id limit ?`,
               before(s.eventRetentionDays),
               batch,
+              signal,
             );
       return { mailboxMessages: mailbox, sentOutboxRows: outbox, domainEvents: events };
     },

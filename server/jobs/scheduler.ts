@@ -22,6 +22,12 @@ export interface JobContext {
   em: () => EntityManager;
   now: Date;
   log: Logger;
+  /**
+   * Aborted when the process shuts down (Scheduler.stop): a job that works in batches stops after
+   * the batch in hand, so a long purge never holds up the drain (SHUTDOWN_TIMEOUT_MS). What it
+   * left is picked up at its next turn.
+   */
+  signal: AbortSignal;
 }
 
 /** What a run did, for the log (e.g. rows deleted per table). */
@@ -43,7 +49,7 @@ export interface Scheduler {
   runNow(name: string): Promise<RunOutcome>;
   /** Starts the timer (checks for due jobs every tickMs of real time). */
   start(): void;
-  /** Stops the timer and waits for a run in progress. */
+  /** Stops the timer, tells the runs in progress to stop after their batch in hand (JobContext.signal), and waits for them. */
   stop(): Promise<void>;
 }
 
@@ -63,8 +69,18 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
   const lastTurn = new Map<string, number>();
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<unknown> | null = null;
+  const stopping = new AbortController();
+  // Every run in progress (timer and runNow alike): stop() waits for all of them.
+  const inProgress = new Set<Promise<RunOutcome>>();
 
-  async function runJob(job: Job): Promise<RunOutcome> {
+  function runJob(job: Job): Promise<RunOutcome> {
+    const run = runJobOnce(job);
+    inProgress.add(run);
+    void run.finally(() => inProgress.delete(run));
+    return run;
+  }
+
+  async function runJobOnce(job: Job): Promise<RunOutcome> {
     const now = clock.now();
     lastTurn.set(job.name, now.getTime());
     const lockEm = em();
@@ -75,7 +91,7 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
           return { job: job.name, status: 'locked' as const };
         }
         const t0 = performance.now();
-        const result = (await job.run({ em, now, log })) ?? undefined;
+        const result = (await job.run({ em, now, log, signal: stopping.signal })) ?? undefined;
         log.info('scheduled job ran', { job: job.name, ms: Math.round(performance.now() - t0), ...(result ?? {}) });
         return { job: job.name, status: 'ran' as const, ...(result ? { result } : {}) };
       });
@@ -95,6 +111,7 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
     const now = clock.now().getTime();
     const out: RunOutcome[] = [];
     for (const job of jobs) {
+      if (stopping.signal.aborted) break;
       const last = lastTurn.get(job.name);
       if (last !== undefined && now - last < job.intervalMs) continue;
       out.push(await runJob(job));
@@ -121,7 +138,9 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
     async stop() {
       if (timer) clearInterval(timer);
       timer = null;
+      stopping.abort();
       await running;
+      await Promise.all([...inProgress]);
     },
   };
 }

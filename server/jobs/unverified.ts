@@ -11,6 +11,6 @@ export function unverifiedPurgeJob(app: AppServices, opts: { intervalMs?: number
   return {
     name: 'purge-unverified',
     intervalMs: opts.intervalMs ?? 60 * 60_000,
-    run: async ({ now }) => ({ unverifiedDeleted: await purgeExpiredUnverified(app, now) }),
+    run: async ({ now, signal }) => ({ unverifiedDeleted: await purgeExpiredUnverified(app, now, signal) }),
   };
 }

@@ -93,11 +93,13 @@ const PURGE_BATCH = 500;
  * each with a `user.deleted` event (no actor: the system), so live lists drop them. Returns how
  * many were deleted. Safe to run from several processes at once (rows are claimed with skip locked).
  */
-export async function purgeExpiredUnverified(app: AppServices, now: Date): Promise<number> {
+export async function purgeExpiredUnverified(app: AppServices, now: Date, signal?: AbortSignal): Promise<number> {
   const { unverifiedLifetimeDays } = await readSettings(app.em());
   const before = new Date(now.getTime() - unverifiedLifetimeDays * 86_400_000);
   let total = 0;
   for (;;) {
+    // Shutdown: stop before the next batch (the rest goes at the next turn).
+    if (signal?.aborted) return total;
     const n = await app.em().transactional(async (tx) => {
       const gone = await deleteUnverifiedBefore(tx, before, PURGE_BATCH);
       for (const user of gone) await appendEvent(tx, 'user.deleted', { user }, { actorId: null, userId: user.id });

@@ -103,6 +103,39 @@ describe('data retention (one scheduled-jobs mechanism, test clock)', () => {
     expect((await b.runNow('slow-test-job')).status).toBe('ran');
   });
 
+  it('stopping the scheduler (shutdown) ends a long purge after the batch in hand instead of waiting for all of it', async () => {
+    const rows = 12;
+    for (let i = 0; i < rows; i++)
+      await sql(
+        app,
+        `insert into mailbox_message (outbox_id, template, from_address, to_address, subject, html, text, created_at) values (null, 'welcome', 'a@x.test', 'stop@x.test', 's', 'h', 't', ?)`,
+        [new Date(app.clock.now().getTime() - 400 * DAY)],
+      );
+    // The job takes a fresh EntityManager per batch: the shutdown comes while the second batch is in hand.
+    let calls = 0;
+    let stopped: Promise<void> | undefined;
+    const scheduler = createScheduler({
+      em: () => {
+        // 1: the job's lock, 2: the settings, 3: first batch, 4: second batch.
+        if (++calls === 4) stopped = scheduler.stop();
+        return app.services.em();
+      },
+      clock: app.clock,
+      log: app.services.log,
+      jobs: [retentionJob({ batch: 1 })],
+    });
+    const outcome = await scheduler.runNow('retention');
+    expect(stopped).toBeDefined();
+    await stopped;
+    expect(outcome.status).toBe('ran');
+    const left = await sqlCount(app, `select count(*) from mailbox_message where to_address = 'stop@x.test'`);
+    // The batch in hand finished; the rest is left for the next turn.
+    expect(outcome.result!.mailboxMessages).toBe(2);
+    expect(left).toBe(rows - 2);
+    // A stopped scheduler starts nothing more.
+    expect(await scheduler.runDue()).toEqual([]);
+  });
+
   it('the app runs the retention job with its scheduler', () => {
     expect(app.scheduler.jobs.map((j) => j.name)).toContain('retention');
   });
