@@ -18,7 +18,14 @@ describe('defects from the outside probe', () => {
   let srv: ServerProcess;
   beforeAll(async () => {
     db = await createTestDatabase();
-    srv = await startServerProcess(db.url, { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, STREAM_STALL_MS: '1000' });
+    // LOG_LEVEL=warn and METRICS=true: the stall case waits on the server's log line and event counter, not on sleeps.
+    srv = await startServerProcess(db.url, {
+      ADMIN_EMAIL: ADMIN.email,
+      ADMIN_PASSWORD: ADMIN.password,
+      STREAM_STALL_MS: '1000',
+      LOG_LEVEL: 'warn',
+      METRICS: 'true',
+    });
   });
   afterAll(async () => {
     // Unset when beforeAll failed before assigning them.
@@ -114,19 +121,24 @@ describe('defects from the outside probe', () => {
     }
   });
 
-  it('an HTTP (SSE) subscription that never reads is cut off like a WebSocket one', { timeout: 40_000 }, async () => {
+  it('an HTTP (SSE) subscription that never reads is cut off like a WebSocket one', { timeout: 90_000 }, async () => {
     // Enough events to fill every buffer between the server and a client that does not read.
     const c = new pg.Client({ connectionString: db.url });
     await c.connect();
     const pad = 'x'.repeat(1000);
+    const n = 30_000;
+    const before = await eventsDelivered();
     await c.query(
-      `insert into domain_event (type, data, created_at) select 'user.updated', jsonb_build_object('pad', $1::text, 'n', g), now() from generate_series(1, 30000) g`,
-      [pad],
+      `insert into domain_event (type, data, created_at) select 'user.updated', jsonb_build_object('pad', $1::text, 'n', g), now() from generate_series(1, $2::int) g`,
+      [pad, n],
     );
-    // The process's live position moves past them (as after any commit), so they come by replay.
+    // The process's live position moves past them (as after any commit), so they come by replay:
+    // wait until its event bus has published them all (its counter), however busy the machine is.
     await c.query(`select pg_notify('admit_events', (select max(id)::text from domain_event))`);
     await c.end();
-    await new Promise((r) => setTimeout(r, 1_500));
+    await until(async () => (await eventsDelivered()) >= before + n, 60_000, 'the server did not take in the new events');
+    const cutOff = 'event stream subscriber stopped reading; closing its connection';
+    const cutsBefore = (await srv.logged()).filter((m) => m === cutOff).length;
     const sid = await login(srv.url, srv.origin, ADMIN.email, ADMIN.password);
     const input = encodeURIComponent(JSON.stringify({ lastEventId: 0 }));
     const s = net.connect({ port: srv.port, host: '127.0.0.1' });
@@ -135,12 +147,12 @@ describe('defects from the outside probe', () => {
     s.write(
       `GET /trpc/admin.events.onUserEvent?input=${input} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\nCookie: ${SESSION_COOKIE}=${sid}\r\n\r\n`,
     );
-    // The client reads nothing for longer than the stall cut-off (1 s here)…
-    await new Promise((r) => setTimeout(r, 4_000));
-    // …then reads what was sent: the server must have ended the stream rather than wait forever.
+    // The client reads nothing until the server says it cut the stream off (after 1 s of stall here)…
+    await until(async () => (await srv.logged()).filter((m) => m === cutOff).length > cutsBefore, 60_000, 'the server never cut the stalled stream off');
+    // …then reads what was sent: the stream has ended (the server did not wait forever).
     let bytes = 0;
     const ended = await new Promise<boolean>((resolve) => {
-      const t = setTimeout(() => resolve(false), 8_000);
+      const t = setTimeout(() => resolve(false), 30_000);
       s.on('data', (d) => (bytes += d.length));
       s.once('end', () => (clearTimeout(t), resolve(true)));
       s.once('close', () => (clearTimeout(t), resolve(true)));
@@ -151,4 +163,19 @@ describe('defects from the outside probe', () => {
     expect(ended).toBe(true);
     expect(srv.alive()).toBe(true);
   });
+
+  /** admit_events_delivered_total of the server (its event bus's count). */
+  async function eventsDelivered(): Promise<number> {
+    const text = await (await fetch(`${srv.url}/metrics`)).text();
+    return Number(/^admit_events_delivered_total (\d+)/m.exec(text)?.[1] ?? NaN);
+  }
 });
+
+/** Polls `cond` every 50 ms until it holds; fails with `what` after timeoutMs. */
+async function until(cond: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(what);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -21,11 +21,26 @@ let peakRss = process.memoryUsage().rss;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 25);
 sampler.unref();
 
+// The messages logged so far (newest 1,000), for the parent's 'log' request: tests wait on a log
+// line (a signal) instead of sleeping. Only errors are printed, as before.
+const logged: string[] = [];
+const destination = {
+  write(line: string) {
+    try {
+      logged.push(String((JSON.parse(line) as { msg?: unknown }).msg));
+      if (logged.length > 1000) logged.shift();
+    } catch {
+      // not JSON: nothing to keep
+    }
+    if (/"level":"(error|fatal)"/.test(line)) process.stdout.write(line);
+  },
+};
+
 const app = await startApp({
   config,
   databaseUrl: process.env.ADMIT_CHILD_DATABASE_URL!,
   clientDir,
-  log: createLogger(config.logLevel),
+  log: createLogger(config.logLevel, { format: 'json', destination }),
   limits: process.env.ADMIT_CHILD_REAL_LIMITS === '1' ? undefined : createRateLimits(1000),
 });
 
@@ -37,6 +52,8 @@ process.on('message', (m: { type: string }) => {
   } else if (m.type === 'reset-peak') {
     peakRss = process.memoryUsage().rss;
     process.send!({ type: 'reset-peak' });
+  } else if (m.type === 'log') {
+    process.send!({ type: 'log', messages: logged });
   } else if (m.type === 'stop') {
     void app.close().finally(() => process.exit(0));
   }

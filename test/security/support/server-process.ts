@@ -14,6 +14,8 @@ export interface ServerProcess {
   /** Current and peak resident memory of the server process, in bytes. */
   memory(): Promise<{ rss: number; peakRss: number }>;
   resetPeak(): Promise<void>;
+  /** The messages the server logged so far (newest 1,000; at the LOG_LEVEL given in env, default error). */
+  logged(): Promise<string[]>;
   stop(): Promise<void>;
 }
 
@@ -61,6 +63,7 @@ export async function startServerProcess(databaseUrl: string, env: Record<string
     alive: () => !exited && child.exitCode === null && child.signalCode === null,
     memory: () => ask('memory'),
     resetPeak: () => ask('reset-peak'),
+    logged: async () => (await ask<{ messages: string[] }>('log')).messages,
     async stop() {
       if (exited) return;
       const done = new Promise((r) => child.once('exit', r));

@@ -4,6 +4,7 @@ import { createTestDatabase, type TestDatabase } from '../../support/db.js';
 import { uniqueEmail } from '../../support/users.js';
 import { run, spawnServer, type ServerProcess } from './support.js';
 import { relaxSecurity } from '../../support/security.js';
+import { LOCKS } from '../../../server/db/locks.js';
 
 describe('graceful shutdown of a real server process', () => {
   let db: TestDatabase;
@@ -21,32 +22,53 @@ describe('graceful shutdown of a real server process', () => {
     server = await spawnServer(process.execPath, ['--import', 'tsx', 'server/start.ts'], { DATABASE_URL: db.url, TRUST_PROXY: '1', MAIL_WORKER: 'false' });
     await relaxSecurity(db.url); // scripted sign-ups: no bot checks (test/security/bot-protection.test.ts covers them)
     const origin = `http://localhost:${server.port}`;
-    const emails = Array.from({ length: 40 }, (_, i) => uniqueEmail(`drain${i}`));
-    let sigtermAt = 0;
-    const results = emails.map((email, i) =>
-      fetch(server!.url + '/trpc/auth.signup', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', origin, 'x-forwarded-for': `198.51.100.${i + 1}` },
-        body: JSON.stringify({ firstName: 'Grace', lastName: 'Drain', email, password: 'a long enough password', confirmPassword: 'a long enough password' }),
-      }).then(async (r) => ({ status: r.status, body: await r.text(), at: Date.now() })),
-    );
-    // Let the requests reach the server (argon2 keeps each one busy for a while), then SIGTERM.
-    await new Promise((r) => setTimeout(r, 40));
-    sigtermAt = Date.now();
-    server.child.kill('SIGTERM');
-    const done = await Promise.all(results);
-    for (const d of done) expect(d, d.body).toMatchObject({ status: 200 });
-    // Some of them were still in flight when the signal arrived (otherwise this test proves nothing).
-    expect(done.filter((d) => d.at > sigtermAt).length).toBeGreaterThan(0);
-    // After the signal, new connections are refused.
-    await expect(fetch(server.url + '/healthz')).rejects.toThrow();
-    expect(await server.exited).toBe(0);
-    expect(server.output()).toMatch(/received SIGTERM, shutting down/);
+    // Fewer than the pool's 10 connections: every one of them holds a connection while it waits below.
+    const emails = Array.from({ length: 8 }, (_, i) => uniqueEmail(`drain${i}`));
     const c = new pg.Client({ connectionString: db.url });
     await c.connect();
     try {
+      // Hold the event-append lock: each sign-up's transaction stops at its user.registered event
+      // and waits there. So the requests are certainly in flight when the signal comes, however
+      // slow or fast this machine is (no guessing with a sleep).
+      await c.query('select pg_advisory_lock($1)', [LOCKS.eventAppend]);
+      let releasedAt = Infinity;
+      const results = emails.map((email, i) =>
+        fetch(server!.url + '/trpc/auth.signup', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', origin, 'x-forwarded-for': `198.51.100.${i + 1}` },
+          body: JSON.stringify({ firstName: 'Grace', lastName: 'Drain', email, password: 'a long enough password', confirmPassword: 'a long enough password' }),
+        }).then(async (r) => ({ status: r.status, body: await r.text(), afterRelease: Date.now() >= releasedAt })),
+      );
+      const waiting = async () =>
+        (
+          await c.query<{ n: number }>(
+            `select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())`,
+          )
+        ).rows[0]!.n;
+      for (let i = 0; i < 1200 && (await waiting()) < emails.length; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(await waiting()).toBe(emails.length);
+
+      server.child.kill('SIGTERM');
+      // New connections are refused while the requests are still in flight.
+      let refused = false;
+      for (let i = 0; i < 200 && !refused; i++) {
+        refused = await fetch(server.url + '/healthz').then(
+          () => false,
+          () => true,
+        );
+        if (!refused) await new Promise((r) => setTimeout(r, 25));
+      }
+      expect(refused).toBe(true);
+      expect(await waiting()).toBe(emails.length);
+
+      releasedAt = Date.now();
+      await c.query('select pg_advisory_unlock($1)', [LOCKS.eventAppend]);
+      const done = await Promise.all(results);
+      for (const d of done) expect(d, d.body).toMatchObject({ status: 200, afterRelease: true });
+      expect(await server.exited).toBe(0);
+      expect(server.output()).toMatch(/received SIGTERM, shutting down/);
       const r = await c.query('select count(*)::int as n from app_user where email = any($1)', [emails]);
-      expect(r.rows[0].n).toBe(40);
+      expect(r.rows[0].n).toBe(emails.length);
     } finally {
       await c.end();
     }
