@@ -63,10 +63,11 @@ export class EventListener {
         this.lastSeen = Number(r.rows[0]?.max ?? 0);
         this.opts.bus.startAt(this.lastSeen);
       },
-      // Anything committed while we were away (or between LISTEN and now) comes from the table.
-      onReady: (reconnected) => {
-        if (reconnected) this.requestFetch();
-      },
+      // Anything committed while we were away, or between LISTEN and now, comes from the table:
+      // a notification that arrives while onConnect runs finds no connection to fetch with and is
+      // dropped, so the first connection catches up too (else such an event waited for the next
+      // notification or the safety poll).
+      onReady: () => this.requestFetch(),
     });
   }
 
