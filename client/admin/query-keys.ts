@@ -24,3 +24,6 @@ export const OUTBOX_KEY = ['admin', 'mail', 'outbox'] as const;
 export const SUPPRESSIONS_KEY = ['admin', 'mail', 'suppressions'] as const;
 /** Settings > Emails: the per-recipient cap. */
 export const MAIL_CAPS_KEY = [...EMAIL_SETTINGS_KEY, 'caps'] as const;
+
+/** The signed-in admin's own preferences (the review queue's keyboard shortcuts). */
+export const PREFERENCES_KEY = ['admin', 'preferences'] as const;

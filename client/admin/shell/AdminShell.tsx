@@ -5,7 +5,7 @@ import { hardNavigate, useMe } from '../../lib/session';
 import { trpc } from '../../lib/trpc';
 import { AdminQueryProvider } from '../query';
 import { LiveIndicator } from './LiveIndicator';
-import { Loading } from '../../ui';
+import { Loading, ToastDock } from '../../ui';
 import { STATS_KEY } from '../query-keys';
 import { useTermsGate } from '../../portal/terms-gate';
 
@@ -121,6 +121,8 @@ function Shell(props: { children?: JSX.Element }) {
               </a>
             </div>
           </div>
+          {/* Toasts show here, in the sidebar's flow, while the admin area is open: never over the page. */}
+          <ToastDock />
         </aside>
         <main class="app-main" id="main">
           <div class="app-content">{props.children}</div>

@@ -1,5 +1,5 @@
 import { createSignal, onCleanup } from 'solid-js';
-import type { DomainEventDto, UserSnapshot } from '../../../shared/events';
+import type { DomainEventDto, UserCountsDto, UserSnapshot } from '../../../shared/events';
 import { backoffDelay } from '../../../shared/backoff';
 import { RECONNECT_BACKOFF, errorCode, trpc } from '../../lib/trpc';
 import { refreshMe } from '../../lib/session';
@@ -87,25 +87,45 @@ function deliver(e: DomainEventDto) {
 
 // ---- Effects every admin page shares: the pending count in the navigation, and a toast per registration.
 
-let statsTimer: ReturnType<typeof setTimeout> | undefined;
-let statsLast = 0;
-/** Refetches the counts at most once a second (a burst of 1,000 registrations costs a few requests, not 1,000). */
-function refreshStats() {
-  if (statsTimer) return;
-  const wait = Math.max(0, statsLast + 1000 - Date.now());
-  statsTimer = setTimeout(
-    () => {
-      statsTimer = undefined;
-      statsLast = Date.now();
-      void queryClient.invalidateQueries({ queryKey: STATS_KEY });
-    },
-    Math.min(wait, 1000) || 50,
-  );
+// The counts come with the events that change them (server/events/user-counts.ts): no request per
+// event. Newer counts (larger `at`) always win, so a stats response that was already on its way
+// cannot put back older numbers than an event just brought.
+queryClient.setQueryDefaults(STATS_KEY, {
+  structuralSharing: (prev: unknown, next: unknown) => {
+    const p = prev as UserCountsDto | undefined;
+    const n = next as UserCountsDto | undefined;
+    return p && n && p.at > n.at ? p : next;
+  },
+});
+
+function applyCounts(counts: UserCountsDto) {
+  queryClient.setQueryData(STATS_KEY, counts);
 }
 
 let arrivals: UserSnapshot[] = [];
 let arrivalsTimer: ReturnType<typeof setTimeout> | undefined;
-/** One toast per registration; a burst (e.g. catching up after a reconnect) becomes one toast. */
+let tableAnnouncers = 0;
+
+/**
+ * The users list announces each new row in its own polite live region; while it is on screen, the
+ * registration toast is shown without being announced a second time.
+ */
+export function useRegistrationAnnouncer(): void {
+  tableAnnouncers++;
+  onCleanup(() => tableAnnouncers--);
+}
+
+/** What one registration's toast says. */
+export function registrationMessage(u: Pick<UserSnapshot, 'firstName' | 'lastName' | 'email' | 'status'>): string {
+  return u.status === 'pending'
+    ? `New registration: ${u.firstName} ${u.lastName} (${u.email}) is waiting for approval`
+    : `New developer: ${u.firstName} ${u.lastName} (${u.email}) joined`;
+}
+
+/**
+ * A toast per registration, but never a stack of them: registrations arriving while one is on
+ * screen (or in one burst, e.g. catching up after a reconnect) collapse into one counter.
+ */
 function announceRegistration(u: UserSnapshot) {
   arrivals.push(u);
   if (arrivalsTimer) return;
@@ -113,23 +133,17 @@ function announceRegistration(u: UserSnapshot) {
     const list = arrivals;
     arrivals = [];
     arrivalsTimer = undefined;
-    if (list.length === 1) {
-      const one = list[0]!;
-      toast(
-        one.status === 'pending'
-          ? `New registration: ${one.firstName} ${one.lastName} (${one.email}) is waiting for approval`
-          : `New developer: ${one.firstName} ${one.lastName} (${one.email}) joined`,
-        'info',
-      );
-    } else {
-      const waiting = list.filter((u) => u.status === 'pending').length;
-      toast(`${list.length} new registrations${waiting ? `, ${waiting} waiting for approval` : ''}`, 'info');
-    }
+    toast(registrationMessage(list[0]!), 'info', {
+      group: 'registrations',
+      count: list.length,
+      summary: (n) => `${n} new registrations`,
+      silent: tableAnnouncers > 0,
+    });
   }, 250);
 }
 
 function sharedEffects(e: DomainEventDto) {
-  if (e.type.startsWith('user.') || e.type === 'invite.accepted') refreshStats();
+  if (e.counts) applyCounts(e.counts);
   // An unverified registration is announced once its owner has verified the address.
   if (e.type === 'user.registered' || e.type === 'user.email_verified') {
     const u = eventUser(e);
@@ -160,6 +174,8 @@ async function subscribe() {
         started = true;
         retries = 0;
         setStatus('live');
+        // Replayed events carry no counts: read them once (from the server's memory) after every (re)start.
+        void queryClient.invalidateQueries({ queryKey: STATS_KEY });
       },
       onData: (tracked) => {
         lastEventId = tracked.id;

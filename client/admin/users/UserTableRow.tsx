@@ -1,7 +1,7 @@
 import { A, useNavigate } from '@solidjs/router';
 import { Show, type JSX } from 'solid-js';
 import type { UserRow } from '../../../shared/schemas/users';
-import { Badge, StatusBadge, formatDate, formatDateTime } from '../../ui';
+import { Badge, StatusBadge, formatDate, formatDateTime, statusLabel } from '../../ui';
 import { PendingAge } from './PendingAge';
 import { displayEmail } from '../../../shared/email';
 
@@ -28,11 +28,13 @@ export function UserTableRow(props: { user: UserRow; highlight?: boolean; select
       onKeyDown={(e) => {
         if (e.key === 'Enter' && e.target === e.currentTarget) open(e);
       }}
+      aria-label={`${props.user.firstName} ${props.user.lastName}, ${statusLabel(props.user.status)}`}
       tabindex="0"
     >
       <Show when={props.leading}>{props.leading}</Show>
       <td class="cell-name">
-        <A class="cell-primary truncate" href={href()} title={`${props.user.firstName} ${props.user.lastName}`}>
+        {/* The row is the one Tab stop (Enter opens it); the link stays for the pointer and screen readers' link lists. */}
+        <A class="cell-primary truncate" href={href()} tabindex="-1" title={`${props.user.firstName} ${props.user.lastName}`}>
           {props.user.firstName} {props.user.lastName}
         </A>
         <span class="cell-sub truncate" title={displayEmail(props.user.email)}>

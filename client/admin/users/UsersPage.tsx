@@ -11,8 +11,14 @@ import { AddUserButton } from './AddUserDialog';
 import { createUserListStore, type UserListFilter } from './users-list-store';
 import type { DomainEventDto } from '../../../shared/events';
 import { eventUser, liveEventsSince, useLiveEvents } from '../shell/live';
+import { displayEmail } from '../../../shared/email';
 import { BulkBar } from './BulkBar';
 import { createPendingSelection } from './pending-selection';
+import { useMe } from '../../lib/session';
+import { createReviewActions } from './review-actions';
+import { createReviewQueue, useShortcutPreference } from './review-queue';
+import { tabIndexAfterKey } from './review-keys';
+import { useRegistrationAnnouncer } from '../shell/live';
 
 const PAGE_SIZE = 50;
 const FILTERS: UserListStatusFilter[] = ['all', ...USER_STATUSES];
@@ -103,16 +109,56 @@ export default function UsersPage() {
       2600,
     );
   };
+  const me = useMe();
   function applyLiveEvent(e: DomainEventDto, highlight = true) {
     const u = eventUser(e);
     if (!u) return;
+    // A selected request decided by someone else stays in the selection, marked with who took it.
+    if (e.actorId !== me.data?.user?.id) selection.noteChange(u, e.actorName, e.type === 'user.deleted');
     if (e.type === 'user.deleted') return store.removeRow(u.id);
     const result = store.upsertRow(u);
-    if (highlight && (e.type === 'user.registered' || e.type === 'user.email_verified') && result === 'inserted') flash(u.id);
+    if (highlight && (e.type === 'user.registered' || e.type === 'user.email_verified') && result === 'inserted') {
+      flash(u.id);
+      announce(`New registration: ${u.firstName} ${u.lastName}, ${displayEmail(u.email)}${u.status === 'pending' ? ', waiting for approval' : ''}`);
+    }
   }
   useLiveEvents((e) => applyLiveEvent(e));
   const selection = createPendingSelection(() => store.rows());
   const selectable = () => filter().status === 'all' || filter().status === 'pending';
+
+  // What the list says to screen readers (new rows, the review queue's feedback), politely. Messages
+  // close together are read together rather than one replacing the other before it is heard.
+  const [announcement, setAnnouncement] = createSignal('');
+  let announceReset: ReturnType<typeof setTimeout> | undefined;
+  function announce(text: string) {
+    setAnnouncement((prev) => (prev ? `${prev} ${text}` : text).slice(-1000));
+    clearTimeout(announceReset);
+    announceReset = setTimeout(() => setAnnouncement(''), 7000);
+  }
+  onCleanup(() => clearTimeout(announceReset));
+  // The list announces registrations itself; the toast then shows them without saying them twice.
+  useRegistrationAnnouncer();
+
+  const actions = createReviewActions({ selection, onChanged: (users) => users.forEach((u) => store.upsertRow(u)) });
+  const shortcuts = useShortcutPreference();
+  const queue = createReviewQueue({
+    rows: () => store.rows(),
+    selection,
+    actions,
+    queue: () => filter().status === 'pending',
+    shortcuts,
+    announce,
+  });
+  let tabList!: HTMLDivElement;
+  const selectTab = (s: UserListStatusFilter) => setParams({ status: s === 'all' ? undefined : s }, { replace: true });
+  function onTabKey(e: KeyboardEvent) {
+    const current = FILTERS.indexOf(filter().status);
+    const to = tabIndexAfterKey(e.key, current, FILTERS.length);
+    if (to === null) return;
+    e.preventDefault();
+    selectTab(FILTERS[to]!);
+    tabList.querySelector<HTMLElement>(`[data-filter="${FILTERS[to]}"]`)?.focus();
+  }
 
   // Search as you type, once the typing pauses.
   let debounce: ReturnType<typeof setTimeout> | undefined;
@@ -138,16 +184,20 @@ export default function UsersPage() {
         </div>
       </header>
 
-      <div class="tabs" role="tablist" aria-label="Filter by status">
+      {/* ARIA tabs: one Tab stop (the selected tab); arrows, Home and End move and select. */}
+      <div class="tabs" role="tablist" aria-label="Filter by status" ref={tabList} onKeyDown={onTabKey}>
         <For each={FILTERS}>
           {(s) => (
             <button
               type="button"
               role="tab"
               class="tab"
+              id={`users-tab-${s}`}
               aria-selected={filter().status === s}
+              aria-controls="users-panel"
+              tabindex={filter().status === s ? 0 : -1}
               data-filter={s}
-              onClick={() => setParams({ status: s === 'all' ? undefined : s }, { replace: true })}
+              onClick={() => selectTab(s)}
             >
               {s === 'all' ? 'All' : statusLabel(s)}
               <Show when={count(s) !== undefined}>
@@ -160,79 +210,92 @@ export default function UsersPage() {
         </For>
       </div>
 
-      <div class="toolbar" role="search">
-        <label class="sr-only" for="user-search">
-          Search users
-        </label>
-        <input
-          id="user-search"
-          type="search"
-          placeholder="Search by name or email"
-          maxLength={USER_SEARCH_MAX}
-          value={searchText()}
-          onInput={(e) => onSearchInput(e.currentTarget.value)}
-          autocomplete="off"
-          style={{ flex: '1', 'max-width': '420px' }}
-        />
-        <Show when={filter().status === 'pending'}>
-          <label class="sr-only" for="user-sort">
-            Sort pending requests
+      <div role="tabpanel" id="users-panel" aria-labelledby={`users-tab-${filter().status}`}>
+        <div class="sr-only" role="status" aria-live="polite" data-testid="users-live">
+          {announcement()}
+        </div>
+        <div class="toolbar" role="search">
+          <label class="sr-only" for="user-search">
+            Search users
           </label>
-          <select
-            id="user-sort"
-            data-testid="pending-sort"
-            style={{ width: 'auto', flex: 'none' }}
-            value={filter().sort}
-            onChange={(e) => setParams({ sort: e.currentTarget.value === 'oldest' ? 'oldest' : undefined }, { replace: true })}
-          >
-            <option value="newest">Newest first</option>
-            <option value="oldest">Waiting longest first</option>
-          </select>
-        </Show>
-        <Show when={loading() && store.state.order.length > 0}>
-          <span class="spinner" aria-label="Loading" />
-        </Show>
-      </div>
-
-      <Switch>
-        <Match when={error() && store.state.order.length === 0}>
-          <FormError message={errorMessage(error())} />
-          <Button onClick={() => void loadFirstPage()}>Try again</Button>
-        </Match>
-        <Match when={loading() && store.state.order.length === 0}>
-          <Loading />
-        </Match>
-        <Match when={store.state.order.length === 0}>
-          <section class="card">
-            <div class="empty-state">
-              <div class="empty-title">{filter().search ? 'No users match your search' : 'No users here yet'}</div>
-              <p>
-                {filter().search
-                  ? 'Try another name or email address, or another status.'
-                  : filter().status === 'pending'
-                    ? 'New registrations that need your approval will appear here.'
-                    : 'Users appear here as developers register or are added.'}
-              </p>
-            </div>
-          </section>
-        </Match>
-        <Match when={true}>
-          <Show when={selectable()}>
-            <BulkBar selection={selection} onDecided={(out) => out.results.forEach((r) => r.user && store.upsertRow(r.user))} />
-          </Show>
-          <UsersTable
-            store={store}
-            selection={selection}
-            selectable={selectable()}
-            arrived={arrived()}
-            loading={loading()}
-            loadingMore={loadingMore()}
-            error={error()}
-            onLoadMore={() => void loadMore()}
-            pendingAnswers={filter().status === 'pending'}
+          <input
+            id="user-search"
+            type="search"
+            placeholder="Search by name or email"
+            maxLength={USER_SEARCH_MAX}
+            value={searchText()}
+            onInput={(e) => onSearchInput(e.currentTarget.value)}
+            autocomplete="off"
+            style={{ flex: '1', 'max-width': '420px' }}
           />
-        </Match>
-      </Switch>
+          <Show when={filter().status === 'pending'}>
+            <label class="sr-only" for="user-sort">
+              Sort pending requests
+            </label>
+            <select
+              id="user-sort"
+              data-testid="pending-sort"
+              style={{ width: 'auto', flex: 'none' }}
+              value={filter().sort}
+              onChange={(e) => setParams({ sort: e.currentTarget.value === 'oldest' ? 'oldest' : undefined }, { replace: true })}
+            >
+              <option value="newest">Newest first</option>
+              <option value="oldest">Waiting longest first</option>
+            </select>
+          </Show>
+          <Show when={loading() && store.state.order.length > 0}>
+            <span class="spinner" aria-label="Loading" />
+          </Show>
+          <Show when={filter().status === 'pending'}>
+            <Button small variant="ghost" onClick={() => queue.openHelp()} data-testid="keys-button">
+              Keyboard shortcuts
+            </Button>
+          </Show>
+        </div>
+
+        <Switch>
+          <Match when={error() && store.state.order.length === 0}>
+            <FormError message={errorMessage(error())} />
+            <Button onClick={() => void loadFirstPage()}>Try again</Button>
+          </Match>
+          <Match when={loading() && store.state.order.length === 0}>
+            <Loading />
+          </Match>
+          <Match when={store.state.order.length === 0}>
+            <section class="card">
+              <div class="empty-state">
+                <div class="empty-title">{filter().search ? 'No users match your search' : 'No users here yet'}</div>
+                <p>
+                  {filter().search
+                    ? 'Try another name or email address, or another status.'
+                    : filter().status === 'pending'
+                      ? 'New registrations that need your approval will appear here.'
+                      : 'Users appear here as developers register or are added.'}
+                </p>
+              </div>
+            </section>
+          </Match>
+          <Match when={true}>
+            <Show when={selectable()}>
+              <BulkBar selection={selection} actions={actions} />
+            </Show>
+            <UsersTable
+              store={store}
+              selection={selection}
+              selectable={selectable()}
+              arrived={arrived()}
+              loading={loading()}
+              loadingMore={loadingMore()}
+              error={error()}
+              onLoadMore={() => void loadMore()}
+              pendingAnswers={filter().status === 'pending'}
+              queue={queue}
+            />
+          </Match>
+        </Switch>
+      </div>
+      <actions.Dialogs />
+      <queue.HelpDialog />
     </>
   );
 }

@@ -20,6 +20,8 @@ export function UsersTable(props: {
   onLoadMore: () => void;
   /** The Pending tab: add the sign-up fields marked "show in the pending queue" as columns. */
   pendingAnswers?: boolean;
+  /** The keyboard review queue (review-queue.tsx): the rows' keys. */
+  queue?: { ref: (el: HTMLTableSectionElement) => void; onKeyDown: (e: KeyboardEvent) => void };
 }) {
   const answers = createPendingAnswers(
     () => props.store.state.order,
@@ -46,7 +48,7 @@ export function UsersTable(props: {
               {answers.headers()}
             </tr>
           </thead>
-          <tbody>
+          <tbody ref={(el) => props.queue?.ref(el)} onKeyDown={(e) => props.queue?.onKeyDown(e)}>
             <For each={props.store.state.order}>
               {(id) => {
                 // One checkbox cell per row (memoised: the row reads `leading` more than once).
