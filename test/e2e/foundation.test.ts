@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { launchBrowser, newPage, screenshot } from '../support/browser.js';
+import { expectNoAxeViolationsAtWidths } from '../support/a11y.js';
 
 describe('first run in a browser', () => {
   let app: TestApp;
@@ -31,6 +32,7 @@ describe('first run in a browser', () => {
     await page.locator('input[name=password]').fill('compilers are fun');
     await page.getByLabel('Confirm password').fill('compilers are fun');
     await screenshot(page, 'setup-page');
+    await expectNoAxeViolationsAtWidths(page, 'setup', { schemes: ['light', 'dark'] });
     await page.getByRole('button', { name: 'Create administrator' }).click();
 
     await page.waitForURL('**/admin/users');
@@ -57,6 +59,7 @@ describe('first run in a browser', () => {
     await page.waitForURL('**/admin/users');
     await page.getByRole('complementary').getByText('Grace Hopper').waitFor();
     await screenshot(page, 'admin-shell');
+    await expectNoAxeViolationsAtWidths(page, 'users list (empty, first admin)');
     await context.close();
   });
 });

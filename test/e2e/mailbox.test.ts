@@ -3,6 +3,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { sqlCount, startTestApp, type TestApp, E2E_SECURITY } from '../support/app.js';
 import { launchBrowser, newPage, screenshot } from '../support/browser.js';
 import { insertUser } from '../support/users.js';
+import { expectNoAxeViolations, expectNoAxeViolationsAtWidths } from '../support/a11y.js';
 
 async function logIn(page: Page, app: TestApp, email: string, password: string) {
   await page.goto(app.origin + '/login');
@@ -35,12 +36,14 @@ describe('password reset through the built-in mailbox, in a browser', () => {
     contexts.push(visitor.context);
     const v = visitor.page;
     await v.goto(app.origin + '/login');
+    await expectNoAxeViolationsAtWidths(v, 'login', { schemes: ['light', 'dark'] });
     await v.getByRole('link', { name: 'Forgot password?' }).click();
     await v.waitForURL('**/forgot-password');
     await v.getByLabel('Email').fill(dev.email);
     await v.getByRole('button', { name: 'Send reset link' }).click();
     await v.getByTestId('reset-requested').waitFor();
     expect(await v.getByTestId('reset-requested').textContent()).toContain(dev.email);
+    await expectNoAxeViolationsAtWidths(v, 'forgot password: link sent');
 
     // The admin: Mailbox in the sidebar, the newest email selected and rendered.
     const adminTab = await newPage(browser, { width: 1400, height: 1000 });
@@ -55,6 +58,7 @@ describe('password reset through the built-in mailbox, in a browser', () => {
     // Addressed to someone else: the one-time link is hidden until the admin reveals it (recorded).
     await a.getByTestId('links-hidden').waitFor();
     await screenshot(a, 'mailbox-link-hidden');
+    await expectNoAxeViolationsAtWidths(a, 'mailbox');
     await a.getByTestId('reveal-link').click();
     await a.getByTestId('links-hidden').waitFor({ state: 'detached' });
 
@@ -70,6 +74,7 @@ describe('password reset through the built-in mailbox, in a browser', () => {
     // The hostile first name is shown as text.
     await frame.getByText('Hi <script>x</script>,').waitFor();
     await screenshot(a, 'mailbox-reset-email');
+    await expectNoAxeViolationsAtWidths(a, 'mailbox: reset email shown', { schemes: ['light', 'dark'] });
 
     const link = await frame.getByRole('link', { name: 'Choose a new password' }).getAttribute('href');
     expect(link).toMatch(/\/reset-password#token=[A-Za-z0-9_-]{43}$/);
@@ -84,6 +89,7 @@ describe('password reset through the built-in mailbox, in a browser', () => {
     await v.goto(link!);
     await v.getByRole('heading', { name: 'Choose a new password' }).waitFor();
     await v.getByText(`For ${dev.email}`).waitFor();
+    await expectNoAxeViolationsAtWidths(v, 'reset password');
     await v.locator('input[name=password]').fill('short');
     await v.getByLabel('Confirm new password').fill('short');
     await v.getByRole('button', { name: 'Set new password' }).click();
@@ -93,6 +99,7 @@ describe('password reset through the built-in mailbox, in a browser', () => {
     await v.getByRole('button', { name: 'Set new password' }).click();
     await v.getByTestId('reset-done').waitFor();
     await screenshot(v, 'reset-password-done');
+    await expectNoAxeViolationsAtWidths(v, 'reset password: done');
     await v.getByRole('button', { name: 'Continue' }).click();
     await v.waitForURL('**/home');
 
@@ -100,6 +107,7 @@ describe('password reset through the built-in mailbox, in a browser', () => {
     await v.goto(link!);
     await v.getByTestId('reset-refused').waitFor();
     expect(await v.getByTestId('reset-refused').textContent()).toContain('already been used');
+    await expectNoAxeViolationsAtWidths(v, 'reset password: link used');
     expect(await v.getByRole('link', { name: 'Ask for a new link' }).getAttribute('href')).toBe('/forgot-password');
 
     // "Password changed" arrived in the mailbox as well.
@@ -138,12 +146,14 @@ describe('password reset through the built-in mailbox, in a browser', () => {
     await preview.getByText('Dear Ada <b>friend</b>,').waitFor();
     await preview.getByText('Glad to have you.').waitFor();
     await screenshot(page, 'settings-emails-preview');
+    await expectNoAxeViolationsAtWidths(page, 'settings: emails with preview', { schemes: ['light', 'dark'] });
 
     await page.getByRole('button', { name: 'Save', exact: true }).click();
     await page.getByText('Welcome email saved').waitFor();
     expect(await sqlCount(app, `select count(*) from setting where key = 'email.template.welcome'`)).toBe(1);
 
     await page.getByRole('button', { name: 'Reset to default' }).click();
+    await expectNoAxeViolations(page, 'Reset email to default dialog');
     await page.getByRole('dialog').getByRole('button', { name: 'Reset to default' }).click();
     await page.getByText('Welcome email reset to default').waitFor();
     await expect.poll(() => subject.inputValue()).toBe('Welcome to {{portalName}}');

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { sql, sqlCount, startTestApp, type TestApp } from '../support/app.js';
 import { launchBrowser, newPage, screenshot } from '../support/browser.js';
+import { expectNoAxeViolationsAtWidths } from '../support/a11y.js';
 import { adminSession, insertUser } from '../support/users.js';
 import { SESSION_COOKIE } from '../../shared/constants.js';
 
@@ -30,6 +31,7 @@ describe('organisations page in a browser', () => {
     const dialog = page.getByRole('dialog', { name: 'New organisation' });
     await dialog.getByRole('button', { name: 'Create organisation' }).click();
     await dialog.getByText('Name is required').waitFor();
+    await expectNoAxeViolationsAtWidths(page, 'New organisation dialog');
     await dialog.getByLabel('Name').fill('Acme Robotics');
     await dialog.getByRole('button', { name: 'Create organisation' }).click();
     await dialog.waitFor({ state: 'detached' });
@@ -57,13 +59,16 @@ describe('organisations page in a browser', () => {
     await page.getByRole('cell', { name: 'Acme Rockets', exact: true }).waitFor();
     expect(await page.getByRole('button', { name: 'Delete Acme Rockets' }).isDisabled()).toBe(true);
     await screenshot(page, 'organisations-page');
+    await expectNoAxeViolationsAtWidths(page, 'organisations', { schemes: ['light', 'dark'] });
 
     await sql(app, `update app_user set organisation_id = (select id from organisation where is_default) where id = ?`, [u.id]);
     await page.reload();
     await page.getByRole('button', { name: 'Delete Acme Rockets' }).click();
     const del = page.getByRole('dialog', { name: 'Delete organisation' });
+    await expectNoAxeViolationsAtWidths(page, 'Delete organisation dialog');
     await del.getByRole('button', { name: 'Delete' }).click();
     await page.getByRole('cell', { name: 'Acme Rockets', exact: true }).waitFor({ state: 'detached' });
     expect(await sqlCount(app, `select count(*) from organisation where id = ?`, [org.id])).toBe(0);
-  });
+    // Axe at two widths and both colour schemes on the way: more than the default 30 s on shared cores.
+  }, 90_000);
 });

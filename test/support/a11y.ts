@@ -81,8 +81,14 @@ export async function expectNoAxeViolations(page: Page, label: string, opts: Axe
   const present = await page.evaluate(() => typeof (window as unknown as { axe?: unknown }).axe !== 'undefined');
   // Evaluated over the DevTools protocol, not as a <script>: the app's CSP (script-src 'self') stays as it is.
   if (!present) await page.evaluate(axeSource);
-  // Let transitions and fonts settle so colours are measured as shown.
-  await page.evaluate(() => document.fonts.ready.then(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))));
+  // Let fonts, transitions and finite animations settle (a colour-scheme or width change starts
+  // 150 ms colour transitions), so colours are measured as shown; at most 3 s.
+  await page.evaluate(async () => {
+    await document.fonts.ready;
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    const running = document.getAnimations().filter((a) => a.effect?.getComputedTiming().iterations !== Infinity);
+    await Promise.race([Promise.all(running.map((a) => a.finished.catch(() => undefined))), new Promise((r) => setTimeout(r, 3000))]);
+  });
   const result = await page.evaluate(
     async ({ tags, include, exclude }) => {
       const axe = (window as unknown as { axe: { run: (ctx: unknown, opts: unknown) => Promise<{ violations: unknown[] }> } }).axe;
