@@ -134,6 +134,19 @@ export const TEMPLATE_CONTENT: { [K in EmailTemplateName]: TemplateContent<K> } 
       'Hi {{firstName}},\n\nThere have been {{failures}} failed attempts to log in to your {{portalName}} account. Your account is not locked: you can still log in as usual, and this browser check takes a few seconds longer until you do. If these attempts were not yours, nobody got in, but consider choosing a new password.',
     sample: { firstName: 'Ada', failures: 10, resetUrl: sampleUrl('/forgot-password'), loginUrl: sampleUrl('/login') },
   },
+  'webhook-disabled': {
+    label: 'Webhook endpoint disabled (to admins)',
+    description: 'Sent to administrators when the portal disables a webhook endpoint: it answered 410 Gone, or its deliveries kept failing for 5 days.',
+    subject: 'Webhook endpoint disabled: {{endpointUrl}}',
+    mainText:
+      'Hi {{adminFirstName}},\n\n{{portalName}} stopped sending webhooks to {{endpointUrl}}: {{reason}}. Events are no longer queued for it. Check the receiver, enable the endpoint again in Settings › Webhooks, and replay the failed deliveries if they are still wanted.',
+    sample: {
+      adminFirstName: 'Grace',
+      endpointUrl: 'https://hooks.example.com/admit',
+      reason: 'its deliveries kept failing for 5 days',
+      webhookUrl: sampleUrl('/admin/settings/webhooks/00000000-0000-4000-8000-000000000000'),
+    },
+  },
 };
 
 /** Variables every template receives from the renderer. */

@@ -19,6 +19,8 @@ export interface EmailTemplateVariables {
   'account-created': { firstName: string; email: string; loginUrl: string };
   'registration-reconsidered': { firstName: string };
   'account-locked': { firstName: string; failures: number; resetUrl: string; loginUrl: string };
+  /** To every admin when the portal disabled a webhook endpoint (410 Gone, or failing for 5 days). */
+  'webhook-disabled': { adminFirstName: string; endpointUrl: string; reason: string; webhookUrl: string };
 }
 export type EmailTemplateName = keyof EmailTemplateVariables;
 
@@ -37,6 +39,7 @@ export const SECRET_VARIABLES: { [K in EmailTemplateName]: (keyof EmailTemplateV
   'account-created': [],
   'registration-reconsidered': [],
   'account-locked': [],
+  'webhook-disabled': [],
 };
 
 export const EMAIL_TEMPLATE_NAMES = Object.keys(SECRET_VARIABLES) as EmailTemplateName[];
@@ -75,6 +78,7 @@ export const EMAIL_DELIVERY_POLICY: Readonly<Record<string, EmailDeliveryPolicy>
   'account-created': ESSENTIAL,
   welcome: ESSENTIAL,
   invite: ESSENTIAL,
+  'webhook-disabled': ESSENTIAL,
   // A stranger can trigger these for someone else's address: capped and suppressible.
   'registration-received': NOTICE,
   'signup-attempt-existing': NOTICE,

@@ -14,6 +14,7 @@ import { setPhase, watchMailWorker } from './http/health.js';
 import { ensureAdminFromConfig } from './auth/auth.service.js';
 import { systemClock, type AppServices, type Clock } from './app-services.js';
 import { createMailWorker, type MailWorker } from './mail/worker.js';
+import { startWebhooks, type WebhookRuntime } from './webhooks/runtime.js';
 import { startLiveEvents } from './events/live.js';
 import type { WebSocketServer } from 'ws';
 import { nameRateLimiters } from './metrics.js';
@@ -44,6 +45,8 @@ export interface RunningApp {
   wss: WebSocketServer;
   /** The outbox worker (null when MAIL_WORKER=false). */
   mailWorker: MailWorker | null;
+  /** Webhooks: the secret box, the delivery worker (tests drain it), the delivery-log channel. */
+  webhooks: WebhookRuntime;
   /** Scheduled jobs (jobs/scheduler.ts): the retention purge and the expired-unverified purge; tests run them on the test clock. */
   scheduler: Scheduler;
   close(): Promise<void>;
@@ -74,6 +77,7 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
   const closers: (() => Promise<void>)[] = [];
   let wss: WebSocketServer | undefined;
   let mailWorker: MailWorker | null = null;
+  let webhooks: WebhookRuntime | undefined;
   let httpHandle: HttpHandle | undefined;
   const scheduler = createScheduler({ em: services.em, clock, log, jobs: [retentionJob(), unverifiedPurgeJob(services)] });
   try {
@@ -81,6 +85,9 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
     // The LISTEN connection before the server, so the first subscription already has its bus.
     const live = await startLiveEvents(services, listenUrl);
     closers.push(() => live.stop());
+    // Before the server, whose procedures use it. In production without APP_SECRET_KEY it refuses to start when endpoints exist.
+    const hooks = (webhooks = await startWebhooks(services, listenUrl));
+    closers.push(() => hooks.stop());
     const http = (httpHandle = createHttpServer(services, { clientDir: opts.clientDir ?? DEFAULT_CLIENT_DIR }));
     closers.push(() => http.close());
     wss = http.wss;
@@ -117,15 +124,14 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
     orm,
     wss,
     mailWorker,
+    webhooks: webhooks!,
     scheduler,
     async close() {
       if (closed) return;
       closed = true;
       // Readiness fails at once; new connections are refused while in-flight requests and the mail batch in hand finish.
       setPhase(services, 'stopping');
-      // Scheduled jobs stop with the rest, not after the HTTP drain: no new run starts while
-      // requests finish, and a run in progress stops after its batch in hand.
-      await Promise.all([httpHandle.close(), mailWorker?.stop(), scheduler.stop()]).catch((e: unknown) => log.warn('error while draining', { error: e }));
+      await Promise.all([httpHandle.close(), mailWorker?.stop()]).catch((e: unknown) => log.warn('error while draining', { error: e }));
       for (const c of closers.reverse()) await c().catch((e: unknown) => log.warn('error while stopping', { error: e }));
       await orm.close(true);
     },

@@ -219,6 +219,37 @@ export const configSchema = z
       .max(3_600_000, { message: 'must be at most 3600000' })
       .default(15_000),
     ...requestBudgetShape,
+    // Webhooks (server/webhooks/): APP_SECRET_KEY encrypts their signing secrets (AES-256-GCM).
+    APP_SECRET_KEY: z
+      .string()
+      .trim()
+      .refine((v) => parseSecretKeys(v) !== null, {
+        message: 'must be one or more comma-separated base64 keys of 32 bytes each (generate one with: openssl rand -base64 32)',
+      })
+      .optional(),
+    WEBHOOK_WORKER: boolish.default(true),
+    WEBHOOK_POLL_MS: z.coerce.number({ message: 'must be a number' }).int().min(50, { message: 'must be at least 50' }).default(1000),
+    /** Hosts (names or IP addresses) webhooks may reach even though they are private or loopback. */
+    WEBHOOK_ALLOWED_HOSTS: z
+      .string()
+      .optional()
+      .transform((v) =>
+        (v ?? '')
+          .split(',')
+          .map((s) =>
+            s
+              .trim()
+              .toLowerCase()
+              .replace(/^\[|\]$/g, ''),
+          )
+          .filter(Boolean),
+      ),
+    /** A DNS server (ip or ip:port) the webhook guard asks instead of the system resolver. */
+    WEBHOOK_DNS_SERVER: z
+      .string()
+      .trim()
+      .refine((v) => /^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-f:]+\])(:\d{1,5})?$/i.test(v), { message: 'must be an IP address with an optional :port' })
+      .optional(),
   })
   .superRefine((c, ctx) => {
     // Operations: a production replica without DATABASE_URL would start its own empty database (split data).
@@ -275,6 +306,19 @@ export interface Config {
   metrics: { enabled: boolean; token: string | undefined };
   /** DB_ACQUIRE_TIMEOUT_MS, DB_STATEMENT_TIMEOUT_MS: a request that hits one answers 503 (migrations run without them). */
   db: { acquireTimeoutMs: number; statementTimeoutMs: number };
+  /** Webhooks: APP_SECRET_KEY (first key encrypts, all decrypt), worker, SSRF allow-list, DNS server. */
+  webhooks: { secretKeys: Buffer[] | null; worker: boolean; pollMs: number; allowedHosts: string[]; dnsServer: string | undefined };
+}
+
+/** APP_SECRET_KEY's keys (32 bytes each, base64 or base64url), or null when one is malformed. */
+export function parseSecretKeys(v: string): Buffer[] | null {
+  const list = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (list.length === 0) return null;
+  const keys = list.map((k) => (/^[A-Za-z0-9+/_-]+={0,2}$/.test(k) ? Buffer.from(k, k.includes('-') || k.includes('_') ? 'base64url' : 'base64') : null));
+  return keys.every((k) => k !== null && k.length === 32) ? (keys as Buffer[]) : null;
 }
 
 // Operations
@@ -317,7 +361,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
   if (!r.success) {
     const issue = r.error.issues[0]!;
     const name = String(issue.path[0] ?? 'configuration');
-    const shown = name in cleaned && !/PASSWORD|TOKEN|SMTP_URL|DATABASE_URL/.test(name) ? ` (got "${cleaned[name]}")` : '';
+    const shown = name in cleaned && !/PASSWORD|TOKEN|SMTP_URL|DATABASE_URL|SECRET/.test(name) ? ` (got "${cleaned[name]}")` : '';
     throw new ConfigError(`Invalid configuration: ${name} ${issue.message}${shown}`);
   }
   const c = r.data;
@@ -347,6 +391,13 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     budgets: requestBudgetsFrom(c),
     metrics: Object.freeze({ enabled: c.METRICS, token: c.METRICS_TOKEN }),
     db: Object.freeze({ acquireTimeoutMs: c.DB_ACQUIRE_TIMEOUT_MS, statementTimeoutMs: c.DB_STATEMENT_TIMEOUT_MS }),
+    webhooks: Object.freeze({
+      secretKeys: c.APP_SECRET_KEY ? parseSecretKeys(c.APP_SECRET_KEY) : null,
+      worker: c.WEBHOOK_WORKER,
+      pollMs: c.WEBHOOK_POLL_MS,
+      allowedHosts: c.WEBHOOK_ALLOWED_HOSTS,
+      dnsServer: c.WEBHOOK_DNS_SERVER,
+    }),
   });
 }
 

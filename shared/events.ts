@@ -53,6 +53,15 @@ export interface DomainEventMap {
   /** The suppression list: no email goes to the address but the one its owner asks for at that moment. */
   'mail.suppression_added': { address: string; reason: string };
   'mail.suppression_removed': { address: string };
+  /** Settings › Webhooks (never delivered as webhooks themselves). */
+  'webhook.created': { endpoint: { id: string; url: string }; eventTypes: string[]; enabled: boolean };
+  'webhook.updated': { endpoint: { id: string; url: string }; changes: Record<string, FieldChange> };
+  'webhook.deleted': { endpoint: { id: string; url: string } };
+  'webhook.secret_rotated': { endpoint: { id: string; url: string }; previousValidUntil: string };
+  /** The portal disabled the endpoint: it answered 410 Gone, or kept failing for 5 days. */
+  'webhook.disabled': { endpoint: { id: string; url: string }; reason: string };
+  /** An admin replayed deliveries (one, or all failed since a time). */
+  'webhook.replayed': { endpoint: { id: string; url: string }; deliveries: number };
 }
 export type DomainEventType = keyof DomainEventMap;
 

@@ -12,6 +12,7 @@ import { organisationsRouter } from '../organisations/organisations.router.js';
 import { mailRouter } from '../mail/mail.router.js';
 import { registrationFormRouter } from '../settings/registration-form.router.js';
 import { termsAdminRouter } from '../terms/terms.router.js';
+import { webhooksRouter } from '../webhooks/webhooks.router.js';
 import { preferencesRouter } from '../users/preferences.router.js';
 
 /**
@@ -36,6 +37,7 @@ export const appRouter = router({
       retention: retentionSettingsRouter,
       registrationForm: registrationFormRouter,
       terms: termsAdminRouter,
+      webhooks: webhooksRouter,
     }),
     events: eventsRouter,
     /** The signed-in admin's own preferences. */

@@ -6,6 +6,7 @@ export { DomainEvent } from './domain-event.entity.js';
 export { EmailOutbox } from './email-outbox.entity.js';
 export { MailboxMessage } from './mailbox-message.entity.js';
 export { AuthToken } from './auth-token.entity.js';
+export { WebhookEndpoint, WebhookDelivery } from './webhook.entity.js';
 export { ApiToken } from './api-token.entity.js';
 
 import { Organisation } from './organisation.entity.js';
@@ -16,6 +17,7 @@ import { DomainEvent } from './domain-event.entity.js';
 import { EmailOutbox } from './email-outbox.entity.js';
 import { MailboxMessage } from './mailbox-message.entity.js';
 import { AuthToken } from './auth-token.entity.js';
+import { WebhookEndpoint, WebhookDelivery } from './webhook.entity.js';
 import { ApiToken } from './api-token.entity.js';
 
-export const entities = [Organisation, User, Session, Setting, DomainEvent, EmailOutbox, MailboxMessage, AuthToken, ApiToken];
+export const entities = [Organisation, User, Session, Setting, DomainEvent, EmailOutbox, MailboxMessage, AuthToken, WebhookEndpoint, WebhookDelivery, ApiToken];

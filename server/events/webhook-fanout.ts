@@ -1,0 +1,40 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { WEBHOOK_MAX_ATTEMPTS, isDeliverableType, patternsMatching } from '../../shared/webhooks.js';
+
+/** NOTIFY channel that wakes the webhook workers (payload: nothing they need). */
+export const WEBHOOK_WORK_CHANNEL = 'admit_webhooks';
+
+/**
+ * The webhook projection of a domain event: one webhook_delivery row per enabled endpoint that
+ * asked for this type, in the event's own transaction (the outbox pattern). If the change rolls
+ * back, nothing is sent; if it commits, every matching endpoint gets it, at least once.
+ *
+ * Payload (Standard Webhooks): `{ type, timestamp, data }`, where data carries the event's
+ * position (`eventId`, increasing in commit order) and its actor next to the event's own fields,
+ * so receivers can order by it and de-duplicate by the `webhook-id` header (message_id).
+ *
+ * Lives in events/ (not webhooks/) because append.ts calls it: webhooks/ imports events/, never
+ * the other way round.
+ */
+export async function fanOutToWebhooks(
+  em: EntityManager,
+  event: { id: number; type: string; data: unknown; actorId: string | null; userId: string | null },
+): Promise<number> {
+  if (!isDeliverableType(event.type)) return 0;
+  // The timestamp is the event's own (read in the same statement, so append.ts stays one insert).
+  const payload = { type: event.type, timestamp: null, data: { eventId: event.id, actorId: event.actorId, ...(event.data as Record<string, unknown>) } };
+  const rows = await em.execute<{ id: string }[]>(
+    `with ev as (select created_at from domain_event where id = ?)
+     insert into webhook_delivery (endpoint_id, message_id, event_id, event_type, user_id, payload, status, attempts, max_attempts, next_attempt_at, created_at, updated_at)
+     select e.id, 'msg_' || replace(gen_random_uuid()::text, '-', ''), ?, ?, ?,
+            jsonb_set(?::jsonb, '{timestamp}', to_jsonb(to_char(ev.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))),
+            'pending', 0, ${WEBHOOK_MAX_ATTEMPTS}, now(), now(), now()
+       from webhook_endpoint e, ev
+      where e.enabled and jsonb_exists_any(e.event_types, ?::text[])
+      order by e.created_at, e.id
+     returning id`,
+    [event.id, event.id, event.type, event.userId, JSON.stringify(payload), `{${patternsMatching(event.type).join(',')}}`],
+  );
+  if (rows.length > 0) await em.execute('select pg_notify(?, ?)', [WEBHOOK_WORK_CHANNEL, '']);
+  return rows.length;
+}
