@@ -56,6 +56,21 @@ export const TEMPLATE_CONTENT: { [K in EmailTemplateName]: TemplateContent<K> } 
       answers: { company: 'Analytical Engines Ltd' },
     },
   },
+  'admin-new-credential': {
+    label: 'New API token or webhook (to admins)',
+    description: 'Sent to every administrator when an administrator creates an API token or a webhook endpoint, so an unexpected one is noticed.',
+    subject: 'New {{kindLabel}} at {{portalName}}: {{credentialName}}',
+    mainText:
+      'Hi {{adminFirstName}},\n\n{{actorName}} ({{actorEmail}}) created a new {{kindLabel}} named "{{credentialName}}" at {{portalName}}. It can act on the portal without a password.\n\nIf you did not expect this, check it with {{actorName}} and revoke it if needed.',
+    sample: {
+      adminFirstName: 'Grace',
+      kindLabel: 'API token',
+      credentialName: 'CRM sync',
+      actorName: 'Ada Lovelace',
+      actorEmail: 'ada@example.com',
+      managePath: '/admin/settings/api-tokens',
+    },
+  },
   'account-activated': {
     label: 'Account activated',
     description: 'Sent when an administrator approves a registration (or activates an account again).',

@@ -8,6 +8,8 @@ export interface EmailTemplateVariables {
   'password-changed': { firstName: string; loginUrl: string; resetUrl: string };
   'registration-received': { firstName: string };
   'admin-new-registration': { adminFirstName: string; userName: string; userEmail: string; userUrl: string; answers?: Record<string, string> };
+  /** To every admin when an admin created an API token or a webhook endpoint (server/mail/admin-notices.ts). */
+  'admin-new-credential': { adminFirstName: string; kindLabel: string; credentialName: string; actorName: string; actorEmail: string; managePath: string };
   'account-activated': { firstName: string; loginUrl: string };
   'registration-rejected': { firstName: string; reason: string | null };
   welcome: { firstName: string; loginUrl: string };
@@ -29,6 +31,7 @@ export const SECRET_VARIABLES: { [K in EmailTemplateName]: (keyof EmailTemplateV
   'password-changed': [],
   'registration-received': [],
   'admin-new-registration': [],
+  'admin-new-credential': [],
   'account-activated': [],
   'registration-rejected': [],
   welcome: [],
@@ -72,6 +75,7 @@ export const EMAIL_DELIVERY_POLICY: Readonly<Record<string, EmailDeliveryPolicy>
   'verify-email': REQUESTED,
   'password-changed': ESSENTIAL,
   'admin-new-registration': ESSENTIAL,
+  'admin-new-credential': ESSENTIAL,
   'account-activated': ESSENTIAL,
   'registration-rejected': ESSENTIAL,
   'registration-reconsidered': ESSENTIAL,

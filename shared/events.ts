@@ -35,6 +35,9 @@ export interface DomainEventMap {
   'organisation.created': { organisation: { id: string; name: string } };
   'organisation.renamed': { organisation: { id: string; name: string }; previousName: string };
   'organisation.deleted': { organisation: { id: string; name: string } };
+  /** Settings › API tokens: an admin created or revoked one of their tokens (never the token itself). */
+  'api_token.created': { token: { id: string; name: string; scopes: string[]; expiresAt: string | null }; ownerId: string };
+  'api_token.revoked': { token: { id: string; name: string }; ownerId: string };
   'settings.changed': { changes: Record<string, FieldChange> };
   /** Settings › Registration form: a new version of the sign-up fields (their keys, in order). */
   'registration_form.published': { version: number; keys: string[] };

@@ -106,3 +106,12 @@ export async function touchApiToken(em: EntityManager, id: string, at: Date, ip:
   );
   return rows.length > 0;
 }
+
+/** Tokens of this admin that still work (not revoked, not expired). */
+export async function countLiveApiTokens(em: EntityManager, userId: string, now: Date): Promise<number> {
+  const rows = await em.execute<{ n: string }[]>(
+    `select count(*) as n from api_token where user_id = ? and revoked_at is null and (expires_at is null or expires_at > ?)`,
+    [userId, now],
+  );
+  return Number(rows[0]?.n ?? 0);
+}

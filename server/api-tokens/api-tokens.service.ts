@@ -1,9 +1,22 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { AppServices } from '../app-services.js';
-import { API_TOKEN_PREFIX, isApiScope, type ApiScope } from '../../shared/api-scopes.js';
+import { API_SCOPES, API_TOKEN_PREFIX, isApiScope, type ApiScope } from '../../shared/api-scopes.js';
+import type { ApiTokenDto, CreateApiTokenInput } from '../../shared/schemas/api-tokens.js';
+import { AppError } from '../errors.js';
 import { hashToken } from '../security/tokens.js';
+import { appendEvent } from '../events/append.js';
 import type { ApiPrincipal } from '../events/actor-context.js';
-import { findApiTokenByHash, touchApiToken } from './api-tokens.repository.js';
+import { notifyAdminsOfNewCredential } from '../mail/admin-notices.js';
+import {
+  countLiveApiTokens,
+  findApiToken,
+  findApiTokenByHash,
+  insertApiToken,
+  listApiTokens,
+  revokeApiToken,
+  touchApiToken,
+  type ApiTokenRow,
+} from './api-tokens.repository.js';
 
 export type { ApiPrincipal } from '../events/actor-context.js';
 
@@ -74,4 +87,86 @@ export async function authenticateApiRequest(app: ApiAuthServices, authorization
 /** True when the principal carries the scope (the REST edge refuses with 403 otherwise). */
 export function hasScope(principal: ApiPrincipal, scope: ApiScope): boolean {
   return principal.scopes.includes(scope);
+}
+
+const DAY_MS = 24 * 60 * 60_000;
+/** At most this many live (not revoked, not expired) tokens per admin: a runaway script cannot mint thousands. */
+export const MAX_LIVE_TOKENS_PER_ADMIN = 50;
+
+function stateOf(row: ApiTokenRow, now: Date): ApiTokenDto['state'] {
+  if (row.revokedAt) return 'revoked';
+  if (row.expiresAt && row.expiresAt.getTime() <= now.getTime()) return 'expired';
+  return 'active';
+}
+
+function toDto(row: ApiTokenRow, now: Date): ApiTokenDto {
+  return {
+    id: row.id,
+    name: row.name,
+    scopes: row.scopes,
+    createdAt: row.createdAt.toISOString(),
+    expiresAt: row.expiresAt?.toISOString() ?? null,
+    revokedAt: row.revokedAt?.toISOString() ?? null,
+    lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
+    lastUsedIp: row.lastUsedIp,
+    state: stateOf(row, now),
+  };
+}
+
+/** Settings › API tokens: the signed-in admin's own tokens, newest first. */
+export async function listOwnApiTokens(app: AppServices, actor: { id: string }): Promise<ApiTokenDto[]> {
+  const now = app.clock.now();
+  return (await listApiTokens(app.em(), actor.id)).map((r) => toDto(r, now));
+}
+
+/**
+ * Creates a token for the signed-in admin. Returns the token itself, which is never stored (only
+ * its SHA-256) and never shown again. In one transaction: the row, the `api_token.created` event
+ * and an email to every active admin.
+ */
+export async function createApiToken(app: AppServices, actor: { id: string }, input: CreateApiTokenInput): Promise<{ token: string; item: ApiTokenDto }> {
+  const token = generateApiToken();
+  const now = app.clock.now();
+  const row: ApiTokenRow = {
+    id: randomUUID(),
+    userId: actor.id,
+    name: input.name,
+    scopes: API_SCOPES.filter((s) => input.scopes.includes(s)),
+    createdAt: now,
+    expiresAt: input.expiresInDays === null ? null : new Date(now.getTime() + input.expiresInDays * DAY_MS),
+    revokedAt: null,
+    lastUsedAt: null,
+    lastUsedIp: null,
+  };
+  await app.em().transactional(async (tx) => {
+    // One admin's creations queue behind each other, so the limit holds under concurrent requests.
+    await tx.execute(`select id from app_user where id = ? for update`, [actor.id]);
+    if ((await countLiveApiTokens(tx, actor.id, now)) >= MAX_LIVE_TOKENS_PER_ADMIN) {
+      throw new AppError('CONFLICT', 'CONFLICT', `You already have ${MAX_LIVE_TOKENS_PER_ADMIN} active tokens. Revoke one you no longer use first.`);
+    }
+    await insertApiToken(tx, { ...row, tokenHash: hashApiToken(token) });
+    await appendEvent(
+      tx,
+      'api_token.created',
+      { token: { id: row.id, name: row.name, scopes: row.scopes, expiresAt: row.expiresAt?.toISOString() ?? null }, ownerId: actor.id },
+      { actorId: actor.id },
+    );
+    await notifyAdminsOfNewCredential(tx, { kind: 'api_token', name: row.name, actorId: actor.id });
+  });
+  return { token, item: toDto(row, now) };
+}
+
+/** Revokes one of the signed-in admin's tokens; it stops working at the next request. Revoking twice is a no-op. */
+export async function revokeOwnApiToken(app: AppServices, actor: { id: string }, id: string): Promise<ApiTokenDto> {
+  const now = app.clock.now();
+  return app.em().transactional(async (tx) => {
+    const row = await findApiToken(tx, id);
+    // Another admin's token is "not found": tokens are personal (deactivate or demote the owner to stop theirs).
+    if (!row || row.userId !== actor.id) throw new AppError('NOT_FOUND', 'NOT_FOUND', 'No such API token');
+    if (await revokeApiToken(tx, id, actor.id, now)) {
+      await appendEvent(tx, 'api_token.revoked', { token: { id: row.id, name: row.name }, ownerId: row.userId }, { actorId: actor.id });
+      row.revokedAt = now;
+    }
+    return toDto(row, now);
+  });
 }

@@ -1,6 +1,7 @@
 import { router } from './init.js';
 import { authRouter } from '../auth/auth.router.js';
 import { eventsRouter } from '../events/events.router.js';
+import { apiTokensRouter } from '../api-tokens/api-tokens.router.js';
 import { usersRouter } from '../users/users.router.js';
 import { inviteRouter, invitesAdminRouter } from '../users/invites.router.js';
 import { generalSettingsRouter } from '../settings/general-settings.router.js';
@@ -33,6 +34,8 @@ export const appRouter = router({
       general: generalSettingsRouter,
       emails: emailSettingsRouter,
       sessions: sessionSettingsRouter,
+      /** Settings › API tokens: the signed-in admin's personal tokens for the REST API. */
+      apiTokens: apiTokensRouter,
       security: securitySettingsRouter,
       retention: retentionSettingsRouter,
       registrationForm: registrationFormRouter,
