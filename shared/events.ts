@@ -51,6 +51,11 @@ export interface DomainEventMap {
   'user.lockout_started': { user: UserSnapshot; failures: number };
   /** The episode ended: the owner logged in, or an admin pressed Reset. */
   'user.lockout_reset': { user: UserSnapshot; failures: number; by: 'login' | 'admin' };
+  /**
+   * Forget (GDPR erasure): the person's personal data was erased everywhere. Carries none itself: the
+   * anonymised account's snapshot when the account still exists, else null.
+   */
+  'user.forgotten': { user: UserSnapshot | null; accountKept: boolean };
   /** An admin revealed the one-time links of an email addressed to someone else (built-in mailbox). */
   'mail.link_revealed': { messageId: number; template: string; to: string; adminId: string };
   /** The suppression list: no email goes to the address but the one its owner asks for at that moment. */

@@ -20,6 +20,8 @@ export const LOCKS = {
    * (pg_try_advisory_xact_lock(jobs, hashtext(name))), so each job runs in one process at a time.
    */
   jobs: 0x4a6f_6273, // "Jobs"
+  /** Forget (privacy/forget.service.ts): two admins forgetting people take turns, so one person is forgotten once. */
+  forgetPerson: 0x466f_7267, // "Forg"
 } as const;
 
 export type LockName = keyof typeof LOCKS;

@@ -12,6 +12,7 @@ import { BudgetedWebSocket, ConnectionRegistry, SocketBudget } from './ws-budget
 import { watchStreamStall } from './sse-stall.js';
 import { clientIp } from '../security/client-ip.js';
 import { handleHealth } from './health.js';
+import { AUDIT_EXPORT_PATH, handleAuditExport } from './audit-export.js';
 import { handleMetrics } from '../metrics.js';
 import { bindEmitterToRequest, newRequestId, runWithRequestId } from '../logger.js';
 
@@ -42,6 +43,7 @@ export function createHttpServer(app: AppServices, opts: { clientDir: string }):
     const target = parseTarget(req.url);
     if (!target.ok) return refuse(res, 400, target.error, { json: (req.url ?? '').startsWith('/trpc') });
     const pathname = target.value.pathname;
+    if (pathname === AUDIT_EXPORT_PATH) return void handleAuditExport(app, req, res, target.value, originAllowed(req, app.allowedOrigins()));
     if (isTrpcPath(pathname)) {
       if (req.method === 'POST' && !originAllowed(req, app.allowedOrigins())) {
         res

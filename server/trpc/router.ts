@@ -13,6 +13,8 @@ import { organisationsRouter } from '../organisations/organisations.router.js';
 import { mailRouter } from '../mail/mail.router.js';
 import { registrationFormRouter } from '../settings/registration-form.router.js';
 import { termsAdminRouter } from '../terms/terms.router.js';
+import { auditRouter } from '../audit/audit.router.js';
+import { privacyRouter } from '../privacy/privacy.router.js';
 import { webhooksRouter } from '../webhooks/webhooks.router.js';
 import { preferencesRouter } from '../users/preferences.router.js';
 
@@ -43,6 +45,10 @@ export const appRouter = router({
       webhooks: webhooksRouter,
     }),
     events: eventsRouter,
+    /** Portal › Audit log. */
+    audit: auditRouter,
+    /** A person's data: Forget (erasure) and Export (access request). */
+    privacy: privacyRouter,
     /** The signed-in admin's own preferences. */
     preferences: preferencesRouter,
   }),
