@@ -32,6 +32,8 @@ function focusHeading(h: HTMLElement) {
 export function RootLayout(props: { children?: JSX.Element }): JSX.Element {
   const location = useLocation();
   let observer: MutationObserver | undefined;
+  /** The heading the last route settled on: a new page's heading is any other (or the same one renamed). */
+  let settled: { el: HTMLHeadingElement; text: string | null } | null = null;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const stop = () => {
     observer?.disconnect();
@@ -45,19 +47,20 @@ export function RootLayout(props: { children?: JSX.Element }): JSX.Element {
       (_path, previous) => {
         stop();
         const moveFocus = previous !== undefined;
-        // The old page may still be on screen for a moment: wait for a heading that was not there before.
-        const old = pageHeading();
-        const oldText = old?.textContent;
+        // The old page may still be on screen for a moment (or the new one already rendered, when
+        // its code was loaded before): wait for a heading other than the last page's.
+        const old = settled;
         const settle = (h: HTMLHeadingElement) => {
+          settled = { el: h, text: h.textContent };
           document.title = documentTitle(h.textContent);
           if (moveFocus) focusHeading(h);
         };
         const fresh = () => {
           const h = pageHeading();
-          return h && (!moveFocus || h !== old || h.textContent !== oldText) ? h : null;
+          return h && (!moveFocus || !old || h !== old.el || h.textContent !== old.text) ? h : null;
         };
         const now = fresh();
-        if (now && !moveFocus) return settle(now);
+        if (now) return settle(now);
         observer = new MutationObserver(() => {
           const h = fresh();
           if (h) {

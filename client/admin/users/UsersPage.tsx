@@ -253,6 +253,10 @@ export default function UsersPage() {
           </Show>
         </div>
 
+        {/* Above the list, not in it: a result or a taken selection stays when the list has emptied. */}
+        <Show when={selectable()}>
+          <BulkBar selection={selection} actions={actions} />
+        </Show>
         <Switch>
           <Match when={error() && store.state.order.length === 0}>
             <FormError message={errorMessage(error())} />
@@ -276,9 +280,6 @@ export default function UsersPage() {
             </section>
           </Match>
           <Match when={true}>
-            <Show when={selectable()}>
-              <BulkBar selection={selection} actions={actions} />
-            </Show>
             <UsersTable
               store={store}
               selection={selection}
