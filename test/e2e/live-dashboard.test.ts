@@ -118,7 +118,7 @@ describe('live admin dashboard in a browser', () => {
     await dan.page.getByTestId('bulk-bar').getByText('2 pending users selected').waitFor();
     await screenshot(dan.page, 'users-bulk-selected');
     await dan.page.getByRole('button', { name: 'Activate 2' }).click();
-    await dan.page.getByText('Activated 2 users').waitFor();
+    await dan.page.getByTestId('toast').filter({ hasText: 'Activated 2 users' }).waitFor();
     expect(await sql(app, `select status from app_user where id in (?, ?)`, [waiting[0]!.id, waiting[1]!.id])).toEqual([
       { status: 'active' },
       { status: 'active' },
