@@ -212,7 +212,7 @@ describe('keyboard and live updates in the browser (issue 13 points 1 and 4)', (
     await page.locator(`tr[data-user-id="${u1!.id}"]`).focus();
     await page.keyboard.press('o');
     await page.waitForURL(`**/admin/users/${u1!.id}`);
-    await page.waitForFunction(() => document.activeElement?.tagName === 'H1' && /Queue N01/.test(document.activeElement.textContent ?? ''));
+    await page.waitForFunction(() => document.activeElement?.tagName === 'H1' && /Queue N01/.test(document.activeElement.textContent));
     await bea.context.close();
   });
 
