@@ -17,6 +17,8 @@ import {
   redactOutbox,
   redactTermsEvidence,
   redactWebhookDeliveriesFallback,
+  ipAddressesOf,
+  removeIpKeys,
   removeAccountTraces,
   removeAddressKeys,
   replaceAddressInEvents,
@@ -48,6 +50,7 @@ export async function forgetPerson(app: AppServices, actor: SessionUser, userId:
     const already = await wasForgotten(tx, userId);
 
     const addresses = await addressesOf(tx, userId, placeholder);
+    const ips = await ipAddressesOf(tx, userId);
     const redacted: Record<string, number> = {};
     redacted.events = await redactEventSnapshots(tx, userId, placeholder);
     for (const a of addresses) redacted.events += await replaceAddressInEvents(tx, a, placeholder);
@@ -61,6 +64,7 @@ export async function forgetPerson(app: AppServices, actor: SessionUser, userId:
     redacted.tokens = traces.tokens;
     redacted.addressKeys = 0;
     for (const a of addresses) redacted.addressKeys += await removeAddressKeys(tx, a);
+    for (const ip of ips) redacted.addressKeys += await removeIpKeys(tx, ip);
 
     const accountKept = locked !== null && (await accountExists(tx, userId));
     let user = null;

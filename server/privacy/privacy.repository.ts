@@ -89,6 +89,20 @@ export async function replaceAddressInEvents(tx: EntityManager, address: string,
   return count(rows);
 }
 
+/** The IP addresses the person was seen from (sessions, terms evidence), read before those are erased. */
+export async function ipAddressesOf(em: EntityManager, userId: string): Promise<string[]> {
+  const rows = await em.execute<{ ip: string }[]>(
+    `select ip from user_session where user_id = ? and ip <> '' union select ip from terms_acceptance where user_id = ? and ip <> ''`,
+    [userId, userId],
+  );
+  return rows.map((r) => r.ip);
+}
+
+/** Rate-limit windows keyed by one of the person's IP addresses ("<limiter>:<ip>"): short-lived, but personal data while they last. */
+export async function removeIpKeys(tx: EntityManager, ip: string): Promise<number> {
+  return count(await tx.execute(`delete from rate_limit where key like ? escape '\\' returning key`, [`%:${likeEscape(ip)}`]));
+}
+
 /** Terms evidence keeps who accepted which version when; the IP address and user agent go. */
 export async function redactTermsEvidence(tx: EntityManager, userId: string): Promise<number> {
   return count(
