@@ -38,6 +38,7 @@ export const routes: RouteDefinition[] = [
           { path: '/registration-form', component: lazy(() => import('./admin/settings/RegistrationFormPage')) },
           { path: '/terms', component: lazy(() => import('./admin/settings/TermsPage')) },
         ],
+          { path: '/api-tokens', component: lazy(() => import('./admin/settings/ApiTokensPage')) },
       },
     ],
   },

@@ -3,6 +3,7 @@ import { observable } from '@trpc/server/observable';
 import type { AppRouter } from '../../server/trpc/router';
 import type { Backoff } from '../../shared/backoff';
 import type { AppErrorData, ErrorReason } from '../../shared/errors';
+import { reauthLink } from './reauth';
 
 /** Reconnects (the socket's and the live subscription's): 0.5 s, 1 s, 2 s … capped at 15 s, each randomised. */
 export const RECONNECT_BACKOFF: Backoff = { baseMs: 500, maxMs: 15_000 };
@@ -37,6 +38,8 @@ function lazyWsLink(): TRPCLink<AppRouter> {
 
 export const trpc = createTRPCClient<AppRouter>({
   links: [
+    // A sensitive admin change refused with REAUTH_REQUIRED asks for the password and is sent again (./reauth).
+    reauthLink(),
     splitLink({
       condition: (op) => op.type === 'subscription',
       true: lazyWsLink(),
