@@ -14,6 +14,8 @@ import { clientIp } from '../security/client-ip.js';
 import { handleHealth } from './health.js';
 import { AUDIT_EXPORT_PATH, handleAuditExport } from './audit-export.js';
 import { handleMetrics } from '../metrics.js';
+import { createApiHandler } from '../api/rest.js';
+import { handleApiDocs } from './api-docs.js';
 import { bindEmitterToRequest, newRequestId, runWithRequestId } from '../logger.js';
 
 export interface HttpHandle {
@@ -35,6 +37,7 @@ export function originAllowed(req: IncomingMessage, allowed: string[]): boolean 
 export function createHttpServer(app: AppServices, opts: { clientDir: string }): HttpHandle {
   const createContext = createContextFactory(app);
   const serveStatic = createStaticHandler(opts.clientDir);
+  const handleApi = createApiHandler(app);
 
   const budgets = app.config.budgets;
   const handleRequest = (req: IncomingMessage, res: ServerResponse) => {
@@ -82,6 +85,9 @@ export function createHttpServer(app: AppServices, opts: { clientDir: string }):
       });
       return;
     }
+    // The REST API (bearer tokens, no cookies: no Origin check needed) and its reference page.
+    if (handleApiDocs(req, res, pathname)) return;
+    if (pathname === '/api' || pathname.startsWith('/api/')) return void handleApi(req, res, target.value);
     serveStatic(req, res);
   };
   // Every log line a request causes carries its id (also sent back as X-Request-Id).
@@ -94,7 +100,7 @@ export function createHttpServer(app: AppServices, opts: { clientDir: string }):
       res.once('finish', () => {
         const path = (req.url ?? '/').split('?')[0]!.slice(0, 200);
         const line = { method: req.method, path, status: res.statusCode, ms: Math.round(performance.now() - t0) };
-        if (path.startsWith('/trpc')) app.log.info('request', line);
+        if (path.startsWith('/trpc') || path.startsWith('/api/v1')) app.log.info('request', line);
         else app.log.debug('request', line);
       });
       try {
