@@ -21,6 +21,7 @@ import { nameRateLimiters } from './metrics.js';
 import { createScheduler, type Scheduler } from './jobs/scheduler.js';
 import { retentionJob } from './jobs/retention.js';
 import { unverifiedPurgeJob } from './jobs/unverified.js';
+import { userCountsReconcileJob } from './jobs/user-counts.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // server/app.ts under tsx, or the bundle dist/server/start.js: the project root is one or two levels up.
@@ -79,7 +80,7 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
   let mailWorker: MailWorker | null = null;
   let webhooks: WebhookRuntime | undefined;
   let httpHandle: HttpHandle | undefined;
-  const scheduler = createScheduler({ em: services.em, clock, log, jobs: [retentionJob(), unverifiedPurgeJob(services)] });
+  const scheduler = createScheduler({ em: services.em, clock, log, jobs: [retentionJob(), unverifiedPurgeJob(services), userCountsReconcileJob()] });
   try {
     await ensureAdminFromConfig(services);
     // The LISTEN connection before the server, so the first subscription already has its bus.

@@ -194,7 +194,7 @@ export function createHttpServer(app: AppServices, opts: { clientDir: string }):
     server,
     wss,
     close() {
-      return (closing ??= drainAndClose(server, wss, () => wsHandler.broadcastReconnectNotification(), app.config.shutdownTimeoutMs));
+      return (closing ??= drainAndClose(server, wss, () => wsHandler.broadcastReconnectNotification(), app.config.shutdownTimeoutMs, app.log));
     },
   };
 }
@@ -204,7 +204,7 @@ export function createHttpServer(app: AppServices, opts: { clientDir: string }):
  * notification, then a normal close; in-flight HTTP requests finish (idle keep-alive connections
  * are closed as soon as they are idle) for up to timeoutMs, after which the rest are cut.
  */
-async function drainAndClose(server: Server, wss: WebSocketServer, notifyReconnect: () => void, timeoutMs: number): Promise<void> {
+async function drainAndClose(server: Server, wss: WebSocketServer, notifyReconnect: () => void, timeoutMs: number, log: AppServices['log']): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const httpClosed = new Promise<void>((res) => server.close(() => res()));
   server.closeIdleConnections();
@@ -213,10 +213,17 @@ async function drainAndClose(server: Server, wss: WebSocketServer, notifyReconne
   const wsClosed = new Promise<void>((res) => wss.close(() => res()));
   const idleSweep = setInterval(() => server.closeIdleConnections(), 50);
   const cut = setTimeout(
-    () => {
-      for (const c of wss.clients) c.terminate();
-      server.closeAllConnections();
-    },
+    () =>
+      server.getConnections((_e, open) => {
+        // Said out loud: what is cut here gets a closed connection instead of its answer.
+        log.warn('shutdown timeout reached (SHUTDOWN_TIMEOUT_MS): cutting the connections still open', {
+          timeoutMs,
+          connections: open,
+          webSockets: wss.clients.size,
+        });
+        for (const c of wss.clients) c.terminate();
+        server.closeAllConnections();
+      }),
     Math.max(0, deadline - Date.now()),
   );
   // Sockets that did not answer the close handshake within 2 s are cut then.

@@ -319,18 +319,6 @@ export async function pendingUsers(
   };
 }
 
-/** How many users have each status, and in all (the admin shell's counts). */
-export async function userStats(em: EntityManager): Promise<{ byStatus: Record<UserStatus, number>; total: number }> {
-  const rows = await em.execute<{ status: UserStatus; n: string }[]>(`select status, count(*) as n from app_user group by status`);
-  const byStatus = { pending: 0, active: 0, rejected: 0, inactive: 0, invited: 0, unverified: 0 } satisfies Record<UserStatus, number>;
-  let total = 0;
-  for (const r of rows) {
-    byStatus[r.status] = Number(r.n);
-    total += Number(r.n);
-  }
-  return { byStatus, total };
-}
-
 /** The SQL for "first last" of app_user `alias`, null when both are empty (event actors' names). */
 export const actorNameSql = (alias: string) => `nullif(trim(coalesce(${alias}.first_name, '') || ' ' || coalesce(${alias}.last_name, '')), '')`;
 
