@@ -73,6 +73,14 @@ export interface DomainEventMap {
 }
 export type DomainEventType = keyof DomainEventMap;
 
+/** How many users have each status, and in all, right after event `at` (the admin shell's counts). */
+export interface UserCountsDto {
+  byStatus: Record<UserStatus, number>;
+  total: number;
+  /** The event position the counts belong to: newer counts have a larger `at`. */
+  at: number;
+}
+
 /** An event as it travels to clients. */
 export interface DomainEventDto<T extends DomainEventType = DomainEventType> {
   id: number;
@@ -82,4 +90,9 @@ export interface DomainEventDto<T extends DomainEventType = DomainEventType> {
   userId: string | null;
   data: DomainEventMap[T];
   createdAt: string;
+  /**
+   * Live stream only: the per-status counts right after this event, on the last event of a batch
+   * that changed them (so a dashboard never re-queries them). Absent on replayed events.
+   */
+  counts?: UserCountsDto;
 }

@@ -1,4 +1,4 @@
-import type { DomainEventDto } from '../../shared/events.js';
+import type { DomainEventDto, UserCountsDto } from '../../shared/events.js';
 import { countLiveSubscribers, observeEventsPublished } from '../metrics.js';
 
 /**
@@ -11,7 +11,11 @@ export interface SessionSnapshot {
   valid: ReadonlySet<string>;
 }
 
-export type EventBatchHandler = (events: readonly DomainEventDto[], sessions: SessionSnapshot | null) => void;
+/**
+ * A batch's handler. `counts`: the per-status user counts right after the batch's last event, when
+ * they changed since the previous batch that carried them (null otherwise).
+ */
+export type EventBatchHandler = (events: readonly DomainEventDto[], sessions: SessionSnapshot | null, counts: UserCountsDto | null) => void;
 
 /**
  * The in-process fan-out of committed domain events. The LISTEN connection (listener.ts) is its
@@ -42,7 +46,7 @@ export class EventBus {
   /** Calls `handler` with every batch published from now on. Returns the unsubscribe function. */
   subscribe(handler: EventBatchHandler): () => void {
     // A fresh function per subscription so the same handler can be subscribed twice and removed once.
-    const h: EventBatchHandler = (events, sessions) => handler(events, sessions);
+    const h: EventBatchHandler = (events, sessions, counts) => handler(events, sessions, counts);
     this.handlers.add(h);
     countLiveSubscribers(1);
     return () => {
@@ -51,7 +55,7 @@ export class EventBus {
   }
 
   /** Publishes one ordered batch; ids at or below lastPublishedId are dropped (they were published already). */
-  publish(events: readonly DomainEventDto[], sessions: SessionSnapshot | null = null): void {
+  publish(events: readonly DomainEventDto[], sessions: SessionSnapshot | null = null, counts: UserCountsDto | null = null): void {
     let batch = events;
     if (batch.length && batch[0]!.id <= this.lastId) batch = batch.filter((e) => e.id > this.lastId);
     if (!batch.length) return;
@@ -59,7 +63,7 @@ export class EventBus {
     observeEventsPublished(batch);
     for (const h of this.handlers) {
       try {
-        h(batch, sessions);
+        h(batch, sessions, counts);
       } catch (e) {
         this.onHandlerError(e);
       }

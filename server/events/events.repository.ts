@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { DomainEventDto, DomainEventType } from '../../shared/events.js';
 import { validAdminSessionIdsSql } from '../sessions/sessions.repository.js';
+import { USER_COUNTS_JSON_SQL } from './user-counts.js';
 
 /** Event types the admin dashboard streams: everything about users, invites and settings (not email.* or organisation.*). */
 export function isLiveEventType(type: string): boolean {
@@ -27,12 +28,22 @@ const SELECT_EVENTS = `select e.id, e.type, e.actor_id, e.user_id, e.data, e.cre
 export const EVENTS_AFTER_SQL = `${SELECT_EVENTS} where e.id > $1 order by e.id limit $2`;
 
 /**
- * EVENTS_AFTER_SQL plus, in the same snapshot, which of the sessions in $3 are still valid admin
- * sessions: one round trip loads a batch and re-checks every subscriber it is for.
+ * EVENTS_AFTER_SQL plus, in the same snapshot, the per-status user counts (user-counts.ts): with a
+ * complete batch, they are the counts right after its last event.
  */
-export const EVENTS_AFTER_WITH_SESSIONS_SQL = `select
+export const EVENTS_AFTER_WITH_COUNTS_SQL = `select
     coalesce((select json_agg(x order by x.id) from (${EVENTS_AFTER_SQL}) x), '[]'::json) as events,
+    ${USER_COUNTS_JSON_SQL} as counts`;
+
+/**
+ * EVENTS_AFTER_WITH_COUNTS_SQL plus, in the same snapshot, which of the sessions in $3 are still
+ * valid admin sessions: one round trip loads a batch and re-checks every subscriber it is for.
+ */
+export const EVENTS_AFTER_WITH_SESSIONS_SQL = `${EVENTS_AFTER_WITH_COUNTS_SQL},
     coalesce((select array_agg(v.id) from (${validAdminSessionIdsSql('$3')}) v), '{}'::text[]) as valid`;
+
+/** The listener's starting point: the newest event id and, in the same snapshot, the counts right after it. */
+export const START_POSITION_SQL = `select (select max(id) from domain_event) as max, ${USER_COUNTS_JSON_SQL} as counts`;
 
 export function toEventDto(r: EventRow): DomainEventDto {
   return {

@@ -2,7 +2,9 @@ import type { Logger } from '../logger.js';
 import { PgListener } from '../db/pg-listener.js';
 import { EVENTS_CHANNEL } from './append.js';
 import type { EventBus, SessionSnapshot } from './bus.js';
-import { EVENTS_AFTER_SQL, EVENTS_AFTER_WITH_SESSIONS_SQL, toEventDto, type EventRow } from './events.repository.js';
+import { EVENTS_AFTER_WITH_COUNTS_SQL, EVENTS_AFTER_WITH_SESSIONS_SQL, START_POSITION_SQL, toEventDto, type EventRow } from './events.repository.js';
+import { toUserCounts, UserCountsView } from './user-counts.js';
+import type { UserCountsDto } from '../../shared/events.js';
 
 export interface EventListenerOptions {
   databaseUrl: string;
@@ -23,6 +25,8 @@ export interface EventListenerOptions {
    * query, same snapshot), so subscribers re-check their session on delivery at no extra cost.
    */
   watchedSessions?: () => string[];
+  /** Where the per-status user counts read with each batch are kept (user-counts.ts). */
+  counts?: UserCountsView;
 }
 
 /**
@@ -40,9 +44,14 @@ export class EventListener {
   private fetchAgain = false;
   private pollTimer: NodeJS.Timeout | null = null;
   private readonly batchSize: number;
+  /** The per-status user counts as of `position` (read in the same statements as the events). */
+  readonly counts: UserCountsView;
+  /** The counts last handed to the bus with a batch: a batch carries counts only when they differ. */
+  private sentCounts: UserCountsDto | null = null;
 
   constructor(private readonly opts: EventListenerOptions) {
     this.batchSize = opts.batchSize ?? 500;
+    this.counts = opts.counts ?? new UserCountsView();
     this.pg = new PgListener({
       databaseUrl: opts.databaseUrl,
       channel: EVENTS_CHANNEL,
@@ -59,8 +68,9 @@ export class EventListener {
       onConnect: async (client, reconnected) => {
         if (reconnected) return;
         // Start at "now": history is the replay's job, not the bus's.
-        const r = await client.query<{ max: string | null }>('select max(id) as max from domain_event');
+        const r = await client.query<{ max: string | null; counts: Record<string, unknown> }>(START_POSITION_SQL);
         this.lastSeen = Number(r.rows[0]?.max ?? 0);
+        this.counts.update((this.sentCounts = toUserCounts(r.rows[0]?.counts, this.lastSeen)));
         this.opts.bus.startAt(this.lastSeen);
       },
       // Anything committed while we were away, or between LISTEN and now, comes from the table:
@@ -121,24 +131,39 @@ export class EventListener {
         const client = this.pg.client;
         if (!client) return;
         const sessions = this.opts.watchedSessions?.() ?? [];
-        let rows: EventRow[];
         let snapshot: SessionSnapshot | null = null;
+        let row: { events: EventRow[]; counts: Record<string, unknown>; valid?: string[] };
         if (sessions.length) {
-          const r = await client.query<{ events: EventRow[]; valid: string[] }>({
-            // Prepared once per connection: planning this query costs more than running it.
-            name: 'admit_events_after_with_sessions',
-            text: EVENTS_AFTER_WITH_SESSIONS_SQL,
-            values: [this.lastSeen, this.batchSize, sessions],
-          });
-          rows = r.rows[0]!.events;
-          snapshot = { asked: new Set(sessions), valid: new Set(r.rows[0]!.valid) };
+          row = (
+            await client.query<typeof row>({
+              // Prepared once per connection: planning this query costs more than running it.
+              name: 'admit_events_after_with_sessions',
+              text: EVENTS_AFTER_WITH_SESSIONS_SQL,
+              values: [this.lastSeen, this.batchSize, sessions],
+            })
+          ).rows[0]!;
+          snapshot = { asked: new Set(sessions), valid: new Set(row.valid ?? []) };
         } else {
-          rows = (await client.query<EventRow>({ name: 'admit_events_after', text: EVENTS_AFTER_SQL, values: [this.lastSeen, this.batchSize] })).rows;
+          row = (await client.query<typeof row>({ name: 'admit_events_after', text: EVENTS_AFTER_WITH_COUNTS_SQL, values: [this.lastSeen, this.batchSize] }))
+            .rows[0]!;
         }
-        if (!rows.length) continue;
+        const rows = row.events;
+        // A full batch may have more events behind it in this snapshot: its counts would be ahead of its last event.
+        const complete = rows.length < this.batchSize;
+        if (!rows.length) {
+          // Nothing new; the counts can still have moved (a write without an event): keep them for the next read.
+          this.counts.update(toUserCounts(row.counts, this.lastSeen));
+          continue;
+        }
         const events = rows.map(toEventDto);
         this.lastSeen = events[events.length - 1]!.id;
-        this.opts.bus.publish(events, snapshot);
+        let changed: UserCountsDto | null = null;
+        if (complete) {
+          const counts = toUserCounts(row.counts, this.lastSeen);
+          if (!sameCounts(this.sentCounts, counts)) changed = this.sentCounts = counts;
+          this.counts.update(counts);
+        }
+        this.opts.bus.publish(events, snapshot, changed);
         if (rows.length === this.batchSize) this.fetchAgain = true;
       } while (this.fetchAgain && !this.stopped);
     } catch (e) {
@@ -150,4 +175,10 @@ export class EventListener {
       if (this.fetchAgain && this.pg.client && !this.stopped) setImmediate(() => this.requestFetch());
     }
   }
+}
+
+function sameCounts(a: UserCountsDto | null, b: UserCountsDto): boolean {
+  if (!a || a.total !== b.total) return false;
+  for (const k of Object.keys(b.byStatus) as (keyof UserCountsDto['byStatus'])[]) if (a.byStatus[k] !== b.byStatus[k]) return false;
+  return true;
 }

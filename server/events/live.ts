@@ -2,6 +2,7 @@ import type { AppServices } from '../app-services.js';
 import { EventBus } from './bus.js';
 import { EventListener, type EventListenerOptions } from './listener.js';
 import { SessionGuard } from './session-guard.js';
+import { UserCountsView } from './user-counts.js';
 
 /** One per running app (process): the LISTEN connection, the bus it feeds, and the session re-checks of subscriptions. */
 export interface LiveEvents {
@@ -21,7 +22,8 @@ export async function startLiveEvents(
 ): Promise<LiveEvents> {
   const bus = new EventBus((error) => app.log.error('event bus handler failed', { error: error as Error }));
   const guard = new SessionGuard(app, opts.sessionCheckMs);
-  const listener = new EventListener({ ...opts, databaseUrl, bus, log: app.log, watchedSessions: () => guard.watchedSessionIds() });
+  const counts = new UserCountsView();
+  const listener = new EventListener({ ...opts, databaseUrl, bus, log: app.log, counts, watchedSessions: () => guard.watchedSessionIds() });
   await listener.start();
   guard.start();
   const live: LiveEvents = {

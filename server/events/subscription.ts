@@ -70,10 +70,13 @@ export async function openUserEventStream(opts: UserEventStreamOptions): Promise
   // Subscribe before reading the table: whatever commits from here on is either in the replay or in the queue.
   // Whether the session was valid in the snapshot that loaded the latest batch (null: not asked there).
   let sessionOk: boolean | null = null;
-  const unsubscribe = live.bus.subscribe((events, sessions) => {
+  const unsubscribe = live.bus.subscribe((events, sessions, counts) => {
     sessionOk = sessions?.asked.has(sessionId) ? sessions.valid.has(sessionId) : null;
     if (sessionOk === false) end = 'revoked';
+    const before = queue.length;
     for (const e of events) if (isLiveEventType(e.type)) queue.push(e);
+    // The counts ride on the batch's last dashboard event (every status change is a user.* or invite.* event).
+    if (counts && queue.length > before) queue[queue.length - 1] = { ...queue[queue.length - 1]!, counts };
     if (queue.length > MAX_QUEUED_EVENTS) end = 'overflow';
     if (queue.length || end) notify();
   });

@@ -15,7 +15,8 @@ import { addUserInput, addUserOutput, reconsiderUserInput, updateUserInput, upda
 import { bulkDecideInput, bulkDecideOutput, pendingQueueInput, pendingQueueOutput } from '../../shared/schemas/bulk.js';
 import { router } from '../trpc/init.js';
 import { adminProcedure } from '../trpc/procedures.js';
-import { listUsers, pendingUsers, userStats, userTimeline } from './users.repository.js';
+import { listUsers, pendingUsers, userTimeline } from './users.repository.js';
+import { readUserCounts } from '../events/user-counts.js';
 import { activateUser, deactivateUser, deleteUser, getUser, reconsiderUser, rejectUser } from './users.service.js';
 import { addUser } from './add-user.service.js';
 import { updateUser } from './edit-user.service.js';
@@ -42,7 +43,7 @@ export const usersRouter = router({
     .query(({ ctx, input }) => userTimeline(ctx.app.em(), input.userId, { before: input.before, limit: input.limit })),
 
   /** Overview figures for the admin shell (the pending count in the navigation). */
-  stats: adminProcedure.output(userStatsOutput).query(({ ctx }) => userStats(ctx.app.em())),
+  stats: adminProcedure.output(userStatsOutput).query(({ ctx }) => readUserCounts(ctx.app.em())),
 
   activate: adminProcedure
     .input(userActionInput)

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { NAME_MAX, USER_ROLES, USER_STATUSES } from '../constants.js';
-import { emailSchema, lineText, multilineText, nameText, passwordSchema, uuidSchema } from './common.js';
+import { confirmPasswordSchema, emailSchema, lineText, multilineText, nameText, PASSWORD_MESSAGES, passwordSchema, uuidSchema } from './common.js';
 import { botFieldsSchema } from './security.js';
 import { answersWireSchema } from '../registration-form.js';
 
@@ -16,7 +16,7 @@ export const registerInput = z
     lastName: portalNameSchema('Last name'),
     email: emailSchema,
     password: passwordSchema,
-    confirmPassword: z.string({ error: 'Please confirm your password' }).check(z.maxLength(256, { error: 'Passwords do not match' })),
+    confirmPassword: confirmPasswordSchema,
     /** Bot protection (Settings › Security): proof-of-work payload, form token, honeypot. */
     bot: z.optional(botFieldsSchema),
     /** Answers to the admin's sign-up fields; the server checks them with answersSchema() of the current form. */
@@ -26,7 +26,7 @@ export const registerInput = z
     /** The terms version whose box was ticked (required while terms are published). */
     acceptTerms: z.nullish(z.int()),
   })
-  .check(z.refine((v) => v.password === v.confirmPassword, { path: ['confirmPassword'], error: 'Passwords do not match' }));
+  .check(z.refine((v) => v.password === v.confirmPassword, { path: ['confirmPassword'], error: PASSWORD_MESSAGES.mismatch }));
 export type RegisterInput = z.infer<typeof registerInput>;
 
 /**
@@ -168,5 +168,7 @@ export const userDeleteOutput = z.object({ ok: z.literal(true), userId: z.string
 export const userStatsOutput = z.object({
   byStatus: z.record(z.enum(USER_STATUSES), z.int()),
   total: z.int(),
+  /** The event position the counts belong to (live events carry newer ones: the larger wins). */
+  at: z.int(),
 });
 export type UserStatsOutput = z.infer<typeof userStatsOutput>;

@@ -8,6 +8,7 @@ export { MailboxMessage } from './mailbox-message.entity.js';
 export { AuthToken } from './auth-token.entity.js';
 export { WebhookEndpoint, WebhookDelivery } from './webhook.entity.js';
 export { ApiToken } from './api-token.entity.js';
+export { UserStatusCount } from './user-status-count.entity.js';
 
 import { Organisation } from './organisation.entity.js';
 import { User } from './user.entity.js';
@@ -19,5 +20,6 @@ import { MailboxMessage } from './mailbox-message.entity.js';
 import { AuthToken } from './auth-token.entity.js';
 import { WebhookEndpoint, WebhookDelivery } from './webhook.entity.js';
 import { ApiToken } from './api-token.entity.js';
+import { UserStatusCount } from './user-status-count.entity.js';
 
-export const entities = [Organisation, User, Session, Setting, DomainEvent, EmailOutbox, MailboxMessage, AuthToken, WebhookEndpoint, WebhookDelivery, ApiToken];
+export const entities = [Organisation, User, Session, Setting, DomainEvent, EmailOutbox, MailboxMessage, AuthToken, WebhookEndpoint, WebhookDelivery, ApiToken, UserStatusCount];

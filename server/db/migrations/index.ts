@@ -10,6 +10,7 @@ import { Migration20261213090000_registration_form_terms } from './Migration2026
 import { Migration20261214090000_webhooks } from './Migration20261214090000_webhooks.js';
 import { Migration20261214130000_admin_preferences } from './Migration20261214130000_admin_preferences.js';
 import { Migration20261214110000_api_tokens } from './Migration20261214110000_api_tokens.js';
+import { Migration20261214120000_counts_search } from './Migration20261214120000_counts_search.js';
 import { Migration20261214100000_audit } from './Migration20261214100000_audit.js';
 
 /**
@@ -29,5 +30,6 @@ export const migrationsList = [
   { name: 'Migration20261214090000_webhooks', class: Migration20261214090000_webhooks },
   { name: 'Migration20261214130000_admin_preferences', class: Migration20261214130000_admin_preferences },
   { name: 'Migration20261214110000_api_tokens', class: Migration20261214110000_api_tokens },
+  { name: 'Migration20261214120000_counts_search', class: Migration20261214120000_counts_search },
   { name: 'Migration20261214100000_audit', class: Migration20261214100000_audit },
 ];
