@@ -101,7 +101,8 @@ const rateLimited = new Counter({
   registers: [registry],
 });
 
-for (const o of ['active', 'pending', 'refused', 'rate_limited']) signups.inc({ outcome: o }, 0);
+// unverified: the sign-up was taken and waits for its email address to be proven (email verification, on by default).
+for (const o of ['unverified', 'active', 'pending', 'refused', 'rate_limited']) signups.inc({ outcome: o }, 0);
 for (const o of ['success', 'invalid_credentials', 'rate_limited']) logins.inc({ outcome: o }, 0);
 
 // Recording (called from the places named in each comment)
