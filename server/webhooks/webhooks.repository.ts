@@ -314,6 +314,14 @@ export async function disableEndpoint(tx: EntityManager, endpointId: string, rea
   return rows[0];
 }
 
+/** Fails one waiting delivery whose endpoint was disabled while it was in flight. */
+export async function failPendingDelivery(tx: EntityManager, id: string, reason: string, now: Date): Promise<void> {
+  await tx.execute(
+    `update webhook_delivery set status = 'failed', last_error = coalesce(last_error || '; ', '') || ?, updated_at = ? where id = ? and status = 'pending'`,
+    [reason, now, id],
+  );
+}
+
 export async function activeAdminRecipients(tx: EntityManager): Promise<{ id: string; email: string; first_name: string }[]> {
   return tx.execute(`select id, email, first_name from app_user where role = 'admin' and status = 'active' order by created_at`);
 }

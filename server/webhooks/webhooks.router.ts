@@ -20,7 +20,7 @@ import {
 } from '../../shared/schemas/webhooks.js';
 import { liveEventsOf } from '../events/live.js';
 import { router } from '../trpc/init.js';
-import { adminProcedure } from '../trpc/procedures.js';
+import { adminProcedure, recentAuthAdminProcedure } from '../trpc/procedures.js';
 import { webhooksOf } from './runtime.js';
 import {
   createWebhook,
@@ -39,6 +39,7 @@ import {
  * Settings › Webhooks (admin.settings.webhooks). Thin: one service call each. The delivery log's
  * live updates come from onDelivery: the endpoint ids whose log changed (from NOTIFY on any
  * process), for admins only; the session is checked on every delivery, as the events stream does.
+ * Creating or changing an endpoint needs a password check in the last 10 minutes (recentAuthAdminProcedure).
  */
 export const webhooksRouter = router({
   list: adminProcedure.output(webhookListOutput).query(({ ctx }) => listWebhooks(ctx.app)),
@@ -46,22 +47,22 @@ export const webhooksRouter = router({
     .input(webhookIdInput)
     .output(webhookEndpointSchema)
     .query(({ ctx, input }) => getWebhook(ctx.app, input.id)),
-  create: adminProcedure
+  create: recentAuthAdminProcedure
     .input(createWebhookInput)
     .output(webhookWithSecretOutput)
     .mutation(({ ctx, input }) => createWebhook(ctx.app, ctx.auth.user, input)),
-  update: adminProcedure
+  update: recentAuthAdminProcedure
     .input(updateWebhookInput)
     .output(webhookEndpointSchema)
     .mutation(({ ctx, input }) => updateWebhook(ctx.app, ctx.auth.user, input)),
-  delete: adminProcedure
+  delete: recentAuthAdminProcedure
     .input(webhookIdInput)
     .output(deleteWebhookOutput)
     .mutation(async ({ ctx, input }) => {
       await deleteWebhook(ctx.app, ctx.auth.user, input.id);
       return { ok: true as const };
     }),
-  rotateSecret: adminProcedure
+  rotateSecret: recentAuthAdminProcedure
     .input(webhookIdInput)
     .output(rotateSecretOutput)
     .mutation(({ ctx, input }) => rotateWebhookSecret(ctx.app, ctx.auth.user, input.id)),

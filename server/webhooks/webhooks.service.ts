@@ -6,6 +6,7 @@ import type { CreateWebhookInput, UpdateWebhookInput, WebhookDeliveryDto, Webhoo
 import { WEBHOOK_ROTATION_GRACE_MS, WEBHOOK_TEST_TYPE } from '../../shared/webhooks.js';
 import { AppError } from '../errors.js';
 import { appendEvent } from '../events/append.js';
+import { notifyAdminsOfNewCredential } from '../mail/admin-notices.js';
 import { newWebhookSecret, noKeyError } from './secret-box.js';
 import { webhooksOf } from './runtime.js';
 import {
@@ -69,6 +70,8 @@ export async function createWebhook(
       createdById: actor.id,
     });
     await appendEvent(tx, 'webhook.created', { endpoint: { id, url: input.url }, eventTypes: input.eventTypes, enabled: input.enabled }, { actorId: actor.id });
+    // Every admin hears of a new endpoint (it receives the portal's data), in this same transaction.
+    await notifyAdminsOfNewCredential(tx, { kind: 'webhook', name: input.description || input.url, actorId: actor.id });
   });
   return { endpoint: await getWebhook(app, id), secret };
 }

@@ -15,6 +15,7 @@ import {
   activeAdminRecipients,
   claimDueDeliveries,
   disableEndpoint,
+  failPendingDelivery,
   markEndpointFailing,
   markEndpointHealthy,
   notifyDeliveries,
@@ -150,7 +151,9 @@ export function createWebhookWorker(app: AppServices, opts: WebhookWorkerOptions
       else if (r.status === 410) await disable(tx, row, 'the receiver answered 410 Gone', now);
       else {
         const since = await markEndpointFailing(tx, row.endpoint_id, now);
-        if (since && now.getTime() - since.getTime() >= WEBHOOK_DISABLE_AFTER_MS) await disable(tx, row, 'its deliveries kept failing for 5 days', now);
+        // Disabled while this attempt was in flight: it does not wait for a retry that will never be claimed.
+        if (!since && rec.status === 'pending') await failPendingDelivery(tx, row.id, 'endpoint disabled', now);
+        else if (since && now.getTime() - since.getTime() >= WEBHOOK_DISABLE_AFTER_MS) await disable(tx, row, 'its deliveries kept failing for 5 days', now);
       }
       await notifyDeliveries(tx, row.endpoint_id, false);
     });

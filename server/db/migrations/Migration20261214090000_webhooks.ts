@@ -29,7 +29,7 @@ export class Migration20261214090000_webhooks extends Migration {
     );`);
     this.addSql(`create table webhook_delivery (
       id bigserial primary key,
-      endpoint_id uuid not null references webhook_endpoint (id) on delete cascade,
+      endpoint_id uuid not null,
       message_id varchar(64) not null,
       event_id bigint null,
       event_type varchar(100) not null,
@@ -47,7 +47,8 @@ export class Migration20261214090000_webhooks extends Migration {
       last_error text null,
       replay_of bigint null,
       created_at timestamptz not null,
-      updated_at timestamptz not null
+      updated_at timestamptz not null,
+      constraint webhook_delivery_endpoint_id_foreign foreign key (endpoint_id) references webhook_endpoint (id) on update cascade on delete cascade
     );`);
     // The worker's claim: due pending rows, and per endpoint the oldest one not yet tried.
     this.addSql(`create index webhook_delivery_due_idx on webhook_delivery (next_attempt_at) where status = 'pending';`);

@@ -174,9 +174,11 @@ describe('webhook delivery', () => {
     const [e] = await sql(app, `select enabled, disabled_reason from webhook_endpoint where id = ?`, [ep.id]);
     expect(e.enabled).toBe(false);
     expect(e.disabled_reason).toMatch(/410/);
-    const mail = await smtp.waitForMessageTo(admin.email);
-    expect(mail.subject).toContain(rx.url('/gone'));
-    expect(mail.text).toMatch(/410 Gone/);
+    const [mail] = await smtp.waitForMessages(1, {
+      match: (m) => m.to.includes(admin.email.toLowerCase()) && m.subject.startsWith('Webhook endpoint disabled'),
+    });
+    expect(mail!.subject).toContain(rx.url('/gone'));
+    expect(mail!.text).toMatch(/410 Gone/);
     // Nothing is queued for it any more.
     await activateSomeone();
     expect(await sqlCount(app, `select count(*) from webhook_delivery where endpoint_id = ?`, [ep.id])).toBe(1);
