@@ -308,6 +308,8 @@ export function createApiHandler(app: AppServices) {
       if (e instanceof ProblemException) return sendProblem(res, buildProblem(e.init, instance, rid), e.headers);
       if (e instanceof AppError) {
         const init = problemFromAppError(e);
+        // A GET has no body: a field a service names (the cursor) is a query parameter.
+        if (req.method === 'GET' && init.errors) init.errors = init.errors.map((x) => ({ detail: x.detail, parameter: (x.pointer ?? '').slice(1) }));
         const headers: Record<string, string> = {};
         const current = (e.details?.user as { version?: unknown } | undefined)?.version;
         if (init.status === 412 && typeof current === 'number') headers.ETag = `"${current}"`;
