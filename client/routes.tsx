@@ -27,6 +27,7 @@ export const routes: RouteDefinition[] = [
       { path: '/users/:id', component: lazy(() => import('./admin/users/UserDetailPage')) },
       { path: '/organisations', component: lazy(() => import('./admin/organisations/OrganisationsPage')) },
       { path: '/mailbox', component: lazy(() => import('./admin/mail/MailboxPage')) },
+      { path: '/audit-log', component: lazy(() => import('./admin/audit/AuditLogPage')) },
       {
         path: '/settings',
         component: lazy(() => import('./admin/settings/SettingsPage')),

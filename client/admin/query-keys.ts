@@ -27,3 +27,8 @@ export const MAIL_CAPS_KEY = [...EMAIL_SETTINGS_KEY, 'caps'] as const;
 
 /** The signed-in admin's own preferences (the review queue's keyboard shortcuts). */
 export const PREFERENCES_KEY = ['admin', 'preferences'] as const;
+
+/** Portal › Audit log's pages (followed by the filter). */
+export const AUDIT_KEY = ['admin', 'audit'] as const;
+/** Settings › General › Data retention (also read by the audit log for its retention note). */
+export const RETENTION_SETTINGS_KEY = ['admin', 'settings', 'retention'] as const;

@@ -250,8 +250,12 @@ export async function userTimeline(
     }[]
   >(
     `select e.id, e.type, e.actor_id, e.user_id, e.data, e.created_at,
-            nullif(trim(a.first_name || ' ' || a.last_name), '') as actor_name
+            coalesce(nullif(trim(a.first_name || ' ' || a.last_name), ''),
+                     nullif(trim(coalesce(asnap.u->>'firstName', '') || ' ' || coalesce(asnap.u->>'lastName', '')), '')) as actor_name
        from domain_event e left join app_user a on a.id = e.actor_id
+       -- A deleted actor keeps their name: the newest snapshot an event about them carried (user.deleted carries the last one).
+       left join lateral (select s.data->'user' as u from domain_event s
+                           where a.id is null and s.user_id = e.actor_id and s.data->'user' is not null order by s.id desc limit 1) asnap on true
       where e.user_id = ? ${cond}
       order by e.id desc limit ?`,
     params,

@@ -103,6 +103,11 @@ function Shell(props: { children?: JSX.Element }) {
                   </A>
                 </li>
                 <li>
+                  <A class="nav-link" href="/admin/audit-log" activeClass="active">
+                    Audit log
+                  </A>
+                </li>
+                <li>
                   <A class="nav-link" href="/admin/settings" activeClass="active">
                     Settings
                   </A>

@@ -14,6 +14,7 @@ import { UserMoreOptions } from './UserMoreOptions';
 import { UserTimeline } from './UserTimeline';
 import { UserSessions } from './UserSessions';
 import { UserLockout } from './UserLockout';
+import { PersonalDataCard } from './PersonalDataCard';
 import { displayEmail } from '../../../shared/email';
 
 /** A user's page: details, the decisions that fit its status, and its history. */
@@ -62,10 +63,43 @@ export default function UserDetailPage() {
   };
 
   const isSelf = () => me.data?.user?.id === id();
+  // A deleted user's name: the newest snapshot its events carried.
+  const lastSnapshot = () => {
+    for (const e of timeline.data?.items ?? []) {
+      const u = e.data.user as { firstName?: unknown; lastName?: unknown } | null | undefined;
+      if (u && typeof u.firstName === 'string' && typeof u.lastName === 'string') return { firstName: u.firstName, lastName: u.lastName };
+    }
+    return null;
+  };
+  const deletedName = () => {
+    const s = lastSnapshot();
+    return s ? `${s.firstName} ${s.lastName}` : 'Deleted user';
+  };
+  const deletedForgotten = () => (timeline.data?.items ?? []).some((e) => e.type === 'user.forgotten');
   const fullName = (u: { firstName: string; lastName: string }) => `${u.firstName} ${u.lastName}`;
 
   return (
     <Switch>
+      <Match when={user.isError && errorReason(user.error) === 'NOT_FOUND' && timeline.data?.items.length}>
+        {/* A deleted account: its history stays readable (with the name its events carried), and its data can still be exported or forgotten. */}
+        <nav class="breadcrumb" aria-label="Breadcrumb">
+          <A href="/admin/users">Users</A>
+          <span aria-hidden="true">/</span>
+          <span>{deletedName()}</span>
+        </nav>
+        <header class="page-header">
+          <div>
+            <h1>
+              {deletedName()} <Badge kind="inactive">Deleted</Badge>
+            </h1>
+            <p class="muted">This account was deleted; its history stays in the audit log.</p>
+          </div>
+        </header>
+        <div class="stack">
+          <PersonalDataCard userId={id()} name={deletedName()} forgotten={deletedForgotten()} />
+          <UserTimeline timeline={timeline} />
+        </div>
+      </Match>
       <Match when={user.isError}>
         <nav class="breadcrumb" aria-label="Breadcrumb">
           <A href="/admin/users">Users</A>
@@ -164,6 +198,7 @@ export default function UserDetailPage() {
 
               <UserSessions userId={u().id} />
               <UserLockout userId={u().id} />
+              <PersonalDataCard userId={u().id} name={fullName(u())} forgotten={(timeline.data?.items ?? []).some((e) => e.type === 'user.forgotten')} />
 
               <UserTimeline timeline={timeline} />
             </div>

@@ -53,6 +53,7 @@ const EVENT_TITLES: Record<string, string> = {
   'email.failed': 'Email could not be sent',
   'user.lockout_started': 'Many failed logins: extra check required',
   'user.lockout_reset': 'Failed logins reset',
+  'user.forgotten': 'Personal data erased (forgotten)',
 };
 
 const EVENT_TONES: Record<string, string> = {
@@ -65,6 +66,7 @@ const EVENT_TONES: Record<string, string> = {
   'email.failed': 'danger',
   'user.deactivated': 'warning',
   'user.lockout_started': 'warning',
+  'user.forgotten': 'danger',
 };
 
 /** The `status` of the user snapshot in an event's data, if it has one. */
