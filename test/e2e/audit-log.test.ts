@@ -63,7 +63,7 @@ describe('audit log in a browser', () => {
     // Export the filtered view: the browser downloads the CSV the server streams.
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('audit-export-csv').click()]);
     expect(download.suggestedFilename()).toMatch(/^audit-log-\d{8}-\d{4}\.csv$/);
-    const csv = readFileSync((await download.path())!, 'utf8').replace(/^\uFEFF/, '');
+    const csv = readFileSync(await download.path(), 'utf8').replace(/^\uFEFF/, '');
     const lines = csv.trim().split('\r\n');
     expect(lines[0]).toBe(
       '"id","time","action","event","actor_name","actor_email","actor_id","target_name","target_email","target_id","organisation","api_token","data"',
