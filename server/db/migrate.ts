@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { MikroORM } from '@mikro-orm/postgresql';
+import { MikroORM, type MigrationObject } from '@mikro-orm/postgresql';
 import type { Logger } from '../logger.js';
 import { ormConfig } from './mikro-orm.config.js';
 import { migrationsList } from './migrations/index.js';
@@ -22,7 +22,7 @@ export interface MigrationResult {
  * DATABASE_URL goes through PgBouncer in transaction mode: a session lock needs its own session).
  * Migrations run without a statement or lock timeout: building an index on a big table may take long.
  */
-export async function runMigrations(url: string, log: Logger): Promise<MigrationResult> {
+export async function runMigrations(url: string, log: Logger, opts: { extra?: MigrationObject[] } = {}): Promise<MigrationResult> {
   const lock = new pg.Client({ connectionString: url, application_name: 'admit-migrate-lock' });
   await lock.connect();
   try {
@@ -36,6 +36,8 @@ export async function runMigrations(url: string, log: Logger): Promise<Migration
     const base = ormConfig(url, { poolMax: 1 });
     const orm = await MikroORM.init({
       ...base,
+      // `extra`: migrations after this build's (tests: one that must run outside a transaction).
+      ...(opts.extra ? { migrations: { ...base.migrations, migrationsList: [...migrationsList, ...opts.extra] } } : {}),
       driverOptions: {
         ...base.driverOptions,
         connection: { ...(base.driverOptions?.connection as Record<string, unknown> | undefined), options: NO_TIMEOUTS },

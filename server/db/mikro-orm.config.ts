@@ -48,9 +48,13 @@ export function ormConfig(clientUrl: string, opts: { debug?: boolean; poolMax?: 
       pathTs: join(here, 'migrations'),
       glob: '!(*.d|index).{js,ts}',
       migrationsList,
+      // Each migration in a transaction of its own, not all of them in one: a migration that builds
+      // an index on a big table with CREATE INDEX CONCURRENTLY (which cannot run in a transaction,
+      // and would wait forever for an enclosing one) says `override isTransactional() { return false; }`
+      // and runs outside any (docs/ARCHITECTURE.md, Database).
       transactional: true,
       silent: true,
-      allOrNothing: true,
+      allOrNothing: false,
       snapshot: false,
     },
   });

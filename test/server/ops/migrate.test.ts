@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import pg from 'pg';
+import { Migration } from '@mikro-orm/migrations';
 import { Writable } from 'node:stream';
 import { runMigrations, pendingMigrationNames } from '../../../server/db/migrate.js';
 import { migrationsList } from '../../../server/db/migrations/index.js';
@@ -68,6 +69,29 @@ describe('migrations under the advisory lock', () => {
     expect(lines.some((l) => String(l.msg).includes('another process is migrating'))).toBe(true);
     await holder.end();
     expect((await run).ran).toHaveLength(migrationsList.length);
+  });
+
+  it('run a migration that builds an index CONCURRENTLY outside any transaction (the others each in their own)', async () => {
+    db = await createTestDatabase();
+    // As a release would ship an index on a big table: writes go on while it is built.
+    class Migration29990101000000_concurrent_index_probe extends Migration {
+      override isTransactional(): boolean {
+        return false;
+      }
+      override async up(): Promise<void> {
+        // A concurrent build that failed leaves an INVALID index behind: drop it first, so a rerun starts clean.
+        this.addSql('drop index concurrently if exists probe_concurrent_idx;');
+        this.addSql('create index concurrently probe_concurrent_idx on app_user (created_at);');
+      }
+    }
+    const { log } = capturingLogger();
+    const r = await runMigrations(db.url, log, {
+      extra: [{ name: 'Migration29990101000000_concurrent_index_probe', class: Migration29990101000000_concurrent_index_probe }],
+    });
+    expect(r.ran).toEqual([...migrationsList.map((m) => m.name), 'Migration29990101000000_concurrent_index_probe']);
+    expect(await query(db.url, `select i.indisvalid from pg_index i join pg_class c on c.oid = i.indexrelid where c.relname = 'probe_concurrent_idx'`)).toEqual(
+      [{ indisvalid: true }],
+    );
   });
 
   it('run without a statement timeout even when the role has one', async () => {
