@@ -28,10 +28,15 @@ export function lazyValidator<V, D>(load: () => Promise<Validator<V, D>>): Valid
  */
 export function createForm<V extends object, D = V>(validator: Validator<V, D>, initial: V) {
   const [values, setValues] = createSignal<V>({ ...initial });
+  // What the server holds (the initial values, then each saved state): the form is "dirty" when it differs.
+  const [baseline, setBaseline] = createSignal<V>({ ...initial });
   const [errors, setErrors] = createSignal<Record<string, string>>({});
   const [formError, setFormError] = createSignal<string | null>(null);
   const [busy, setBusy] = createSignal(false);
   const [touched, setTouched] = createSignal(false);
+  // Fields left (blurred) after being typed into: checked from then on, as the person types.
+  const [blurred, setBlurred] = createSignal<ReadonlySet<string>>(new Set());
+  const edited = new Set<string>();
 
   const apply = (r: Validation<D>): D | null => {
     if (r.ok) {
@@ -50,16 +55,47 @@ export function createForm<V extends object, D = V>(validator: Validator<V, D>, 
     return r.then((res) => (id === latest ? apply(res) : null));
   };
 
-  /** Typed field setter; revalidates live once the user has tried to submit. */
+  const revalidate = () => void Promise.resolve(validate()).catch(() => undefined);
+  /** Typed field setter; revalidates live once the user has tried to submit or has left the field. */
   const set = <K extends keyof V>(key: K, value: V[K]) => {
     setValues((v) => ({ ...v, [key]: value }));
+    edited.add(key as string);
     validator.preload?.();
-    if (touched()) void Promise.resolve(validate()).catch(() => undefined);
+    if (touched() || blurred().has(key as string)) revalidate();
   };
-  const error = (key: keyof V & string) => errors()[key];
+  /** Leaving a field that was typed into checks it (not an untouched one: tabbing through says nothing). */
+  const blur = (key: keyof V & string) => {
+    if (!edited.has(key) || blurred().has(key)) return;
+    setBlurred((b) => new Set(b).add(key));
+    revalidate();
+  };
+  // Before a first submit, only the fields already left show their error.
+  const error = (key: keyof V & string) => (touched() || blurred().has(key) ? errors()[key] : undefined);
+
+  /**
+   * A failed submit: focus goes to the first field in error, and the form-level message (role=alert,
+   * so it is announced) sums up which fields need correcting, by their labels.
+   */
+  const invalidSubmit = (formEl: HTMLFormElement | null) => {
+    const keys = Object.keys(errors());
+    if (typeof document === 'undefined') return setFormError(errorSummary(keys));
+    const root: ParentNode = formEl ?? document;
+    const invalid = [...root.querySelectorAll<HTMLElement>('[aria-invalid="true"]')];
+    const labels = invalid.map((el) => fieldLabel(el)).filter((l): l is string => !!l);
+    setFormError(errorSummary(labels.length ? labels : keys));
+    invalid[0]?.focus();
+  };
 
   return {
     values,
+    /** Whether the values differ from the saved ones (settings pages show it and ask before leaving). */
+    dirty: () => {
+      const b = baseline() as Record<string, unknown>;
+      const v = values() as Record<string, unknown>;
+      return Object.keys(v).some((k) => v[k] !== b[k]);
+    },
+    /** The current values are what the server now holds (after a save). */
+    markSaved: () => setBaseline(() => ({ ...values() })),
     errors,
     formError,
     busy,
@@ -76,6 +112,7 @@ export function createForm<V extends object, D = V>(validator: Validator<V, D>, 
       return {
         value: () => values()[key] as string,
         onInput: (v: string) => set(key, v as V[typeof key]),
+        onBlur: () => blur(key),
         get error() {
           return error(key);
         },
@@ -83,6 +120,8 @@ export function createForm<V extends object, D = V>(validator: Validator<V, D>, 
     },
     /** Validates, then runs the request with the busy flag; maps server errors onto fields. */
     async submit(run: (data: D) => Promise<void>) {
+      // The form being sent: the one holding the submit button or the field Enter was pressed in.
+      const formEl = typeof document === 'undefined' ? null : (document.activeElement?.closest('form') ?? null);
       setTouched(true);
       setFormError(null);
       const checked = validate();
@@ -99,17 +138,39 @@ export function createForm<V extends object, D = V>(validator: Validator<V, D>, 
           setBusy(false);
         }
       } else data = checked;
-      if (data === null) return;
+      if (data === null) return invalidSubmit(formEl);
       setBusy(true);
       try {
         await run(data);
       } catch (e) {
         const fe = serverFieldErrors(e);
-        if (Object.keys(fe).length) setErrors(fe);
+        const keys = Object.keys(fe);
+        if (keys.length) {
+          setErrors(fe);
+          // Field errors about something that is not a field here (a garbled link's token): say what they are,
+          // not "correct the highlighted fields" with nothing highlighted.
+          const shown = keys.filter((k) => k in (values() as object));
+          if (!shown.length) return setFormError(keys.map((k) => fe[k]).join('. '));
+          return invalidSubmit(formEl);
+        }
         setFormError(errorMessage(e));
       } finally {
         setBusy(false);
       }
     },
   };
+}
+
+/** "Please correct 2 fields: Email, Password." — the same words on every form. */
+export function errorSummary(labels: string[]): string {
+  const unique = [...new Set(labels)];
+  if (!unique.length) return 'Please check the form and try again.';
+  return unique.length === 1 ? `Please correct 1 field: ${unique[0]}.` : `Please correct ${unique.length} fields: ${unique.join(', ')}.`;
+}
+
+/** A control's label text (without the required mark), for the error summary. */
+function fieldLabel(el: HTMLElement): string | null {
+  const label = el.id ? document.querySelector(`label[for="${CSS.escape(el.id)}"]`) : el.closest('label');
+  const text = label?.textContent.replace(/\*/g, '').trim();
+  return text || el.getAttribute('aria-label') || null;
 }

@@ -6,13 +6,18 @@ import type { ErrorReason } from '../../shared/errors';
 import { createForm, lazyValidator } from '../lib/form';
 import { hardNavigate, useMe } from '../lib/session';
 import { takeLinkToken } from '../lib/link-token';
-import { errorMessage, errorReason, trpc } from '../lib/trpc';
+import { errorCode, errorMessage, errorReason, trpc } from '../lib/trpc';
 import { Button, FormError, PasswordFields, TextField, formatDate, Loading } from '../ui';
 import { AuthLayout } from './AuthLayout';
 import { createBotCheck, whenReady } from './BotCheck';
 import { createCustomFields } from './CustomFields';
 
 const LINK_REASONS: ErrorReason[] = ['TOKEN_EXPIRED', 'TOKEN_USED', 'TOKEN_REVOKED', 'TOKEN_INVALID'];
+
+const INCOMPLETE_LINK =
+  'This invitation link is incomplete. Open the link from the invitation email again, or ask the portal administrator for a new invitation.';
+const GARBLED_LINK =
+  'This invitation link is damaged: part of it is missing or was changed. Open the link from the invitation email again (copy all of it), or ask the portal administrator for a new invitation.';
 
 const TITLES: Partial<Record<ErrorReason, string>> = {
   TOKEN_EXPIRED: 'This invitation has expired',
@@ -31,10 +36,17 @@ export default function AcceptInvitePage(props: { token?: string }) {
   const me = useMe();
   const [linkError, setLinkError] = createSignal<{ reason: ErrorReason | undefined; message: string } | null>(null);
   const [invite] = createResource(async (): Promise<InviteInspectOutput | null> => {
+    if (!token) {
+      setLinkError({ reason: 'TOKEN_INVALID', message: INCOMPLETE_LINK });
+      return null;
+    }
     try {
       return await trpc.invite.inspect.mutate({ token });
     } catch (e) {
-      setLinkError({ reason: errorReason(e), message: errorMessage(e) });
+      // A token that is not even shaped like one (cut or altered when copied) is refused as input:
+      // say what is wrong with the link, not "correct the highlighted fields" with no field to see.
+      const garbled = !errorReason(e) && errorCode(e) === 'BAD_REQUEST';
+      setLinkError(garbled ? { reason: 'TOKEN_INVALID', message: GARBLED_LINK } : { reason: errorReason(e), message: errorMessage(e) });
       return null;
     }
   });

@@ -14,6 +14,9 @@ const validateLogin = lazyValidator<{ email: string; password: string }, LoginIn
   Promise.all([import('../../shared/schemas/auth'), import('../lib/zod-form')]).then(([s, f]) => f.zodValidator(s.loginInput)),
 );
 
+/** Refusals that tell the account's state to someone who knew the password: information, not an error. */
+const STATUS_REASONS = new Set(['ACCOUNT_PENDING', 'ACCOUNT_REJECTED', 'ACCOUNT_INACTIVE', 'ACCOUNT_UNVERIFIED']);
+
 export function LoginPage() {
   const me = useMe();
   const [params] = useSearchParams();
@@ -29,6 +32,8 @@ export function LoginPage() {
   const [resent, setResent] = createSignal(false);
   // After CHALLENGE_REQUIRED (many failed logins on the account): a proof-of-work this browser solves, loaded only then.
   const [check, setCheck] = createSignal<BotCheck | null>(null);
+  // A pending, declined, deactivated or unverified account: told as information (the password was right), not as an error.
+  const [notice, setNotice] = createSignal<{ reason: string; message: string } | null>(null);
 
   const onSubmit = (e: SubmitEvent) => {
     e.preventDefault();
@@ -43,9 +48,14 @@ export function LoginPage() {
           const { createBotCheck } = await import('./BotCheck');
           setCheck(createRoot(() => createBotCheck('login', () => data.email)));
         }
-        // Status refusals (pending, rejected, deactivated) are told as a banner, not as a field error.
-        if (errorReason(err) === 'INVALID_CREDENTIALS') form.set('password', '');
-        setUnverified(errorReason(err) === 'ACCOUNT_UNVERIFIED' ? data.email : null);
+        // A wrong password keeps both fields as typed: the banner says "Incorrect email or password", nothing more.
+        const reason = errorReason(err);
+        setUnverified(reason === 'ACCOUNT_UNVERIFIED' ? data.email : null);
+        if (reason && STATUS_REASONS.has(reason)) {
+          setNotice({ reason, message: errorMessage(err) });
+          return;
+        }
+        setNotice(null);
         throw err;
       }
       const next = typeof params.next === 'string' && params.next.startsWith('/') && !params.next.startsWith('//') ? params.next : '/';
@@ -70,6 +80,13 @@ export function LoginPage() {
       </Show>
       <form onSubmit={onSubmit} novalidate aria-describedby="login-error">
         <FormError id="login-error" message={form.formError()} />
+        <Show when={notice()}>
+          {(n) => (
+            <div class="alert alert-info" role="status" data-testid="login-notice" data-reason={n().reason}>
+              <div>{n().message}</div>
+            </div>
+          )}
+        </Show>
         <Show when={check()}>{(c) => c().view()}</Show>
         <Show when={unverified()}>
           {(email) => (

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { NAME_MAX } from '../constants.js';
-import { emailSchema, nameText, passwordSchema } from './common.js';
+import { confirmPasswordSchema, emailSchema, nameText, PASSWORD_MESSAGES, passwordSchema } from './common.js';
 import { userSnapshotSchema } from './users.js';
 
 export const loginInput = z.object({
@@ -20,9 +20,9 @@ export const setupInput = z
     lastName: nameText('Last name', NAME_MAX),
     email: emailSchema,
     password: passwordSchema,
-    confirmPassword: z.string(),
+    confirmPassword: confirmPasswordSchema,
   })
-  .check(z.refine((v) => v.password === v.confirmPassword, { path: ['confirmPassword'], error: 'Passwords do not match' }));
+  .check(z.refine((v) => v.password === v.confirmPassword, { path: ['confirmPassword'], error: PASSWORD_MESSAGES.mismatch }));
 export type SetupInput = z.infer<typeof setupInput>;
 
 /** Who is logged in: the user snapshot's identity fields, plus whether a password change is due. */

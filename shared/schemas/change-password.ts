@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { PASSWORD_MAX } from '../constants.js';
-import { passwordSchema } from './common.js';
+import { confirmPasswordSchema, PASSWORD_MESSAGES, passwordSchema } from './common.js';
 
 export const changePasswordInput = z
   .object({
@@ -8,10 +8,10 @@ export const changePasswordInput = z
       .string({ error: 'Current password is required' })
       .check(z.minLength(1, { error: 'Current password is required' }), z.maxLength(PASSWORD_MAX, { error: 'Current password is incorrect' })),
     newPassword: passwordSchema,
-    confirmPassword: z.string({ error: 'Please confirm the new password' }).check(z.maxLength(PASSWORD_MAX, { error: 'Passwords do not match' })),
+    confirmPassword: confirmPasswordSchema,
   })
   .check(
-    z.refine((v) => v.newPassword === v.confirmPassword, { path: ['confirmPassword'], error: 'Passwords do not match' }),
+    z.refine((v) => v.newPassword === v.confirmPassword, { path: ['confirmPassword'], error: PASSWORD_MESSAGES.mismatch }),
     z.refine((v) => v.newPassword !== v.currentPassword, {
       path: ['newPassword'],
       error: 'The new password must be different from the current one',

@@ -65,6 +65,21 @@ export const passwordSchema = z
     z.maxLength(PASSWORD_MAX, { error: `Password must be at most ${PASSWORD_MAX} characters` }),
   );
 
+/**
+ * The words of the password rules, one source for every page that sets a password (setup,
+ * registration, accepting an invite, reset, change password, Add new user): the same rule is
+ * told the same way everywhere.
+ */
+export const PASSWORD_MESSAGES = {
+  confirmRequired: 'Please confirm the password',
+  mismatch: 'Passwords do not match',
+} as const;
+
+/** The "type it again" field: required, and it must match (checked by the form's refine with PASSWORD_MESSAGES.mismatch). */
+export const confirmPasswordSchema = z
+  .string({ error: PASSWORD_MESSAGES.confirmRequired })
+  .check(z.minLength(1, { error: PASSWORD_MESSAGES.confirmRequired }), z.maxLength(PASSWORD_MAX, { error: PASSWORD_MESSAGES.mismatch }));
+
 export const uuidSchema = z.uuid({ error: 'Invalid id' });
 
 export const tokenSchema = z

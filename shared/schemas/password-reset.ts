@@ -1,6 +1,5 @@
 import * as z from 'zod/mini';
-import { PASSWORD_MAX } from '../constants.js';
-import { emailSchema, passwordSchema, tokenSchema } from './common.js';
+import { confirmPasswordSchema, emailSchema, PASSWORD_MESSAGES, passwordSchema, tokenSchema } from './common.js';
 import { botFieldsSchema } from './security.js';
 
 /** How long a password-reset link works. */
@@ -18,7 +17,7 @@ export const completePasswordResetInput = z
   .object({
     token: tokenSchema,
     password: passwordSchema,
-    confirmPassword: z.string({ error: 'Please confirm the new password' }).check(z.maxLength(PASSWORD_MAX, { error: 'Passwords do not match' })),
+    confirmPassword: confirmPasswordSchema,
   })
-  .check(z.refine((v) => v.password === v.confirmPassword, { path: ['confirmPassword'], error: 'Passwords do not match' }));
+  .check(z.refine((v) => v.password === v.confirmPassword, { path: ['confirmPassword'], error: PASSWORD_MESSAGES.mismatch }));
 export type CompletePasswordResetInput = z.infer<typeof completePasswordResetInput>;

@@ -49,7 +49,7 @@ describe('Settings > General', () => {
     expect(await settingsEvents()).toHaveLength(1);
   });
 
-  it('"Auto approve developer registering requests" decides whether a new registration is active or pending', async () => {
+  it('"Auto approve developer registration requests" decides whether a new registration is active or pending', async () => {
     // With "Require email verification" off, the policy decides at sign-up (verification.test.ts covers it on).
     const current = { ...(await admin.caller.admin.settings.general.get()), requireEmailVerification: false };
     await admin.caller.admin.settings.general.update({ ...current, autoApprove: true });
