@@ -4,7 +4,7 @@ import { sql, startTestApp, type TestApp } from '../support/app.js';
 import { launchBrowser, newPage, screenshot } from '../support/browser.js';
 import { insertUser, loginAs, uniqueEmail } from '../support/users.js';
 import { setRequireEmailVerification } from '../support/verify.js';
-import { expectNoAxeViolations } from '../support/a11y.js';
+import { expectNoAxeViolations, expectNoAxeViolationsAtWidths } from '../support/a11y.js';
 
 /** A browser context logged in as a fresh admin on `path`, with the live connection up. */
 async function adminAt(app: TestApp, browser: Browser, firstName: string, path: string): Promise<{ context: BrowserContext; page: Page; id: string }> {
@@ -135,7 +135,7 @@ describe('keyboard and live updates in the browser (issue 13 points 1 and 4)', (
     expect(second.userId).not.toBe(first.userId);
     const ids = await page.getByTestId('user-row').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.userId));
     expect(ids.indexOf(second.userId!)).toBe(ids.indexOf(first.userId!) + 1);
-    await expectNoAxeViolations(page, 'users list (keyboard)');
+    await expectNoAxeViolationsAtWidths(page, 'users list (keyboard)');
     await ann.context.close();
   });
 
@@ -316,6 +316,26 @@ describe('keyboard and live updates in the browser (issue 13 points 1 and 4)', (
     await taken.getByRole('button', { name: 'Remove from selection' }).click();
     await page.getByTestId('bulk-bar').waitFor({ state: 'detached' });
     await eve.context.close();
+  });
+
+  it("the user page's Activate and Reject say what they did and offer Undo (Deactivate, Reconsider)", async () => {
+    const [act, rej] = await pendingUsers(app, 'Page', 2);
+    const hal = await adminAt(app, browser, 'Hal', `/admin/users/${act!.id}`);
+    const { page } = hal;
+    await page.getByRole('button', { name: 'Activate developer' }).click();
+    const activated = page.getByTestId('toast').filter({ hasText: 'Page N01 is now active' });
+    await activated.getByRole('button', { name: 'Undo' }).click();
+    await page.getByText('Undone: Page N01 is deactivated').waitFor();
+    expect((await statusOf(app, act!.id)).status).toBe('inactive');
+
+    await page.goto(`${app.origin}/admin/users/${rej!.id}`);
+    await page.getByRole('button', { name: 'Reject' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Reject registration' }).click();
+    const rejected = page.getByTestId('toast').filter({ hasText: 'Rejected Page N02' });
+    await rejected.getByRole('button', { name: 'Undo' }).click();
+    await page.getByText('Undone: Page N02 is back in the pending queue').waitFor();
+    expect((await statusOf(app, rej!.id)).status).toBe('pending');
+    await hal.context.close();
   });
 
   it('a bulk decision on more than 10 asks first, and its per-user result stays in the bulk bar until dismissed', async () => {

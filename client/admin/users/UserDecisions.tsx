@@ -24,15 +24,38 @@ export function createUserDecisions(opts: { user: () => UserDetail | undefined; 
   /** Set when another admin changed the user first: what it looks like now. */
   const [conflict, setConflict] = createSignal<{ message: string; current: UserSnapshot | null } | null>(null);
 
-  /** Runs a decision with the version shown on the page; on a lost race shows the user's current state. */
-  async function decide(action: Action, run: (u: UserDetail) => Promise<unknown>, done: string): Promise<boolean> {
+  /** Undo in the toast: runs `undo` on the user as the decision left it, then says `done`. */
+  const undoAction = (after: UserSnapshot, undo: { run: (u: UserSnapshot) => Promise<unknown>; done: string }) => ({
+    label: 'Undo',
+    run: async () => {
+      try {
+        await undo.run(after);
+        toast(undo.done, 'success');
+      } catch (e) {
+        toast(errorMessage(e), 'error');
+      }
+      await opts.refresh();
+    },
+  });
+
+  /**
+   * Runs a decision with the version shown on the page; on a lost race shows the user's current state.
+   * With `undo`, the toast saying what was done offers Undo (where the domain has a way back).
+   */
+  async function decide(
+    action: Action,
+    run: (u: UserDetail) => Promise<unknown>,
+    done: string,
+    undo?: { run: (u: UserSnapshot) => Promise<unknown>; done: string },
+  ): Promise<boolean> {
     const u = opts.user();
     if (!u) return false;
     setBusy(action);
     setConflict(null);
     try {
-      await run(u);
-      toast(done, 'success');
+      const result = await run(u);
+      const after = (result as { user?: UserSnapshot } | undefined)?.user;
+      toast(done, 'success', after && undo ? { action: undoAction(after, undo) } : {});
       if (action === 'delete') {
         await queryClient.invalidateQueries({ queryKey: STATS_KEY });
         navigate('/admin/users');
@@ -72,7 +95,16 @@ export function DecisionButtons(props: { user: UserDetail; isSelf: boolean; deci
           busy={d().busy() === 'activate'}
           disabled={d().busy() !== null}
           onClick={() =>
-            void d().decide('activate', (x) => trpc.admin.users.activate.mutate({ userId: x.id, expectedVersion: x.version }), `${fullName(u())} is now active`)
+            void d().decide(
+              'activate',
+              (x) => trpc.admin.users.activate.mutate({ userId: x.id, expectedVersion: x.version }),
+              `${fullName(u())} is now active`,
+              {
+                // The way back from active is deactivation (never pending again).
+                run: (after) => trpc.admin.users.deactivate.mutate({ userId: after.id, expectedVersion: after.version }),
+                done: `Undone: ${fullName(u())} is deactivated`,
+              },
+            )
           }
         >
           {u().role === 'developer' ? 'Activate developer' : 'Activate user'}
@@ -131,7 +163,11 @@ export function DecisionDialogs(props: { user: UserDetail; decisions: UserDecisi
         submitLabel="Reject registration"
         onClose={close}
         submit={(reason) =>
-          d().decide('reject', (x) => trpc.admin.users.reject.mutate({ userId: x.id, expectedVersion: x.version, reason }), `Rejected ${fullName(u())}`)
+          d().decide('reject', (x) => trpc.admin.users.reject.mutate({ userId: x.id, expectedVersion: x.version, reason }), `Rejected ${fullName(u())}`, {
+            // Reconsider back to pending, telling the user (they were emailed the rejection).
+            run: (after) => trpc.admin.users.reconsider.mutate({ userId: after.id, expectedVersion: after.version, to: 'pending', notify: true }),
+            done: `Undone: ${fullName(u())} is back in the pending queue`,
+          })
         }
       />
       <ReconsiderDialog user={u()} decisions={d()} onClose={close} />
