@@ -76,7 +76,7 @@ export default function ForgotPasswordPage() {
             If an account exists for <strong>{email()}</strong>, we have sent it a link to reset the password. The link works once, for 60 minutes.
           </div>
           <p class="text-sm muted">
-            No email after a few minutes? Check your spam folder, make sure the address is the one you registered with, or ask for another link.
+            No email after a few minutes? Check your spam folder, make sure the address is the one your account uses, or ask for another link.
           </p>
           <Button
             onClick={() => {

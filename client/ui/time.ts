@@ -36,6 +36,8 @@ const DAY = 24 * HOUR;
 /**
  * Compact relative time: "just now", "5 min ago", "3 h ago", "1 day ago", "2 days ago".
  * Older than 30 days falls back to formatDate(). Future times read "in 5 min" etc.
+ * Rounded to the nearest unit, as people count: a 7-day link seconds after sending is valid
+ * "in 7 days" (not "in 6 days"), 23 h 40 min is "1 day".
  */
 export function timeAgo(iso: DateInput, now: DateInput = Date.now()): string {
   const d = toDate(iso);
@@ -45,11 +47,12 @@ export function timeAgo(iso: DateInput, now: DateInput = Date.now()): string {
   const abs = Math.abs(diff);
   if (abs < MINUTE) return 'just now';
   let text: string;
-  if (abs < HOUR) text = `${Math.floor(abs / MINUTE)} min`;
-  else if (abs < DAY) text = `${Math.floor(abs / HOUR)} h`;
-  else if (abs < 30 * DAY) {
-    const days = Math.floor(abs / DAY);
-    text = `${days} ${days === 1 ? 'day' : 'days'}`;
-  } else return formatDate(d);
+  const minutes = Math.round(abs / MINUTE);
+  const hours = Math.round(abs / HOUR);
+  const days = Math.round(abs / DAY);
+  if (minutes < 60) text = `${minutes} min`;
+  else if (hours < 24) text = `${hours} h`;
+  else if (days <= 30) text = `${days} ${days === 1 ? 'day' : 'days'}`;
+  else return formatDate(d);
   return diff >= 0 ? `${text} ago` : `in ${text}`;
 }

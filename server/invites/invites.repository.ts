@@ -17,6 +17,7 @@ interface InviteRow {
   outbox_attempts: number | null;
   outbox_last_error: string | null;
   outbox_sent_at: Date | null;
+  outbox_message_id: string | null;
 }
 
 /** What an invite is now: accepted and revoked are final; otherwise time decides. */
@@ -39,7 +40,14 @@ function toState(r: InviteRow, now: Date): InviteState {
     acceptedAt: iso(r.used_at),
     revokedAt: iso(r.revoked_at),
     delivery: r.outbox_status
-      ? { status: r.outbox_status, attempts: r.outbox_attempts ?? 0, lastError: r.outbox_last_error, sentAt: iso(r.outbox_sent_at) }
+      ? {
+          status: r.outbox_status,
+          attempts: r.outbox_attempts ?? 0,
+          lastError: r.outbox_last_error,
+          sentAt: iso(r.outbox_sent_at),
+          // The built-in mailbox names its messages mailbox-<id> (mail/transports.ts).
+          ...(r.outbox_status === 'sent' ? { via: r.outbox_message_id?.startsWith('mailbox-') ? ('mailbox' as const) : ('smtp' as const) } : {}),
+        }
       : null,
   };
 }
@@ -47,7 +55,7 @@ function toState(r: InviteRow, now: Date): InviteState {
 const SELECT_INVITES = `
   select t.id, t.created_at, t.expires_at, t.used_at, t.revoked_at, t.opened_at, t.created_by_id,
          s.first_name as sender_first_name, s.last_name as sender_last_name,
-         o.status as outbox_status, o.attempts as outbox_attempts, o.last_error as outbox_last_error, o.sent_at as outbox_sent_at
+         o.status as outbox_status, o.attempts as outbox_attempts, o.last_error as outbox_last_error, o.sent_at as outbox_sent_at, o.message_id as outbox_message_id
     from auth_token t
     left join app_user s on s.id = t.created_by_id
     left join email_outbox o on o.id = t.outbox_id`;

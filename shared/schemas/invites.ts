@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { NAME_MAX } from '../constants.js';
-import { nameText, passwordSchema, tokenSchema, uuidSchema } from './common.js';
+import { confirmPasswordSchema, nameText, PASSWORD_MESSAGES, passwordSchema, tokenSchema, uuidSchema } from './common.js';
 import { botFieldsSchema } from './security.js';
 
 export const INVITE_STATES = ['pending', 'accepted', 'expired', 'revoked'] as const;
@@ -12,6 +12,8 @@ export const inviteDeliverySchema = z.object({
   attempts: z.int(),
   lastError: z.nullable(z.string()),
   sentAt: z.nullable(z.string()),
+  /** Where a sent email went: a mail server (SMTP) or the built-in mailbox (no SMTP_URL). */
+  via: z.optional(z.enum(['smtp', 'mailbox'])),
 });
 
 /** One invite (one token) as the admin's user page shows it. */
@@ -59,11 +61,11 @@ export const acceptInviteInput = z
     firstName: nameText('First name', NAME_MAX),
     lastName: nameText('Last name', NAME_MAX),
     password: passwordSchema,
-    confirmPassword: z.string({ error: 'Please confirm your password' }).check(z.maxLength(256, { error: 'Passwords do not match' })),
+    confirmPassword: confirmPasswordSchema,
     /** Bot protection (Settings › Security): proof-of-work payload, form token, honeypot. */
     bot: z.optional(botFieldsSchema),
     /** The terms version whose box was ticked (required while terms are published). */
     acceptTerms: z.nullish(z.int()),
   })
-  .check(z.refine((v) => v.password === v.confirmPassword, { path: ['confirmPassword'], error: 'Passwords do not match' }));
+  .check(z.refine((v) => v.password === v.confirmPassword, { path: ['confirmPassword'], error: PASSWORD_MESSAGES.mismatch }));
 export type AcceptInviteInput = z.infer<typeof acceptInviteInput>;

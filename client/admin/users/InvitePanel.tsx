@@ -90,7 +90,7 @@ function InviteTimeline(props: { invite: InviteState }) {
       <Switch>
         <Match when={d()?.status === 'sent'}>
           <li class="success" data-step="delivered">
-            <div class="timeline-title">Delivered to the mail server</div>
+            <div class="timeline-title">{d()!.via === 'mailbox' ? 'Delivered to the built-in mailbox' : 'Delivered to the mail server'}</div>
             <Show when={d()!.sentAt}>{(at) => <When at={at()} />}</Show>
           </li>
         </Match>

@@ -29,7 +29,8 @@ export function UserDetailsCard(props: { user: UserDetail }) {
         <dd>{u().role === 'admin' ? 'Administrator' : 'Developer'}</dd>
         <dt>Password</dt>
         <dd>{u().hasPassword ? (u().mustChangePassword ? 'Set (must be changed at next login)' : 'Set') : 'Not set yet'}</dd>
-        <dt>Registered</dt>
+        {/* Not "Registered": an account an admin added or invited was never registered (docs/glossary.md). */}
+        <dt>{u().status === 'invited' ? 'Invited' : 'Account created'}</dt>
         <dd>
           <time datetime={u().createdAt}>{formatDateTime(u().createdAt)}</time>
         </dd>

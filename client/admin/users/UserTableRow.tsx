@@ -52,7 +52,7 @@ export function UserTableRow(props: { user: UserRow; highlight?: boolean; select
           <Badge kind="admin">Admin</Badge>
         </Show>
       </td>
-      <td class="nowrap cell-date" data-label="Registered">
+      <td class="nowrap cell-date" data-label={props.user.status === 'invited' ? 'Invited' : 'Created'}>
         <time datetime={props.user.createdAt} title={formatDateTime(props.user.createdAt)}>
           {formatDate(props.user.createdAt)}
         </time>

@@ -80,15 +80,18 @@ function changedFields(d: TimelineEvent['data']): string[] {
   return typeof d.changes === 'object' && d.changes !== null ? Object.keys(d.changes) : [];
 }
 
+/** Events only the user can do: the title says who. */
+const SELF_EVIDENT = new Set(['user.registered', 'user.email_verified', 'user.invite_accepted', 'user.terms_accepted']);
+
 function eventTitle(e: TimelineEvent): string {
   const d = e.data;
   switch (e.type) {
     case 'user.registered':
       if (snapshotStatus(d) === 'unverified') return 'Registered, email address not yet verified';
-      if (d.disposableEmail) return 'Registered with a disposable email address, awaiting approval';
-      return d.autoApproved ? 'Registered and approved automatically' : 'Registered, awaiting approval';
+      if (d.disposableEmail) return "Registered with a disposable email address; pending an administrator's decision";
+      return d.autoApproved ? 'Registered and approved automatically' : "Registered; pending an administrator's decision";
     case 'user.email_verified':
-      return d.autoApproved ? 'Email address verified, approved automatically' : 'Email address verified, awaiting approval';
+      return d.autoApproved ? 'Email address verified, approved automatically' : "Email address verified; pending an administrator's decision";
     case 'user.reconsidered':
       return `Decision reconsidered: ${snapshotStatus(d) === 'active' ? 'activated' : 'back to pending'}${d.emailed ? ' (user emailed)' : ''}`;
     case 'user.activated':
@@ -105,7 +108,9 @@ function TimelineItem(props: { event: TimelineEvent }) {
   const e = () => props.event;
   const d = () => e().data;
   const by = () => {
-    if (e().actorId && e().actorId === e().userId) return 'by the user';
+    // What the person did themselves (registering, verifying) needs no "by": "awaiting approval by the user"
+    // read as if the user were the one to approve.
+    if (e().actorId && e().actorId === e().userId) return SELF_EVIDENT.has(e().type) ? null : 'by the user themselves';
     if (e().actorName) return `by ${e().actorName}`;
     if (e().actorId) return 'by a deleted user';
     return null;

@@ -44,7 +44,7 @@ export function UsersTable(props: {
               <th scope="col" class="hide-sm">
                 Role
               </th>
-              <th scope="col">Registered</th>
+              <th scope="col">Created</th>
               {answers.headers()}
             </tr>
           </thead>

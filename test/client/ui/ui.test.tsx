@@ -61,6 +61,10 @@ describe('timeAgo', () => {
     ['2025-03-09T11:00:00Z', '1 day ago'],
     ['2025-03-08T12:00:00Z', '2 days ago'],
     ['2025-03-10T12:10:00Z', 'in 10 min'],
+    // Rounded as people count: a 7-day invite link seconds after sending is valid "in 7 days" (was "in 6 days").
+    ['2025-03-17T11:59:55Z', 'in 7 days'],
+    ['2025-03-10T12:59:40Z', 'in 1 h'],
+    ['2025-03-09T12:20:00Z', '1 day ago'],
   ])('%s → %s', (iso, expected) => {
     expect(timeAgo(iso, now)).toBe(expected);
   });
