@@ -76,14 +76,21 @@ function isLiveLinks(v: unknown): v is LiveLinks {
   return typeof v === 'object' && v !== null && (v as Record<symbol, unknown>)[liveLinksBrand] === true;
 }
 
-/** Removes credentials and tokens from text: URL userinfo, token-like query parameters, token path segments. */
+// A bearer credential quoted in free text ("Authorization: Bearer …"), and an API token wherever it appears.
+const BEARER_IN_TEXT = /\b(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi;
+const API_TOKEN_IN_TEXT = /\badmit_pat_[A-Za-z0-9_-]+/g;
+
+/** Removes credentials and tokens from text: URL userinfo, token-like query parameters, token path segments, bearer and API tokens. */
 export function redactText(text: string): string {
-  return text.replace(URL_IN_TEXT, (url) =>
-    url
-      .replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, `$1${REDACTED}@`)
-      .replace(TOKEN_PARAM, `$1${REDACTED}`)
-      .replace(TOKEN_PATH, `$1${REDACTED}`),
-  );
+  return text
+    .replace(URL_IN_TEXT, (url) =>
+      url
+        .replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, `$1${REDACTED}@`)
+        .replace(TOKEN_PARAM, `$1${REDACTED}`)
+        .replace(TOKEN_PATH, `$1${REDACTED}`),
+    )
+    .replace(BEARER_IN_TEXT, `$1${REDACTED}`)
+    .replace(API_TOKEN_IN_TEXT, `admit_pat_${REDACTED}`);
 }
 
 function redactValue(key: string, v: unknown, depth: number): unknown {
