@@ -32,3 +32,8 @@ export const PREFERENCES_KEY = ['admin', 'preferences'] as const;
 export const AUDIT_KEY = ['admin', 'audit'] as const;
 /** Settings › General › Data retention (also read by the audit log for its retention note). */
 export const RETENTION_SETTINGS_KEY = ['admin', 'settings', 'retention'] as const;
+
+/** Settings › Webhooks: the endpoint list; one endpoint, whose key prefixes its delivery log (invalidating it refreshes both). */
+export const WEBHOOKS_KEY = ['admin', 'settings', 'webhooks'] as const;
+export const webhookKey = (id: string) => [...WEBHOOKS_KEY, id] as const;
+export const webhookDeliveriesKey = (id: string) => [...webhookKey(id), 'deliveries'] as const;

@@ -32,6 +32,9 @@ export default function SettingsPage(props: { children?: JSX.Element }) {
         <A class="tab" href="/admin/settings/terms" activeClass="active">
           Terms
         </A>
+        <A class="tab" href="/admin/settings/webhooks" activeClass="active">
+          Webhooks
+        </A>
         <A class="tab" href="/admin/settings/api-tokens" activeClass="active">
           API tokens
         </A>
