@@ -35,6 +35,14 @@ export const AUDIT_ACTIONS: { type: string; label: string }[] = [
   { type: 'mail.link_revealed', label: 'Email links revealed' },
   { type: 'mail.suppression_added', label: 'Address suppressed' },
   { type: 'mail.suppression_removed', label: 'Address no longer suppressed' },
+  { type: 'api_token.created', label: 'API token created' },
+  { type: 'api_token.revoked', label: 'API token revoked' },
+  { type: 'webhook.created', label: 'Webhook endpoint added' },
+  { type: 'webhook.updated', label: 'Webhook endpoint changed' },
+  { type: 'webhook.deleted', label: 'Webhook endpoint deleted' },
+  { type: 'webhook.secret_rotated', label: 'Webhook secret rotated' },
+  { type: 'webhook.disabled', label: 'Webhook endpoint disabled' },
+  { type: 'webhook.replayed', label: 'Webhook deliveries replayed' },
 ];
 
 export interface SentenceInput {
@@ -47,6 +55,8 @@ export interface SentenceInput {
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 const quoted = (v: unknown) => `“${str(v) ?? '?'}”`;
+/** A property of a nested object in an event's data (e.g. data.token.name), if there is one. */
+const field = (o: unknown, key: string): unknown => (o && typeof o === 'object' ? (o as Record<string, unknown>)[key] : undefined);
 
 function personName(p: { name: string | null; deleted: boolean } | null, fallback: string): string {
   if (!p) return fallback;
@@ -132,6 +142,26 @@ export function describeEvent(e: SentenceInput): string {
         return `${actor} stopped all email to ${str(d.address) ?? 'an address'}`;
       case 'mail.suppression_removed':
         return `${actor} allowed email to ${str(d.address) ?? 'an address'} again`;
+      case 'api_token.created': {
+        const scopes = Array.isArray(field(d.token, 'scopes')) ? (field(d.token, 'scopes') as unknown[]).join(', ') : '';
+        return `${actor} created the API token ${quoted(field(d.token, 'name'))}${scopes ? ` (${scopes})` : ''}`;
+      }
+      case 'api_token.revoked':
+        return `${actor} revoked the API token ${quoted(field(d.token, 'name'))}`;
+      case 'webhook.created':
+        return `${actor} added the webhook endpoint ${str(field(d.endpoint, 'url')) ?? '?'}`;
+      case 'webhook.updated': {
+        const keys = d.changes && typeof d.changes === 'object' ? Object.keys(d.changes) : [];
+        return `${actor} changed ${keys.join(', ') || 'the settings'} of the webhook endpoint ${str(field(d.endpoint, 'url')) ?? '?'}`;
+      }
+      case 'webhook.deleted':
+        return `${actor} deleted the webhook endpoint ${str(field(d.endpoint, 'url')) ?? '?'}`;
+      case 'webhook.secret_rotated':
+        return `${actor} rotated the secret of the webhook endpoint ${str(field(d.endpoint, 'url')) ?? '?'}`;
+      case 'webhook.disabled':
+        return `The webhook endpoint ${str(field(d.endpoint, 'url')) ?? '?'} was disabled${str(d.reason) ? ` (${str(d.reason)})` : ''}`;
+      case 'webhook.replayed':
+        return `${actor} replayed ${typeof d.deliveries === 'number' ? d.deliveries : 'some'} deliveries to the webhook endpoint ${str(field(d.endpoint, 'url')) ?? '?'}`;
       default:
         return e.target ? `${actor}: ${e.type} (${target})` : `${actor}: ${e.type}`;
     }

@@ -7,6 +7,7 @@ import { transactionalWithRetry } from '../db/faults.js';
 import { lockForTransaction } from '../db/locks.js';
 import { loadUserSnapshot, lockUser } from '../users/users.repository.js';
 import { assertAnotherActiveAdmin } from '../users/users.service.js';
+import { redactWebhookDeliveriesFor } from '../webhooks/redact.js';
 import {
   accountExists,
   addressesOf,
@@ -16,7 +17,6 @@ import {
   redactMailbox,
   redactOutbox,
   redactTermsEvidence,
-  redactWebhookDeliveriesFallback,
   ipAddressesOf,
   removeIpKeys,
   removeAccountTraces,
@@ -58,7 +58,8 @@ export async function forgetPerson(app: AppServices, actor: SessionUser, userId:
     // The mailbox first: it finds the person's messages through their outbox rows' recipient id.
     redacted.mailboxMessages = await redactMailbox(tx, userId, addresses, placeholder);
     redacted.outbox = await redactOutbox(tx, userId, addresses, placeholder);
-    redacted.webhookDeliveries = await redactWebhookDeliveriesFallback(tx, userId, addresses, placeholder);
+    // Webhooks' own rule (server/webhooks/redact.ts): the person's fields and any string naming their address become "[redacted]".
+    redacted.webhookDeliveries = await redactWebhookDeliveriesFor(tx, { userId, emails: addresses });
     const traces = await removeAccountTraces(tx, userId);
     redacted.sessions = traces.sessions;
     redacted.tokens = traces.tokens;

@@ -188,32 +188,6 @@ export async function anonymiseAccount(tx: EntityManager, userId: string, placeh
   );
 }
 
-/**
- * Webhook deliveries about the person: their payload (the event's data) gets the same placeholders as
- * the event, and what the receiver answered (which may echo it) goes.
- */
-export async function redactWebhookDeliveriesFallback(tx: EntityManager, userId: string, addresses: string[], placeholder: string): Promise<number> {
-  const ids = new Set<string>();
-  const own = await tx.execute<{ id: string }[]>(
-    `update webhook_delivery set response_body = null, last_error = null,
-            payload = case when jsonb_typeof(payload->'data'->'user') = 'object'
-                           then jsonb_set(payload, '{data,user}', (payload->'data'->'user') || jsonb_build_object('email', ?::text, 'firstName', ?::text, 'lastName', ?::text))
-                           else payload end
-      where user_id = ? returning id`,
-    [placeholder, FORGOTTEN_FIRST_NAME, FORGOTTEN_LAST_NAME, userId],
-  );
-  own.forEach((r) => ids.add(r.id));
-  for (const address of addresses) {
-    const rows = await tx.execute<{ id: string }[]>(
-      `update webhook_delivery set payload = regexp_replace(payload::text, ?, ?, 'gi')::jsonb, response_body = null, last_error = null
-        where payload::text ilike ? escape '\\' or response_body ilike ? escape '\\' or last_error ilike ? escape '\\' returning id`,
-      [regexEscape(jsonForm(address)), jsonForm(placeholder), `%${likeEscape(jsonForm(address))}%`, `%${likeEscape(address)}%`, `%${likeEscape(address)}%`],
-    );
-    rows.forEach((r) => ids.add(r.id));
-  }
-  return ids.size;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Export (access request)
 

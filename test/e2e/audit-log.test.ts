@@ -35,7 +35,7 @@ describe('audit log in a browser', () => {
     await alan.admin.users.reject({ userId: linus.id, expectedVersion: 1, reason: 'Please use your work address' });
     await alan.admin.users.deactivate({ userId: grace.id, expectedVersion: 2 });
     await ada.admin.users.activate({ userId: grace.id, expectedVersion: 3 });
-    const [{ version }] = await sql<{ version: number }>(app, `select version from app_user where id = ?`, [t.id]);
+    const version = (await sql<{ version: number }>(app, `select version from app_user where id = ?`, [t.id]))[0]!.version;
     await ada.admin.users.delete({ userId: t.id, expectedVersion: version });
 
     const { page, context } = await newPage(browser);

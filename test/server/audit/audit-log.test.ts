@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runAsApiToken } from '../../../server/events/actor-context.js';
 import { startTestApp, sql, type TestApp } from '../../support/app.js';
 import { adminSession, insertUser, loginAs } from '../../support/users.js';
 import type { AuditEvent, AuditListInput } from '../../../shared/schemas/audit.js';
@@ -149,6 +151,18 @@ describe('Portal › Audit log', () => {
     }
     expect(seen).toEqual(expected);
     expect(new Set(seen).size).toBe(seen.length);
+  });
+
+  it('names the API token a change was made with (REST API writes)', async () => {
+    const u = await insertUser(app, { status: 'pending', firstName: 'Tokyo', lastName: 'Rose' });
+    const principal = { tokenId: randomUUID(), tokenName: 'CRM sync', userId: ada.id, scopes: ['users:write' as const] };
+    await runAsApiToken(principal, () => ada.caller.admin.users.activate({ userId: u.id, expectedVersion: 1 }));
+    const [e] = (await allPages(ada, { target: 'tokyo rose', action: 'user.activated' })) as [AuditEvent];
+    expect(e.token).toEqual({ id: principal.tokenId, name: 'CRM sync' });
+    expect(e.actor?.id).toBe(ada.id);
+    expect(e.sentence).toBe('Ada Lovelace activated Tokyo Rose (with the API token “CRM sync”)');
+    // Without a token, no attribution.
+    expect((await allPages(ada, { action: 'organisation.created' }))[0]!.token).toBeNull();
   });
 
   it('refuses bad input with 400 and non-admins with FORBIDDEN', async () => {
