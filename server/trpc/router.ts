@@ -17,6 +17,7 @@ import { auditRouter } from '../audit/audit.router.js';
 import { privacyRouter } from '../privacy/privacy.router.js';
 import { webhooksRouter } from '../webhooks/webhooks.router.js';
 import { preferencesRouter } from '../users/preferences.router.js';
+import { accountRouter } from '../users/account.router.js';
 
 /**
  * The whole API, grouped as the admin menu reads: users, invites, organisations, mail, settings,
@@ -25,6 +26,8 @@ import { preferencesRouter } from '../users/preferences.router.js';
  */
 export const appRouter = router({
   auth: authRouter,
+  /** The signed-in person's own account (developer home): details, name change. */
+  account: accountRouter,
   invite: inviteRouter,
   admin: router({
     users: usersRouter,

@@ -478,6 +478,11 @@ export async function lockUserByEmail(tx: EntityManager, email: string): Promise
   return rows[0] ? lockedFromRow(rows[0]) : null;
 }
 
+/** A person's own name change (account.updateName): first and last name only. */
+export async function updateOwnName(tx: EntityManager, userId: string, p: { firstName: string; lastName: string }, now: Date): Promise<void> {
+  await tx.execute(`update app_user set first_name = ?, last_name = ?, updated_at = ?, version = version + 1 where id = ?`, [p.firstName, p.lastName, now, userId]);
+}
+
 /** Sets a new password hash and clears "must change password". */
 export async function setPassword(tx: EntityManager, userId: string, passwordHash: string, now: Date): Promise<void> {
   await tx.execute(`update app_user set password_hash = ?, must_change_password = false, updated_at = ?, version = version + 1 where id = ?`, [
