@@ -55,14 +55,34 @@ export function isEmailTaken(err: unknown): boolean {
 }
 
 /**
- * The search expression. The trigram index app_user_search_trgm is built on exactly this
- * expression (see Migration20261128110000_user_search), so keep the two identical.
+ * Search (issue 14, point 4): the term matches the start of the email address, of "first last",
+ * of the last name or of the email's domain (a leading "@" is allowed: "@acme."), or any part of an
+ * answer to the sign-up fields. Each arm has an index of its own (Migration20261214120100_user_search_prefix:
+ * lower(...) text_pattern_ops btrees, "first last" covering created_at/id/status so a common name is
+ * an index-only scan; a trigram index for the answers), and each keeps exactly its index's expression.
+ * Why prefixes and not "anywhere" (the trigram index before): see docs/ARCHITECTURE.md, Search.
  */
-export const SEARCH_EXPR = `lower(u.first_name || ' ' || u.last_name || ' ' || u.email)`;
+const SEARCH_ARMS = [
+  `lower(u.email) like ? escape '\\'`,
+  `lower(u.first_name || ' ' || u.last_name) like ? escape '\\'`,
+  `lower(u.last_name) like ? escape '\\'`,
+  `lower(split_part(u.email, '@', 2)) like ? escape '\\'`,
+  `(u.registration_answers is not null and admit_answers_text(u.registration_answers) like ? escape '\\')`,
+] as const;
 
-/** The search condition (two parameters, the same pattern): name and email, or any answer to the sign-up fields (values, not keys). */
-const SEARCH_CONDITION = `(${SEARCH_EXPR} like ? escape '\\'
-  or (u.registration_answers is not null and lower((select string_agg(a.value, ' ') from jsonb_each_text(u.registration_answers) a)) like ? escape '\\'))`;
+/** The LIKE pattern for each of SEARCH_ARMS, in order. */
+function searchPatterns(term: string): string[] {
+  const t = term.trim().toLowerCase();
+  const esc = (s: string) => s.replace(/[\\%_]/g, (c) => '\\' + c);
+  const prefix = `${esc(t)}%`;
+  return [prefix, prefix, prefix, t.startsWith('@') ? `${esc(t.slice(1))}%` : prefix, likePattern(t)];
+}
+
+/** All arms in one condition (the pending queue: a few thousand rows at most, walked in order). */
+function searchCondition(term: string, params: unknown[]): string {
+  params.push(...searchPatterns(term));
+  return `(${SEARCH_ARMS.join(' or ')})`;
+}
 
 /** Keyset position: the sort key of the last row of a page. */
 interface Cursor {
@@ -125,7 +145,8 @@ interface RawRow extends SnapshotRow {
  * app_user_status_created_idx serve directly; the keyset condition is a row comparison the index
  * scan starts from, so page 10,000 costs what page 1 costs.
  */
-function block(seg: 0 | 1, where: string[], after: Cursor | null, params: unknown[], limit: number): string {
+function block(seg: 0 | 1, where: string[], after: Cursor | null, params: unknown[], limit: number, search?: string): string {
+  if (search) return searchBlock(seg, where, after, params, limit, search);
   const conds = [...where];
   if (after) {
     conds.push(`(u.created_at, u.id) < (?::timestamptz, ?::uuid)`);
@@ -138,6 +159,31 @@ function block(seg: 0 | 1, where: string[], after: Cursor | null, params: unknow
 }
 
 /**
+ * A block of the list with a search: each arm takes its newest `limit` matches through its own
+ * index (a union, not an OR: an OR would be one bitmap scan over the heap, and no index-only scan),
+ * then the newest `limit` of those are loaded. `where` holds the status condition, whose `?` (if
+ * any) is the first element of `params` pushed by the caller for it: it is repeated for every arm.
+ */
+function searchBlock(seg: 0 | 1, where: string[], after: Cursor | null, params: unknown[], limit: number, search: string): string {
+  const statusParams = params.splice(params.length - where.filter((w) => w.includes('?')).length);
+  const patterns = searchPatterns(search);
+  const arms = SEARCH_ARMS.map((arm, i) => {
+    const conds = [...where, arm];
+    params.push(...statusParams, patterns[i]);
+    if (after) {
+      conds.push(`(u.created_at, u.id) < (?::timestamptz, ?::uuid)`);
+      params.push(after.at, after.id);
+    }
+    params.push(limit);
+    return `(select u.created_at, u.id from app_user u where ${conds.join(' and ')} order by u.created_at desc, u.id desc limit ?)`;
+  });
+  params.push(limit, limit);
+  return `(select ${ROW_COLUMNS}, ${seg} as seg from app_user u
+     where u.id in (select h.id from (${arms.join(' union ')}) h order by h.created_at desc, h.id desc limit ?)
+     order by u.created_at desc, u.id desc limit ?)`;
+}
+
+/**
  * Keyset pagination (no OFFSET). With status 'all' the order is "pending first": the pending
  * block, then everyone else, each newest first; the cursor carries which block it stopped in.
  */
@@ -145,23 +191,14 @@ export async function listUsers(em: EntityManager, q: UserListQuery): Promise<Us
   const after = q.cursor ? decodeCursor(q.cursor) : null;
   const take = q.limit + 1; // one extra row tells whether a next page exists
   const params: unknown[] = [];
-  const search: string[] = [];
-  const searchParams: unknown[] = [];
-  if (q.search) {
-    search.push(SEARCH_CONDITION);
-    searchParams.push(likePattern(q.search), likePattern(q.search));
-  }
+  const search = q.search.trim() || undefined;
   const blocks: string[] = [];
   if (q.status === 'all') {
-    if (!after || after.seg === 0) {
-      params.push(...searchParams);
-      blocks.push(block(0, [`u.status = 'pending'`, ...search], after, params, take));
-    }
-    params.push(...searchParams);
-    blocks.push(block(1, [`u.status <> 'pending'`, ...search], after && after.seg === 1 ? after : null, params, take));
+    if (!after || after.seg === 0) blocks.push(block(0, [`u.status = 'pending'`], after, params, take, search));
+    blocks.push(block(1, [`u.status <> 'pending'`], after && after.seg === 1 ? after : null, params, take, search));
   } else {
-    params.push(q.status, ...searchParams);
-    blocks.push(block(1, [`u.status = ?`, ...search], after, params, take));
+    params.push(q.status);
+    blocks.push(block(1, [`u.status = ?`], after, params, take, search));
   }
   params.push(take);
   const rows = await em.execute<RawRow[]>(
@@ -295,10 +332,7 @@ export async function pendingUsers(
   const asc = q.sort === 'oldest';
   const conds = [`u.status = 'pending'`];
   const params: unknown[] = [];
-  if (q.search) {
-    conds.push(SEARCH_CONDITION);
-    params.push(likePattern(q.search), likePattern(q.search));
-  }
+  if (q.search.trim()) conds.push(searchCondition(q.search, params));
   if (q.cursor) {
     const after = decodeCursor(q.cursor);
     conds.push(`(u.created_at, u.id) ${asc ? '>' : '<'} (?::timestamptz, ?::uuid)`);
@@ -480,7 +514,12 @@ export async function lockUserByEmail(tx: EntityManager, email: string): Promise
 
 /** A person's own name change (account.updateName): first and last name only. */
 export async function updateOwnName(tx: EntityManager, userId: string, p: { firstName: string; lastName: string }, now: Date): Promise<void> {
-  await tx.execute(`update app_user set first_name = ?, last_name = ?, updated_at = ?, version = version + 1 where id = ?`, [p.firstName, p.lastName, now, userId]);
+  await tx.execute(`update app_user set first_name = ?, last_name = ?, updated_at = ?, version = version + 1 where id = ?`, [
+    p.firstName,
+    p.lastName,
+    now,
+    userId,
+  ]);
 }
 
 /** Sets a new password hash and clears "must change password". */

@@ -11,6 +11,7 @@ import { Migration20261214090000_webhooks } from './Migration20261214090000_webh
 import { Migration20261214130000_admin_preferences } from './Migration20261214130000_admin_preferences.js';
 import { Migration20261214110000_api_tokens } from './Migration20261214110000_api_tokens.js';
 import { Migration20261214120000_counts_search } from './Migration20261214120000_counts_search.js';
+import { Migration20261214120100_user_search_prefix } from './Migration20261214120100_user_search_prefix.js';
 import { Migration20261214100000_audit } from './Migration20261214100000_audit.js';
 
 /**
@@ -31,5 +32,6 @@ export const migrationsList = [
   { name: 'Migration20261214130000_admin_preferences', class: Migration20261214130000_admin_preferences },
   { name: 'Migration20261214110000_api_tokens', class: Migration20261214110000_api_tokens },
   { name: 'Migration20261214120000_counts_search', class: Migration20261214120000_counts_search },
+  { name: 'Migration20261214120100_user_search_prefix', class: Migration20261214120100_user_search_prefix },
   { name: 'Migration20261214100000_audit', class: Migration20261214100000_audit },
 ];
