@@ -24,7 +24,10 @@ function rowMatches(filter: UserListFilter, u: UserSnapshot): boolean {
   if (filter.status !== 'all' && u.status !== filter.status) return false;
   const q = filter.search.trim().toLowerCase();
   if (!q) return true;
-  return `${u.firstName} ${u.lastName} ${u.email}`.toLowerCase().includes(q);
+  // The start of the address, of "first last", of the last name or of the domain (users.repository.ts, SEARCH_ARMS).
+  const starts = (s: string, term = q) => s.toLowerCase().startsWith(term);
+  const domain = u.email.split('@')[1] ?? '';
+  return starts(u.email) || starts(`${u.firstName} ${u.lastName}`) || starts(u.lastName) || starts(domain, q.startsWith('@') ? q.slice(1) : q);
 }
 
 /**

@@ -63,6 +63,16 @@ describe('users list store', () => {
     expect(names()).toEqual(['Ada']);
   });
 
+  it('a live row matches the search as the server does: the start of the address, "first last", the last name or the domain', () => {
+    const grace = () => row({ firstName: 'Grace', lastName: 'Hopper', email: 'g.hopper@navy.test' });
+    for (const term of ['grace hop', 'HOPPER', 'g.hop', 'navy', '@navy.te']) {
+      expect(setup({ status: 'all', search: term }).store.upsertRow(grace()), term).not.toBe('skipped');
+    }
+    for (const term of ['race', 'opper', 'avy', 'hopper@']) {
+      expect(setup({ status: 'all', search: term }).store.upsertRow(grace()), term).toBe('skipped');
+    }
+  });
+
   it('does not insert a row that sorts after the loaded rows while more pages remain; appendPage skips rows already present', () => {
     const { store, names } = setup();
     const recent = row({ firstName: 'Recent', createdAt: '2026-06-01T00:00:00.000Z' });
