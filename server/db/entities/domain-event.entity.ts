@@ -15,5 +15,15 @@ export const DomainEvent = defineEntity({
     data: p.json<Record<string, unknown>>(),
     createdAt: p.datetime().onCreate(() => new Date()),
   },
+  // The audit log's filters (migration 20261214100001, built concurrently); the trigram one only with pg_trgm.
+  indexes: [
+    { name: 'domain_event_actor_idx', expression: 'create index domain_event_actor_idx on domain_event (actor_id, id) where actor_id is not null' },
+    { name: 'domain_event_type_idx', properties: ['type', 'id'] },
+    { name: 'domain_event_created_idx', properties: ['createdAt', 'id'] },
+    {
+      name: 'domain_event_organisation_idx',
+      expression: `create index domain_event_organisation_idx on domain_event ((coalesce(data->'organisation'->>'id', data->'user'->>'organisationId')), id)`,
+    },
+  ],
 });
 export type DomainEvent = InferEntity<typeof DomainEvent>;

@@ -13,6 +13,7 @@ import { Migration20261214110000_api_tokens } from './Migration20261214110000_ap
 import { Migration20261214120000_counts_search } from './Migration20261214120000_counts_search.js';
 import { Migration20261214120100_user_search_prefix } from './Migration20261214120100_user_search_prefix.js';
 import { Migration20261214100000_audit } from './Migration20261214100000_audit.js';
+import { Migration20261214100001_audit_indexes } from './Migration20261214100001_audit_indexes.js';
 
 /**
  * Every migration, in order. Listed explicitly (not discovered by file glob) so they load the same
@@ -34,4 +35,5 @@ export const migrationsList = [
   { name: 'Migration20261214120000_counts_search', class: Migration20261214120000_counts_search },
   { name: 'Migration20261214120100_user_search_prefix', class: Migration20261214120100_user_search_prefix },
   { name: 'Migration20261214100000_audit', class: Migration20261214100000_audit },
+  { name: 'Migration20261214100001_audit_indexes', class: Migration20261214100001_audit_indexes },
 ];

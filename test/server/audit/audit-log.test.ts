@@ -165,6 +165,26 @@ describe('Portal › Audit log', () => {
     expect((await allPages(ada, { action: 'organisation.created' }))[0]!.token).toBeNull();
   });
 
+  it("the filters' indexes were built (concurrently, by their own migration) and are valid", async () => {
+    const rows = await sql<{ name: string; valid: boolean }>(
+      app,
+      `select c.relname as name, i.indisvalid as valid from pg_index i join pg_class c on c.oid = i.indexrelid
+        where i.indrelid = 'domain_event'::regclass and c.relname like any (array['domain_event_actor_idx', 'domain_event_type_idx', 'domain_event_created_idx', 'domain_event_organisation_idx', 'domain_event_user_snapshot_trgm'])
+        order by 1`,
+    );
+    const trgm = (await sql(app, `select 1 from pg_extension where extname = 'pg_trgm'`)).length > 0;
+    expect(rows.map((r) => r.name)).toEqual(
+      [
+        'domain_event_actor_idx',
+        'domain_event_created_idx',
+        'domain_event_organisation_idx',
+        'domain_event_type_idx',
+        ...(trgm ? ['domain_event_user_snapshot_trgm'] : []),
+      ].sort(),
+    );
+    expect(rows.every((r) => r.valid)).toBe(true);
+  });
+
   it('refuses bad input with 400 and non-admins with FORBIDDEN', async () => {
     const bad = [
       { filter: { action: 'DROP TABLE' } },
