@@ -31,9 +31,12 @@ export default function ApiTokensPage() {
           </Button>
         </div>
         <p class="muted">
-          Personal tokens for the REST API at <code>/api/v1</code> (reference: <a href="/api/docs">/api/docs</a>). A token acts as you, limited to its scopes;
-          every change made with it is recorded under your name and the token's name. It stops working when it expires, when you revoke it, or when you are no
-          longer an active administrator. Every administrator is emailed when a token is created.
+          Personal tokens for the REST API at <code>/api/v1</code> (reference:{' '}
+          <a href="/api/docs" style={{ 'text-decoration': 'underline' }}>
+            /api/docs
+          </a>
+          ). A token acts as you, limited to its scopes; every change made with it is recorded under your name and the token's name. It stops working when it
+          expires, when you revoke it, or when you are no longer an active administrator. Every administrator is emailed when a token is created.
         </p>
       </section>
 
