@@ -140,6 +140,23 @@ describe('keyboard and live updates in the browser (issue 13 points 1 and 4)', {
     await ann.context.close();
   });
 
+  it('the mailbox tabs are ARIA tabs too: one Tab stop, arrows select', async () => {
+    const ivy = await adminAt(app, browser, 'Ivy', '/admin/mailbox');
+    const { page } = ivy;
+    await page.getByRole('heading', { name: 'Mailbox' }).waitFor();
+    expect(await page.locator('[role=tab][tabindex="0"]').allTextContents()).toEqual(['Emails']);
+    await page.getByRole('tab', { name: 'Emails' }).focus();
+    await page.keyboard.press('ArrowRight');
+    await page.waitForURL('**tab=outbox**');
+    expect((await focused(page)).text).toBe('Delivery queue');
+    await page.keyboard.press('ArrowLeft');
+    await page.waitForURL((u) => !u.search.includes('tab='));
+    await page.keyboard.press('End');
+    await page.waitForURL('**tab=suppressed**');
+    expect((await focused(page)).text).toBe('Suppressed addresses');
+    await ivy.context.close();
+  });
+
   it('the pending queue with only keys: two activated, one rejected with a reason, ? lists the keys; Undo reconsiders the rejection', async () => {
     const [u1, u2, u3] = await pendingUsers(app, 'Queue', 3);
     const bea = await adminAt(app, browser, 'Bea', '/admin/users?status=pending&q=Queue');

@@ -3,6 +3,9 @@ import { Match, Switch } from 'solid-js';
 import { InboxPanel } from './InboxPanel';
 import { OutboxPanel } from './OutboxPanel';
 import { SuppressionsPanel } from './SuppressionsPanel';
+import { tabListKeyDown } from '../../ui/tabs';
+
+const TABS = ['inbox', 'outbox', 'suppressed'] as const;
 
 /**
  * Portal > Mailbox: with no SMTP server configured, every email the portal sends is kept here (and
@@ -12,6 +15,7 @@ import { SuppressionsPanel } from './SuppressionsPanel';
 export default function MailboxPage() {
   const [params, setParams] = useSearchParams();
   const tab = () => (params.tab === 'outbox' || params.tab === 'suppressed' ? params.tab : 'inbox');
+  const select = (id: string) => setParams(id === 'inbox' ? { tab: undefined } : { tab: id, id: undefined });
 
   return (
     <>
@@ -21,15 +25,18 @@ export default function MailboxPage() {
           <p class="muted">Emails the portal sent, and the delivery queue.</p>
         </div>
       </header>
-      <div class="tabs" role="tablist" aria-label="Mailbox">
+      {/* ARIA tabs: one Tab stop; arrows, Home and End move and select. */}
+      <div class="tabs" role="tablist" aria-label="Mailbox" onKeyDown={(e) => tabListKeyDown(e, TABS, tab(), select)}>
         <button
           type="button"
           class="tab"
           role="tab"
           id="tab-inbox"
+          data-tab="inbox"
+          tabindex={tab() === 'inbox' ? 0 : -1}
           aria-selected={tab() === 'inbox'}
           aria-controls="panel-inbox"
-          onClick={() => setParams({ tab: undefined })}
+          onClick={() => select('inbox')}
         >
           Emails
         </button>
@@ -38,9 +45,11 @@ export default function MailboxPage() {
           class="tab"
           role="tab"
           id="tab-outbox"
+          data-tab="outbox"
+          tabindex={tab() === 'outbox' ? 0 : -1}
           aria-selected={tab() === 'outbox'}
           aria-controls="panel-outbox"
-          onClick={() => setParams({ tab: 'outbox', id: undefined })}
+          onClick={() => select('outbox')}
         >
           Delivery queue
         </button>
@@ -49,9 +58,11 @@ export default function MailboxPage() {
           class="tab"
           role="tab"
           id="tab-suppressed"
+          data-tab="suppressed"
+          tabindex={tab() === 'suppressed' ? 0 : -1}
           aria-selected={tab() === 'suppressed'}
           aria-controls="panel-suppressed"
-          onClick={() => setParams({ tab: 'suppressed', id: undefined })}
+          onClick={() => select('suppressed')}
         >
           Suppressed addresses
         </button>

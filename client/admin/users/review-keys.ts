@@ -51,11 +51,5 @@ export function moveIndex(current: number, command: QueueCommand, length: number
   return Math.min(length - 1, Math.max(0, next));
 }
 
-/** The status tabs' arrow keys (ARIA tabs pattern): the index of the tab to move to, or null. */
-export function tabIndexAfterKey(key: string, current: number, count: number): number | null {
-  if (key === 'ArrowRight') return (current + 1) % count;
-  if (key === 'ArrowLeft') return (current - 1 + count) % count;
-  if (key === 'Home') return 0;
-  if (key === 'End') return count - 1;
-  return null;
-}
+/** The status tabs' arrow keys (ARIA tabs pattern), shared with every tab list. */
+export { tabIndexAfterKey } from '../../ui/tabs';
