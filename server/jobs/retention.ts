@@ -30,8 +30,9 @@ export async function purgeInBatches(
 
 /**
  * Data retention (Settings > General > Data retention): delivered mailbox messages and sent outbox
- * rows older than their setting go; domain events only when a period is set (default: forever).
- * Pending and failed outbox rows are never purged here.
+ * rows older than their setting go (succeeded webhook deliveries with the sent outbox rows); domain
+ * events only when a period is set (default: forever). Pending and failed outbox rows and webhook
+ * deliveries are never purged here.
  */
 export function retentionJob(opts: { intervalMs?: number; batch?: number } = {}): Job {
   return {
@@ -57,6 +58,15 @@ export function retentionJob(opts: { intervalMs?: number; batch?: number } = {})
         batch,
         signal,
       );
+      // Webhook deliveries that succeeded follow the sent-outbox period; failed ones stay (they may be replayed).
+      const webhooks = await purgeInBatches(
+        em,
+        'webhook_delivery',
+        `select id from webhook_delivery where status = 'succeeded' and last_attempt_at < ? order by id limit ?`,
+        before(s.sentOutboxRetentionDays),
+        batch,
+        signal,
+      );
       const events =
         s.eventRetentionDays === null
           ? 0
@@ -68,7 +78,7 @@ export function retentionJob(opts: { intervalMs?: number; batch?: number } = {})
               batch,
               signal,
             );
-      return { mailboxMessages: mailbox, sentOutboxRows: outbox, domainEvents: events };
+      return { mailboxMessages: mailbox, sentOutboxRows: outbox, deliveredWebhooks: webhooks, domainEvents: events };
     },
   };
 }
