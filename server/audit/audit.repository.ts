@@ -33,15 +33,18 @@ async function peopleMatching(em: EntityManager, text: string): Promise<string[]
   return rows.map((r) => r.id);
 }
 
-/** Organisation ids (as text) whose name, now or in an event's snapshot, contains the pattern. */
+/**
+ * Organisation ids (as text) whose name contains the pattern: now, as created, or before a rename
+ * (organisation.* events, found by the type index; no scan of users' snapshots).
+ */
 async function organisationsMatching(em: EntityManager, text: string): Promise<string[]> {
   const p = containsPattern(text);
-  const rows = await em.execute<{ id: string }[]>(
+  const rows = await em.execute<{ id: string | null }[]>(
     `select o.id::text as id from organisation o where lower(o.name) like ? escape '\\'
       union
-     select s.data->'organisation'->>'id' from domain_event s where s.type like 'organisation.%' and lower(s.data->'organisation'->>'name') like ? escape '\\'
-      union
-     select s.data->'user'->>'organisationId' from domain_event s where s.data->'user' is not null and lower(s.data->'user'->>'organisationName') like ? escape '\\'`,
+     select s.data->'organisation'->>'id' from domain_event s
+      where s.type in ('organisation.created', 'organisation.renamed', 'organisation.deleted')
+        and (lower(s.data->'organisation'->>'name') like ? escape '\\' or lower(s.data->>'previousName') like ? escape '\\')`,
     [p, p, p],
   );
   return rows.map((r) => r.id).filter((id): id is string => typeof id === 'string');

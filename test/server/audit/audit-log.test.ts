@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAsApiToken } from '../../../server/events/actor-context.js';
+import { createScheduler } from '../../../server/jobs/scheduler.js';
+import { retentionJob } from '../../../server/jobs/retention.js';
 import { startTestApp, sql, type TestApp } from '../../support/app.js';
 import { adminSession, insertUser, loginAs } from '../../support/users.js';
 import type { AuditEvent, AuditListInput } from '../../../shared/schemas/audit.js';
@@ -207,5 +209,21 @@ describe('Portal › Audit log', () => {
     const dev = await insertUser(app, { role: 'developer' });
     const devCaller = app.caller({ sessionId: await loginAs(app, dev.email, dev.password!) });
     await expect(devCaller.admin.audit.list({})).rejects.toMatchObject({ code: 'FORBIDDEN' });
+  });
+  it('follows the retention setting for events: what the purge deletes leaves the audit log', async () => {
+    const [old] = await sql<{ id: string }>(
+      app,
+      `insert into domain_event (type, actor_id, user_id, data, created_at)
+       values ('user.deactivated', ?, ?, ?::jsonb, now() - interval '40 days') returning id`,
+      [ada.id, grace.id, JSON.stringify({ user: { id: grace.id, email: 'grace@navy.test', firstName: 'Grace', lastName: 'Hopper' } })],
+    );
+    const visible = async () => (await allPages(ada, { target: 'grace' })).some((e) => e.id === Number(old!.id));
+    expect(await visible()).toBe(true);
+    await ada.caller.admin.settings.retention.update({ mailboxRetentionDays: 30, sentOutboxRetentionDays: 30, eventRetentionDays: 30 });
+    const scheduler = createScheduler({ em: app.services.em, clock: app.clock, log: app.services.log, jobs: [retentionJob()] });
+    await scheduler.runNow('retention');
+    expect(await visible()).toBe(false);
+    // Newer events stay.
+    expect(types(await allPages(ada, { target: 'grace' }))).toEqual(['user.activated', 'user.deactivated', 'user.activated']);
   });
 });
