@@ -40,6 +40,8 @@ export function createHttpServer(app: AppServices, opts: { clientDir: string }):
   const handleApi = createApiHandler(app);
 
   const budgets = app.config.budgets;
+  // GET /trpc responses in progress: those that are HTTP (SSE) subscriptions are ended at shutdown.
+  const trpcGets = new Set<ServerResponse>();
   const handleRequest = (req: IncomingMessage, res: ServerResponse) => {
     if (handleHealth(app, req, res)) return;
     if (handleMetrics(app, req, res, { wsConnections: () => wss.clients.size })) return;
@@ -60,13 +62,16 @@ export function createHttpServer(app: AppServices, opts: { clientDir: string }):
       if (!decoded.ok) return refuse(res, 400, decoded.error, { json: true });
       const cookies = checkCookieHeader(req.headers.cookie);
       if (!cookies.ok) return refuse(res, 400, cookies.error, { json: true });
-      if (req.method === 'GET')
+      if (req.method === 'GET') {
+        trpcGets.add(res);
+        res.once('close', () => trpcGets.delete(res));
         watchStreamStall(res, {
           stallMs: budgets.streamStallMs,
           maxBufferedBytes: budgets.streamMaxBufferedBytes,
           log: app.log,
           ip: clientIp(req, app.config.trustProxy),
         });
+      }
       res.setHeader('Cache-Control', 'no-store');
       res.setHeader('X-Content-Type-Options', 'nosniff');
       void nodeHTTPRequestHandler({
@@ -194,24 +199,41 @@ export function createHttpServer(app: AppServices, opts: { clientDir: string }):
     server,
     wss,
     close() {
-      return (closing ??= drainAndClose(server, wss, () => wsHandler.broadcastReconnectNotification(), app.config.shutdownTimeoutMs, app.log));
+      // An event stream never finishes by itself: ended at once (and any that starts while draining),
+      // its client reconnects with its Last-Event-ID to another process, as a WebSocket client does
+      // after the reconnect notification; else it would hold the drain until SHUTDOWN_TIMEOUT_MS.
+      const endEventStreams = () => {
+        for (const res of trpcGets) if (String(res.getHeader('content-type') ?? '').startsWith('text/event-stream')) res.destroy();
+      };
+      return (closing ??= drainAndClose(server, wss, () => wsHandler.broadcastReconnectNotification(), endEventStreams, app.config.shutdownTimeoutMs, app.log));
     },
   };
 }
 
 /**
  * Graceful close: new connections are refused at once; WebSocket clients get tRPC's reconnect
- * notification, then a normal close; in-flight HTTP requests finish (idle keep-alive connections
+ * notification, then a normal close; HTTP event streams (SSE subscriptions) are ended; in-flight HTTP requests finish (idle keep-alive connections
  * are closed as soon as they are idle) for up to timeoutMs, after which the rest are cut.
  */
-async function drainAndClose(server: Server, wss: WebSocketServer, notifyReconnect: () => void, timeoutMs: number, log: AppServices['log']): Promise<void> {
+async function drainAndClose(
+  server: Server,
+  wss: WebSocketServer,
+  notifyReconnect: () => void,
+  endEventStreams: () => void,
+  timeoutMs: number,
+  log: AppServices['log'],
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const httpClosed = new Promise<void>((res) => server.close(() => res()));
   server.closeIdleConnections();
   notifyReconnect();
+  endEventStreams();
   for (const c of wss.clients) c.close(1012, 'server restarting');
   const wsClosed = new Promise<void>((res) => wss.close(() => res()));
-  const idleSweep = setInterval(() => server.closeIdleConnections(), 50);
+  const idleSweep = setInterval(() => {
+    server.closeIdleConnections();
+    endEventStreams();
+  }, 50);
   const cut = setTimeout(
     () =>
       server.getConnections((_e, open) => {

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
+import { get, type IncomingMessage } from 'node:http';
+import { SESSION_COOKIE } from '../../../shared/constants.js';
 import { createTestDatabase, type TestDatabase } from '../../support/db.js';
 import { uniqueEmail } from '../../support/users.js';
 import { run, spawnServer, type ServerProcess } from './support.js';
@@ -72,6 +74,43 @@ describe('graceful shutdown of a real server process', () => {
     } finally {
       await c.end();
     }
+  }, 120_000);
+
+  it('ends HTTP (SSE) subscriptions at SIGTERM (their clients resume elsewhere) instead of holding the drain until SHUTDOWN_TIMEOUT_MS', async () => {
+    const admin = { email: 'sse-admin@example.com', password: 'a long enough password' };
+    // Ten minutes: if the open stream held the drain, the process would still be there when this test gives up.
+    server = await spawnServer(process.execPath, ['--import', 'tsx', 'server/start.ts'], {
+      DATABASE_URL: db.url,
+      MAIL_WORKER: 'false',
+      ADMIN_EMAIL: admin.email,
+      ADMIN_PASSWORD: admin.password,
+      SHUTDOWN_TIMEOUT_MS: '600000',
+    });
+    const origin = `http://localhost:${server.port}`;
+    const login = await fetch(server.url + '/trpc/auth.login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin },
+      body: JSON.stringify(admin),
+    });
+    expect(login.status).toBe(200);
+    const cookie = login.headers
+      .getSetCookie()
+      .find((c) => c.startsWith(SESSION_COOKIE + '='))!
+      .split(';')[0]!;
+    const input = encodeURIComponent(JSON.stringify({ lastEventId: null }));
+    // The live events as an HTTP event stream (what tRPC's httpSubscriptionLink or an EventSource opens).
+    const stream = await new Promise<IncomingMessage>((resolve, reject) =>
+      get(`${server!.url}/trpc/admin.events.onUserEvent?input=${input}`, { headers: { accept: 'text/event-stream', cookie } }, resolve).on('error', reject),
+    );
+    expect(stream.statusCode).toBe(200);
+    expect(stream.headers['content-type']).toMatch(/^text\/event-stream/);
+    stream.resume();
+    const ended = new Promise<void>((r) => stream.once('close', () => r()));
+
+    server.child.kill('SIGTERM');
+    await ended;
+    expect(await server.exited).toBe(0);
+    expect(server.output()).not.toMatch(/shutdown timeout reached/);
   }, 120_000);
 
   it('stops start-up with one clear line when NODE_ENV=production and DATABASE_URL is missing', async () => {
