@@ -195,7 +195,7 @@ export function DecisionDialogs(props: { user: UserDetail; decisions: UserDecisi
       >
         <p>
           <strong>{fullName(u())}</strong> ({u().email}) and all of the account's sessions will be removed. This cannot be undone; the history stays in the
-          audit log.
+          audit log, with the name. To erase their personal data as well, use <strong>Forget</strong> under Personal data.
         </p>
       </ConfirmDialog>
     </>
