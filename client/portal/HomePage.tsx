@@ -1,6 +1,7 @@
 import { Show, createEffect } from 'solid-js';
 import { hardNavigate, useMe } from '../lib/session';
 import { Loading } from '../ui';
+import { AccountCard } from './account/AccountCard';
 import { SessionsCard } from './account/SessionsCard';
 import { useTermsGate } from './terms-gate';
 
@@ -35,24 +36,7 @@ export default function HomePage() {
             <p class="muted">
               You are signed in to {me.data?.portalName} as {user().email}.
             </p>
-            <section class="card">
-              <h2 class="card-title">Your account</h2>
-              <dl class="details">
-                <dt>Name</dt>
-                <dd>
-                  {user().firstName} {user().lastName}
-                </dd>
-                <dt>Email</dt>
-                <dd>{user().email}</dd>
-                <dt>Role</dt>
-                <dd>{user().role === 'admin' ? 'Administrator' : 'Developer'}</dd>
-              </dl>
-              <div class="card-footer">
-                <a class="btn btn-secondary btn-sm" href="/change-password">
-                  Change password
-                </a>
-              </div>
-            </section>
+            <AccountCard />
             <SessionsCard />
           </main>
         </div>
