@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { sqlCount, startTestApp, type TestApp } from '../support/app.js';
 import { launchBrowser, newPage, screenshot } from '../support/browser.js';
+import { expectNoAxeViolationsAtWidths } from '../support/a11y.js';
 import { insertUser, loginAs } from '../support/users.js';
 import { sessionIdOf } from '../../server/sessions/session-store.js';
 
@@ -41,6 +42,7 @@ describe('must change password at next login, in a browser', () => {
     await page.locator('input[name=newPassword]').fill('my very own secret');
     await page.getByLabel('Confirm new password').fill('my very own secret');
     await screenshot(page, 'change-password');
+    await expectNoAxeViolationsAtWidths(page, 'change password', { schemes: ['light', 'dark'] });
     await page.getByRole('button', { name: 'Change password' }).click();
     await page.getByRole('heading', { name: 'Password changed' }).waitFor();
     await page.getByText('You were logged out on 1 other device or browser.').waitFor();
@@ -50,5 +52,6 @@ describe('must change password at next login, in a browser', () => {
 
     expect(await sqlCount(app, `select count(*) from user_session where id = ?`, [sessionIdOf(elsewhere)])).toBe(0);
     expect(await sqlCount(app, `select count(*) from app_user where id = ? and not must_change_password`, [u.id])).toBe(1);
-  });
+    // Axe at two widths and both colour schemes on the way: more than the default 30 s on shared cores.
+  }, 60_000);
 });

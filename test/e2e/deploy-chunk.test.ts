@@ -8,6 +8,7 @@ import { createLogger } from '../../server/logger.js';
 import { startApp, DEFAULT_CLIENT_DIR, type RunningApp } from '../../server/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { launchBrowser, newPage, screenshot } from '../support/browser.js';
+import { expectNoAxeViolationsAtWidths } from '../support/a11y.js';
 
 describe('a deploy while a tab is open (a lazy chunk is gone)', () => {
   // A copy of the build, so the test can delete a chunk as a deploy would.
@@ -58,6 +59,7 @@ describe('a deploy while a tab is open (a lazy chunk is gone)', () => {
       expect(page.url()).toContain('/forgot-password');
       await expect.poll(() => page.getByRole('heading', { name: 'A new version is available' }).isVisible()).toBe(true);
       await screenshot(page, 'deploy-chunk-error-page');
+      await expectNoAxeViolationsAtWidths(page, 'error page (new version deployed)');
       // It stays put: no reload loop.
       await page.waitForTimeout(1_500);
       expect(documentLoads).toBe(2);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { sql, startTestApp, type TestApp, E2E_SECURITY } from '../support/app.js';
 import { launchBrowser, newPage, screenshot } from '../support/browser.js';
+import { expectNoAxeViolationsAtWidths } from '../support/a11y.js';
 import { insertUser, loginAs, uniqueEmail } from '../support/users.js';
 import { setRequireEmailVerification } from '../support/verify.js';
 
@@ -86,6 +87,7 @@ describe('live admin dashboard in a browser', () => {
     // Pending first: the decided row left the pending block at the top.
     expect(await bob.page.getByTestId('user-row').first().textContent()).toContain('Older Pending');
     await screenshot(bob.page, 'users-live-decided');
+    await expectNoAxeViolationsAtWidths(bob.page, 'users list: decided elsewhere');
     await Promise.all([ann.context.close(), bob.context.close(), dev.context.close()]);
   });
 
@@ -117,6 +119,7 @@ describe('live admin dashboard in a browser', () => {
     await row(dan.page, 'Waited Shortest').getByTestId('select-user').check();
     await dan.page.getByTestId('bulk-bar').getByText('2 pending users selected').waitFor();
     await screenshot(dan.page, 'users-bulk-selected');
+    await expectNoAxeViolationsAtWidths(dan.page, 'users list: bulk bar');
     await dan.page.getByRole('button', { name: 'Activate 2' }).click();
     await dan.page.getByTestId('toast').filter({ hasText: 'Activated 2 users' }).waitFor();
     expect(await sql(app, `select status from app_user where id in (?, ?)`, [waiting[0]!.id, waiting[1]!.id])).toEqual([
@@ -130,6 +133,7 @@ describe('live admin dashboard in a browser', () => {
     await cleo.page.getByTestId('user-timeline').getByText('Registration approved by Dan Admin').waitFor();
     await cleo.page.getByTestId('user-changed-live').getByText('Dan Admin activated this user just now.').waitFor();
     await screenshot(cleo.page, 'user-live-timeline');
+    await expectNoAxeViolationsAtWidths(cleo.page, 'user page: live timeline');
     await cleo.page.getByRole('button', { name: 'Show current state' }).click();
     await cleo.page.getByRole('button', { name: 'Deactivate' }).waitFor();
     expect(await cleo.page.getByTestId('user-changed-live').count()).toBe(0);

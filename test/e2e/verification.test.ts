@@ -3,6 +3,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { sql, type TestApp } from '../support/app.js';
 import { startTestAppWithSmtp, type SmtpPeer } from '../support/smtp.js';
 import { launchBrowser, newPage, screenshot } from '../support/browser.js';
+import { expectNoAxeViolationsAtWidths } from '../support/a11y.js';
 import { insertUser, loginAs, uniqueEmail } from '../support/users.js';
 import { verificationLink } from '../support/verify.js';
 import { writeSetting } from '../../server/settings/settings.repository.js';
@@ -128,6 +129,7 @@ describe('email verification in a browser (bot protection as shipped, mail over 
     expect(await rows.first().getAttribute('data-status')).toBe('unverified');
     expect(await rows.first().textContent()).toContain('Grace Hopper');
     await screenshot(a, 'unverified-tab');
+    await expectNoAxeViolationsAtWidths(a, 'users list: unverified tab');
 
     await a.getByRole('tab', { name: /Pending/ }).click();
     await a.waitForURL('**/admin/users?status=pending');
