@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { sql, startTestApp, type TestApp, E2E_SECURITY } from '../support/app.js';
 import { launchBrowser, newPage, screenshot } from '../support/browser.js';
+import { expectNoAxeViolationsAtWidths } from '../support/a11y.js';
 import { insertUser, loginAs, uniqueEmail } from '../support/users.js';
 import { writeSetting } from '../../server/settings/settings.repository.js';
 import { setRequireEmailVerification } from '../support/verify.js';
@@ -60,12 +61,13 @@ describe('registration in a browser', () => {
       .or(admin.page.getByRole('link', { name: 'General' }))
       .first()
       .waitFor();
-    const toggle = admin.page.getByRole('switch', { name: 'Auto approve developer registering requests' });
+    const toggle = admin.page.getByRole('switch', { name: 'Auto approve developer registration requests' });
     expect(await toggle.isChecked()).toBe(false);
     await toggle.check();
     await admin.page.getByRole('button', { name: 'Save settings' }).click();
     await admin.page.getByText('Settings saved').waitFor();
     await screenshot(admin.page, 'settings-general');
+    await expectNoAxeViolationsAtWidths(admin.page, 'settings: general', { schemes: ['light', 'dark'] });
     await admin.context.close();
     expect((await sql(app, `select value from setting where key = 'autoApprove'`))[0].value).toBe(true);
 
@@ -89,10 +91,12 @@ describe('registration in a browser', () => {
     await page.getByLabel('Confirm password').fill(PASSWORD);
     expect(await page.getByText('Passwords do not match').count()).toBe(0);
     await screenshot(page, 'register-form');
+    await expectNoAxeViolationsAtWidths(page, 'register', { schemes: ['light', 'dark'] });
     await page.getByRole('button', { name: 'Register to developer portal' }).click();
     await page.getByRole('heading', { name: 'Your account is ready' }).waitFor();
     await page.getByText(`You can log in now with ${email}`).waitFor();
     await screenshot(page, 'register-active');
+    await expectNoAxeViolationsAtWidths(page, 'register: account ready');
 
     await page.getByRole('link', { name: 'Log in' }).click();
     await page.waitForURL('**/login');
@@ -102,7 +106,8 @@ describe('registration in a browser', () => {
     await page.waitForURL('**/home');
     await page.getByRole('heading', { name: 'Welcome, Ada' }).waitFor();
     await context.close();
-  });
+    // Axe at two widths on the way: more than the default 30 s on shared cores.
+  }, 90_000);
 
   it('with auto-approve off: register, told to wait, refused at login; an admin activates in the admin UI; the user logs in', async () => {
     await setSettings(app, { autoApprove: false, autoApproveDomains: [] });
@@ -115,6 +120,7 @@ describe('registration in a browser', () => {
     await page.getByText('must be approved by an administrator').waitFor();
     await page.getByText(`We will send an email to ${email}`).waitFor();
     await screenshot(page, 'register-pending');
+    await expectNoAxeViolationsAtWidths(page, 'register: registration submitted');
 
     await logIn(page, app, email);
     await page.getByText('Your registration is awaiting approval by an administrator').waitFor();
@@ -130,11 +136,15 @@ describe('registration in a browser', () => {
     expect(await first.getAttribute('data-status')).toBe('pending');
     expect(await first.textContent()).toContain('Grace Hopper');
     await screenshot(admin.page, 'users-list');
+    await expectNoAxeViolationsAtWidths(admin.page, 'users list', { schemes: ['light', 'dark'] });
 
     await admin.page.getByRole('link', { name: 'Grace Hopper' }).click();
     await admin.page.waitForURL('**/admin/users/*');
     await admin.page.getByRole('heading', { name: /Grace Hopper/ }).waitFor();
-    await admin.page.getByText('Registered, awaiting approval').waitFor();
+    const registered = admin.page.locator('[data-event-type="user.registered"]');
+    await registered.getByText("Registered; pending an administrator's decision").waitFor();
+    // Who approves is not the user: no "awaiting approval by the user" (issue 13).
+    expect(await registered.textContent()).not.toContain('by the user');
     expect(await admin.page.getByRole('button', { name: 'Deactivate' }).count()).toBe(0);
     await admin.page.getByRole('button', { name: 'Activate developer' }).click();
     await admin.page.getByText('Grace Hopper is now active').waitFor();
@@ -142,13 +152,15 @@ describe('registration in a browser', () => {
     await admin.page.getByRole('button', { name: 'Deactivate' }).waitFor();
     expect(await admin.page.getByRole('button', { name: 'Activate developer' }).count()).toBe(0);
     await screenshot(admin.page, 'user-detail-timeline');
+    await expectNoAxeViolationsAtWidths(admin.page, 'user page: timeline', { schemes: ['light', 'dark'] });
     await admin.context.close();
 
     await logIn(page, app, email);
     await page.waitForURL('**/home');
     await page.getByRole('heading', { name: 'Welcome, Grace' }).waitFor();
     await context.close();
-  });
+    // Axe at two widths on the way: more than the default 30 s on shared cores.
+  }, 90_000);
 
   it('with sign-up disabled, the login page has no REGISTER link and /register shows a notice instead of the form', async () => {
     await setSettings(app, { signupEnabled: false });
@@ -161,11 +173,13 @@ describe('registration in a browser', () => {
       await page.getByRole('heading', { name: 'Registration is closed' }).waitFor();
       expect(await page.getByLabel('First name').count()).toBe(0);
       await screenshot(page, 'register-closed');
+      await expectNoAxeViolationsAtWidths(page, 'register: closed');
       await context.close();
     } finally {
       await setSettings(app, { signupEnabled: true });
     }
-  });
+    // Axe at two widths on the way: more than the default 30 s on shared cores.
+  }, 90_000);
 
   it('a name with markup is refused inline, by the shared schema', async () => {
     const { context, page } = await newPage(browser);
@@ -199,10 +213,12 @@ describe('registration in a browser', () => {
     await b.page.getByRole('button', { name: 'Deactivate' }).waitFor();
     expect(await b.page.getByRole('button', { name: 'Reject' }).count()).toBe(0);
     await screenshot(b.page, 'user-detail-conflict');
+    await expectNoAxeViolationsAtWidths(b.page, 'user page: decided by another admin');
     expect((await sql(app, `select status from app_user where id = ?`, [pending.id]))[0].status).toBe('active');
     await a.context.close();
     await b.context.close();
-  });
+    // Axe at two widths on the way: more than the default 30 s on shared cores.
+  }, 90_000);
 
   it('searching and filtering the users list, and deleting a user with confirmation', async () => {
     const target = await insertUser(app, { firstName: 'Zed', lastName: 'Searchable', status: 'rejected' });
