@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { sql, sqlCount, type TestApp, E2E_SECURITY } from '../support/app.js';
 import { launchBrowser, newPage, screenshot } from '../support/browser.js';
+import { expectNoAxeViolationsAtWidths } from '../support/a11y.js';
 import { startTestAppWithSmtp, type SmtpPeer } from '../support/smtp.js';
 import { adminSession } from '../support/users.js';
 import { SESSION_COOKIE } from '../../shared/constants.js';
@@ -42,6 +43,7 @@ describe('inviting a user, in a browser', () => {
     expect(await dialog.locator('input[name=password]').count()).toBe(0);
     await dialog.getByLabel('Send the invite email now').uncheck();
     await screenshot(adminPage, 'add-user-dialog');
+    await expectNoAxeViolationsAtWidths(adminPage, 'Add new user dialog', { schemes: ['light', 'dark'] });
     await dialog.getByRole('button', { name: 'Add user' }).click();
     await dialog.waitFor({ state: 'detached' });
     const row = adminPage.locator('tr[data-testid=user-row]', { hasText: email });
@@ -67,6 +69,7 @@ describe('inviting a user, in a browser', () => {
     await mailPage.setContent(mail.html, { waitUntil: 'load' });
     expect(await mailPage.locator(`a[href="${link}"]`).count()).toBeGreaterThan(0);
     await screenshot(mailPage, 'invite-email');
+    await expectNoAxeViolationsAtWidths(mailPage, 'mailbox: invite email');
     await mailPage.close();
 
     // Keep the users list open in a second admin tab, to see the change arrive.
@@ -86,6 +89,7 @@ describe('inviting a user, in a browser', () => {
     await invitee.locator('input[name=password]').fill('apollo eleven');
     await invitee.locator('input[name=confirmPassword]').fill('apollo eleven');
     await screenshot(invitee, 'invite-accept');
+    await expectNoAxeViolationsAtWidths(invitee, 'accept invite');
     await invitee.getByRole('button', { name: 'Accept invitation' }).click();
     await invitee.waitForURL('**/home');
     await invitee.getByRole('heading', { name: 'Welcome, Maggie' }).waitFor();
@@ -107,6 +111,7 @@ describe('inviting a user, in a browser', () => {
     for (const step of ['sent', 'delivered', 'opened', 'accepted']) expect(await timeline.locator(`[data-step=${step}]`).count(), step).toBe(1);
     expect(await adminPage.getByTestId('invite-panel').getByText('Sent by Test User').count()).toBe(1);
     await screenshot(adminPage, 'user-invite-state');
+    await expectNoAxeViolationsAtWidths(adminPage, 'user page: invitation card');
     expect(await sqlCount(app, `select count(*) from app_user where id = ? and status = 'active'`, [user.id])).toBe(1);
   }, 120_000);
 
@@ -161,6 +166,7 @@ describe('inviting a user, in a browser', () => {
       await invitee.getByRole('heading', { name: 'This invitation has expired' }).waitFor();
       await invitee.getByText('Ask the portal administrator to send you a new one.').waitFor();
       await screenshot(invitee, 'invite-expired');
+      await expectNoAxeViolationsAtWidths(invitee, 'accept invite: expired link');
       await page.reload();
       await page.getByTestId('invite-panel').getByText('Invite expired').waitFor();
     } finally {
@@ -196,6 +202,7 @@ describe('inviting a user, in a browser', () => {
     await dialog.getByLabel('Organisation').selectOption({ label: org.name });
     await dialog.getByLabel('Role').selectOption('admin');
     await screenshot(page, 'edit-user-dialog');
+    await expectNoAxeViolationsAtWidths(page, 'Edit user dialog');
     await dialog.getByRole('button', { name: 'Save changes' }).click();
     await dialog.waitFor({ state: 'detached' });
     await page.getByRole('heading', { name: /Alan M\. Edited/ }).waitFor();
