@@ -45,6 +45,9 @@ const override = (ctx: { zodSchema: unknown; jsonSchema: JsonSchema }) => {
     for (const k of Object.keys(ctx.jsonSchema)) Reflect.deleteProperty(ctx.jsonSchema, k);
     ctx.jsonSchema.not = {};
   }
+  // z.int()'s own bounds (±2^53-1) say nothing to a reader and make Redoc's samples odd.
+  if (ctx.jsonSchema.minimum === Number.MIN_SAFE_INTEGER) Reflect.deleteProperty(ctx.jsonSchema, 'minimum');
+  if (ctx.jsonSchema.maximum === Number.MAX_SAFE_INTEGER) Reflect.deleteProperty(ctx.jsonSchema, 'maximum');
 };
 
 function componentSchemas(io: 'input' | 'output', named: Map<string, z.ZodMiniType>): Record<string, JsonSchema> {

@@ -63,24 +63,19 @@ export function createStaticHandler(root: string) {
       headers['Content-Security-Policy'] =
         "default-src 'self'; script-src 'self'; worker-src 'self' blob:; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' ws: wss:; frame-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
     }
-    sendFile(req, res, file, headers);
+    const gzip = COMPRESSIBLE.has(ext) && /\bgzip\b/.test(req.headers['accept-encoding'] ?? '');
+    if (gzip) {
+      headers['Content-Encoding'] = 'gzip';
+      headers['Vary'] = 'Accept-Encoding';
+    }
+    res.writeHead(200, headers);
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    const stream = createReadStream(file);
+    stream.on('error', () => res.destroy());
+    if (gzip) stream.pipe(createGzip()).pipe(res);
+    else stream.pipe(res);
   };
-}
-
-/** Streams one file with the given headers (gzipped when the type compresses and the client accepts it); HEAD sends the headers only. */
-export function sendFile(req: IncomingMessage, res: ServerResponse, file: string, headers: Record<string, string>): void {
-  const gzip = COMPRESSIBLE.has(extname(file)) && /\bgzip\b/.test(req.headers['accept-encoding'] ?? '');
-  if (gzip) {
-    headers['Content-Encoding'] = 'gzip';
-    headers['Vary'] = 'Accept-Encoding';
-  }
-  res.writeHead(200, headers);
-  if (req.method === 'HEAD') {
-    res.end();
-    return;
-  }
-  const stream = createReadStream(file);
-  stream.on('error', () => res.destroy());
-  if (gzip) stream.pipe(createGzip()).pipe(res);
-  else stream.pipe(res);
 }
