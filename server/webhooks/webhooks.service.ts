@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { AppServices } from '../app-services.js';
 import type { SessionUser } from '../../shared/schemas/auth.js';
 import type { FieldChange } from '../../shared/events.js';
@@ -9,6 +10,7 @@ import { appendEvent } from '../events/append.js';
 import { notifyAdminsOfNewCredential } from '../mail/admin-notices.js';
 import { newWebhookSecret, noKeyError } from './secret-box.js';
 import { webhooksOf } from './runtime.js';
+import { addressProblem } from './ssrf.js';
 import {
   deleteEndpointRow,
   endpointRow,
@@ -35,6 +37,20 @@ function notFound(): AppError {
   return new AppError('NOT_FOUND', 'NOT_FOUND', 'This webhook endpoint no longer exists');
 }
 
+/**
+ * Early feedback for an address that can never be reached: an IP literal the SSRF guard refuses
+ * (names are checked when connecting, since what they resolve to can change).
+ */
+function refuseLiteralAddress(app: AppServices, url: string): void {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (!isIP(host) || webhooksOf(app).allowedHosts.includes(host)) return;
+  const problem = addressProblem(host);
+  if (problem) {
+    const message = `${problem}: webhooks cannot be sent there`;
+    throw new AppError('BAD_REQUEST', 'WEBHOOK_ADDRESS_REFUSED', message, { fieldErrors: { url: message } });
+  }
+}
+
 function boxOrRefuse(app: AppServices) {
   const box = webhooksOf(app).box;
   if (!box) throw noKeyError();
@@ -57,6 +73,7 @@ export async function createWebhook(
   input: CreateWebhookInput,
 ): Promise<{ endpoint: WebhookEndpointDto; secret: string }> {
   const box = boxOrRefuse(app);
+  refuseLiteralAddress(app, input.url);
   const secret = newWebhookSecret();
   const id = randomUUID();
   await app.em().transactional(async (tx) => {
@@ -77,6 +94,7 @@ export async function createWebhook(
 }
 
 export async function updateWebhook(app: AppServices, actor: SessionUser, input: UpdateWebhookInput): Promise<WebhookEndpointDto> {
+  if (input.url !== undefined) refuseLiteralAddress(app, input.url);
   await app.em().transactional(async (tx) => {
     const row = await endpointRow(tx, input.id, true);
     if (!row) throw notFound();

@@ -103,8 +103,8 @@ describe('SSRF guard on real connections', () => {
     const hooks = admin.caller.admin.settings.webhooks;
     const urls = [
       `http://internal.example.test:${rx.port}/a`,
-      `http://127.0.0.1:${rx.port}/b`,
-      `http://[::ffff:127.0.0.1]:${rx.port}/c`,
+      `http://metadata.example.test:${rx.port}/b`,
+      `http://mapped.example.test:${rx.port}/c`,
       `http://localhost:${rx.port}/d`,
     ];
     const ids: string[] = [];
@@ -123,6 +123,26 @@ describe('SSRF guard on real connections', () => {
     }
     expect(rx.received).toHaveLength(0);
     await sql(app, `delete from webhook_endpoint`);
+  });
+
+  it('refuses a literal private address already when the endpoint is saved (400, field message)', async () => {
+    const hooks = admin.caller.admin.settings.webhooks;
+    for (const url of [
+      'http://127.0.0.1:9/x',
+      'http://169.254.169.254/latest/meta-data/',
+      'https://[::ffff:10.0.0.1]/x',
+      'http://[fe80::1]/x',
+      'http://100.64.1.1/x',
+    ]) {
+      const err = await hooks.create({ url, description: '', eventTypes: ['*'], enabled: true }).then(
+        () => null,
+        (e: unknown) => e as { code?: string; cause?: { reason?: string; fieldErrors?: Record<string, string> } },
+      );
+      expect(err?.code, url).toBe('BAD_REQUEST');
+      expect(err?.cause?.reason, url).toBe('WEBHOOK_ADDRESS_REFUSED');
+      expect(err?.cause?.fieldErrors?.url, url).toMatch(/webhooks cannot be sent there/);
+    }
+    expect(await sql(app, `select id from webhook_endpoint`)).toEqual([]);
   });
 
   it('connects to the address it checked, keeping the Host header, and follows no redirect', async () => {
