@@ -1,14 +1,20 @@
 import { createSignal } from 'solid-js';
 import { render } from 'solid-js/web';
-import { Button, Dialog, FormError, TextField } from '../ui';
-import { errorMessage, fieldErrors, trpc } from './trpc';
+// Straight from the component files, not ../ui: its index reaches the tRPC client, which loads this file.
+import { Button } from '../ui/Button';
+import { Dialog } from '../ui/Dialog';
+import { TextField } from '../ui/Field';
+import { FormError } from '../ui/FormError';
+
+/** Sends the password to auth.confirmPassword: null when accepted, else the message for the password field or the form. */
+export type ConfirmPassword = (password: string) => Promise<{ field?: string; form?: string } | null>;
 
 /**
  * The password prompt of client/lib/reauth.ts, mounted on its own root while it is open (it may be
  * needed on any admin page, so it lives outside the page tree). Resolves true once
  * auth.confirmPassword accepted the password, false when closed.
  */
-export function promptForPassword(): Promise<boolean> {
+export function promptForPassword(confirm: ConfirmPassword): Promise<boolean> {
   return new Promise((resolve) => {
     const host = document.createElement('div');
     document.body.appendChild(host);
@@ -18,11 +24,11 @@ export function promptForPassword(): Promise<boolean> {
       host.remove();
       resolve(ok);
     };
-    dispose = render(() => <ReauthDialog onDone={finish} />, host);
+    dispose = render(() => <ReauthDialog confirm={confirm} onDone={finish} />, host);
   });
 }
 
-function ReauthDialog(props: { onDone: (ok: boolean) => void }) {
+function ReauthDialog(props: { confirm: ConfirmPassword; onDone: (ok: boolean) => void }) {
   const [password, setPassword] = createSignal('');
   const [error, setError] = createSignal<string | undefined>();
   const [formError, setFormError] = createSignal<string | undefined>();
@@ -36,16 +42,15 @@ function ReauthDialog(props: { onDone: (ok: boolean) => void }) {
     setBusy(true);
     setError(undefined);
     setFormError(undefined);
-    try {
-      await trpc.auth.confirmPassword.mutate({ password: password() });
+    const refused = await props.confirm(password());
+    if (!refused) {
       props.onDone(true);
-    } catch (err) {
-      const fields = fieldErrors(err);
-      if (fields.password) setError(fields.password);
-      else setFormError(errorMessage(err));
-      setPassword('');
-      setBusy(false);
+      return;
     }
+    if (refused.field) setError(refused.field);
+    else setFormError(refused.form);
+    setPassword('');
+    setBusy(false);
   };
   return (
     <Dialog

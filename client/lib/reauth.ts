@@ -2,6 +2,9 @@ import { TRPCClientError, type TRPCLink } from '@trpc/client';
 import { observable, type Unsubscribable } from '@trpc/server/observable';
 import type { AppRouter } from '../../server/trpc/router';
 import type { AppErrorData } from '../../shared/errors';
+import type { ConfirmPassword } from './reauth-dialog';
+
+export type { ConfirmPassword };
 
 /*
  * Re-authentication ("sudo mode"). Sensitive admin changes (creating an API token or a webhook,
@@ -12,11 +15,15 @@ import type { AppErrorData } from '../../shared/errors';
  */
 
 let pending: Promise<boolean> | null = null;
+// Given by client/lib/trpc.ts when it builds the link (this file must not import the client: it is part of it).
+let confirmPassword: ConfirmPassword | null = null;
 
 /** Opens the password dialog (one at a time; concurrent callers share it). Resolves true once the password was confirmed, false if cancelled. */
 export function requestReauth(): Promise<boolean> {
+  const confirm = confirmPassword;
+  if (!confirm) return Promise.resolve(false);
   pending ??= import('./reauth-dialog')
-    .then((m) => m.promptForPassword())
+    .then((m) => m.promptForPassword(confirm))
     .finally(() => {
       pending = null;
     });
@@ -38,7 +45,8 @@ export async function withReauth<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /** The link (client/lib/trpc.ts): a mutation refused with REAUTH_REQUIRED is retried once after the password is confirmed. */
-export function reauthLink(): TRPCLink<AppRouter> {
+export function reauthLink(confirm: ConfirmPassword): TRPCLink<AppRouter> {
+  confirmPassword = confirm;
   return () =>
     ({ op, next }) =>
       observable((observer) => {

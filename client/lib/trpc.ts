@@ -39,7 +39,15 @@ function lazyWsLink(): TRPCLink<AppRouter> {
 export const trpc = createTRPCClient<AppRouter>({
   links: [
     // A sensitive admin change refused with REAUTH_REQUIRED asks for the password and is sent again (./reauth).
-    reauthLink(),
+    reauthLink(async (password) => {
+      try {
+        await trpc.auth.confirmPassword.mutate({ password });
+        return null;
+      } catch (err) {
+        const field = fieldErrors(err).password;
+        return field ? { field } : { form: errorMessage(err) };
+      }
+    }),
     splitLink({
       condition: (op) => op.type === 'subscription',
       true: lazyWsLink(),
