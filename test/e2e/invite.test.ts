@@ -55,7 +55,7 @@ describe('inviting a user, in a browser', () => {
     await row.getByRole('link', { name: 'Margaret Hamilton' }).click();
     await adminPage.waitForURL(`**/admin/users/${user.id}`);
     await adminPage.getByTestId('invite-panel').getByText('No invite sent yet').waitFor();
-    await adminPage.getByRole('button', { name: /More options/ }).click();
+    await adminPage.getByRole('button', { name: /More Options/ }).click();
     await adminPage.getByRole('menuitem', { name: 'Send invite', exact: true }).click();
     await adminPage.getByText('Invite sent').first().waitFor();
     // Delivery is read from the outbox: the panel follows it to "delivered".
@@ -134,7 +134,7 @@ describe('inviting a user, in a browser', () => {
     await context.addCookies([{ name: SESSION_COOKIE, value: admin.sessionId, url: app.origin }]);
     await page.goto(`${app.origin}/admin/users/${user.id}`);
     await page.getByTestId('invite-panel').getByText('Invite pending').waitFor();
-    await page.getByRole('button', { name: /More options/ }).click();
+    await page.getByRole('button', { name: /More Options/ }).click();
     expect(await page.getByRole('menuitem', { name: 'Send invite', exact: true }).count()).toBe(0);
     await page.getByRole('menuitem', { name: 'Resend invite' }).click();
     await page.getByRole('dialog', { name: 'Send a new invite?' }).getByRole('button', { name: 'Resend invite' }).click();
@@ -148,7 +148,7 @@ describe('inviting a user, in a browser', () => {
     await invitee.getByTestId('invite-link-error').waitFor();
     expect(await invitee.getByTestId('invite-link-error').getAttribute('data-reason')).toBe('TOKEN_REVOKED');
 
-    await page.getByRole('button', { name: /More options/ }).click();
+    await page.getByRole('button', { name: /More Options/ }).click();
     await page.getByRole('menuitem', { name: 'Revoke invite' }).click();
     await page.getByRole('dialog', { name: 'Revoke the invite?' }).getByRole('button', { name: 'Revoke invite' }).click();
     await page.getByTestId('invite-panel').getByText('Invite revoked').waitFor();
@@ -156,7 +156,7 @@ describe('inviting a user, in a browser', () => {
     await invitee.getByRole('heading', { name: 'This invitation is no longer valid' }).waitFor();
 
     // A fresh invite, then the clock moves past its lifetime.
-    await page.getByRole('button', { name: /More options/ }).click();
+    await page.getByRole('button', { name: /More Options/ }).click();
     await page.getByRole('menuitem', { name: 'Send invite', exact: true }).click();
     await page.getByTestId('invite-panel').getByText('Invite pending').waitFor();
     const third = await smtp.waitForMessages(3, { match: (m) => m.envelopeTo.includes(email) });
@@ -194,7 +194,7 @@ describe('inviting a user, in a browser', () => {
     await page.goto(`${app.origin}/admin/users/${user.id}`);
     await page.getByRole('heading', { name: /Alan Edited/ }).waitFor();
     // An active user with a password: no invite actions are offered.
-    await page.getByRole('button', { name: /More options/ }).click();
+    await page.getByRole('button', { name: /More Options/ }).click();
     expect(await page.getByRole('menuitem').allTextContents()).toEqual(['Edit user']);
     await page.getByRole('menuitem', { name: 'Edit user' }).click();
     const dialog = page.getByRole('dialog', { name: 'Edit user' });
@@ -213,7 +213,7 @@ describe('inviting a user, in a browser', () => {
     // Back to developer is fine (another admin remains); then the admin tries to demote themselves, the last one.
     await sql(app, `update app_user set role = 'developer', version = version + 1 where id = ?`, [user.id]);
     await page.goto(`${app.origin}/admin/users/${admin.id}`);
-    await page.getByRole('button', { name: /More options/ }).click();
+    await page.getByRole('button', { name: /More Options/ }).click();
     await page.getByRole('menuitem', { name: 'Edit user' }).click();
     await dialog.getByLabel('Role').selectOption('developer');
     await dialog.getByText('You are removing your own administrator role').waitFor();

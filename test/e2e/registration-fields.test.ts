@@ -3,6 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { sql, type TestApp } from '../support/app.js';
 import { startTestAppWithSmtp, type SmtpPeer } from '../support/smtp.js';
 import { launchBrowser, newPage, screenshot } from '../support/browser.js';
+import { expectNoAxeViolationsAtWidths } from '../support/a11y.js';
 import { insertUser, loginAs, uniqueEmail } from '../support/users.js';
 import { verificationLink } from '../support/verify.js';
 import { writeSetting } from '../../server/settings/settings.repository.js';
@@ -88,6 +89,7 @@ describe('admin-defined sign-up fields and versioned terms in a browser (mail ov
     await page.getByLabel('Plan').selectOption('Pro');
     await page.getByLabel('I accept the Terms of Use').check();
     await screenshot(page, 'registration-form-custom-fields');
+    await expectNoAxeViolationsAtWidths(page, 'register: custom fields');
     await page.getByRole('button', { name: 'Register to developer portal' }).click();
     await page.getByTestId('register-unverified').waitFor();
     const [u] = await sql(app, `select id, status, registration_answers, registration_form_version from app_user where email = ?`, [email]);
@@ -113,6 +115,7 @@ describe('admin-defined sign-up fields and versioned terms in a browser (mail ov
     expect(await row.getByTestId('answer-plan').textContent()).toBe('Pro');
     expect(await a.getByTestId('answer-column').allTextContents()).toEqual(['Company', 'Plan']);
     await screenshot(a, 'pending-queue-with-answers');
+    await expectNoAxeViolationsAtWidths(a, 'users list: pending queue with answers');
 
     // The user page shows the answers and the accepted terms; the admin activates.
     if (process.env.E2E_STEPS) console.log('step 6: The user page shows the answers and t');
@@ -145,6 +148,7 @@ describe('admin-defined sign-up fields and versioned terms in a browser (mail ov
     await page.getByRole('heading', { name: 'Updated terms' }).waitFor();
     await page.getByTestId('terms-text').getByText('New: rate limits apply.').waitFor();
     await screenshot(page, 'terms-reaccept');
+    await expectNoAxeViolationsAtWidths(page, 'accept terms');
     // The server refuses everything else meanwhile.
     if (process.env.E2E_STEPS) console.log('step 9: The server refuses everything else me');
     const blocked = await page.evaluate(async () => (await fetch('/trpc/auth.sessions.list')).status);

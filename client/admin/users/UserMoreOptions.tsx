@@ -64,10 +64,10 @@ export function UserMoreOptions(props: { user: InviteUser }) {
   return (
     <div ref={root} style={{ position: 'relative' }} data-testid="user-more-options">
       <Button ref={button} aria-haspopup="menu" aria-expanded={open()} onClick={() => (open() ? close() : openMenu())}>
-        More options <span aria-hidden="true">▾</span>
+        More Options <span aria-hidden="true">▾</span>
       </Button>
       <Show when={open()}>
-        <div role="menu" aria-label="More options" onKeyDown={onMenuKey} style={MENU_STYLE}>
+        <div role="menu" aria-label="More Options" onKeyDown={onMenuKey} style={MENU_STYLE}>
           <MenuItem onClick={choose(() => setEditing(true))}>Edit user</MenuItem>
           <Show when={canInvite() && !pending()}>
             <MenuItem onClick={choose(() => void actions.run('send'))}>Send invite</MenuItem>
