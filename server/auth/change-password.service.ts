@@ -5,7 +5,7 @@ import { appendEvent } from '../events/append.js';
 import { queueEmail } from '../mail/outbox.js';
 import { hashPassword, normalizePassword, verifyPassword } from '../security/password.js';
 import { checkNewPassword } from '../settings/session-settings.service.js';
-import { revokeSessionsOfUser } from '../sessions/sessions.repository.js';
+import { markPasswordChecked, revokeSessionsOfUser } from '../sessions/sessions.repository.js';
 import { loadUserSnapshot, lockUser, passwordHashOf, setPassword } from '../users/users.repository.js';
 
 /**
@@ -44,6 +44,8 @@ export async function changePassword(
     }
     await setPassword(tx, auth.userId, newHash, app.clock.now());
     const revoked = await revokeSessionsOfUser(tx, auth.userId, auth.sessionId);
+    // The current password was just proved: this session counts as re-authenticated (recentAuthAdminProcedure).
+    await markPasswordChecked(tx, auth.sessionId, app.clock.now());
     const base = app.publicUrl();
     await queueEmail(
       tx,

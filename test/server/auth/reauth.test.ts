@@ -111,6 +111,22 @@ describe('re-authentication (sudo mode)', () => {
     }
   });
 
+  it('changing the password also counts as a password check', async () => {
+    const admin = await freshAdmin();
+    app.clock.advance(11 * MINUTE);
+    try {
+      expect(await errorOf(admin.caller.admin.settings.apiTokens.create(TOKEN))).toMatchObject({ reason: 'REAUTH_REQUIRED' });
+      await admin.caller.auth.changePassword({
+        currentPassword: admin.password!,
+        newPassword: 'a brand new passphrase 42',
+        confirmPassword: 'a brand new passphrase 42',
+      });
+      await expect(admin.caller.admin.settings.apiTokens.create(TOKEN)).resolves.toBeTruthy();
+    } finally {
+      app.clock.reset();
+    }
+  });
+
   it('refuses anonymous callers and bad input', async () => {
     expect(await errorOf(app.caller().auth.confirmPassword({ password: 'x' }))).toMatchObject({ code: 'UNAUTHORIZED' });
     const admin = await freshAdmin();
