@@ -180,6 +180,8 @@ describe('keyboard and live updates in the browser (issue 13 points 1 and 4)', {
     const help = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
     await help.waitFor();
     expect(await help.getByTestId('keys-help').textContent()).toContain('Reject with a reason');
+    // Focus starts on the text, not on the switch a stray Space would flip.
+    expect((await focused(page)).tag).toBe('P');
     await expectNoAxeViolationsAtWidths(page, 'keyboard shortcuts dialog', { include: 'dialog', schemes: ['light', 'dark'] });
     await screenshot(page, 'keyboard-shortcuts-dialog');
     await page.keyboard.press('Escape');

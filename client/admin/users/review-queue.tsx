@@ -162,7 +162,10 @@ function KeysDialog(props: { open: boolean; onClose: () => void; shortcuts: Shor
       }
     >
       <div class="stack" data-testid="keys-help">
-        <p>On the Pending list, while a request has focus (Tab to the list, or click a row):</p>
+        {/* Focus starts on the text, not on the switch below (a stray Space would turn the keys off). */}
+        <p class="keys-intro" tabindex="-1" autofocus>
+          On the Pending list, while a request has focus (Tab to the list, or click a row):
+        </p>
         <table class="table keys-table">
           <caption class="sr-only">Single-key shortcuts</caption>
           <thead>
