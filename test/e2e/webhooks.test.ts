@@ -22,6 +22,10 @@ async function docScreenshot(page: Page, name: string) {
   // No focus ring or hover left over from the last click.
   await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
   await page.mouse.move(0, 0);
+  // Tall enough for the whole page: a full-page capture of a taller page shifts the sticky sidebar and shows its skip link.
+  const height = await page.evaluate(() => document.documentElement.scrollHeight);
+  const viewport = page.viewportSize();
+  if (viewport && height > viewport.height) await page.setViewportSize({ width: viewport.width, height });
   await page.screenshot({ path: join(process.cwd(), 'docs', `${name}.png`), fullPage: true });
 }
 
