@@ -20,7 +20,7 @@ const COMMON_PROBLEMS = [401, 403, 429, 500, 503];
 const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   400: 'Malformed request: JSON that does not parse, a malformed If-Match, an unknown or repeated query parameter, an invalid cursor.',
   401: 'No API token, or one that is unknown, revoked, expired or whose owner is no longer an active administrator.',
-  403: "The token lacks this operation's scope (or the change is not allowed).",
+  403: "The token lacks this operation's scope, its owner must change their password first, or the change is not allowed (`reason` says which).",
   404: 'No such resource (an id that is not a UUID included).',
   409: "The change conflicts with the resource's state: a transition its status does not allow, the last administrator, a taken name or email, …",
   412: 'If-Match does not name the current version: someone changed the user since you read it. `details.user` and the ETag header carry the current state.',

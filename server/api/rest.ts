@@ -165,6 +165,15 @@ async function actorOf(app: AppServices, principal: ApiPrincipal): Promise<Sessi
       { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
     );
   }
+  // As adminProcedure: an admin who must change their password acts nowhere until they have.
+  if (u.mustChangePassword) {
+    throw problem({
+      status: 403,
+      slug: 'password-change-required',
+      reason: 'PASSWORD_CHANGE_REQUIRED',
+      detail: "The token's owner must change their password (log in to Admit) before the token can be used again.",
+    });
+  }
   return { id: u.id, email: u.email, firstName: u.firstName, lastName: u.lastName, role: u.role, status: u.status, mustChangePassword: u.mustChangePassword };
 }
 

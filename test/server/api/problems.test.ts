@@ -96,6 +96,16 @@ describe('REST API errors are RFC 9457 problems', () => {
     expect(res.body.details).toEqual({ requiredScope: 'organisations:write' });
   });
 
+  it('403: the token of an admin who must change their password is refused until they have (as the admin pages refuse them)', async () => {
+    const other = await insertUser(app, { role: 'admin', mustChangePassword: true });
+    const t = (await createTestToken(app, other.id)).token;
+    const res = await apiCall(app, 'GET', '/api/v1/organisations', { token: t });
+    expectProblem('listOrganisations', res, 403, '/api/v1/organisations');
+    expect(res.body.reason).toBe('PASSWORD_CHANGE_REQUIRED');
+    await sql(app, `update app_user set must_change_password = false where id = ?`, [other.id]);
+    expect((await apiCall(app, 'GET', '/api/v1/organisations', { token: t })).status).toBe(200);
+  });
+
   it('404: an unknown id, an id that is not a UUID, an unknown address; 405 names the allowed methods', async () => {
     token = await fresh();
     const missing = '00000000-0000-4000-8000-000000000000';
