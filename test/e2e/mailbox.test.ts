@@ -158,5 +158,6 @@ describe('password reset through the built-in mailbox, in a browser', () => {
     await page.getByText('Welcome email reset to default').waitFor();
     await expect.poll(() => subject.inputValue()).toBe('Welcome to {{portalName}}');
     expect(await sqlCount(app, `select count(*) from setting where key = 'email.template.welcome'`)).toBe(0);
-  });
+    // Axe at two widths and both colour schemes on the way: more than the default 30 s on shared cores.
+  }, 90_000);
 });
