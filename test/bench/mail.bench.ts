@@ -15,6 +15,8 @@ import { createSmtpTransport } from '../../server/mail/transports.js';
 import { EMAIL_TEMPLATE_NAMES } from '../../emails/templates.js';
 import { startSmtpPeer } from '../support/smtp.js';
 import { choosePostgres } from '../support/pg-server.js';
+import nodemailer from 'nodemailer';
+import { machineLine } from './bench-support.js';
 
 const RENDERS = Number(process.env.BENCH_RENDERS ?? 20_000);
 const ROWS = Number(process.env.BENCH_ROWS ?? 2_000);
@@ -86,6 +88,25 @@ async function benchDelivery(adminUrl: string): Promise<void> {
         ` (rows sent: ${sent[0]!.n}, messages received: ${smtp.messages.length}, distinct: ${unique})`,
     );
     if (Number(sent[0]!.n) !== ROWS || unique !== ROWS || smtp.messages.length !== ROWS) throw new Error('delivery mismatch: some row was lost or sent twice');
+
+    // The floor: the same number of messages (one rendered password-reset email) handed straight to
+    // nodemailer with pooled connections (as many as the outbox had workers), to the same SMTP server.
+    const renderer = await compileEmailTemplates();
+    const one = renderer.renderUntyped('password-reset', sampleVariables('password-reset', publicUrl), { portalName: 'Admit', publicUrl });
+    const pool = nodemailer.createTransport({ pool: true, maxConnections: WORKERS, url: smtp.url });
+    const f = performance.now();
+    await Promise.all(
+      Array.from({ length: ROWS }, (_, i) =>
+        pool.sendMail({ from: 'Bench <no-reply@bench.test>', to: `floor.${i}@example.test`, subject: one.subject, html: one.html, text: one.text }),
+      ),
+    );
+    await smtp.waitForMessages(2 * ROWS, { timeoutMs: 600_000 });
+    const floorMs = performance.now() - f;
+    pool.close();
+    const ratio = ROWS / ms / (ROWS / floorMs);
+    console.log(`floor:   raw nodemailer, pooled (${WORKERS} connections), same server: ${rate(ROWS, floorMs)} messages/second`);
+    console.log(`ratio:   outbox ${ratio.toFixed(2)} of the floor (target ≥ 0.8) — ${ratio >= 0.8 ? 'MET' : 'MISSED'}`);
+    if (ratio < 0.8) process.exitCode = 1;
   } finally {
     await app?.close();
     await smtp.close();
@@ -95,9 +116,11 @@ async function benchDelivery(adminUrl: string): Promise<void> {
 }
 
 const db = await choosePostgres();
+console.log(machineLine('at start'));
 try {
   await benchRenders();
   await benchDelivery(db.url);
+  console.log(machineLine('at end'));
 } finally {
   await db.stop();
 }
