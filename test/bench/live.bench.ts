@@ -43,7 +43,7 @@ async function runServerChild() {
   const { parseConfig } = await import('../../server/config.js');
   const { startApp } = await import('../../server/app.js');
   const { createLogger } = await import('../../server/logger.js');
-  const config = parseConfig({ PORT: '0', LOG_LEVEL: 'warn', MAIL_WORKER: 'false' });
+  const config = parseConfig({ PORT: '0', LOG_LEVEL: 'warn', MAIL_WORKER: 'false', WS_MAX_CONNECTIONS_PER_IP: '100000' });
   const app = await startApp({ config, databaseUrl: process.env.BENCH_DATABASE_URL!, log: createLogger('warn') });
   // The floor's ws half: the same library, no tRPC, no database.
   const echo = new WebSocketServer({ port: 0, host: '127.0.0.1' });
