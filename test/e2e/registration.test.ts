@@ -233,6 +233,7 @@ describe('registration in a browser', () => {
     await admin.page.getByRole('link', { name: 'Zed Searchable' }).click();
     await admin.page.getByRole('button', { name: 'Delete' }).click();
     await admin.page.getByRole('dialog').getByText('This cannot be undone').waitFor();
+    await expectNoAxeViolationsAtWidths(admin.page, 'Delete user dialog');
     await admin.page.getByRole('button', { name: 'Delete user' }).click();
     await admin.page.waitForURL(/\/admin\/users(\?.*)?$/);
     await admin.page.getByText('Deleted Zed Searchable').waitFor();
