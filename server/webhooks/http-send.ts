@@ -14,10 +14,14 @@ export interface SendResult {
   error: string | null;
   /** The SSRF guard refused the address (nothing was sent). */
   refused: boolean;
+  /** Cut short by `signal`: whether the receiver got it is unknown. */
+  aborted?: boolean;
 }
 
 export interface SendOptions extends GuardOptions {
   timeoutMs?: number;
+  /** Aborts the request (the process is shutting down): the result says `aborted`, and the caller records nothing. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -95,6 +99,24 @@ export async function sendWebhook(urlText: string, headers: Record<string, strin
       finish({ status: null, body: null, retryAfter: null, error: `no answer within ${Math.round(timeoutMs / 1000)} s` });
       req.destroy();
     }, timeoutMs);
+    const onAbort = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      resolve({
+        status: null,
+        body: null,
+        retryAfter: null,
+        latencyMs: elapsed(),
+        error: 'stopped: the process is shutting down',
+        refused: false,
+        aborted: true,
+      });
+      req.destroy();
+    };
+    if (opts.signal?.aborted) queueMicrotask(onAbort);
+    else opts.signal?.addEventListener('abort', onAbort, { once: true });
+    req.on('close', () => opts.signal?.removeEventListener('abort', onAbort));
     req.on('error', (e) => finish({ status: null, body: null, retryAfter: null, error: e.message }));
     req.end(payload);
   });

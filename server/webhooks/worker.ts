@@ -38,6 +38,12 @@ export interface WebhookWorkerOptions {
   timeoutMs?: number;
   /** Wake on NOTIFY (default true); polling works either way. */
   listen?: boolean;
+  /**
+   * At stop(), sends in flight get this long to finish (default 3 s, well inside SHUTDOWN_TIMEOUT_MS);
+   * then they are cut and left to their lease: another worker sends them again after it, with the same
+   * webhook-id (receivers de-duplicate by it).
+   */
+  stopGraceMs?: number;
 }
 
 export interface WebhookWorker {
@@ -71,6 +77,10 @@ export function createWebhookWorker(app: AppServices, opts: WebhookWorkerOptions
   let again = false;
   let stopped = true;
   let timer: NodeJS.Timeout | null = null;
+  let shutdown = new AbortController();
+  /** Set by stop() (not before start(): drain() may be called on a worker never started). */
+  let stopping = false;
+  const stopGraceMs = opts.stopGraceMs ?? 3000;
   const listener =
     opts.listen === false
       ? null
@@ -110,6 +120,7 @@ export function createWebhookWorker(app: AppServices, opts: WebhookWorkerOptions
       allowedHosts: opts.allowedHosts,
       resolve: opts.resolve,
       ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+      signal: shutdown.signal,
     });
   }
 
@@ -131,6 +142,8 @@ export function createWebhookWorker(app: AppServices, opts: WebhookWorkerOptions
   }
 
   async function record(row: ClaimedDelivery, r: SendResult): Promise<void> {
+    // Cut at shutdown: nothing is known, so nothing is recorded; the lease hands it to the next worker.
+    if (r.aborted) return;
     const now = app.clock.now();
     const ok = r.status !== null && r.status >= 200 && r.status < 300;
     const base = { responseStatus: r.status, responseBody: r.body, latencyMs: r.latencyMs, error: r.error ? clip(r.error) : null };
@@ -161,7 +174,8 @@ export function createWebhookWorker(app: AppServices, opts: WebhookWorkerOptions
 
   async function runOnce(): Promise<number> {
     let handled = 0;
-    for (;;) {
+    // A stopping worker claims nothing more: a backlog must not hold the shutdown.
+    while (!stopping) {
       const rows = await claimDueDeliveries(app.em(), app.clock.now(), batchSize, leaseMs);
       lastPollAt = Date.now();
       if (rows.length === 0) return handled;
@@ -174,6 +188,7 @@ export function createWebhookWorker(app: AppServices, opts: WebhookWorkerOptions
       );
       handled += rows.length;
     }
+    return handled;
   }
 
   function drain(): Promise<number> {
@@ -186,7 +201,7 @@ export function createWebhookWorker(app: AppServices, opts: WebhookWorkerOptions
       try {
         // `again` is set by drain() calls made while this round runs.
         const takeAgain = () => {
-          const requested = again;
+          const requested = again && !stopping;
           again = false;
           return requested;
         };
@@ -216,6 +231,8 @@ export function createWebhookWorker(app: AppServices, opts: WebhookWorkerOptions
     async start() {
       if (!stopped) return;
       stopped = false;
+      stopping = false;
+      shutdown = new AbortController();
       await listener?.start({ retryFirst: true });
       timer = setInterval(() => wake(), pollMs);
       timer.unref();
@@ -223,10 +240,17 @@ export function createWebhookWorker(app: AppServices, opts: WebhookWorkerOptions
     },
     async stop() {
       stopped = true;
+      stopping = true;
       if (timer) clearInterval(timer);
       timer = null;
       await listener?.stop();
-      await running?.catch(() => undefined);
+      const inFlight = running?.catch(() => undefined);
+      if (!inFlight) return;
+      let grace: NodeJS.Timeout | undefined;
+      await Promise.race([inFlight, new Promise<void>((r) => (grace = setTimeout(r, stopGraceMs)))]);
+      clearTimeout(grace);
+      shutdown.abort();
+      await inFlight;
     },
   };
 }
