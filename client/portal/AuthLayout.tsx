@@ -4,7 +4,7 @@ import { Show } from 'solid-js';
 /** The centered card used by every page a visitor sees before logging in. */
 export function AuthLayout(props: { title: string; subtitle?: JSX.Element; wide?: boolean; children: JSX.Element; footer?: JSX.Element }) {
   return (
-    <main class="auth-page">
+    <main class="auth-page" id="main">
       <a class="wordmark" href="/">
         Admit
       </a>

@@ -31,7 +31,7 @@ export default function HomePage() {
               Log out
             </a>
           </header>
-          <main class="app-content narrow portal-main">
+          <main class="app-content narrow portal-main" id="main">
             <h1>Welcome, {user().firstName}</h1>
             <p class="muted">
               You are signed in to {me.data?.portalName} as {user().email}.

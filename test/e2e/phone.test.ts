@@ -125,6 +125,13 @@ describe('phones: every page at 390 × 844 without sideways scrolling', () => {
       await page.locator('h1').first().waitFor();
       await expectNoSidewaysScroll(page, path);
     }
+
+    // Back on a wide window the navigation is the sidebar again: no Menu button, the links in view.
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.goto(app.origin + '/admin/users');
+    await page.getByRole('heading', { name: 'Users' }).waitFor();
+    expect(await page.getByTestId('menu-toggle').isVisible()).toBe(false);
+    expect(await page.getByRole('link', { name: 'Log out' }).isVisible()).toBe(true);
   }, 90_000);
 
   it('the portal pages fit a 360 px screen too', async () => {
