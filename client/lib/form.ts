@@ -170,7 +170,9 @@ export function errorSummary(labels: string[]): string {
 
 /** A control's label text (without the required mark), for the error summary. */
 function fieldLabel(el: HTMLElement): string | null {
-  const label = el.id ? document.querySelector(`label[for="${CSS.escape(el.id)}"]`) : el.closest('label');
+  // `labels` (not a label[for=…] query): no selector escaping, and it finds wrapping labels too.
+  const labels = (el as HTMLInputElement).labels as NodeListOf<HTMLLabelElement> | null | undefined;
+  const label = labels?.[0] ?? el.closest('label');
   const text = label?.textContent.replace(/\*/g, '').trim();
   return text || el.getAttribute('aria-label') || null;
 }
