@@ -43,6 +43,9 @@ export default defineConfig({
           pool: 'forks',
           testTimeout: 30_000,
           hookTimeout: 60_000,
+          // expect.poll waits up to 10 s (default 1 s): the first email of a process now compiles the
+          // templates (MJML loads lazily), which takes over a second on this shared 2-core machine.
+          expect: { poll: { timeout: 10_000 } },
         },
       },
       {

@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import mjml2html from 'mjml';
 import { EMAIL_TEMPLATE_NAMES, type EmailTemplateName, type EmailTemplateVariables } from '../../emails/templates.js';
 import { ANSWERS_PLACEHOLDER, COMMON_VARIABLES, TEMPLATE_CONTENT, placeholdersOf } from '../../emails/content.js';
 
@@ -251,7 +250,21 @@ export interface EmailRenderer {
   renderUntyped(template: string, variables: Record<string, unknown>, ctx: RenderContext): RenderedEmail;
 }
 
+// MJML is heavy (about 0.8 s of imports here): loaded when the first template is compiled, not at
+// process start, so /readyz does not wait for it (test/bench/start.bench.ts).
+type Mjml2Html = typeof import('mjml');
+let mjmlModule: Promise<Mjml2Html> | null = null;
+function loadMjml(): Promise<Mjml2Html> {
+  if (!mjmlModule) {
+    const loading = import('mjml').then((m) => m.default);
+    loading.catch(() => (mjmlModule = null));
+    mjmlModule = loading;
+  }
+  return mjmlModule;
+}
+
 async function compileOne(dir: string, name: EmailTemplateName): Promise<CompiledTemplate> {
+  const mjml2html = await loadMjml();
   const known = new Set<string>([...placeholdersOf(name), 'subject']);
   const mjmlPath = join(dir, `${name}.mjml`);
   const source = await readFile(mjmlPath, 'utf8');

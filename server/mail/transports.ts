@@ -61,14 +61,15 @@ export function formatAddress(a: MailAddress): string {
   return a.name ? `"${a.name}" <${a.address}>` : a.address;
 }
 
-export function createSmtpTransport(smtpUrl: string): MailTransport {
+/** `maxConnections`: the pool's SMTP connections; the worker sends as many emails at once (its concurrency, 4 by default). */
+export function createSmtpTransport(smtpUrl: string, opts: { maxConnections?: number } = {}): MailTransport {
   // Created on first use and again after close(), so a stopped worker can start again.
   let pool: Transporter<SMTPPool.SentMessageInfo, SMTPPool.Options> | null = null;
   const transporter = () =>
     (pool ??= nodemailer.createTransport({
       url: smtpUrl,
       pool: true,
-      maxConnections: 4,
+      maxConnections: opts.maxConnections ?? 4,
       maxMessages: 500,
       // A mail server that hangs must not hold an outbox row for long; the worker retries later.
       connectionTimeout: 10_000,

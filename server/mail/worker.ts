@@ -259,31 +259,62 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
     }
   }
 
+  // Acceptances waiting for their "sent" mark, and the mark transaction running now (if any).
+  type Accepted = { row: ClaimedRow; msg: OutgoingEmail; messageId: string | null; done: () => void };
+  const toMark: Accepted[] = [];
+  let marking: Promise<void> | null = null;
+
   /**
-   * Marks one row sent right after the SMTP server accepted it. The message is out: a failure to
+   * Marks one row sent right after the SMTP server accepted it, and resolves once that is committed.
+   * Acceptances that arrive while a mark transaction commits go together in the next one (a group
+   * commit: one transaction and one event-append lock for the acceptances of the moment, not one
+   * per email); no acceptance waits for the rest of its batch. The message is out: a failure to
    * record it is retried a few times, never reported as a send failure (that would send it again).
    */
-  async function recordAccepted(row: ClaimedRow, msg: OutgoingEmail, messageId: string | null): Promise<void> {
+  function recordAccepted(row: ClaimedRow, msg: OutgoingEmail, messageId: string | null): Promise<void> {
+    return new Promise<void>((done) => {
+      toMark.push({ row, msg, messageId, done });
+      marking ??= (async () => {
+        try {
+          while (toMark.length) await markGroup(toMark.splice(0));
+        } finally {
+          marking = null;
+        }
+      })();
+    });
+  }
+
+  async function markGroup(group: Accepted[]): Promise<void> {
     for (let i = 0; ; i++) {
       try {
         const owned = await app.em().transactional(async (tx) => {
-          const owned = await markSent(tx, app.clock.now(), [{ row, subject: msg.subject, messageId: messageId || msg.messageId || null }]);
-          if (owned.has(row.id)) await recordSent(tx, row);
-          return owned.has(row.id);
+          const owned = await markSent(
+            tx,
+            app.clock.now(),
+            group.map((a) => ({ row: a.row, subject: a.msg.subject, messageId: a.messageId || a.msg.messageId || null })),
+          );
+          for (const a of group) if (owned.has(a.row.id)) await recordSent(tx, a.row);
+          return owned;
         });
-        settled(row);
-        if (owned) stats.sent++;
-        else lostLease(row);
+        for (const a of group) {
+          settled(a.row);
+          if (owned.has(a.row.id)) stats.sent++;
+          else lostLease(a.row);
+          a.done();
+        }
         return;
       } catch (e) {
         if (i >= 2) {
-          settled(row);
-          app.log.error('email accepted by the SMTP server but not recorded as sent; it may be sent again after its lease (same Message-ID)', {
-            worker: name,
-            outboxId: Number(row.id),
-            messageId: msg.messageId,
-            error: e,
-          });
+          for (const a of group) {
+            settled(a.row);
+            app.log.error('email accepted by the SMTP server but not recorded as sent; it may be sent again after its lease (same Message-ID)', {
+              worker: name,
+              outboxId: Number(a.row.id),
+              messageId: a.msg.messageId,
+              error: e,
+            });
+            a.done();
+          }
           return;
         }
         await new Promise((r) => setTimeout(r, 200 * (i + 1)));
@@ -306,13 +337,14 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
   }
 
   async function runOnce(): Promise<number> {
-    renderer ??= await loadEmailRenderer();
     let handled = 0;
     for (;;) {
       const rows = await claim();
       lastPollAt = Date.now();
       if (rows.length === 0) return handled;
       try {
+        // Templates are compiled (and MJML loaded) for the first email, not at start: the heartbeat keeps these claims meanwhile.
+        renderer ??= await loadEmailRenderer();
         const ctx = await batchContext();
         await processBatch(rows, ctx);
       } finally {
@@ -367,7 +399,6 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
       if (!stopped) return;
       stopped = false;
       closing = false;
-      renderer = await loadEmailRenderer();
       app.log.info(
         transport.kind === 'smtp'
           ? 'mail worker started: sending over SMTP'
