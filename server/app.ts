@@ -132,7 +132,9 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
       closed = true;
       // Readiness fails at once; new connections are refused while in-flight requests and the mail batch in hand finish.
       setPhase(services, 'stopping');
-      await Promise.all([httpHandle.close(), mailWorker?.stop()]).catch((e: unknown) => log.warn('error while draining', { error: e }));
+      // Scheduled jobs stop with the rest, not after the HTTP drain: no new run starts while
+      // requests finish, and a run in progress stops after its batch in hand.
+      await Promise.all([httpHandle.close(), mailWorker?.stop(), scheduler.stop()]).catch((e: unknown) => log.warn('error while draining', { error: e }));
       for (const c of closers.reverse()) await c().catch((e: unknown) => log.warn('error while stopping', { error: e }));
       await orm.close(true);
     },
