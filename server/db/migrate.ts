@@ -27,10 +27,13 @@ export async function runMigrations(url: string, log: Logger, opts: { extra?: Mi
   await lock.connect();
   try {
     await lock.query('set statement_timeout = 0');
-    const got = await lock.query<{ ok: boolean }>('select pg_try_advisory_lock($1) as ok', [MIGRATION_LOCK_ID]);
-    if (!got.rows[0]!.ok) {
+    const tryLock = async () => (await lock.query<{ ok: boolean }>('select pg_try_advisory_lock($1) as ok', [MIGRATION_LOCK_ID])).rows[0]!.ok;
+    if (!(await tryLock())) {
       log.info('migrations: another process is migrating; waiting for it');
-      await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
+      // Polled, never a blocking pg_advisory_lock: a session blocked in that statement holds a
+      // snapshot, and the holder's CREATE INDEX CONCURRENTLY waits for every such snapshot to end:
+      // the two would wait for each other for ever.
+      while (!(await tryLock())) await new Promise((r) => setTimeout(r, 200));
     }
     // In the startup packet: before anything else runs on the session, and over the role's or database's defaults.
     const base = ormConfig(url, { poolMax: 1 });

@@ -142,7 +142,10 @@ describe('per-status user counts (kept by PostgreSQL, delivered with the events)
     const batchReads = seen.filter((s) => s.includes('user_status_count') && s.includes('json_agg'));
     const events = (await latestId(one)) - firstEvent;
     expect(batchReads.length).toBeGreaterThan(0);
-    expect(batchReads.length).toBeLessThanOrEqual(events + 1);
+    // At most one per event, give or take the listener's reads that find no new event (its catch-up
+    // and safety polls, more of them on a loaded machine); a read per tab would be 12 per event.
+    expect(batchReads.length).toBeLessThanOrEqual(2 * (events + 1));
+    expect(batchReads.length).toBeLessThan(tabs.length * events);
     // A stats read (a page load or a reconnect: the tabs above needed none, the events carried the counts) is one sum of the kept rows.
     expect(seen.filter((s) => s.includes('user_status_count') && !s.includes('json_agg')).length).toBe(reads + tabs.length);
     expect(quietReads.length).toBe(tabs.length);
