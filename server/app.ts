@@ -125,7 +125,7 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
     orm,
     wss,
     mailWorker,
-    webhooks: webhooks!,
+    webhooks: webhooks,
     scheduler,
     async close() {
       if (closed) return;

@@ -22,4 +22,17 @@ import { WebhookEndpoint, WebhookDelivery } from './webhook.entity.js';
 import { ApiToken } from './api-token.entity.js';
 import { UserStatusCount } from './user-status-count.entity.js';
 
-export const entities = [Organisation, User, Session, Setting, DomainEvent, EmailOutbox, MailboxMessage, AuthToken, WebhookEndpoint, WebhookDelivery, ApiToken, UserStatusCount];
+export const entities = [
+  Organisation,
+  User,
+  Session,
+  Setting,
+  DomainEvent,
+  EmailOutbox,
+  MailboxMessage,
+  AuthToken,
+  WebhookEndpoint,
+  WebhookDelivery,
+  ApiToken,
+  UserStatusCount,
+];
