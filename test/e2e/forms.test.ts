@@ -181,4 +181,45 @@ describe('forms: checked on leaving a field and on submit, one wording, clear re
     await page.goto(app.origin + '/admin/settings');
     expect(await page.getByRole('switch', { name: 'Auto approve developer registration requests' }).isChecked()).toBe(true);
   }, 60_000);
+
+  it('the retention and email-limit cards show unsaved changes too, ask before leaving, and stop asking once saved', async () => {
+    const admin = await adminSession(app);
+    const { page, context } = await newPage(browser);
+    contexts.push(context);
+    await context.addCookies([{ name: SESSION_COOKIE, value: admin.sessionId, url: app.origin }]);
+    const cases = [
+      {
+        path: '/admin/settings',
+        field: 'Built-in mailbox messages (days)',
+        value: '45',
+        save: 'Save retention',
+        card: page.locator('form', { has: page.getByRole('heading', { name: 'Data retention' }) }),
+      },
+      { path: '/admin/settings/emails', field: 'Per hour', value: '7', save: 'Save limits', card: page.getByTestId('mail-caps') },
+    ];
+    for (const c of cases) {
+      await page.goto(app.origin + c.path);
+      const input = c.card.getByLabel(c.field);
+      await input.waitFor();
+      expect(await c.card.getByTestId('unsaved-changes').count()).toBe(0);
+      await input.fill(c.value);
+      await c.card.getByTestId('unsaved-changes').waitFor();
+
+      const asked: string[] = [];
+      page.once('dialog', (d) => {
+        asked.push(d.message());
+        void d.dismiss();
+      });
+      await page.getByRole('link', { name: 'Organisations' }).click();
+      await expect.poll(() => asked.length).toBe(1);
+      expect(asked[0]).toContain('unsaved changes');
+      expect(new URL(page.url()).pathname).toBe(c.path);
+      expect(await input.inputValue()).toBe(c.value);
+
+      await c.card.getByRole('button', { name: c.save }).click();
+      await c.card.getByTestId('unsaved-changes').waitFor({ state: 'detached' });
+      await page.getByRole('link', { name: 'Organisations' }).click();
+      await page.waitForURL('**/admin/organisations');
+    }
+  }, 60_000);
 });

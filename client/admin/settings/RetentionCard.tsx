@@ -1,6 +1,7 @@
 import { useQuery, useQueryClient } from '@tanstack/solid-query';
-import { Match, Switch } from 'solid-js';
+import { Match, Show, Switch } from 'solid-js';
 import { retentionSettingsSchema, type RetentionSettings } from '../../../shared/schemas/retention';
+import { useUnsavedChangesGuard } from '../../lib/unsaved';
 import { createForm, type Validator } from '../../lib/form';
 import { errorMessage, trpc } from '../../lib/trpc';
 import { zodValidator } from '../../lib/zod-form';
@@ -59,6 +60,7 @@ export function RetentionCard() {
 function RetentionForm(props: { initial: RetentionSettings }) {
   const queryClient = useQueryClient();
   const form = createForm(validate, toForm(props.initial));
+  useUnsavedChangesGuard(form.dirty);
   const onSubmit = (e: SubmitEvent) => {
     e.preventDefault();
     void form.submit(async (data) => {
@@ -66,6 +68,7 @@ function RetentionForm(props: { initial: RetentionSettings }) {
       queryClient.setQueryData(RETENTION_KEY, saved);
       const next = toForm(saved);
       for (const k of Object.keys(next) as (keyof FormValues)[]) form.set(k, next[k]);
+      form.markSaved();
       toast('Retention saved', 'success');
     });
   };
@@ -105,6 +108,11 @@ function RetentionForm(props: { initial: RetentionSettings }) {
           />
         </div>
         <div class="form-actions">
+          <Show when={form.dirty()}>
+            <span class="unsaved-note" role="status" data-testid="unsaved-changes">
+              Unsaved changes
+            </span>
+          </Show>
           <Button type="submit" variant="primary" busy={form.busy()}>
             Save retention
           </Button>
