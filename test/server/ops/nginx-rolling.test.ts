@@ -381,6 +381,13 @@ describe('two replicas behind nginx (deploy/nginx.conf)', () => {
           );
           const r = admin.journal.findIndex((e, k) => k >= markA && e.kind === 'reconnect');
           expect(r, 'A sent the reconnect notification').toBeGreaterThanOrEqual(markA);
+          // Subscribed on B is not yet an event on B: wait for the next sign-up to arrive there.
+          const fromSocket = admin.journal[r]!.socket;
+          await until(
+            () => admin.journal.some((e, k) => k > r && e.kind === 'event' && e.socket !== fromSocket),
+            30_000,
+            () => 'no event reached the admin on B after the move',
+          );
           moves.push({ at: 'A', ...checkMove(admin.journal, r) });
         }
         await startReplica(0);
