@@ -108,6 +108,40 @@ const organisationIdDoc = { organisationId: "The organisation's id (UUID)." };
 /** Statuses every write on a user with If-Match may answer. */
 const USER_DECISION_PROBLEMS = [400, 404, 409, 412, 413, 415, 422, 428];
 
+/**
+ * A decision on one user (activate, reject, reconsider, deactivate): POST /users/{userId}/<verb>,
+ * `users:write`, If-Match required, answered with the user after it and its version as ETag.
+ */
+function userDecision<B extends Schema = typeof apiEmptyBody>(o: {
+  operationId: string;
+  verb: string;
+  summary: string;
+  description: string;
+  body?: B;
+  bodyName?: string;
+  decide(ctx: OperationContext<z.output<typeof userIdParams>, z.output<Schema>, z.output<B>>): Promise<{ version: number }>;
+}): Operation {
+  return op<typeof userIdParams, Schema, B>({
+    operationId: o.operationId,
+    method: 'post',
+    path: `/users/{userId}/${o.verb}`,
+    scope: 'users:write',
+    tag: 'Users',
+    summary: o.summary,
+    description: o.description,
+    params: userIdParams,
+    paramDocs: userIdDoc,
+    ...(o.body ? { body: o.body, bodyName: o.bodyName } : {}),
+    ifMatch: true,
+    success: { status: 200, description: 'The user after the decision.', schema: userActionOutput, schemaName: 'UserResult', etag: true },
+    problems: USER_DECISION_PROBLEMS,
+    handle: async (ctx) => {
+      const user = await o.decide(ctx);
+      return { body: { user }, etag: user.version };
+    },
+  });
+}
+
 export const OPERATIONS: Operation[] = [
   // ---------------------------------------------------------------------------------------------
   // Users
@@ -195,81 +229,38 @@ export const OPERATIONS: Operation[] = [
       return { body: out, etag: out.user.version };
     },
   }),
-  op({
+  userDecision({
     operationId: 'activateUser',
-    method: 'post',
-    path: '/users/{userId}/activate',
-    scope: 'users:write',
-    tag: 'Users',
+    verb: 'activate',
     summary: 'Activate a user',
     description: 'Approves a pending registration, or reactivates an inactive user. The user is emailed. Needs If-Match.',
-    params: userIdParams,
-    paramDocs: userIdDoc,
-    ifMatch: true,
-    success: { status: 200, description: 'The user after the decision.', schema: userActionOutput, schemaName: 'UserResult', etag: true },
-    problems: USER_DECISION_PROBLEMS,
-    handle: async ({ app, actor, params, expectedVersion }) => {
-      const user = await activateUser(app, actor, params.userId, expectedVersion);
-      return { body: { user }, etag: user.version };
-    },
+    decide: ({ app, actor, params, expectedVersion }) => activateUser(app, actor, params.userId, expectedVersion),
   }),
-  op({
+  userDecision({
     operationId: 'rejectUser',
-    method: 'post',
-    path: '/users/{userId}/reject',
-    scope: 'users:write',
-    tag: 'Users',
+    verb: 'reject',
     summary: 'Reject a registration',
     description: 'Rejects a pending registration, with an optional reason the user is told by email and at login. Needs If-Match.',
-    params: userIdParams,
-    paramDocs: userIdDoc,
     body: apiRejectUserBody,
     bodyName: 'RejectUserRequest',
-    ifMatch: true,
-    success: { status: 200, description: 'The user after the decision.', schema: userActionOutput, schemaName: 'UserResult', etag: true },
-    problems: USER_DECISION_PROBLEMS,
-    handle: async ({ app, actor, params, body, expectedVersion }) => {
-      const user = await rejectUser(app, actor, params.userId, expectedVersion, body.reason);
-      return { body: { user }, etag: user.version };
-    },
+    decide: ({ app, actor, params, body, expectedVersion }) => rejectUser(app, actor, params.userId, expectedVersion, body.reason),
   }),
-  op({
+  userDecision({
     operationId: 'reconsiderUser',
-    method: 'post',
-    path: '/users/{userId}/reconsider',
-    scope: 'users:write',
-    tag: 'Users',
+    verb: 'reconsider',
     summary: 'Reconsider a rejected registration',
     description: 'Back to the pending queue (`to: "pending"`) or straight to active; `notify` emails the user. Needs If-Match.',
-    params: userIdParams,
-    paramDocs: userIdDoc,
     body: apiReconsiderUserBody,
     bodyName: 'ReconsiderUserRequest',
-    ifMatch: true,
-    success: { status: 200, description: 'The user after the decision.', schema: userActionOutput, schemaName: 'UserResult', etag: true },
-    problems: USER_DECISION_PROBLEMS,
-    handle: async ({ app, actor, params, body, expectedVersion }) => {
-      const user = await reconsiderUser(app, actor, { userId: params.userId, expectedVersion, to: body.to, notify: body.notify });
-      return { body: { user }, etag: user.version };
-    },
+    decide: ({ app, actor, params, body, expectedVersion }) =>
+      reconsiderUser(app, actor, { userId: params.userId, expectedVersion, to: body.to, notify: body.notify }),
   }),
-  op({
+  userDecision({
     operationId: 'deactivateUser',
-    method: 'post',
-    path: '/users/{userId}/deactivate',
-    scope: 'users:write',
-    tag: 'Users',
+    verb: 'deactivate',
     summary: 'Deactivate a user',
     description: 'The user can no longer log in and every session of theirs ends. The last active administrator cannot be deactivated. Needs If-Match.',
-    params: userIdParams,
-    paramDocs: userIdDoc,
-    ifMatch: true,
-    success: { status: 200, description: 'The user after the decision.', schema: userActionOutput, schemaName: 'UserResult', etag: true },
-    problems: USER_DECISION_PROBLEMS,
-    handle: async ({ app, actor, params, expectedVersion }) => {
-      const user = await deactivateUser(app, actor, params.userId, expectedVersion);
-      return { body: { user }, etag: user.version };
-    },
+    decide: ({ app, actor, params, expectedVersion }) => deactivateUser(app, actor, params.userId, expectedVersion),
   }),
   op({
     operationId: 'deleteUser',
