@@ -27,9 +27,9 @@ export function lazyValidator<V, D>(load: () => Promise<Validator<V, D>>): Valid
  * disable while a request is in flight).
  */
 export function createForm<V extends object, D = V>(validator: Validator<V, D>, initial: V) {
+  // Whether the values differ from what the server holds is kept apart (client/lib/unsaved.ts):
+  // only settings pages need it, and this file is part of the login page's first visit.
   const [values, setValues] = createSignal<V>({ ...initial });
-  // What the server holds (the initial values, then each saved state): the form is "dirty" when it differs.
-  const [baseline, setBaseline] = createSignal<V>({ ...initial });
   const [errors, setErrors] = createSignal<Record<string, string>>({});
   const [formError, setFormError] = createSignal<string | null>(null);
   const [busy, setBusy] = createSignal(false);
@@ -88,14 +88,6 @@ export function createForm<V extends object, D = V>(validator: Validator<V, D>, 
 
   return {
     values,
-    /** Whether the values differ from the saved ones (settings pages show it and ask before leaving). */
-    dirty: () => {
-      const b = baseline() as Record<string, unknown>;
-      const v = values() as Record<string, unknown>;
-      return Object.keys(v).some((k) => v[k] !== b[k]);
-    },
-    /** The current values are what the server now holds (after a save). */
-    markSaved: () => setBaseline(() => ({ ...values() })),
     errors,
     formError,
     busy,

@@ -1,7 +1,7 @@
 import { useQuery, useQueryClient } from '@tanstack/solid-query';
 import { Show } from 'solid-js';
 import { mailCapSettingsSchema, type MailCapSettings } from '../../../shared/schemas/mail-safety';
-import { useUnsavedChangesGuard } from '../../lib/unsaved';
+import { useUnsavedChanges } from '../../lib/unsaved';
 import { createForm } from '../../lib/form';
 import { trpc } from '../../lib/trpc';
 import { zodValidator } from '../../lib/zod-form';
@@ -22,12 +22,12 @@ function CapsForm(props: { caps: MailCapSettings }) {
   });
   const validate = (v: { perRecipientPerHour: string; perRecipientPerDay: string }) => zodValidator(mailCapSettingsSchema)(toNumbers(v));
   const form = createForm(validate, { perRecipientPerHour: String(props.caps.perRecipientPerHour), perRecipientPerDay: String(props.caps.perRecipientPerDay) });
-  useUnsavedChangesGuard(form.dirty);
+  const unsaved = useUnsavedChanges(form.values);
   const onSubmit = (e: SubmitEvent) => {
     e.preventDefault();
     void form.submit(async (data) => {
       await trpc.admin.settings.emails.saveCaps.mutate(data);
-      form.markSaved();
+      unsaved.markSaved();
       await queryClient.invalidateQueries({ queryKey: MAIL_CAPS_KEY });
       toast('Limits saved', 'success');
     });
@@ -48,7 +48,7 @@ function CapsForm(props: { caps: MailCapSettings }) {
           <TextField label="Per day" name="perRecipientPerDay" type="number" required {...form.field('perRecipientPerDay')} />
         </div>
         <div class="form-actions start">
-          <Show when={form.dirty()}>
+          <Show when={unsaved.dirty()}>
             <span class="unsaved-note" role="status" data-testid="unsaved-changes">
               Unsaved changes
             </span>

@@ -2,7 +2,7 @@ import { useQuery, useQueryClient } from '@tanstack/solid-query';
 import { Match, Show, Switch } from 'solid-js';
 import { generalSettingsSchema, type GeneralSettings } from '../../../shared/schemas/settings';
 import { createForm, type Validator } from '../../lib/form';
-import { useUnsavedChangesGuard } from '../../lib/unsaved';
+import { useUnsavedChanges } from '../../lib/unsaved';
 import { refreshMe } from '../../lib/session';
 import { errorMessage, trpc } from '../../lib/trpc';
 import { zodValidator } from '../../lib/zod-form';
@@ -99,7 +99,7 @@ function GeneralSettingsForm(props: { initial: GeneralSettings }) {
   const queryClient = useQueryClient();
   const form = createForm(validate, toForm(props.initial));
   // The switches look instant but only "Save settings" keeps them: the page says so and asks before leaving.
-  useUnsavedChangesGuard(form.dirty);
+  const unsaved = useUnsavedChanges(form.values);
   // Server field errors come back as autoApproveDomains.N; show them on the text area.
   const domainsError = () => form.error('domainsText') ?? Object.entries(form.errors()).find(([k]) => k.startsWith('autoApproveDomains'))?.[1];
 
@@ -109,7 +109,7 @@ function GeneralSettingsForm(props: { initial: GeneralSettings }) {
       const saved = await trpc.admin.settings.general.update.mutate(data);
       queryClient.setQueryData(GENERAL_SETTINGS_KEY, saved);
       for (const [k, v] of Object.entries(toForm(saved))) form.set(k as keyof FormValues, v as never);
-      form.markSaved();
+      unsaved.markSaved();
       void refreshMe(); // the portal name and sign-up switch are public
       toast('Settings saved', 'success');
     });
@@ -202,7 +202,7 @@ function GeneralSettingsForm(props: { initial: GeneralSettings }) {
       </section>
 
       <div class="form-actions">
-        <Show when={form.dirty()}>
+        <Show when={unsaved.dirty()}>
           <span class="unsaved-note" role="status" data-testid="unsaved-changes">
             Unsaved changes
           </span>

@@ -1,7 +1,7 @@
 import { useQuery, useQueryClient } from '@tanstack/solid-query';
 import { Match, Show, Switch } from 'solid-js';
 import { retentionSettingsSchema, type RetentionSettings } from '../../../shared/schemas/retention';
-import { useUnsavedChangesGuard } from '../../lib/unsaved';
+import { useUnsavedChanges } from '../../lib/unsaved';
 import { createForm, type Validator } from '../../lib/form';
 import { errorMessage, trpc } from '../../lib/trpc';
 import { zodValidator } from '../../lib/zod-form';
@@ -60,7 +60,7 @@ export function RetentionCard() {
 function RetentionForm(props: { initial: RetentionSettings }) {
   const queryClient = useQueryClient();
   const form = createForm(validate, toForm(props.initial));
-  useUnsavedChangesGuard(form.dirty);
+  const unsaved = useUnsavedChanges(form.values);
   const onSubmit = (e: SubmitEvent) => {
     e.preventDefault();
     void form.submit(async (data) => {
@@ -68,7 +68,7 @@ function RetentionForm(props: { initial: RetentionSettings }) {
       queryClient.setQueryData(RETENTION_KEY, saved);
       const next = toForm(saved);
       for (const k of Object.keys(next) as (keyof FormValues)[]) form.set(k, next[k]);
-      form.markSaved();
+      unsaved.markSaved();
       toast('Retention saved', 'success');
     });
   };
@@ -108,7 +108,7 @@ function RetentionForm(props: { initial: RetentionSettings }) {
           />
         </div>
         <div class="form-actions">
-          <Show when={form.dirty()}>
+          <Show when={unsaved.dirty()}>
             <span class="unsaved-note" role="status" data-testid="unsaved-changes">
               Unsaved changes
             </span>

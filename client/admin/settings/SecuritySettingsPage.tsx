@@ -2,7 +2,7 @@ import { useQuery, useQueryClient } from '@tanstack/solid-query';
 import { Match, Show, Switch } from 'solid-js';
 import { securitySettingsSchema, type SecuritySettings } from '../../../shared/schemas/security';
 import { createForm, type Validator } from '../../lib/form';
-import { useUnsavedChangesGuard } from '../../lib/unsaved';
+import { useUnsavedChanges } from '../../lib/unsaved';
 import { errorMessage, trpc } from '../../lib/trpc';
 import { zodValidator } from '../../lib/zod-form';
 import { Button, CheckboxField, FormError, SelectField, TextAreaField, TextField, toast, Loading } from '../../ui';
@@ -83,7 +83,7 @@ export default function SecuritySettingsPage() {
 function SecuritySettingsForm(props: { initial: SecuritySettings }) {
   const queryClient = useQueryClient();
   const form = createForm(validate, toForm(props.initial));
-  useUnsavedChangesGuard(form.dirty);
+  const unsaved = useUnsavedChanges(form.values);
   const domainsError = () => form.error('domainsText') ?? Object.entries(form.errors()).find(([k]) => k.startsWith('blockedEmailDomains'))?.[1];
   const num = (k: NumberField) => form.field(k);
 
@@ -93,7 +93,7 @@ function SecuritySettingsForm(props: { initial: SecuritySettings }) {
       const saved = await trpc.admin.settings.security.update.mutate(data);
       queryClient.setQueryData(SECURITY_SETTINGS_KEY, saved);
       for (const [k, v] of Object.entries(toForm(saved))) form.set(k as keyof FormValues, v);
-      form.markSaved();
+      unsaved.markSaved();
       toast('Settings saved', 'success');
     });
   };
@@ -238,7 +238,7 @@ function SecuritySettingsForm(props: { initial: SecuritySettings }) {
       </section>
 
       <div class="form-actions">
-        <Show when={form.dirty()}>
+        <Show when={unsaved.dirty()}>
           <span class="unsaved-note" role="status" data-testid="unsaved-changes">
             Unsaved changes
           </span>

@@ -2,7 +2,7 @@ import { useQuery, useQueryClient } from '@tanstack/solid-query';
 import { Match, Show, Switch } from 'solid-js';
 import { sessionSettingsSchema, type SessionSettings } from '../../../shared/schemas/session-settings';
 import { createForm, type Validator } from '../../lib/form';
-import { useUnsavedChangesGuard } from '../../lib/unsaved';
+import { useUnsavedChanges } from '../../lib/unsaved';
 import { errorMessage, trpc } from '../../lib/trpc';
 import { zodValidator } from '../../lib/zod-form';
 import { Button, FormError, Loading, TextField, toast } from '../../ui';
@@ -59,7 +59,7 @@ export default function SessionSettingsPage() {
 function SessionSettingsForm(props: { initial: SessionSettings }) {
   const queryClient = useQueryClient();
   const form = createForm(validate, toForm(props.initial));
-  useUnsavedChangesGuard(form.dirty);
+  const unsaved = useUnsavedChanges(form.values);
   const onSubmit = (e: SubmitEvent) => {
     e.preventDefault();
     void form.submit(async (data) => {
@@ -67,7 +67,7 @@ function SessionSettingsForm(props: { initial: SessionSettings }) {
       queryClient.setQueryData(SESSION_SETTINGS_KEY, saved);
       const next = toForm(saved);
       for (const k of Object.keys(next) as (keyof FormValues)[]) form.set(k, next[k]);
-      form.markSaved();
+      unsaved.markSaved();
       toast('Settings saved', 'success');
     });
   };
@@ -114,7 +114,7 @@ function SessionSettingsForm(props: { initial: SessionSettings }) {
         />
       </section>
       <div class="form-actions">
-        <Show when={form.dirty()}>
+        <Show when={unsaved.dirty()}>
           <span class="unsaved-note" role="status" data-testid="unsaved-changes">
             Unsaved changes
           </span>
