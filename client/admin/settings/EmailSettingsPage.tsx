@@ -1,9 +1,10 @@
 import { useQuery, useQueryClient } from '@tanstack/solid-query';
-import { Match, Switch } from 'solid-js';
+import { Match, Show, Switch } from 'solid-js';
 import { mailSenderSettingsSchema } from '../../../shared/schemas/settings';
 import type { EmailSettingsOutput } from '../../../shared/schemas/mail';
 import { createForm } from '../../lib/form';
 import { errorMessage, trpc } from '../../lib/trpc';
+import { useUnsavedChanges } from '../../lib/unsaved';
 import { zodValidator } from '../../lib/zod-form';
 import { Button, FormError, TextField, toast, Loading } from '../../ui';
 import { EMAIL_SETTINGS_KEY } from '../query-keys';
@@ -40,10 +41,12 @@ function SenderCard(props: { settings: EmailSettingsOutput }) {
     mailFromName: props.settings.sender.mailFromName,
     mailFromAddress: props.settings.sender.mailFromAddress,
   });
+  const unsaved = useUnsavedChanges(form.values);
   const onSubmit = (e: SubmitEvent) => {
     e.preventDefault();
     void form.submit(async (data) => {
       await trpc.admin.settings.emails.saveSender.mutate(data);
+      unsaved.markSaved();
       await queryClient.invalidateQueries({ queryKey: EMAIL_SETTINGS_KEY });
       toast('Sender saved', 'success');
     });
@@ -78,6 +81,11 @@ function SenderCard(props: { settings: EmailSettingsOutput }) {
           {props.settings.transport === 'smtp' ? ' through your SMTP server.' : ' into the built-in mailbox (no SMTP server is configured).'}
         </p>
         <div class="form-actions start">
+          <Show when={unsaved.dirty()}>
+            <span class="unsaved-note" role="status" data-testid="unsaved-changes">
+              Unsaved changes
+            </span>
+          </Show>
           <Button type="submit" variant="primary" busy={form.busy()}>
             Save sender
           </Button>

@@ -4,6 +4,7 @@ import { For, Show, createEffect, createResource, createSignal, on, onCleanup } 
 import { saveTemplateInput, EMAIL_MAIN_TEXT_MAX, EMAIL_SUBJECT_MAX, type EmailSettingsOutput, type EmailTemplateInfo } from '../../../shared/schemas/mail';
 import { createForm } from '../../lib/form';
 import { errorMessage, trpc } from '../../lib/trpc';
+import { useUnsavedChanges } from '../../lib/unsaved';
 import { zodValidator } from '../../lib/zod-form';
 import { Badge, Button, Dialog, FormError, SelectField, TextAreaField, TextField, toast } from '../../ui';
 import { EMAIL_SETTINGS_KEY } from '../query-keys';
@@ -12,8 +13,16 @@ import { EMAIL_SETTINGS_KEY } from '../query-keys';
 export function EmailTemplatesCard(props: { settings: EmailSettingsOutput }) {
   const [params, setParams] = useSearchParams();
   const selected = () => props.settings.templates.find((t) => t.name === params.template) ?? props.settings.templates[0]!;
+  let card!: HTMLElement;
+  const choose = (name: string) => {
+    setParams({ template: name });
+    // Unsaved edits make the router ask first; when the admin stays, the list shows the email still
+    // being edited again (the chosen one shows once the navigation lands).
+    const select = card.querySelector<HTMLSelectElement>('select[name="template"]');
+    if (select) select.value = selected().name;
+  };
   return (
-    <section class="card" aria-labelledby="templates-title">
+    <section class="card" aria-labelledby="templates-title" ref={card}>
       <div class="card-header">
         <h2 id="templates-title">Emails</h2>
       </div>
@@ -23,7 +32,7 @@ export function EmailTemplatesCard(props: { settings: EmailSettingsOutput }) {
           name="template"
           value={() => selected().name}
           options={props.settings.templates.map((t) => ({ value: t.name, label: `${t.label}${t.customized ? ' (customized)' : ''}` }))}
-          onChange={(v) => setParams({ template: v })}
+          onChange={choose}
         />
         <Show when={selected()} keyed>
           {(t) => <TemplateEditor template={t} />}
@@ -60,7 +69,9 @@ function TemplateEditor(props: { template: EmailTemplateInfo }) {
   const [resetting, setResetting] = createSignal(false);
   const [sending, setSending] = createSignal(false);
 
-  const dirty = () => form.values().subject !== props.template.subject || form.values().mainText !== props.template.mainText;
+  // Saved: the template as the server holds it (each save or reset refreshes it, and a new editor starts).
+  const unsaved = useUnsavedChanges(() => ({ subject: form.values().subject, mainText: form.values().mainText }));
+  const dirty = unsaved.dirty;
   const draft = useDebounced(() => ({ template: props.template.name, subject: form.values().subject, mainText: form.values().mainText }), 250);
   const [preview] = createResource(draft, (d) => trpc.admin.settings.emails.preview.mutate(d));
 
@@ -70,6 +81,7 @@ function TemplateEditor(props: { template: EmailTemplateInfo }) {
     e.preventDefault();
     void form.submit(async (data) => {
       await trpc.admin.settings.emails.saveTemplate.mutate(data);
+      unsaved.markSaved();
       await refresh();
       toast(`${props.template.label} email saved`, 'success');
     });
@@ -81,6 +93,7 @@ function TemplateEditor(props: { template: EmailTemplateInfo }) {
       await trpc.admin.settings.emails.resetTemplate.mutate({ template: props.template.name });
       form.set('subject', props.template.defaultSubject);
       form.set('mainText', props.template.defaultMainText);
+      unsaved.markSaved();
       await refresh();
       setConfirmReset(false);
       toast(`${props.template.label} email reset to default`, 'success');
@@ -144,9 +157,14 @@ function TemplateEditor(props: { template: EmailTemplateInfo }) {
           >
             Send test email
           </Button>
+          <Show when={dirty()}>
+            <span class="unsaved-note" role="status" data-testid="unsaved-changes">
+              Unsaved changes
+            </span>
+          </Show>
         </div>
         <Show when={dirty()}>
-          <p class="text-sm muted">Unsaved changes. The preview shows them; emails use the saved version until you save.</p>
+          <p class="text-sm muted">The preview shows your changes; emails use the saved version until you save.</p>
         </Show>
       </form>
 

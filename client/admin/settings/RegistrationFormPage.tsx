@@ -12,6 +12,7 @@ import {
   type RegistrationForm,
 } from '../../../shared/registration-form';
 import { errorMessage, fieldErrors, trpc } from '../../lib/trpc';
+import { useUnsavedChanges } from '../../lib/unsaved';
 import { zodValidator } from '../../lib/zod-form';
 import { Button, CheckboxField, FormError, Loading, SelectField, TextAreaField, TextField, formatDateTime, toast } from '../../ui';
 
@@ -86,6 +87,8 @@ function Editor(props: { initial: RegistrationForm }) {
   const versions = useQuery(() => ({ queryKey: VERSIONS_KEY, queryFn: () => trpc.admin.settings.registrationForm.versions.query() }));
   const [version, setVersion] = createSignal(props.initial.version);
   const [drafts, setDrafts] = createSignal<Draft[]>(props.initial.fields.map(toDraft));
+  // Unsaved: the fields differ (by content, order included) from the live version.
+  const unsaved = useUnsavedChanges(drafts);
   const [errors, setErrors] = createSignal<Record<string, string>>({});
   const [formError, setFormError] = createSignal<string | null>(null);
   const [busy, setBusy] = createSignal(false);
@@ -133,6 +136,7 @@ function Editor(props: { initial: RegistrationForm }) {
       void queryClient.invalidateQueries({ queryKey: VERSIONS_KEY });
       setVersion(saved.version);
       setDrafts(saved.fields.map(toDraft));
+      unsaved.markSaved();
       toast(`Version ${saved.version} published`, 'success');
     } catch (x) {
       const fe = fieldErrors(x);
@@ -275,6 +279,11 @@ function Editor(props: { initial: RegistrationForm }) {
           <Button type="submit" variant="primary" busy={busy()}>
             Publish new version
           </Button>
+          <Show when={unsaved.dirty()}>
+            <span class="unsaved-note" role="status" data-testid="unsaved-changes">
+              Unsaved changes
+            </span>
+          </Show>
         </div>
       </section>
       <Show when={versions.data?.length}>

@@ -3,6 +3,7 @@ import { For, Show, createSignal } from 'solid-js';
 import { publishTermsInput } from '../../../shared/schemas/terms';
 import { createForm } from '../../lib/form';
 import { trpc } from '../../lib/trpc';
+import { useUnsavedChanges } from '../../lib/unsaved';
 import { zodValidator } from '../../lib/zod-form';
 import { Button, CheckboxField, FormError, SelectField, TextAreaField, TextField, formatDateTime, toast } from '../../ui';
 
@@ -16,6 +17,8 @@ export default function TermsPage() {
   const notAccepted = useQuery(() => ({ queryKey: NOT_ACCEPTED_KEY, queryFn: () => trpc.admin.settings.terms.notAccepted.query() }));
   const [source, setSource] = createSignal<'text' | 'url'>('text');
   const form = createForm(zodValidator(publishTermsInput), { title: 'Terms of Use', body: '', url: '', mustReaccept: false });
+  // Unsaved: the draft differs from the empty form, or from the version just published.
+  const unsaved = useUnsavedChanges(form.values);
 
   const onSubmit = (e: SubmitEvent) => {
     e.preventDefault();
@@ -26,6 +29,7 @@ export default function TermsPage() {
       void queryClient.invalidateQueries({ queryKey: VERSIONS_KEY });
       void queryClient.invalidateQueries({ queryKey: NOT_ACCEPTED_KEY });
       form.set('mustReaccept', false);
+      unsaved.markSaved();
       toast(`Version ${v.id} of the ${v.title} published`, 'success');
     });
   };
@@ -63,6 +67,11 @@ export default function TermsPage() {
           onChange={(v) => form.set('mustReaccept', v)}
         />
         <div class="card-footer">
+          <Show when={unsaved.dirty()}>
+            <span class="unsaved-note" role="status" data-testid="unsaved-changes">
+              Unsaved changes
+            </span>
+          </Show>
           <Button type="submit" variant="primary" busy={form.busy()}>
             Publish
           </Button>

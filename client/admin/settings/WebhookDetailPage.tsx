@@ -11,10 +11,11 @@ import {
 } from '../../../shared/schemas/webhooks';
 import { createForm } from '../../lib/form';
 import { errorMessage, trpc } from '../../lib/trpc';
+import { useUnsavedChanges } from '../../lib/unsaved';
 import { zodValidator } from '../../lib/zod-form';
 import { Badge, Button, CheckboxField, Dialog, FormError, Loading, TextField, formatDateTime, timeAgo, toast } from '../../ui';
 import { WEBHOOKS_KEY, webhookDeliveriesKey, webhookKey } from '../query-keys';
-import { EventTypePicker } from './webhook-events';
+import { EventTypePicker, orderEventTypes } from './webhook-events';
 import { SecretDialog } from './WebhookSecretDialog';
 
 const STATUS_KIND: Record<WebhookDeliveryDto['status'], string> = { pending: 'pending', succeeded: 'active', failed: 'rejected' };
@@ -81,8 +82,10 @@ function EndpointCard(props: { endpoint: WebhookEndpointDto }) {
   const [confirmDelete, setConfirmDelete] = createSignal(false);
   const [busy, setBusy] = createSignal<'test' | 'rotate' | 'delete' | null>(null);
   const e = () => props.endpoint;
-  const initial = (): EditValues => ({ url: e().url, description: e().description, eventTypes: [...e().eventTypes], enabled: e().enabled });
+  const initial = (): EditValues => ({ url: e().url, description: e().description, eventTypes: orderEventTypes(e().eventTypes), enabled: e().enabled });
   const form = createForm<EditValues, UpdateWebhookInput>((v) => validateUpdate({ ...v, id: e().id, version: e().version }), initial());
+  // Compared by content: the picker hands back a new array on every tick.
+  const unsaved = useUnsavedChanges(form.values);
   const refresh = () =>
     Promise.all([queryClient.invalidateQueries({ queryKey: webhookKey(e().id) }), queryClient.invalidateQueries({ queryKey: WEBHOOKS_KEY })]);
 
@@ -92,7 +95,7 @@ function EndpointCard(props: { endpoint: WebhookEndpointDto }) {
       const saved = await trpc.admin.settings.webhooks.update.mutate(data);
       queryClient.setQueryData(webhookKey(saved.id), saved);
       form.set('enabled', saved.enabled);
-      form.markSaved();
+      unsaved.markSaved();
       toast('Endpoint saved', 'success');
       await refresh();
     });
@@ -187,6 +190,11 @@ function EndpointCard(props: { endpoint: WebhookEndpointDto }) {
           onChange={(v) => form.set('enabled', v)}
         />
         <div class="form-actions">
+          <Show when={unsaved.dirty()}>
+            <span class="unsaved-note" role="status" data-testid="unsaved-changes">
+              Unsaved changes
+            </span>
+          </Show>
           <Button type="submit" variant="primary" busy={form.busy()}>
             Save endpoint
           </Button>

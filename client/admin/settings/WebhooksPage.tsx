@@ -4,6 +4,7 @@ import { For, Match, Show, Switch, createSignal } from 'solid-js';
 import { createWebhookInput, WEBHOOK_DESCRIPTION_MAX, WEBHOOK_URL_MAX, type CreateWebhookInput } from '../../../shared/schemas/webhooks';
 import { createForm } from '../../lib/form';
 import { errorMessage, trpc } from '../../lib/trpc';
+import { useUnsavedChanges } from '../../lib/unsaved';
 import { zodValidator } from '../../lib/zod-form';
 import { Badge, Button, Dialog, FormError, Loading, TextField, timeAgo, toast } from '../../ui';
 import { WEBHOOKS_KEY } from '../query-keys';
@@ -132,10 +133,13 @@ const validate = zodValidator(createWebhookInput);
 
 function AddEndpointForm(props: { onClose: () => void; onCreated: (r: { secret: string; url: string; id: string }) => void }) {
   const form = createForm<AddValues, CreateWebhookInput>((v) => validate({ ...v, enabled: true }), { url: '', description: '', eventTypes: ['user.*'] });
+  // Leaving the page (back button, reload, closing the tab) with the dialog filled in asks first.
+  const unsaved = useUnsavedChanges(form.values);
   const onSubmit = (e: SubmitEvent) => {
     e.preventDefault();
     void form.submit(async (data) => {
       const created = await trpc.admin.settings.webhooks.create.mutate(data);
+      unsaved.markSaved();
       toast('Endpoint added', 'success');
       props.onCreated({ secret: created.secret, url: created.endpoint.url, id: created.endpoint.id });
     });
@@ -163,6 +167,11 @@ function AddEndpointForm(props: { onClose: () => void; onCreated: (r: { secret: 
       />
       <EventTypePicker value={form.values().eventTypes} onChange={(v) => form.set('eventTypes', v)} error={form.error('eventTypes')} />
       <div class="form-actions">
+        <Show when={unsaved.dirty()}>
+          <span class="unsaved-note" role="status" data-testid="unsaved-changes">
+            Unsaved changes
+          </span>
+        </Show>
         <Button onClick={props.onClose}>Cancel</Button>
         <Button type="submit" variant="primary" busy={form.busy()}>
           Add endpoint

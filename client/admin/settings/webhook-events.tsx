@@ -1,5 +1,5 @@
 import { For, Show } from 'solid-js';
-import { WEBHOOK_EVENT_TYPES } from '../../../shared/webhooks';
+import { WEBHOOK_EVENT_TYPES, WEBHOOK_PATTERNS } from '../../../shared/webhooks';
 
 /** The event-type choice of a webhook endpoint: everything (present and future), whole families, or single types. */
 const FAMILIES = [
@@ -8,9 +8,24 @@ const FAMILIES = [
   { pattern: 'organisation.*', label: 'All organisation events' },
 ] as const;
 
+const RANK = new Map<string, number>(WEBHOOK_PATTERNS.map((p, i) => [p, i]));
+
+/**
+ * The chosen patterns in the picker's order (all, families, single types; others after, as they
+ * came): ticking a box off and on again gives back the same list, so it is no unsaved change.
+ */
+export function orderEventTypes(types: readonly string[]): string[] {
+  const rank = (t: string) => RANK.get(t) ?? RANK.size;
+  return types
+    .map((t, i) => ({ t, i }))
+    .sort((a, b) => rank(a.t) - rank(b.t) || a.i - b.i)
+    .map((x) => x.t);
+}
+
 export function EventTypePicker(props: { value: string[]; onChange: (v: string[]) => void; error?: string | null | undefined }) {
   const has = (p: string) => props.value.includes(p);
-  const toggle = (p: string, on: boolean) => props.onChange(on ? [...props.value.filter((x) => x !== p), p] : props.value.filter((x) => x !== p));
+  const toggle = (p: string, on: boolean) =>
+    props.onChange(orderEventTypes(on ? [...props.value.filter((x) => x !== p), p] : props.value.filter((x) => x !== p)));
   const all = () => has('*');
   const coveredByFamily = (type: string) => has(`${type.slice(0, type.indexOf('.'))}.*`);
   return (
