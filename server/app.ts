@@ -10,7 +10,7 @@ import { createSessionStore } from './sessions/session-store.js';
 import { readSessionPolicy } from './settings/session-settings.service.js';
 import { attachRateLimits, createRateLimits, startSecurityPurge, type RateLimits } from './security/rate-limit.js';
 import { createHttpServer, type HttpHandle } from './http/server.js';
-import { setPhase, watchMailWorker } from './http/health.js';
+import { setPhase, watchMailWorker, watchWebhookWorker } from './http/health.js';
 import { ensureAdminFromConfig } from './auth/auth.service.js';
 import { systemClock, type AppServices, type Clock } from './app-services.js';
 import { createMailWorker, type MailWorker } from './mail/worker.js';
@@ -89,6 +89,9 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
     // Before the server, whose procedures use it. In production without APP_SECRET_KEY it refuses to start when endpoints exist.
     const hooks = (webhooks = await startWebhooks(services, listenUrl));
     closers.push(() => hooks.stop());
+    const hookWorker = hooks.worker;
+    if (hookWorker)
+      watchWebhookWorker(services, { lastPollAt: () => hookWorker.lastPollAt, pollMs: config.webhooks.pollMs, running: () => hookWorker.running });
     const http = (httpHandle = createHttpServer(services, { clientDir: opts.clientDir ?? DEFAULT_CLIENT_DIR }));
     closers.push(() => http.close());
     wss = http.wss;

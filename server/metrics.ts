@@ -5,6 +5,7 @@ import type { AppServices } from './app-services.js';
 import type { DomainEventDto } from '../shared/events.js';
 import { AppError } from './errors.js';
 import { outboxBacklog } from './mail/outbox.js';
+import { webhookBacklog } from './webhooks/webhooks.repository.js';
 
 /**
  * Prometheus metrics (issue 11, item 2). This module owns the registry and every metric; the rest
@@ -80,6 +81,40 @@ const emailsRetried = new Counter({
   registers: [registry],
 });
 
+export const WEBHOOK_OUTCOMES = ['succeeded', 'retry_scheduled', 'failed', 'endpoint_disabled'] as const;
+export type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number];
+
+const webhookDeliveries = new Counter({
+  name: `${PREFIX}webhook_deliveries_total`,
+  help:
+    "Webhook delivery attempts this process's worker recorded, by outcome: succeeded; retry_scheduled; failed (given up: out of attempts, " +
+    'or its endpoint was disabled meanwhile); endpoint_disabled (this attempt disabled its endpoint: 410 Gone, or failing for 5 days).',
+  labelNames: ['outcome'] as const,
+  registers: [registry],
+});
+
+const webhookAttemptDuration = new Histogram({
+  name: `${PREFIX}webhook_attempt_duration_seconds`,
+  help:
+    'One webhook delivery attempt (address lookup and check, request, up to 2 KB of the answer), by the class of the answer: ' +
+    '2xx, 3xx, 4xx, 5xx, or none (timeout, connection error, refused address).',
+  labelNames: ['status_class'] as const,
+  buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30],
+  registers: [registry],
+});
+
+const webhookDepth = new Gauge({
+  name: `${PREFIX}webhook_deliveries_pending`,
+  help: 'Webhook deliveries waiting for an enabled endpoint (due, in flight or scheduled for a retry). Sampled at scrape time.',
+  registers: [registry],
+});
+
+const webhookOldestDue = new Gauge({
+  name: `${PREFIX}webhook_oldest_due_age_seconds`,
+  help: 'Age of the oldest pending webhook delivery of an enabled endpoint whose time to be sent has come (0 when none). Sampled at scrape time.',
+  registers: [registry],
+});
+
 const signups = new Counter({
   name: `${PREFIX}signups_total`,
   help: 'Self-registrations by outcome: active, pending, refused (registration closed), rate_limited.',
@@ -104,6 +139,7 @@ const rateLimited = new Counter({
 // unverified: the sign-up was taken and waits for its email address to be proven (email verification, on by default).
 for (const o of ['unverified', 'active', 'pending', 'refused', 'rate_limited']) signups.inc({ outcome: o }, 0);
 for (const o of ['success', 'invalid_credentials', 'rate_limited']) logins.inc({ outcome: o }, 0);
+for (const o of WEBHOOK_OUTCOMES) webhookDeliveries.inc({ outcome: o }, 0);
 
 // Recording (called from the places named in each comment)
 
@@ -146,6 +182,17 @@ export function countedMailStats(stats: MailStats): MailStats {
     });
   }
   return out;
+}
+
+/** webhooks/worker.ts: one attempt, as the receiver answered it (status null: no answer), whatever is recorded after. */
+export function observeWebhookAttempt(status: number | null, seconds: number): void {
+  const statusClass = status === null || status < 200 || status > 599 ? 'none' : `${Math.floor(status / 100)}xx`;
+  webhookAttemptDuration.observe({ status_class: statusClass }, seconds);
+}
+
+/** webhooks/worker.ts: an attempt's outcome, once recorded (committed). */
+export function countWebhookDelivery(outcome: WebhookOutcome): void {
+  webhookDeliveries.inc({ outcome });
 }
 
 // Limiter names, learnt from the app's RateLimits object (app.ts), so refusals are counted by name.
@@ -211,8 +258,8 @@ function tokenMatches(header: string | undefined, token: string): boolean {
 
 /**
  * GET /metrics: Prometheus text, with METRICS=true only (404 otherwise);
- * 401 without `Authorization: Bearer <METRICS_TOKEN>` when that is set. The outbox gauges are
- * sampled by one query at scrape time. Returns false for any other path.
+ * 401 without `Authorization: Bearer <METRICS_TOKEN>` when that is set. The outbox gauges and the
+ * webhook queue gauges are sampled by one query each at scrape time. Returns false for any other path.
  */
 export function handleMetrics(app: AppServices, req: IncomingMessage, res: ServerResponse, sources: ScrapeSources): boolean {
   const url = req.url ?? '/';
@@ -240,6 +287,13 @@ export function handleMetrics(app: AppServices, req: IncomingMessage, res: Serve
       outboxOldestDue.set(b.oldestDueAgeS);
     } catch (e) {
       app.log.warn('metrics: could not sample the outbox', { error: e as Error });
+    }
+    try {
+      const w = await webhookBacklog(app.em());
+      webhookDepth.set(w.pending);
+      webhookOldestDue.set(w.oldestDueAgeS);
+    } catch (e) {
+      app.log.warn('metrics: could not sample the webhook deliveries', { error: e as Error });
     }
     const text = await registry.metrics();
     res.writeHead(200, { 'Content-Type': registry.contentType, 'Cache-Control': 'no-store' }).end(text);

@@ -10,6 +10,8 @@ interface HealthState {
   phase: Phase;
   /** When this process runs the mail worker: when it last polled the outbox (epoch ms), and how often it should. */
   mailWorker: { lastPollAt: () => number | null; pollMs: number } | null;
+  /** When this process runs the webhook delivery worker: when it last polled or finished an attempt (app clock, epoch ms), how often it polls, whether it runs. */
+  webhookWorker?: WatchedWebhookWorker | null;
   /** When this process supervises the embedded PostgreSQL (main.ts): its state. */
   embeddedDatabase?: () => string | undefined;
 }
@@ -35,6 +37,17 @@ export function watchMailWorker(app: AppServices, worker: { lastPollAt: () => nu
   stateOf(app).mailWorker = worker;
 }
 
+export interface WatchedWebhookWorker {
+  lastPollAt: () => number | null;
+  pollMs: number;
+  running: () => boolean;
+}
+
+/** The webhook delivery worker (webhooks/worker.ts) becomes a readiness check; null: this process runs none. */
+export function watchWebhookWorker(app: AppServices, worker: WatchedWebhookWorker | null): void {
+  stateOf(app).webhookWorker = worker;
+}
+
 /** The embedded PostgreSQL's supervision state (db/embedded.ts) becomes a readiness check. */
 export function watchEmbeddedDatabase(app: AppServices, state: () => string | undefined): void {
   stateOf(app).embeddedDatabase = state;
@@ -45,6 +58,14 @@ const CHECK_TIMEOUT_MS = 2_000;
 /** A poll older than this means the worker is stuck (a batch in hand polls again when it is done). */
 export function mailWorkerStaleMs(pollMs: number): number {
   return Math.max(5 * pollMs, 30_000);
+}
+
+/**
+ * The same rule for the webhook worker: it polls every pollMs and marks each finished attempt, and
+ * an attempt ends within its 15 s timeout plus the address lookup, so silence past this is a stuck loop.
+ */
+export function webhookWorkerStaleMs(pollMs: number): number {
+  return mailWorkerStaleMs(pollMs);
 }
 
 interface Check {
@@ -111,6 +132,18 @@ export async function readinessChecks(app: AppServices): Promise<Record<string, 
       return ago <= limit ? { ok: true, lastPollMsAgo: ago } : { ok: false, lastPollMsAgo: ago, error: `no poll for more than ${limit} ms` };
     });
   }
+  const hooks = state.webhookWorker;
+  if (hooks) {
+    checks.webhookWorker = timed(async () => {
+      if (!hooks.running()) return { ok: false, error: 'stopped' };
+      const last = hooks.lastPollAt();
+      const limit = webhookWorkerStaleMs(hooks.pollMs);
+      if (last === null) return { ok: false, error: 'has not polled yet' };
+      // The worker stamps its polls with the app's clock: compared on the same clock.
+      const ago = app.clock.now().getTime() - last;
+      return ago <= limit ? { ok: true, lastPollMsAgo: ago } : { ok: false, lastPollMsAgo: ago, error: `no poll for more than ${limit} ms` };
+    });
+  }
   const out: Record<string, Check> = {};
   await Promise.all(Object.entries(checks).map(async ([k, p]) => (out[k] = await p)));
   return out;
@@ -122,7 +155,7 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 
 /**
  * /healthz (liveness: the event loop answers) and /readyz (this process can serve: PostgreSQL
- * answers, migrations are at the latest, the LISTEN connection is up, the mail worker polls).
+ * answers, migrations are at the latest, the LISTEN connection is up, the mail and webhook workers poll).
  * /readyz answers 503 while starting and from the first moment of a shutdown. Returns false for
  * any other path.
  */

@@ -263,6 +263,21 @@ export async function claimDueDeliveries(em: EntityManager, now: Date, limit: nu
   );
 }
 
+/**
+ * The delivery queue for metrics: pending deliveries of enabled endpoints (a paused endpoint's wait
+ * for the admin, not for the worker), and the age of the oldest one due (0 when none). Uses the
+ * pending partial index.
+ */
+export async function webhookBacklog(em: EntityManager): Promise<{ pending: number; oldestDueAgeS: number }> {
+  const rows = await em.execute<{ pending: string; oldest_due_age_s: string | null }[]>(
+    `select count(*) as pending,
+            extract(epoch from now() - min(d.next_attempt_at) filter (where d.next_attempt_at <= now())) as oldest_due_age_s
+       from webhook_delivery d join webhook_endpoint e on e.id = d.endpoint_id and e.enabled
+      where d.status = 'pending'`,
+  );
+  return { pending: Number(rows[0]?.pending ?? 0), oldestDueAgeS: Math.max(0, Number(rows[0]?.oldest_due_age_s ?? 0)) };
+}
+
 export interface AttemptRecord {
   status: 'succeeded' | 'failed' | 'pending';
   nextAttemptAt: Date | null;

@@ -8,6 +8,7 @@ import { inLanes } from '../mail/lanes.js';
 import { WEBHOOK_DISABLE_AFTER_MS } from '../../shared/webhooks.js';
 import { sendWebhook, type SendResult } from './http-send.js';
 import { HONOURS_RETRY_AFTER, retryAfterMs, scheduledDelayMs } from './retry.js';
+import { countWebhookDelivery, observeWebhookAttempt, type WebhookOutcome } from '../metrics.js';
 import { signedHeaders } from './signing.js';
 import type { SecretBox } from './secret-box.js';
 import type { ResolveHost } from './ssrf.js';
@@ -47,7 +48,13 @@ export interface WebhookWorkerOptions {
 }
 
 export interface WebhookWorker {
+  /**
+   * When it last claimed rows or finished an attempt (app clock, epoch ms; null before the first
+   * poll): the readiness check's sign of life. A batch of slow receivers is progress, not a stuck worker.
+   */
   readonly lastPollAt: number | null;
+  /** Started and not stopped. */
+  readonly running: boolean;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Delivers due rows until none is left; resolves with how many attempts this call made. */
@@ -124,9 +131,10 @@ export function createWebhookWorker(app: AppServices, opts: WebhookWorkerOptions
     });
   }
 
-  async function disable(tx: EntityManager, row: ClaimedDelivery, reason: string, now: Date): Promise<void> {
+  /** True when this call disabled the endpoint (false: it already was). */
+  async function disable(tx: EntityManager, row: ClaimedDelivery, reason: string, now: Date): Promise<boolean> {
     const endpoint = await disableEndpoint(tx, row.endpoint_id, reason, now);
-    if (!endpoint) return;
+    if (!endpoint) return false;
     await appendEvent(tx, 'webhook.disabled', { endpoint: { id: row.endpoint_id, url: endpoint.url }, reason }, { actorId: null });
     const webhookUrl = `${app.publicUrl()}/admin/settings/webhooks/${row.endpoint_id}`;
     for (const admin of await activeAdminRecipients(tx)) {
@@ -139,11 +147,13 @@ export function createWebhookWorker(app: AppServices, opts: WebhookWorkerOptions
       );
     }
     app.log.warn('webhook endpoint disabled', { endpointId: row.endpoint_id, reason });
+    return true;
   }
 
   async function record(row: ClaimedDelivery, r: SendResult): Promise<void> {
     // Cut at shutdown: nothing is known, so nothing is recorded; the lease hands it to the next worker.
     if (r.aborted) return;
+    observeWebhookAttempt(r.status, r.latencyMs / 1000);
     const now = app.clock.now();
     const ok = r.status !== null && r.status >= 200 && r.status < 300;
     const base = { responseStatus: r.status, responseBody: r.body, latencyMs: r.latencyMs, error: r.error ? clip(r.error) : null };
@@ -155,21 +165,31 @@ export function createWebhookWorker(app: AppServices, opts: WebhookWorkerOptions
       rec = { ...base, status: 'pending', nextAttemptAt: new Date(now.getTime() + (asked ?? scheduledDelayMs(row.attempts))) };
     }
     if (!ok && !rec.error) rec.error = r.status === null ? 'no response' : `HTTP ${r.status}`;
-    await app.em().transactional(async (tx) => {
+    const outcome = await app.em().transactional(async (tx): Promise<WebhookOutcome | null> => {
       if (!(await recordAttempt(tx, row, now, rec))) {
         app.log.warn('webhook delivery was taken over by another worker after its lease ran out', { deliveryId: Number(row.id) });
-        return;
+        return null;
       }
+      let out: WebhookOutcome = rec.status === 'succeeded' ? 'succeeded' : rec.status === 'pending' ? 'retry_scheduled' : 'failed';
       if (ok) await markEndpointHealthy(tx, row.endpoint_id);
-      else if (r.status === 410) await disable(tx, row, 'the receiver answered 410 Gone', now);
-      else {
+      else if (r.status === 410) {
+        if (await disable(tx, row, 'the receiver answered 410 Gone', now)) out = 'endpoint_disabled';
+      } else {
         const since = await markEndpointFailing(tx, row.endpoint_id, now);
         // Disabled while this attempt was in flight: it does not wait for a retry that will never be claimed.
-        if (!since && rec.status === 'pending') await failPendingDelivery(tx, row.id, 'endpoint disabled', now);
-        else if (since && now.getTime() - since.getTime() >= WEBHOOK_DISABLE_AFTER_MS) await disable(tx, row, 'its deliveries kept failing for 5 days', now);
+        if (!since && rec.status === 'pending') {
+          await failPendingDelivery(tx, row.id, 'endpoint disabled', now);
+          out = 'failed';
+        } else if (since && now.getTime() - since.getTime() >= WEBHOOK_DISABLE_AFTER_MS) {
+          if (await disable(tx, row, 'its deliveries kept failing for 5 days', now)) out = 'endpoint_disabled';
+        }
       }
       await notifyDeliveries(tx, row.endpoint_id, false);
+      return out;
     });
+    // Counted once committed: a record that failed is retried after its lease and counted then.
+    if (outcome) countWebhookDelivery(outcome);
+    lastPollAt = app.clock.now().getTime();
   }
 
   async function runOnce(): Promise<number> {
@@ -177,7 +197,7 @@ export function createWebhookWorker(app: AppServices, opts: WebhookWorkerOptions
     // A stopping worker claims nothing more: a backlog must not hold the shutdown.
     while (!stopping) {
       const rows = await claimDueDeliveries(app.em(), app.clock.now(), batchSize, leaseMs);
-      lastPollAt = Date.now();
+      lastPollAt = app.clock.now().getTime();
       if (rows.length === 0) return handled;
       await inLanes(
         rows,
@@ -225,6 +245,9 @@ export function createWebhookWorker(app: AppServices, opts: WebhookWorkerOptions
   return {
     get lastPollAt() {
       return lastPollAt;
+    },
+    get running() {
+      return !stopped;
     },
     drain,
     wake,

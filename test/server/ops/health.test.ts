@@ -31,7 +31,7 @@ describe('health endpoints', () => {
     const r = await get(app.url + '/readyz');
     expect(r.status).toBe(200);
     expect(r.body.status).toBe('ready');
-    expect(Object.keys(r.body.checks).sort()).toEqual(['database', 'listener', 'mailWorker', 'migrations']);
+    expect(Object.keys(r.body.checks).sort()).toEqual(['database', 'listener', 'mailWorker', 'migrations', 'webhookWorker']);
     for (const c of Object.values<{ ok: boolean }>(r.body.checks)) expect(c.ok).toBe(true);
   });
 
