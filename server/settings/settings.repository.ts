@@ -15,10 +15,26 @@ export async function readSetting<T>(em: EntityManager, key: string): Promise<T 
   return rows[0]?.value;
 }
 
+/**
+ * Every setting (defaults filled in) and each stored key's version, from one read: the REST API's
+ * ETag is computed from the same rows as the values it goes with. Never cached.
+ */
+export async function readSettingsVersioned(em: EntityManager): Promise<{ settings: AllSettings; versions: Record<string, number> }> {
+  const rows = await em.execute<{ key: string; value: unknown; version: number }[]>(`select key, value, version from setting`);
+  const out: Record<string, unknown> = { ...DEFAULT_SETTINGS };
+  const versions: Record<string, number> = {};
+  for (const r of rows) {
+    versions[r.key] = Number(r.version);
+    if (r.key in DEFAULT_SETTINGS) out[r.key] = r.value;
+  }
+  return { settings: out as AllSettings, versions };
+}
+
+/** Inserts or replaces a setting; a replaced row's version goes up by one (the general settings' ETag follows it). */
 export async function writeSetting(em: EntityManager, key: string, value: unknown): Promise<void> {
   await em.execute(
     `insert into setting (key, value, updated_at) values (?, ?::jsonb, now())
-     on conflict (key) do update set value = excluded.value, updated_at = excluded.updated_at`,
+     on conflict (key) do update set value = excluded.value, updated_at = excluded.updated_at, version = setting.version + 1`,
     [key, JSON.stringify(value)],
   );
 }

@@ -11,6 +11,8 @@ export const Organisation = defineEntity({
       .onCreate(() => randomUUID()),
     name: p.string().length(120),
     isDefault: p.boolean().default(false),
+    /** Bumped by every rename: the REST API's ETag (If-Match on PATCH and DELETE). */
+    version: p.integer().default(1),
     createdAt: p.datetime().onCreate(() => new Date()),
     updatedAt: p
       .datetime()

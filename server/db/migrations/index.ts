@@ -14,6 +14,7 @@ import { Migration20261214120000_counts_search } from './Migration20261214120000
 import { Migration20261214120100_user_search_prefix } from './Migration20261214120100_user_search_prefix.js';
 import { Migration20261214100000_audit } from './Migration20261214100000_audit.js';
 import { Migration20261214100001_audit_indexes } from './Migration20261214100001_audit_indexes.js';
+import { Migration20261216150000_organisation_setting_version } from './Migration20261216150000_organisation_setting_version.js';
 
 /**
  * Every migration, in order. Listed explicitly (not discovered by file glob) so they load the same
@@ -36,4 +37,5 @@ export const migrationsList = [
   { name: 'Migration20261214120100_user_search_prefix', class: Migration20261214120100_user_search_prefix },
   { name: 'Migration20261214100000_audit', class: Migration20261214100000_audit },
   { name: 'Migration20261214100001_audit_indexes', class: Migration20261214100001_audit_indexes },
+  { name: 'Migration20261216150000_organisation_setting_version', class: Migration20261216150000_organisation_setting_version },
 ];
