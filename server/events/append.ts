@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { DomainEventMap, DomainEventType } from '../../shared/events.js';
 import { lockForTransaction } from '../db/locks.js';
 import { currentApiToken } from './actor-context.js';
-import { fanOutToWebhooks } from './webhook-fanout.js';
+import { fanOutEventsToWebhooks, fanOutToWebhooks } from './webhook-fanout.js';
 
 export const EVENTS_CHANNEL = 'admit_events';
 
@@ -34,4 +34,41 @@ export async function appendEvent<T extends DomainEventType>(
   // Webhooks: one delivery row per matching endpoint, in this same transaction (the outbox).
   await fanOutToWebhooks(em, { id, type, data, actorId: opts.actorId, userId: opts.userId ?? null });
   return id;
+}
+
+/** One event of an appendEvents batch. */
+export type EventToAppend = { [T in DomainEventType]: { type: T; data: DomainEventMap[T]; userId?: string | null } }[DomainEventType];
+
+/**
+ * appendEvent for many events by one actor (bulk decisions), with the same rows, NOTIFY and
+ * webhook deliveries: one take of the append lock, one insert (ids in the given order, and
+ * contiguous: every append holds the lock while it takes ids), one NOTIFY carrying the last id
+ * (the listener loads everything after the id it last saw) and one fan-out statement.
+ * Returns the ids in the given order.
+ */
+export async function appendEvents(em: EntityManager, events: readonly EventToAppend[], opts: { actorId: string | null }): Promise<number[]> {
+  if (!em.isInTransaction()) throw new Error('appendEvents must run inside a transaction');
+  if (events.length === 0) return [];
+  await lockForTransaction(em, 'eventAppend');
+  const token = currentApiToken();
+  const rows = await em.execute<{ id: string }[]>(
+    `insert into domain_event (type, actor_id, user_id, data, actor_token_id, actor_token_name, created_at)
+     select v.type, ?::uuid, v.user_id, v.data, ?::uuid, ?, clock_timestamp()
+       from jsonb_to_recordset(?::jsonb) as v(ord int, type text, user_id uuid, data jsonb)
+      order by v.ord
+     returning id`,
+    [
+      opts.actorId,
+      token?.tokenId ?? null,
+      token?.tokenName ?? null,
+      JSON.stringify(events.map((e, ord) => ({ ord, type: e.type, user_id: e.userId ?? null, data: e.data }))),
+    ],
+  );
+  const ids = rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+  await em.execute('select pg_notify(?, ?)', [EVENTS_CHANNEL, String(ids.at(-1))]);
+  await fanOutEventsToWebhooks(
+    em,
+    events.map((e, i) => ({ id: ids[i]!, type: e.type })),
+  );
+  return ids;
 }

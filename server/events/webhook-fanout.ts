@@ -38,3 +38,34 @@ export async function fanOutToWebhooks(
   if (rows.length > 0) await em.execute('select pg_notify(?, ?)', [WEBHOOK_WORK_CHANNEL, '']);
   return rows.length;
 }
+
+/**
+ * fanOutToWebhooks for many events of one transaction (events/append.ts appendEvents): the same
+ * rows in one statement, in event order and, per event, endpoint order; one wake-up. The payload
+ * is built from the stored events (jsonb: the same value as the single path's), so only ids and
+ * types travel.
+ */
+export async function fanOutEventsToWebhooks(em: EntityManager, events: readonly { id: number; type: string }[]): Promise<number> {
+  const deliverable = events.filter((e) => isDeliverableType(e.type));
+  if (deliverable.length === 0) return 0;
+  const types = [...new Set(deliverable.map((e) => e.type))].map((type) => ({ type, patterns: patternsMatching(type) }));
+  const rows = await em.execute<{ id: string }[]>(
+    `with t as (select * from jsonb_to_recordset(?::jsonb) as t(type text, patterns text[]))
+     insert into webhook_delivery (endpoint_id, message_id, event_id, event_type, user_id, payload, status, attempts, max_attempts, next_attempt_at, created_at, updated_at)
+     select e.id, 'msg_' || replace(gen_random_uuid()::text, '-', ''), d.id, d.type, d.user_id,
+            jsonb_build_object(
+              'type', d.type,
+              'timestamp', to_char(d.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+              'data', jsonb_build_object('eventId', d.id, 'actorId', d.actor_id) || d.data),
+            'pending', 0, ${WEBHOOK_MAX_ATTEMPTS}, now(), now(), now()
+       from domain_event d
+       join t on t.type = d.type
+       join webhook_endpoint e on e.enabled and jsonb_exists_any(e.event_types, t.patterns)
+      where d.id = any(?::bigint[])
+      order by d.id, e.created_at, e.id
+     returning id`,
+    [JSON.stringify(types), `{${deliverable.map((e) => e.id).join(',')}}`],
+  );
+  if (rows.length > 0) await em.execute('select pg_notify(?, ?)', [WEBHOOK_WORK_CHANNEL, '']);
+  return rows.length;
+}

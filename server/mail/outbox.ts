@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { ESSENTIAL_TEMPLATES, SECRET_VARIABLES, deliveryPolicy, type EmailTemplateName, type EmailTemplateVariables } from '../../emails/templates.js';
 import { lockForTransaction } from '../db/locks.js';
 import { readMailCaps } from './mail-caps.js';
-import { suppressionOf } from './suppression.js';
+import { suppressionOf, suppressionsOf } from './suppression.js';
 import { DEFAULT_MAX_ATTEMPTS } from './retry-schedule.js';
 
 export const OUTBOX_CHANNEL = 'admit_outbox';
@@ -43,6 +43,66 @@ export async function queueEmail<T extends EmailTemplateName>(
   return Number(rows[0]!.id);
 }
 
+/** One email of a queueEmails batch. */
+export interface EmailToQueue<T extends EmailTemplateName> {
+  to: string;
+  variables: EmailTemplateVariables[T];
+  userId?: string | null;
+}
+
+/**
+ * queueEmail for many emails of one template at once (bulk decisions), with the same rules and
+ * rows: the suppression list is read in one statement, every row is written by one insert in the
+ * given order, and the workers are woken once. A capped template (not essential) goes through
+ * queueEmail one email at a time, because each email counts towards the cap of the next.
+ * Returns the outbox row ids in the given order.
+ */
+export async function queueEmails<T extends EmailTemplateName>(em: EntityManager, template: T, emails: readonly EmailToQueue<T>[]): Promise<number[]> {
+  if (!em.isInTransaction()) throw new Error('queueEmails must run inside a transaction');
+  if (emails.length === 0) return [];
+  const policy = deliveryPolicy(template);
+  if (!policy.essential) {
+    const ids: number[] = [];
+    for (const e of emails) ids.push(await queueEmail(em, template, e.to, e.variables, { userId: e.userId ?? null }));
+    return ids;
+  }
+  const suppressed = policy.requested
+    ? new Map<string, { reason: string; source: string }>()
+    : await suppressionsOf(
+        em,
+        emails.map((e) => e.to),
+      );
+  const secrets = (SECRET_VARIABLES as Record<string, string[]>)[template] ?? [];
+  const rows = emails.map((e, ord) => {
+    const entry = suppressed.get(e.to);
+    const variables = e.variables as Record<string, unknown>;
+    return entry
+      ? {
+          ord,
+          to_address: e.to,
+          variables: Object.fromEntries(Object.entries(variables).filter(([k]) => !secrets.includes(k))),
+          status: 'suppressed',
+          last_error: suppressedMessage(entry),
+          user_id: e.userId ?? null,
+        }
+      : { ord, to_address: e.to, variables, status: 'pending', last_error: null, user_id: e.userId ?? null };
+  });
+  const inserted = await em.execute<{ id: string; status: string }[]>(
+    `insert into email_outbox (template, to_address, variables, status, attempts, max_attempts, next_attempt_at, last_error, user_id, created_at, updated_at)
+     select ?, v.to_address, v.variables, v.status, 0, ${DEFAULT_MAX_ATTEMPTS}, now(), v.last_error, v.user_id, now(), now()
+       from jsonb_to_recordset(?::jsonb) as v(ord int, to_address text, variables jsonb, status text, last_error text, user_id uuid)
+      order by v.ord
+     returning id, status`,
+    [template, JSON.stringify(rows)],
+  );
+  const lastPending = inserted.filter((r) => r.status === 'pending').at(-1);
+  if (lastPending) await em.execute('select pg_notify(?, ?)', [OUTBOX_CHANNEL, lastPending.id]);
+  return inserted.map((r) => Number(r.id));
+}
+
+const suppressedMessage = (entry: { reason: string; source: string }) =>
+  `Not sent: the address is on the suppression list (${entry.source === 'bounce' ? 'bounced' : entry.reason})`;
+
 /**
  * Why this email must not go, or null. The suppression list holds back every template but the
  * one the person just asked for; the per-recipient cap (Settings > Emails) holds back
@@ -52,7 +112,7 @@ async function heldBack(em: EntityManager, template: string, to: string): Promis
   const policy = deliveryPolicy(template);
   if (!policy.requested) {
     const entry = await suppressionOf(em, to);
-    if (entry) return `Not sent: the address is on the suppression list (${entry.source === 'bounce' ? 'bounced' : entry.reason})`;
+    if (entry) return suppressedMessage(entry);
   }
   if (policy.essential) return null;
   // The count must see every earlier email to this address, including one committed a moment ago

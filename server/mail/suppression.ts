@@ -10,6 +10,18 @@ export async function suppressionOf(em: EntityManager, address: string): Promise
   return rows[0] ?? null;
 }
 
+/** suppressionOf for many addresses in one statement, keyed by the address as given. */
+export async function suppressionsOf(em: EntityManager, addresses: readonly string[]): Promise<Map<string, { reason: string; source: string }>> {
+  if (addresses.length === 0) return new Map();
+  const rows = await em.execute<{ address: string; reason: string; source: string }[]>(
+    `select a.address, s.reason, s.source
+       from (select distinct value as address from jsonb_array_elements_text(?::jsonb)) a
+       join email_suppression s on s.address = lower(a.address)`,
+    [JSON.stringify(addresses)],
+  );
+  return new Map(rows.map((r) => [r.address, { reason: r.reason, source: r.source }]));
+}
+
 /** Adds the address (a second add keeps the first reason). True when it was not on the list yet. */
 export async function addSuppression(
   em: EntityManager,

@@ -1,31 +1,121 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AppServices } from '../app-services.js';
 import type { SessionUser } from '../../shared/schemas/auth.js';
 import type { BulkDecideItem, BulkDecideOutput } from '../../shared/schemas/bulk.js';
 import type { UserSnapshot } from '../../shared/events.js';
-import { AppError } from '../errors.js';
-import { activateUser, rejectUser } from './users.service.js';
-import { lastActorOf } from './users.repository.js';
+import type { AppError } from '../errors.js';
+import { transactionalWithRetry } from '../db/faults.js';
+import { appendEvents } from '../events/append.js';
+import { queueEmails } from '../mail/outbox.js';
+import { activationEffects, refusalFor, rejectionEffects, rejectionReason } from './decision-rules.js';
+import { lastActorsOf, lockUsersInIdOrder, setStatusOfMany } from './users.repository.js';
 
 const DECIDED_BY_EVENT = { active: 'user.activated', rejected: 'user.rejected', inactive: 'user.deactivated' } as const;
 const DONE_WORD = { active: 'activated', rejected: 'rejected', inactive: 'deactivated' } as const;
+const ERROR_ON_OUR_SIDE = 'Could not be decided because of an error on our side; please try again.';
 
-/** "Already activated by another admin (Jane Doe)." — who made the decision that got there first, from its event. */
-async function alreadyDecidedMessage(app: AppServices, actor: SessionUser, current: UserSnapshot): Promise<string> {
-  const status = current.status;
-  if (status !== 'active' && status !== 'rejected' && status !== 'inactive') {
-    return 'Changed by someone else in the meantime; review it and try again.';
+type Outcome = { ok: true; user: UserSnapshot } | { ok: false; refusal: AppError };
+
+/**
+ * "Already activated by another admin (Jane Doe)." for each refused user — who made the decision
+ * that got there first, from its event (one query for all of them).
+ */
+async function refusalMessages(app: AppServices, actor: SessionUser, refused: { userId: string; refusal: AppError }[]): Promise<Map<string, string>> {
+  const messages = new Map<string, string>();
+  const lookups: { userId: string; type: (typeof DECIDED_BY_EVENT)[keyof typeof DECIDED_BY_EVENT] }[] = [];
+  for (const { userId, refusal } of refused) {
+    if (refusal.reason === 'NOT_FOUND') {
+      messages.set(userId, 'No longer exists (it was deleted).');
+      continue;
+    }
+    const current = (refusal.details?.user as UserSnapshot | null | undefined) ?? null;
+    if (!current || (refusal.reason !== 'USER_CHANGED' && refusal.reason !== 'INVALID_TRANSITION')) {
+      messages.set(userId, refusal.message);
+      continue;
+    }
+    const status = current.status;
+    if (status !== 'active' && status !== 'rejected' && status !== 'inactive') {
+      messages.set(userId, 'Changed by someone else in the meantime; review it and try again.');
+      continue;
+    }
+    lookups.push({ userId, type: DECIDED_BY_EVENT[status] });
   }
-  const r = await lastActorOf(app.em(), current.id, DECIDED_BY_EVENT[status]);
-  if (!r || !r.actorId) return `Already ${DONE_WORD[status]}.`;
-  const who = r.actorId === actor.id ? 'you' : r.actorName ? `another admin (${r.actorName})` : 'another admin';
-  return `Already ${DONE_WORD[status]} by ${who}.`;
+  const actors = await lastActorsOf(app.em(), lookups);
+  for (const { userId, type } of lookups) {
+    const done = type === 'user.activated' ? DONE_WORD.active : type === 'user.rejected' ? DONE_WORD.rejected : DONE_WORD.inactive;
+    const r = actors.get(userId);
+    if (!r || !r.actorId) {
+      messages.set(userId, `Already ${done}.`);
+      continue;
+    }
+    const who = r.actorId === actor.id ? 'you' : r.actorName ? `another admin (${r.actorName})` : 'another admin';
+    messages.set(userId, `Already ${done} by ${who}.`);
+  }
+  return messages;
 }
 
 /**
- * Activates or rejects each selected user in its own transaction (through the same service
- * functions as the single actions, so emails, events and version checks are identical): one
- * conflict does not roll back the others. Every success appends its event, so every admin's list
- * updates live. The result says, per user, whether it was decided and, if not, why.
+ * The whole decision in the caller's transaction: lock every selected row (in id order), refuse
+ * those gone, changed since the admin saw them, or no longer in a status the decision applies to,
+ * and decide all the others with one update, one insert of their emails and one append of their
+ * events (one take of the append lock). Refusals change nothing and roll back nothing.
+ */
+async function decideInTransaction(
+  app: AppServices,
+  tx: EntityManager,
+  actor: SessionUser,
+  decision: 'activate' | 'reject',
+  users: readonly { userId: string; expectedVersion: number }[],
+  reason: string | null,
+): Promise<Map<string, Outcome>> {
+  const locked = new Map((await lockUsersInIdOrder(tx, [...new Set(users.map((u) => u.userId))])).map((u) => [u.id, u]));
+  const outcomes = new Map<string, Outcome>();
+  const decidable: string[] = [];
+  for (const { userId, expectedVersion } of users) {
+    const current = locked.get(userId) ?? null;
+    const refusal = await refusalFor(decision, current, expectedVersion, () => current);
+    if (refusal) outcomes.set(userId, { ok: false, refusal });
+    else decidable.push(userId);
+  }
+  if (decision === 'activate') {
+    const decided = await setStatusOfMany(tx, decidable, 'active', null);
+    const effects = decided.map((user) => activationEffects(app, user, locked.get(user.id)!.status));
+    await queueEmails(
+      tx,
+      'account-activated',
+      effects.map((f) => f.email),
+    );
+    await appendEvents(
+      tx,
+      effects.map((f) => f.event),
+      { actorId: actor.id },
+    );
+    for (const user of decided) outcomes.set(user.id, { ok: true, user });
+  } else {
+    const decided = await setStatusOfMany(tx, decidable, 'rejected', reason);
+    const effects = decided.map((user) => rejectionEffects(user, reason));
+    await queueEmails(
+      tx,
+      'registration-rejected',
+      effects.map((f) => f.email),
+    );
+    await appendEvents(
+      tx,
+      effects.map((f) => f.event),
+      { actorId: actor.id },
+    );
+    for (const user of decided) outcomes.set(user.id, { ok: true, user });
+  }
+  return outcomes;
+}
+
+/**
+ * Activates or rejects the selected users in one transaction, set-based (one lock statement, one
+ * update, one insert of emails, one append of events), with the same rules, emails and events as
+ * the single actions (decision-rules.ts): a user another admin decided first, one deleted, or one
+ * changed since the admin saw it is reported and the others are decided all the same. Every
+ * decision appends its own event, so every admin's list updates live. The result says, per user
+ * and in the given order, whether it was decided and, if not, why.
  */
 export async function bulkDecide(
   app: AppServices,
@@ -34,28 +124,29 @@ export async function bulkDecide(
   users: { userId: string; expectedVersion: number }[],
   reason: string | null,
 ): Promise<BulkDecideOutput> {
-  const results: BulkDecideItem[] = [];
-  for (const { userId, expectedVersion } of users) {
-    try {
-      const user =
-        decision === 'activate' ? await activateUser(app, actor, userId, expectedVersion) : await rejectUser(app, actor, userId, expectedVersion, reason);
-      results.push({ userId, ok: true, message: null, user });
-    } catch (e) {
-      if (!(e instanceof AppError)) {
-        app.log.error('bulk decision failed for one user', { userId, error: e as Error });
-        results.push({ userId, ok: false, message: 'Could not be decided because of an error on our side; please try again.', user: null });
-        continue;
-      }
-      if (e.reason === 'NOT_FOUND') {
-        results.push({ userId, ok: false, message: 'No longer exists (it was deleted).', user: null });
-        continue;
-      }
-      const current = (e.details?.user as UserSnapshot | null | undefined) ?? null;
-      const message =
-        current && (e.reason === 'USER_CHANGED' || e.reason === 'INVALID_TRANSITION') ? await alreadyDecidedMessage(app, actor, current) : e.message;
-      results.push({ userId, ok: false, message, user: current });
-    }
+  const why = decision === 'reject' ? rejectionReason(reason) : null;
+  let outcomes: Map<string, Outcome>;
+  try {
+    outcomes = await transactionalWithRetry(app, (tx) => decideInTransaction(app, tx, actor, decision, users, why));
+  } catch (e) {
+    // Nothing was decided (the transaction rolled back): every user is reported, none half-done.
+    app.log.error('bulk decision failed', { users: users.length, error: e as Error });
+    const results = users.map(({ userId }): BulkDecideItem => ({ userId, ok: false, message: ERROR_ON_OUR_SIDE, user: null }));
+    return { results, succeeded: 0, failed: results.length };
   }
+  const refused = [...outcomes].flatMap(([userId, o]) => (o.ok ? [] : [{ userId, refusal: o.refusal }]));
+  const messages = refused.length ? await refusalMessages(app, actor, refused) : new Map<string, string>();
+  const results = users.map(({ userId }): BulkDecideItem => {
+    const o = outcomes.get(userId);
+    if (!o) return { userId, ok: false, message: ERROR_ON_OUR_SIDE, user: null };
+    if (o.ok) return { userId, ok: true, message: null, user: o.user };
+    return {
+      userId,
+      ok: false,
+      message: messages.get(userId) ?? o.refusal.message,
+      user: (o.refusal.details?.user as UserSnapshot | null | undefined) ?? null,
+    };
+  });
   const succeeded = results.filter((r) => r.ok).length;
   return { results, succeeded, failed: results.length - succeeded };
 }

@@ -376,6 +376,25 @@ export async function lastActorOf(
   return r ? { actorId: r.actor_id, actorName: r.actor_name } : null;
 }
 
+/** The same for many users at once (bulk decisions' messages): per user, the newest event of its type. */
+export async function lastActorsOf(
+  em: EntityManager,
+  wanted: { userId: string; type: DomainEventType }[],
+): Promise<Map<string, { actorId: string | null; actorName: string | null }>> {
+  if (wanted.length === 0) return new Map();
+  const rows = await em.execute<{ user_id: string; actor_id: string | null; actor_name: string | null }[]>(
+    `select w.user_id, last.actor_id, last.actor_name
+       from jsonb_to_recordset(?::jsonb) as w(user_id uuid, type text)
+       cross join lateral (
+         select e.actor_id, ${actorNameSql('a')} as actor_name
+           from domain_event e left join app_user a on a.id = e.actor_id
+          where e.user_id = w.user_id and e.type = w.type order by e.id desc limit 1
+       ) last`,
+    [JSON.stringify(wanted.map((w) => ({ user_id: w.userId, type: w.type })))],
+  );
+  return new Map(rows.map((r) => [r.user_id, { actorId: r.actor_id, actorName: r.actor_name }]));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Reads and writes of single users (inside the callers' transactions)
 
@@ -426,6 +445,28 @@ export async function insertUser(em: EntityManager, u: NewUser, opts: { ifEmailF
     [u.id, u.email, u.firstName, u.lastName, u.organisationId, u.role, u.status, u.passwordHash, u.mustChangePassword, at, at],
   );
   return rows.length > 0;
+}
+
+/**
+ * Self-registration's insert, in one statement: the user joins the default organisation unless the
+ * address is taken (the lower(email) unique index decides), and comes back as the snapshot its
+ * events carry. Null when the address is taken.
+ */
+export async function insertIntoDefaultOrganisation(em: EntityManager, u: Omit<NewUser, 'organisationId' | 'createdAt'>): Promise<UserSnapshot | null> {
+  const rows = await em.execute<(Omit<SnapshotRow, 'id'> & { id: string | null })[]>(
+    `with o as (select id, name from organisation where is_default limit 1),
+          ins as (
+            insert into app_user (id, email, first_name, last_name, organisation_id, role, status, password_hash, must_change_password, created_at, updated_at, version)
+            select ?::uuid, ?, ?, ?, o.id, ?, ?, ?, ?::boolean, now(), now(), 1 from o
+            on conflict ((lower(email))) do nothing
+            returning id, email, first_name, last_name, role, status, organisation_id, created_at, version)
+     select ins.id, ins.email, ins.first_name, ins.last_name, ins.role, ins.status, ins.organisation_id, o.name as organisation_name, ins.created_at, ins.version
+       from o left join ins on true`,
+    [u.id, u.email, u.firstName, u.lastName, u.role, u.status, u.passwordHash, u.mustChangePassword],
+  );
+  const r = rows[0];
+  if (!r) throw new Error('The default organisation is missing; migrations have not run');
+  return r.id === null ? null : snapshotFromRow({ ...r, id: r.id });
 }
 
 /** What a login checks, by address (any letter case). */
@@ -534,6 +575,39 @@ export async function setPassword(tx: EntityManager, userId: string, passwordHas
 /** Swaps a password hash for an equivalent one (the NFC rehash at login); no-op if the hash changed meanwhile. */
 export async function replacePasswordHash(em: EntityManager, userId: string, oldHash: string, newHash: string): Promise<void> {
   await em.execute(`update app_user set password_hash = ? where id = ? and password_hash = ?`, [newHash, userId, oldHash]);
+}
+
+/**
+ * Locks many user rows for the rest of the transaction, in id order (two transactions locking
+ * overlapping sets this way queue up instead of deadlocking), and reads their snapshots. Users
+ * that no longer exist are simply absent.
+ */
+export async function lockUsersInIdOrder(tx: EntityManager, userIds: readonly string[]): Promise<UserSnapshot[]> {
+  if (userIds.length === 0) return [];
+  const rows = await tx.execute<SnapshotRow[]>(
+    `select ${SNAPSHOT_COLUMNS} from app_user u join organisation o on o.id = u.organisation_id
+      where u.id = any(?::uuid[]) order by u.id for update of u`,
+    [`{${userIds.join(',')}}`],
+  );
+  return rows.map(snapshotFromRow);
+}
+
+/** setStatus for many users in one statement; returns their snapshots after the change, in id order. */
+export async function setStatusOfMany(
+  tx: EntityManager,
+  userIds: readonly string[],
+  status: UserStatus,
+  rejectionReason: string | null,
+): Promise<UserSnapshot[]> {
+  if (userIds.length === 0) return [];
+  const rows = await tx.execute<SnapshotRow[]>(
+    `update app_user u set status = ?, rejection_reason = ?, version = u.version + 1, updated_at = now()
+       from organisation o
+      where o.id = u.organisation_id and u.id = any(?::uuid[])
+      returning ${SNAPSHOT_COLUMNS}`,
+    [status, rejectionReason, `{${userIds.join(',')}}`],
+  );
+  return rows.map(snapshotFromRow).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 export async function setStatus(tx: EntityManager, userId: string, status: UserStatus, rejectionReason: string | null): Promise<void> {

@@ -19,6 +19,7 @@ import {
   type LockedUser,
 } from './users.repository.js';
 import { transactionalWithRetry } from '../db/faults.js';
+import { activationEffects, refusalFor, rejectionEffects, rejectionReason, type Action } from './decision-rules.js';
 
 const loginUrl = (app: AppServices) => `${app.publicUrl()}/login`;
 
@@ -27,40 +28,12 @@ const loginUrl = (app: AppServices) => `${app.publicUrl()}/login`;
 // moved on (another admin acted first) the call fails with USER_CHANGED and the current state, so
 // of two admins racing on one user exactly one wins. Usable one by one for bulk decisions.
 
-const ACTION_LABELS = {
-  activate: 'activated',
-  reject: 'rejected',
-  deactivate: 'deactivated',
-  delete: 'deleted',
-  reconsider: 'reconsidered',
-} as const;
-type Action = keyof typeof ACTION_LABELS;
-
-const ALLOWED_FROM: Record<Action, readonly UserStatus[]> = {
-  activate: ['pending', 'inactive'],
-  reject: ['pending'],
-  deactivate: ['active'],
-  delete: ['pending', 'active', 'rejected', 'inactive', 'invited', 'unverified'],
-  reconsider: ['rejected'],
-};
-
 /** Locks the user row and checks it is still what the admin saw and that the action fits its status. */
 async function lockForAction(tx: EntityManager, action: Action, userId: string, expectedVersion: number): Promise<LockedUser> {
   const locked = await lockUser(tx, userId);
-  if (!locked) throw new AppError('NOT_FOUND', 'NOT_FOUND', 'This user no longer exists');
-  if (locked.version !== expectedVersion) {
-    const current = await loadUserSnapshot(tx, userId);
-    throw new AppError('CONFLICT', 'USER_CHANGED', 'This user was changed by someone else in the meantime. Review the current state and try again.', {
-      details: { user: current },
-    });
-  }
-  if (!ALLOWED_FROM[action].includes(locked.status)) {
-    const current = await loadUserSnapshot(tx, userId);
-    throw new AppError('CONFLICT', 'INVALID_TRANSITION', `A user who is ${locked.status} cannot be ${ACTION_LABELS[action]}.`, {
-      details: { user: current },
-    });
-  }
-  return locked;
+  const refusal = await refusalFor(action, locked, expectedVersion, () => loadUserSnapshot(tx, userId));
+  if (refusal) throw refusal;
+  return locked!;
 }
 
 /**
@@ -89,8 +62,9 @@ export async function activateUser(app: AppServices, actor: SessionUser, userId:
   return transactionalWithRetry(app, async (tx) => {
     const before = await lockForAction(tx, 'activate', userId, expectedVersion);
     const user = await setStatus(tx, userId, 'active', null);
-    await queueEmail(tx, 'account-activated', user.email, { firstName: user.firstName, loginUrl: loginUrl(app) }, { userId });
-    await appendEvent(tx, 'user.activated', { user, previousStatus: before.status }, { actorId: actor.id, userId });
+    const { email, event } = activationEffects(app, user, before.status);
+    await queueEmail(tx, email.template, email.to, email.variables, { userId });
+    await appendEvent(tx, event.type, event.data, { actorId: actor.id, userId });
     return user;
   });
 }
@@ -103,12 +77,13 @@ export async function rejectUser(
   expectedVersion: number,
   reason: string | null = null,
 ): Promise<UserSnapshot> {
-  const why = reason?.trim() ? reason.trim() : null;
+  const why = rejectionReason(reason);
   return transactionalWithRetry(app, async (tx) => {
     await lockForAction(tx, 'reject', userId, expectedVersion);
     const user = await setStatus(tx, userId, 'rejected', why);
-    await queueEmail(tx, 'registration-rejected', user.email, { firstName: user.firstName, reason: why }, { userId });
-    await appendEvent(tx, 'user.rejected', { user, reason: why }, { actorId: actor.id, userId });
+    const { email, event } = rejectionEffects(user, why);
+    await queueEmail(tx, email.template, email.to, email.variables, { userId });
+    await appendEvent(tx, event.type, event.data, { actorId: actor.id, userId });
     return user;
   });
 }

@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import { uuidSchema } from './common.js';
 import { expectedVersionSchema, rejectUserInput, userListInput, userListOutput, userSnapshotSchema } from './users.js';
 
-export const BULK_DECIDE_MAX = 100;
+export const BULK_DECIDE_MAX = 1000;
 
 /** Activate or reject many pending users in one step; each with the version the admin saw. */
 export const bulkDecideInput = z.object({

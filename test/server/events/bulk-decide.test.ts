@@ -111,7 +111,7 @@ describe('admin.users.bulk.decide and admin.users.bulk.pending', () => {
       expect(err.code, JSON.stringify(input).slice(0, 80)).toBe('BAD_REQUEST');
       expect(err.cause?.issues?.find((i: any) => i.path.join('.') === field)?.message).toBe(message);
     }
-    const tooMany = Array.from({ length: 101 }, (_, i) => ({ userId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, expectedVersion: 1 }));
+    const tooMany = Array.from({ length: 1001 }, (_, i) => ({ userId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, expectedVersion: 1 }));
     const err = await me.caller.admin.users.bulk.decide({ decision: 'activate', users: tooMany }).catch((e) => e);
     expect(err.code).toBe('BAD_REQUEST');
     expect((await statusOf(a!.userId)).status).toBe('pending');
