@@ -2,7 +2,7 @@ import { createServer, type Server, type IncomingMessage, type ServerResponse } 
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { nodeHTTPRequestHandler } from '@trpc/server/adapters/node-http';
-import { applyWSSHandler } from '@trpc/server/adapters/ws';
+import { applyWSSHandler, jsonEncoder } from '@trpc/server/adapters/ws';
 import type { AppServices } from '../app-services.js';
 import { appRouter } from '../trpc/router.js';
 import { createContextFactory } from '../trpc/context.js';
@@ -17,6 +17,7 @@ import { handleMetrics } from '../metrics.js';
 import { createApiHandler } from '../api/rest.js';
 import { handleApiDocs } from './api-docs.js';
 import { bindEmitterToRequest, newRequestId, runWithRequestId } from '../logger.js';
+import { noteSubscriptionStarts } from '../events/live-frames.js';
 
 export interface HttpHandle {
   server: Server;
@@ -129,6 +130,8 @@ export function createHttpServer(app: AppServices, opts: { clientDir: string }):
     router: appRouter,
     maxBatchSize: budgets.trpcMaxBatch,
     createContext: ({ req, res }) => createContext(req, 'ws', () => undefined, res),
+    // tRPC's JSON encoder, unchanged output; it tells the live stream each subscription's frame prefix (events/live-frames.ts).
+    experimental_encoder: noteSubscriptionStarts(jsonEncoder),
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 },
     onError: ({ error, path: p }) => {
       // A client's protocol violation (bad frame, invalid UTF-8, oversized message) is the client's fault: ws closes that socket.
