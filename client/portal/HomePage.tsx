@@ -1,6 +1,7 @@
 import { Show, createEffect } from 'solid-js';
 import { hardNavigate, useMe } from '../lib/session';
 import { Loading } from '../ui';
+import { useToastSpace } from '../ui/toast-space';
 import { AccountCard } from './account/AccountCard';
 import { SessionsCard } from './account/SessionsCard';
 import { useTermsGate } from './terms-gate';
@@ -9,6 +10,8 @@ import { useTermsGate } from './terms-gate';
 export default function HomePage() {
   const me = useMe();
   useTermsGate();
+  // Toasts (a saved name, an ended session) float over the bottom of a phone's screen: room for them.
+  useToastSpace();
   createEffect(() => {
     if (me.data && !me.data.user) hardNavigate('/login?next=/home');
     else if (me.data?.user?.mustChangePassword) hardNavigate('/change-password');

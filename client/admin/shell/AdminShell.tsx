@@ -6,6 +6,7 @@ import { trpc } from '../../lib/trpc';
 import { AdminQueryProvider } from '../query';
 import { LiveIndicator } from './LiveIndicator';
 import { Loading, ToastDock } from '../../ui';
+import { ToastSpace } from '../../ui/toast-space';
 import { STATS_KEY } from '../query-keys';
 import { useTermsGate } from '../../portal/terms-gate';
 
@@ -128,6 +129,8 @@ function Shell(props: { children?: JSX.Element }) {
           </div>
           {/* Toasts show here, in the sidebar's flow, while the admin area is open: never over the page. */}
           <ToastDock />
+          {/* On phones the dock floats over the bottom of the screen: the page makes room for it. */}
+          <ToastSpace />
         </aside>
         <main class="app-main" id="main">
           <div class="app-content">{props.children}</div>
