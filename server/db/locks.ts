@@ -26,9 +26,20 @@ export const LOCKS = {
 
 export type LockName = keyof typeof LOCKS;
 
-/** Takes the named lock for the rest of the caller's transaction. */
+// The locks each open transaction already holds (keyed by its knex transaction object, so an
+// ended transaction's entry goes with it): taking one again would be a round trip that changes nothing.
+const held = new WeakMap<object, Set<LockName>>();
+
+/** Takes the named lock for the rest of the caller's transaction (once: a second call in the same transaction sends nothing). */
 export async function lockForTransaction(em: EntityManager, name: LockName): Promise<void> {
+  const trx = em.getTransactionContext<object>();
+  if (trx && held.get(trx)?.has(name)) return;
   await em.execute('select pg_advisory_xact_lock(?)', [LOCKS[name]]);
+  if (trx) {
+    const set = held.get(trx) ?? new Set<LockName>();
+    set.add(name);
+    held.set(trx, set);
+  }
 }
 
 /**

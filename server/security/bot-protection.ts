@@ -163,8 +163,15 @@ async function checkFormToken(app: AppServices, purpose: BotPurpose, token: stri
  * The bot checks of a protected form (sign-up, reset request, invite acceptance), each as its
  * setting says. Call first, before any other work; throws BOT_CHECK_FAILED on refusal.
  */
-export async function enforceBotProtection(app: AppServices, ip: string, purpose: BotPurpose, fields: BotFields | undefined): Promise<SecuritySettings> {
-  const settings = await readSecuritySettings(app.em());
+export async function enforceBotProtection(
+  app: AppServices,
+  ip: string,
+  purpose: BotPurpose,
+  fields: BotFields | undefined,
+  // Settings › Security when the caller read them already this request (sign-up reads everything it needs in one statement).
+  read?: SecuritySettings,
+): Promise<SecuritySettings> {
+  const settings = read ?? (await readSecuritySettings(app.em()));
   const f = fields ?? {};
   if (settings.honeypotEnabled && f.website) refuseBot(app, ip, purpose, 'honeypot');
   if (settings.minSubmitSeconds > 0) {

@@ -13,7 +13,12 @@ const KEYS = Object.keys(DEFAULT_SECURITY_SETTINGS) as (keyof SecuritySettings)[
  * older release's shape) falls back to its default, key by key.
  */
 export async function readSecuritySettings(em: EntityManager): Promise<SecuritySettings> {
-  const stored = (await readSecurityValue<Partial<SecuritySettings>>(em, SECURITY_SETTINGS_KEY)) ?? {};
+  return securitySettingsFrom(await readSecurityValue<Partial<SecuritySettings>>(em, SECURITY_SETTINGS_KEY));
+}
+
+/** Settings › Security from the stored value (undefined when none), as readSecuritySettings reads it. */
+export function securitySettingsFrom(value: Partial<SecuritySettings> | undefined): SecuritySettings {
+  const stored = value ?? {};
   const parsed = securitySettingsSchema.safeParse({ ...DEFAULT_SECURITY_SETTINGS, ...stored });
   if (parsed.success) return parsed.data;
   const out: Record<string, unknown> = { ...DEFAULT_SECURITY_SETTINGS };

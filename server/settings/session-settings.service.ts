@@ -13,9 +13,16 @@ const KEYS = ['sessionIdleTimeoutMinutes', 'sessionAbsoluteLifetimeHours', 'pass
 
 /** The stored values, each falling back to its default when absent or no longer valid. */
 export async function readSessionSettings(em: EntityManager): Promise<SessionSettings> {
+  const values: Record<string, unknown> = {};
+  for (const key of KEYS) values[key] = await readSetting<unknown>(em, key);
+  return sessionSettingsFrom(values);
+}
+
+/** The same from the stored values by key (a caller that read the setting table in one statement). */
+export function sessionSettingsFrom(values: Record<string, unknown>): SessionSettings {
   const out: SessionSettings = { ...DEFAULT_SESSION_SETTINGS };
   for (const key of KEYS) {
-    const v = await readSetting<unknown>(em, key);
+    const v = values[key];
     if (typeof v === 'number') out[key] = v;
   }
   return sessionSettingsSchema.safeParse(out).success ? out : { ...DEFAULT_SESSION_SETTINGS };

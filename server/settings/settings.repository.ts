@@ -4,8 +4,13 @@ import { DEFAULT_SETTINGS, type AllSettings } from '../../shared/schemas/setting
 /** Reads every setting, falling back to its default. Keys in the table are the AllSettings keys. */
 export async function readSettings(em: EntityManager): Promise<AllSettings> {
   const rows = await em.execute<{ key: string; value: unknown }[]>(`select key, value from setting`);
+  return settingsFromValues(Object.fromEntries(rows.map((r) => [r.key, r.value])));
+}
+
+/** AllSettings from the stored values by key (readSettings, or a caller that read the table with more in one statement). */
+export function settingsFromValues(values: Record<string, unknown>): AllSettings {
   const out: Record<string, unknown> = { ...DEFAULT_SETTINGS };
-  for (const r of rows) if (r.key in DEFAULT_SETTINGS) out[r.key] = r.value;
+  for (const [key, value] of Object.entries(values)) if (key in DEFAULT_SETTINGS) out[key] = value;
   return out as AllSettings;
 }
 
@@ -20,7 +25,7 @@ export async function readSetting<T>(em: EntityManager, key: string): Promise<T 
  * ETag is computed from the same rows as the values it goes with. Never cached.
  */
 export async function readSettingsVersioned(em: EntityManager): Promise<{ settings: AllSettings; versions: Record<string, number> }> {
-  const rows = await em.execute<{ key: string; value: unknown; version: number }[]>(`select key, value, version from setting`);
+  const rows = await em.execute<{ key: string; value: unknown; version: number | string }[]>(`select key, value, version from setting`);
   const out: Record<string, unknown> = { ...DEFAULT_SETTINGS };
   const versions: Record<string, number> = {};
   for (const r of rows) {

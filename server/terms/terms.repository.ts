@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TermsVersion } from '../../shared/schemas/terms.js';
 
-interface VersionRow {
+export interface VersionRow {
   id: string | number;
   title: string;
   body: string | null;
@@ -10,7 +10,7 @@ interface VersionRow {
   created_at: Date | string;
 }
 
-const toVersion = (r: VersionRow): TermsVersion => ({
+export const toVersion = (r: VersionRow): TermsVersion => ({
   id: Number(r.id),
   title: r.title,
   body: r.body,

@@ -33,7 +33,11 @@ export async function publishTerms(app: AppServices, actor: SessionUser | null, 
  * version (the box the person ticked). Returns the version to record, or null when there are none.
  */
 export async function requireTicked(em: EntityManager, ticked: number | null | undefined): Promise<TermsVersion | null> {
-  const latest = await latestTerms(em);
+  return requireTickedOf(await latestTerms(em), ticked);
+}
+
+/** requireTicked against the newest version the caller has read already (sign-up reads it with its settings). */
+export function requireTickedOf(latest: TermsVersion | null, ticked: number | null | undefined): TermsVersion | null {
   if (!latest) return null;
   if (ticked !== latest.id) {
     throw new AppError('BAD_REQUEST', 'TERMS_ACCEPTANCE_REQUIRED', `Please accept the ${latest.title}`, {

@@ -6,7 +6,7 @@ import { EMAIL_VERIFY_TTL_HOURS } from '../../shared/schemas/verification.js';
 import { queueEmail } from '../mail/outbox.js';
 import { generateToken, hashToken } from '../security/tokens.js';
 import { activeAdmins, registrationAnswersOf } from './users.repository.js';
-import { insertVerifyToken, revokeVerifyTokens, setVerifyTokenOutbox } from './verification.repository.js';
+import { insertVerifyToken, revokeVerifyTokens } from './verification.repository.js';
 import { answerText } from '../../shared/registration-form.js';
 
 // The emails of a self-registration: the verification link, then the policy's decision.
@@ -19,18 +19,16 @@ const loginUrl = (app: AppServices) => `${app.publicUrl()}/login`;
  * The raw token lives only in the queued email's variables (removed once sent, see
  * emails/templates.ts SECRET_VARIABLES) and in the URL fragment, which browsers never send.
  */
-export async function issueVerificationLink(app: AppServices, tx: EntityManager, user: { id: string; email: string; firstName: string }): Promise<void> {
+export async function issueVerificationLink(
+  app: AppServices,
+  tx: EntityManager,
+  user: { id: string; email: string; firstName: string },
+  // newAccount: inserted in this very transaction, so it has no link to revoke.
+  opts: { newAccount?: boolean } = {},
+): Promise<void> {
   const now = app.clock.now();
-  await revokeVerifyTokens(tx, user.id, now);
+  if (!opts.newAccount) await revokeVerifyTokens(tx, user.id, now);
   const token = generateToken();
-  const tokenId = randomUUID();
-  await insertVerifyToken(tx, {
-    id: tokenId,
-    userId: user.id,
-    tokenHash: hashToken(token),
-    expiresAt: new Date(now.getTime() + EMAIL_VERIFY_TTL_HOURS * 3_600_000),
-    now,
-  });
   const outboxId = await queueEmail(
     tx,
     'verify-email',
@@ -38,7 +36,15 @@ export async function issueVerificationLink(app: AppServices, tx: EntityManager,
     { firstName: user.firstName, verifyUrl: `${app.publicUrl()}/verify-email#token=${token}`, expiresInHours: EMAIL_VERIFY_TTL_HOURS },
     { userId: user.id },
   );
-  await setVerifyTokenOutbox(tx, tokenId, outboxId);
+  // Written after its email, so the row carries the email's id from the start (one statement).
+  await insertVerifyToken(tx, {
+    id: randomUUID(),
+    userId: user.id,
+    tokenHash: hashToken(token),
+    expiresAt: new Date(now.getTime() + EMAIL_VERIFY_TTL_HOURS * 3_600_000),
+    now,
+    outboxId,
+  });
 }
 
 /**

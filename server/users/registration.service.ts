@@ -5,18 +5,21 @@ import type { RegisterInput, RegisterOutput } from '../../shared/schemas/users.j
 import type { AllSettings } from '../../shared/schemas/settings.js';
 import { AppError } from '../errors.js';
 import { hashPassword } from '../security/password.js';
-import { checkNewPassword } from '../settings/session-settings.service.js';
+import { sessionSettingsFrom } from '../settings/session-settings.service.js';
+import { assertAcceptableNewPassword } from '../security/password-policy.js';
+import { securitySettingsFrom } from '../security/security-settings.js';
 import { appendEvent } from '../events/append.js';
 import { countQueuedSince, queueEmail } from '../mail/outbox.js';
-import { readSettings } from '../settings/settings.repository.js';
-import { defaultOrganisationId } from '../organisations/organisations.repository.js';
-import { insertUser, loadUserSnapshot, lockUserByEmail, setRegistrationAnswers } from './users.repository.js';
+import { readSettings, settingsFromValues } from '../settings/settings.repository.js';
+import { insertIntoDefaultOrganisation, lockUserByEmail, setRegistrationAnswers } from './users.repository.js';
 import { announceDecision, issueVerificationLink } from './registration-mail.js';
 import { transactionalWithRetry } from '../db/faults.js';
-import { answersSchema, type Answers, type RegistrationForm } from '../../shared/registration-form.js';
-import { readCurrentForm } from '../settings/registration-form.service.js';
-import { recordTermsAcceptance, requireTicked } from '../terms/terms.service.js';
+import { answersSchema, EMPTY_REGISTRATION_FORM, formFieldsSchema, type Answers, type RegistrationForm } from '../../shared/registration-form.js';
+import { recordTermsAcceptance, requireTickedOf } from '../terms/terms.service.js';
+import { toVersion } from '../terms/terms.repository.js';
+import { readSignupRow } from './registration.repository.js';
 import type { TermsVersion } from '../../shared/schemas/terms.js';
+import type { SecuritySettings } from '../../shared/schemas/security.js';
 
 // How often the owner of an address is told that someone tried to register with it.
 const SIGNUP_ATTEMPT_NOTICE_INTERVAL_MS = 60 * 60_000;
@@ -39,6 +42,31 @@ export function isAutoApproved(settings: Pick<AllSettings, 'autoApprove' | 'auto
   return settings.autoApproveDomains.some((d) => d.toLowerCase() === domain);
 }
 
+/** What a sign-up decides on before hashing, read in one statement (readSignupContext). */
+export interface SignupContext {
+  settings: AllSettings;
+  security: SecuritySettings;
+  passwordMinLength: number;
+  form: RegistrationForm;
+  terms: TermsVersion | null;
+}
+
+/**
+ * The settings (general, Settings › Security, the password minimum), the current registration form
+ * and the newest terms, as their own readers would return them, from one statement: the router
+ * reads it once per sign-up for the bot checks and the service.
+ */
+export async function readSignupContext(em: EntityManager): Promise<SignupContext> {
+  const row = await readSignupRow(em);
+  return {
+    settings: settingsFromValues(row.settings),
+    security: securitySettingsFrom(row.settings.security as Partial<SecuritySettings> | undefined),
+    passwordMinLength: sessionSettingsFrom(row.settings).passwordMinLength,
+    form: row.form ? { version: row.form.version, fields: formFieldsSchema.parse(row.form.fields) } : EMPTY_REGISTRATION_FORM,
+    terms: row.terms ? toVersion(row.terms) : null,
+  };
+}
+
 function signupDisabled(): AppError {
   return new AppError('FORBIDDEN', 'SIGNUP_DISABLED', 'Registration is closed on this portal. Please contact the portal administrator.');
 }
@@ -59,13 +87,15 @@ export async function registerDeveloper(
   input: Omit<RegisterInput, 'confirmPassword' | 'answers' | 'formVersion'> & Partial<Pick<RegisterInput, 'answers' | 'formVersion'>>,
   // A disposable address always waits for an admin (Settings › Security), whatever the approval policy.
   // ip/userAgent: the evidence recorded with a terms acceptance.
-  opts: { disposableEmail?: boolean; ip?: string; userAgent?: string } = {},
+  // context: what the caller read already this request (readSignupContext), else read here.
+  opts: { disposableEmail?: boolean; ip?: string; userAgent?: string; context?: SignupContext } = {},
 ): Promise<RegisterOutput> {
-  if (!(await readSettings(app.em())).signupEnabled) throw signupDisabled();
+  const context = opts.context ?? (await readSignupContext(app.em()));
+  if (!context.settings.signupEnabled) throw signupDisabled();
   // The admin's sign-up fields and the terms are checked before any hashing.
-  const checked = await checkSignupExtras(app.em(), input);
+  const checked = checkSignupExtras(context, input);
   // Hash before the transaction: the same cost on every path, and no lock held while hashing.
-  await checkNewPassword(app.em(), input.password);
+  await assertAcceptableNewPassword(input.password, context.passwordMinLength);
   const passwordHash = await hashPassword(input.password);
   const email = input.email.trim();
 
@@ -79,32 +109,26 @@ export async function registerDeveloper(
     // (verification.service.ts): a domain rule only ever approves an address its owner controls.
     const status = settings.requireEmailVerification ? 'unverified' : decided;
     const id = randomUUID();
-    const orgId = await defaultOrganisationId(tx);
-    const inserted = await insertUser(
-      tx,
-      {
-        id,
-        email,
-        firstName: input.firstName,
-        lastName: input.lastName,
-        organisationId: orgId,
-        role: 'developer',
-        status,
-        passwordHash,
-        mustChangePassword: false,
-      },
-      { ifEmailFree: true },
-    );
+    // Into the default organisation, unless the address is taken; the snapshot comes back with the insert.
+    const user = await insertIntoDefaultOrganisation(tx, {
+      id,
+      email,
+      firstName: input.firstName,
+      lastName: input.lastName,
+      role: 'developer',
+      status,
+      passwordHash,
+      mustChangePassword: false,
+    });
 
-    if (!inserted) {
+    if (!user) {
       await noticeExistingOwner(app, tx, email);
       return { status };
     }
 
     if (checked.form.version > 0) await setRegistrationAnswers(tx, id, checked.form.version, checked.answers);
     if (checked.terms) await recordTermsAcceptance(app, tx, id, checked.terms.id, { ip: opts.ip ?? '', userAgent: opts.userAgent ?? '' }, 'signup');
-    const user = (await loadUserSnapshot(tx, id))!;
-    if (status === 'unverified') await issueVerificationLink(app, tx, user);
+    if (status === 'unverified') await issueVerificationLink(app, tx, user, { newAccount: true });
     else await announceDecision(app, tx, user, status);
     await appendEvent(
       tx,
@@ -121,11 +145,11 @@ export async function registerDeveloper(
  * function) and the terms box. A form published while the page was open is FORM_CHANGED: the page
  * reloads the form rather than have answers checked against fields the developer never saw.
  */
-async function checkSignupExtras(
-  em: EntityManager,
+function checkSignupExtras(
+  context: SignupContext,
   input: { answers?: Record<string, string | boolean>; formVersion?: number; acceptTerms?: number | null | undefined },
-): Promise<{ form: RegistrationForm; answers: Answers; terms: TermsVersion | null }> {
-  const form = await readCurrentForm(em);
+): { form: RegistrationForm; answers: Answers; terms: TermsVersion | null } {
+  const form = context.form;
   if ((input.formVersion ?? 0) !== form.version) {
     throw new AppError('CONFLICT', 'FORM_CHANGED', 'The registration form has changed. Please review the fields and submit again.', {
       details: { formVersion: form.version },
@@ -140,7 +164,7 @@ async function checkSignupExtras(
     }
     throw new AppError('BAD_REQUEST', 'INVALID_ANSWERS', Object.values(fieldErrors)[0] ?? 'Please check the form', { fieldErrors });
   }
-  const terms = await requireTicked(em, input.acceptTerms);
+  const terms = requireTickedOf(context.terms, input.acceptTerms);
   return { form, answers: parsed.data, terms };
 }
 

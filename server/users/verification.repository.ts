@@ -20,18 +20,18 @@ export async function revokeVerifyTokens(tx: EntityManager, userId: string, now:
   ]);
 }
 
-export async function insertVerifyToken(tx: EntityManager, t: { id: string; userId: string; tokenHash: string; expiresAt: Date; now: Date }): Promise<void> {
-  await tx.execute(`insert into auth_token (id, user_id, purpose, token_hash, expires_at, created_at) values (?, ?, 'email_verify', ?, ?, ?)`, [
+export async function insertVerifyToken(
+  tx: EntityManager,
+  t: { id: string; userId: string; tokenHash: string; expiresAt: Date; now: Date; outboxId?: number },
+): Promise<void> {
+  await tx.execute(`insert into auth_token (id, user_id, purpose, token_hash, expires_at, created_at, outbox_id) values (?, ?, 'email_verify', ?, ?, ?, ?)`, [
     t.id,
     t.userId,
     t.tokenHash,
     t.expiresAt,
     t.now,
+    t.outboxId ?? null,
   ]);
-}
-
-export async function setVerifyTokenOutbox(tx: EntityManager, tokenId: string, outboxId: number): Promise<void> {
-  await tx.execute(`update auth_token set outbox_id = ? where id = ?`, [outboxId, tokenId]);
 }
 
 export async function findVerifyToken(em: EntityManager, tokenHash: string): Promise<VerifyTokenRow | undefined> {
