@@ -131,6 +131,12 @@ describe('unsaved changes on the settings editors, and room for toasts on phones
     await page.getByText('Welcome email saved').waitFor();
     await note(card).waitFor({ state: 'detached' });
     await expectNoAxeViolations(page, 'settings: emails, template saved');
+    // Saved: choosing another email just shows it.
+    await choice.selectOption('password-reset');
+    await page.waitForURL('**/admin/settings/emails?template=password-reset');
+    await expect.poll(() => subject.inputValue()).not.toBe('Hello {{firstName}}');
+    expect(await choice.inputValue()).toBe('password-reset');
+    expect(asked).toHaveLength(1);
     await expectLeavesWithoutAsking(page, 'Organisations', '/admin/organisations');
   }, 90_000);
 
