@@ -49,7 +49,7 @@ describe('bulk decisions, set-based', () => {
       const res = await me.caller.admin.users.bulk.decide({ decision: 'activate', users: users.map((u) => ({ userId: u.userId, expectedVersion: 1 })) });
       expect(res).toMatchObject({ succeeded: 25, failed: 0 });
 
-      const events = await sql<{ id: string; user_id: string; tx: string }[]>(
+      const events = await sql<{ id: string; user_id: string; tx: string }>(
         app,
         `select id, user_id, xmin::text as tx from domain_event where type = 'user.activated' and user_id = any(?::uuid[]) order by id`,
         [ids(users)],
@@ -127,7 +127,15 @@ describe('bulk decisions, set-based', () => {
   it('records the API token an event was written under, as appendEvent does', async () => {
     const [u] = await pending(1);
     const tokenId = randomUUID();
-    const actor = { id: me.id, email: me.email, firstName: 'Ada', lastName: 'Lovelace', role: 'admin' as const, status: 'active' as const };
+    const actor = {
+      id: me.id,
+      email: me.email,
+      firstName: 'Ada',
+      lastName: 'Lovelace',
+      role: 'admin' as const,
+      status: 'active' as const,
+      mustChangePassword: false,
+    };
     const res = await runAsApiToken({ tokenId, tokenName: 'CI token', userId: me.id, scopes: [] }, () =>
       bulkDecide(app.services, actor, 'activate', [{ userId: u!.userId, expectedVersion: 1 }], null),
     );
@@ -193,7 +201,7 @@ describe('bulk decisions, set-based', () => {
       await holder.query('rollback');
       const [ra, rb] = await Promise.all([a, b]);
 
-      const events = await sql<{ user_id: string; type: string; actor_id: string }[]>(
+      const events = await sql<{ user_id: string; type: string; actor_id: string }>(
         app,
         `select user_id, type, actor_id from domain_event where type in ('user.activated', 'user.rejected') and user_id = any(?::uuid[])`,
         [ids(users)],
