@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { DomainEventMap, DomainEventType } from '../../shared/events.js';
 import { lockForTransaction } from '../db/locks.js';
 import { currentApiToken } from './actor-context.js';
-import { fanOutEventsToWebhooks, fanOutToWebhooks } from './webhook-fanout.js';
+import { WEBHOOK_WORK_CHANNEL, fanOutEventsToWebhooks, webhookFanOutSql } from './webhook-fanout.js';
 
 export const EVENTS_CHANNEL = 'admit_events';
 
@@ -24,16 +24,30 @@ export async function appendEvent<T extends DomainEventType>(
   await lockForTransaction(em, 'eventAppend');
   // A change made through the REST API names the token too (events/actor-context.ts).
   const token = currentApiToken();
+  // One statement: the event, its NOTIFY, and the webhooks' outbox (one delivery row per matching
+  // endpoint, webhook-fanout.ts) with their workers' wake-up when there is one.
+  const fanOut = webhookFanOutSql(type);
   const rows = await em.execute<{ id: string }[]>(
-    `insert into domain_event (type, actor_id, user_id, data, actor_token_id, actor_token_name, created_at)
-     values (?, ?, ?, ?::jsonb, ?, ?, clock_timestamp()) returning id`,
-    [type, opts.actorId, opts.userId ?? null, JSON.stringify(data), token?.tokenId ?? null, token?.tokenName ?? null],
+    `with ev as (
+       insert into domain_event (type, actor_id, user_id, data, actor_token_id, actor_token_name, created_at)
+       values (?, ?, ?, ?::jsonb, ?, ?, clock_timestamp()) returning id, type, user_id, actor_id, data, created_at),
+     ${fanOut.sql}
+     select ev.id, pg_notify(?, ev.id::text),
+            case when exists (select 1 from wh) then pg_notify(?, '') end
+       from ev`,
+    [
+      type,
+      opts.actorId,
+      opts.userId ?? null,
+      JSON.stringify(data),
+      token?.tokenId ?? null,
+      token?.tokenName ?? null,
+      ...fanOut.params,
+      EVENTS_CHANNEL,
+      WEBHOOK_WORK_CHANNEL,
+    ],
   );
-  const id = Number(rows[0]!.id);
-  await em.execute('select pg_notify(?, ?)', [EVENTS_CHANNEL, String(id)]);
-  // Webhooks: one delivery row per matching endpoint, in this same transaction (the outbox).
-  await fanOutToWebhooks(em, { id, type, data, actorId: opts.actorId, userId: opts.userId ?? null });
-  return id;
+  return Number(rows[0]!.id);
 }
 
 /** One event of an appendEvents batch. */

@@ -14,33 +14,32 @@ export const WEBHOOK_WORK_CHANNEL = 'admit_webhooks';
  * so receivers can order by it and de-duplicate by the `webhook-id` header (message_id).
  *
  * Lives in events/ (not webhooks/) because append.ts calls it: webhooks/ imports events/, never
- * the other way round.
+ * the other way round. This is a common table expression named `wh` over `ev`, the inserted event
+ * (id, type, user_id, actor_id, data, created_at), so append.ts inserts the event, its deliveries
+ * and both NOTIFYs in one statement.
  */
-export async function fanOutToWebhooks(
-  em: EntityManager,
-  event: { id: number; type: string; data: unknown; actorId: string | null; userId: string | null },
-): Promise<number> {
-  if (!isDeliverableType(event.type)) return 0;
-  // The timestamp is the event's own (read in the same statement, so append.ts stays one insert).
-  const payload = { type: event.type, timestamp: null, data: { eventId: event.id, actorId: event.actorId, ...(event.data as Record<string, unknown>) } };
-  const rows = await em.execute<{ id: string }[]>(
-    `with ev as (select created_at from domain_event where id = ?)
-     insert into webhook_delivery (endpoint_id, message_id, event_id, event_type, user_id, payload, status, attempts, max_attempts, next_attempt_at, created_at, updated_at)
-     select e.id, 'msg_' || replace(gen_random_uuid()::text, '-', ''), ?, ?, ?,
-            jsonb_set(?::jsonb, '{timestamp}', to_jsonb(to_char(ev.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))),
-            'pending', 0, ${WEBHOOK_MAX_ATTEMPTS}, now(), now(), now()
-       from webhook_endpoint e, ev
-      where e.enabled and jsonb_exists_any(e.event_types, ?::text[])
-      order by e.created_at, e.id
-     returning id`,
-    [event.id, event.id, event.type, event.userId, JSON.stringify(payload), `{${patternsMatching(event.type).join(',')}}`],
-  );
-  if (rows.length > 0) await em.execute('select pg_notify(?, ?)', [WEBHOOK_WORK_CHANNEL, '']);
-  return rows.length;
+export function webhookFanOutSql(type: string): { sql: string; params: unknown[] } {
+  // The timestamp is the event's own, and the payload is built from the inserted row: the same
+  // jsonb as fanOutEventsToWebhooks builds from the stored events.
+  return {
+    sql: `wh as (
+       insert into webhook_delivery (endpoint_id, message_id, event_id, event_type, user_id, payload, status, attempts, max_attempts, next_attempt_at, created_at, updated_at)
+       select e.id, 'msg_' || replace(gen_random_uuid()::text, '-', ''), ev.id, ev.type, ev.user_id,
+              jsonb_build_object(
+                'type', ev.type,
+                'timestamp', to_char(ev.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+                'data', jsonb_build_object('eventId', ev.id, 'actorId', ev.actor_id) || ev.data),
+              'pending', 0, ${WEBHOOK_MAX_ATTEMPTS}, now(), now(), now()
+         from ev join webhook_endpoint e on e.enabled and jsonb_exists_any(e.event_types, ?::text[])
+        order by e.created_at, e.id
+       returning 1)`,
+    // A type no webhook can receive matches no endpoint.
+    params: [`{${isDeliverableType(type) ? patternsMatching(type).join(',') : ''}}`],
+  };
 }
 
 /**
- * fanOutToWebhooks for many events of one transaction (events/append.ts appendEvents): the same
+ * The same for many events of one transaction (events/append.ts appendEvents): the same
  * rows in one statement, in event order and, per event, endpoint order; one wake-up. The payload
  * is built from the stored events (jsonb: the same value as the single path's), so only ids and
  * types travel.
