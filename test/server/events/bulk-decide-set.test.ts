@@ -3,6 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, sql, type TestApp } from '../../support/app.js';
 import { adminSession } from '../../support/users.js';
+import { httpClient } from '../../support/http.js';
 import { runAsApiToken } from '../../../server/events/actor-context.js';
 import { bulkDecide } from '../../../server/users/bulk.service.js';
 import { registerFixture, subscribeLive } from './live-support.js';
@@ -233,6 +234,25 @@ describe('bulk decisions, set-based', () => {
     } finally {
       await holder.end();
     }
+  });
+
+  it('decides 1,000 users in one call over HTTP, as the users page sends a selection', async () => {
+    const seeded = await sql<{ id: string }>(
+      app,
+      `insert into app_user (id, email, first_name, last_name, organisation_id, role, status, password_hash, must_change_password, created_at, updated_at, version)
+       select gen_random_uuid(), 'thousand.' || g || '@example.test', 'Many', 'User ' || g, (select id from organisation where is_default), 'developer', 'pending', null, false, now(), now(), 1
+         from generate_series(1, 1000) g returning id`,
+    );
+    const client = httpClient(app.url, { sessionId: me.sessionId, origin: app.origin });
+    const res = await client.admin.users.bulk.decide.mutate({ decision: 'activate', users: seeded.map((u) => ({ userId: u.id, expectedVersion: 1 })) });
+    expect(res).toMatchObject({ succeeded: 1000, failed: 0 });
+    expect(res.results.map((r) => r.userId)).toEqual(seeded.map((u) => u.id));
+    const [events] = await sql(
+      app,
+      `select count(*)::int as n, count(distinct xmin::text)::int as txs, max(id) - min(id) + 1 as span
+         from domain_event where type = 'user.activated' and user_id in (select id from app_user where email like 'thousand.%')`,
+    );
+    expect(events).toEqual({ n: 1000, txs: 1, span: '1000' });
   });
 
   it('a suppressed address is written as suppressed, as queueEmail does, and the others go', async () => {
