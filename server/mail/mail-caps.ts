@@ -8,11 +8,16 @@ import { lockForTransaction } from '../db/locks.js';
 import { readSetting, writeSetting } from '../settings/settings.repository.js';
 
 /** Settings > Emails: the per-recipient cap, under one key of the setting table. */
-const CAPS_KEY = 'mailCaps';
+export const MAIL_CAPS_KEY = 'mailCaps';
+const CAPS_KEY = MAIL_CAPS_KEY;
 
 /** The cap in force; a stored value that no longer validates falls back to the defaults. */
 export async function readMailCaps(em: EntityManager): Promise<MailCapSettings> {
-  const stored = await readSetting<Partial<MailCapSettings>>(em, CAPS_KEY);
+  return mailCapsFrom(await readSetting<Partial<MailCapSettings>>(em, CAPS_KEY));
+}
+
+/** The same from the stored value (outbox.ts reads it with the counts it is compared with). */
+export function mailCapsFrom(stored: Partial<MailCapSettings> | undefined): MailCapSettings {
   const parsed = mailCapSettingsSchema.safeParse({ ...DEFAULT_MAIL_CAP_SETTINGS, ...stored });
   return parsed.success ? parsed.data : { ...DEFAULT_MAIL_CAP_SETTINGS };
 }

@@ -1,7 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ESSENTIAL_TEMPLATES, SECRET_VARIABLES, deliveryPolicy, type EmailTemplateName, type EmailTemplateVariables } from '../../emails/templates.js';
 import { lockForTransaction } from '../db/locks.js';
-import { readMailCaps } from './mail-caps.js';
+import { MAIL_CAPS_KEY, mailCapsFrom } from './mail-caps.js';
+import type { MailCapSettings } from '../../shared/schemas/mail-safety.js';
 import { suppressionOf, suppressionsOf } from './suppression.js';
 import { DEFAULT_MAX_ATTEMPTS } from './retry-schedule.js';
 
@@ -34,12 +35,14 @@ export async function queueEmail<T extends EmailTemplateName>(
     );
     return Number(rows[0]!.id);
   }
+  // The row and the workers' wake-up in one statement.
   const rows = await em.execute<{ id: string }[]>(
-    `insert into email_outbox (template, to_address, variables, status, attempts, max_attempts, next_attempt_at, user_id, created_at, updated_at)
-     values (?, ?, ?::jsonb, 'pending', 0, ${DEFAULT_MAX_ATTEMPTS}, now(), ?, now(), now()) returning id`,
-    [template, to, JSON.stringify(variables), opts.userId ?? null],
+    `with ins as (
+       insert into email_outbox (template, to_address, variables, status, attempts, max_attempts, next_attempt_at, user_id, created_at, updated_at)
+       values (?, ?, ?::jsonb, 'pending', 0, ${DEFAULT_MAX_ATTEMPTS}, now(), ?, now(), now()) returning id)
+     select id, pg_notify(?, id::text) from ins`,
+    [template, to, JSON.stringify(variables), opts.userId ?? null, OUTBOX_CHANNEL],
   );
-  await em.execute('select pg_notify(?, ?)', [OUTBOX_CHANNEL, rows[0]!.id]);
   return Number(rows[0]!.id);
 }
 
@@ -119,14 +122,16 @@ async function heldBack(em: EntityManager, template: string, to: string): Promis
   // by a concurrent request. Event appends already take this lock and hold it to commit, so taking
   // it here (rather than a lock of our own) cannot deadlock with them, whatever the order.
   await lockForTransaction(em, 'eventAppend');
-  const caps = await readMailCaps(em);
-  const counts = await em.execute<{ hour: string; day: string }[]>(
-    `select count(*) filter (where created_at > now() - interval '1 hour') as hour, count(*) as day
+  // The cap in force (Settings > Emails) read with the counts, in one statement.
+  const counts = await em.execute<{ hour: string; day: string; caps: Partial<MailCapSettings> | null }[]>(
+    `select count(*) filter (where created_at > now() - interval '1 hour') as hour, count(*) as day,
+            (select value from setting where key = ?) as caps
        from email_outbox
       where lower(to_address) = lower(?) and created_at > now() - interval '1 day'
         and status <> 'suppressed' and template <> all(?::text[])`,
-    [to, `{${ESSENTIAL_TEMPLATES.join(',')}}`],
+    [MAIL_CAPS_KEY, to, `{${ESSENTIAL_TEMPLATES.join(',')}}`],
   );
+  const caps = mailCapsFrom(counts[0]?.caps ?? undefined);
   const hour = Number(counts[0]?.hour ?? 0);
   const day = Number(counts[0]?.day ?? 0);
   if (hour >= caps.perRecipientPerHour) return `Not sent: this address already got ${hour} emails in the past hour (per-recipient cap, Settings > Emails)`;
