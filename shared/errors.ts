@@ -15,6 +15,10 @@ export const ERROR_REASONS = [
   'RATE_LIMITED',
   'EMAIL_TAKEN',
   'USER_CHANGED',
+  /** The organisation's version is not the one the caller read (REST If-Match: 412). */
+  'ORGANISATION_CHANGED',
+  /** The general settings changed since the caller read them (REST If-Match: 412). */
+  'SETTINGS_CHANGED',
   'NOT_FOUND',
   'TOKEN_INVALID',
   'TOKEN_EXPIRED',

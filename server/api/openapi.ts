@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import type { OpenAPIV3_1 } from 'openapi-types';
 import { API_SCOPES, API_SCOPE_DESCRIPTIONS, API_TOKEN_PREFIX } from '../../shared/api-scopes.js';
-import { API_TAGS, OPERATIONS, SHARED_COMPONENTS, type Operation } from './operations.js';
+import { API_TAGS, OPERATIONS, SHARED_COMPONENTS, versionedResource, type Operation } from './operations.js';
 import { PROBLEM_CONTENT_TYPE, problemSchema, statusTitle } from './problem.js';
 
 /*
@@ -23,11 +23,11 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   403: "The token lacks this operation's scope, its owner must change their password first, or the change is not allowed (`reason` says which).",
   404: 'No such resource (an id that is not a UUID included).',
   409: "The change conflicts with the resource's state: a transition its status does not allow, the last administrator, a taken name or email, …",
-  412: 'If-Match does not name the current version: someone changed the user since you read it. `details.user` and the ETag header carry the current state.',
+  412: 'If-Match does not name the current version: someone changed the resource since you read it. The ETag header carries the current version, and `details` the current state (`details.user`, `details.organisation`, or `details.settings` with `details.version`).',
   413: 'The request body is larger than 64 KiB.',
   415: 'The request body is not `application/json`.',
   422: 'The request is well-formed but a value is refused; `errors` lists each field with its message.',
-  428: 'This operation needs If-Match with the ETag of the user as you last read it.',
+  428: 'This operation needs If-Match with the ETag of the resource (user, organisation or settings) as you last read it.',
   429: 'Too many requests with this token; Retry-After says when to try again.',
   500: 'Something went wrong on the server; the server log has the request id.',
   503: 'The database did not answer in time; try again.',
@@ -87,7 +87,7 @@ function parameters(operation: Operation): OpenAPIV3_1.ParameterObject[] {
       name: 'If-Match',
       in: 'header',
       required: true,
-      description: 'The ETag of the user as you last read it (GET /users/{userId} or any answer about this user), e.g. `"3"`.',
+      description: `The ETag of ${versionedResource(operation).noun} as you last read it (${versionedResource(operation).read}), e.g. \`"3"\`.`,
       schema: { type: 'string', pattern: '^"[0-9]+"$' },
     });
   }
@@ -100,7 +100,7 @@ const problemResponse = (status: number): OpenAPIV3_1.ResponseObject => ({
     status === 429
       ? { 'Retry-After': { description: 'Seconds to wait before the next request.', schema: { type: 'integer' } } }
       : status === 412
-        ? { ETag: { description: 'The current version of the user.', schema: { type: 'string' } } }
+        ? { ETag: { description: 'The current version of the resource.', schema: { type: 'string' } } }
         : status === 401
           ? { 'WWW-Authenticate': { description: 'Bearer challenge (RFC 6750).', schema: { type: 'string' } } }
           : undefined,
@@ -120,7 +120,7 @@ ${API_SCOPES.map((s) => `| \`${s}\` | ${API_SCOPE_DESCRIPTIONS[s]} |`).join('\n'
 Every error is an RFC 9457 problem (\`application/problem+json\`): \`type\`, \`title\`, \`status\`, \`detail\`, \`instance\`, plus \`reason\` (a stable machine-readable code such as \`USER_CHANGED\`, \`INVALID_TRANSITION\`, \`LAST_ADMIN\`, \`EMAIL_TAKEN\`), \`errors\` (one entry per refused field: a JSON \`pointer\` into the body, or the query \`parameter\` or \`header\`), \`details\` and \`requestId\`.
 
 ## Concurrency
-A user's answers carry \`ETag: "<version>"\`. Every change and decision on a user (edit, activate, reject, reconsider, deactivate, delete) needs \`If-Match\` with that value: without it the answer is 428, and when the user changed since you read it, 412 with the current state (as two admins deciding at once: exactly one wins).
+Answers about a user, an organisation or the general settings carry \`ETag: "<version>"\`. Every change of one (a user's edit, activate, reject, reconsider, deactivate, delete; an organisation's rename and delete; the settings' PUT) needs \`If-Match\` with that value: without it the answer is 428, and when it changed since you read it (here or in the app), 412 with the current version in ETag and the current state in \`details\` (as two admins deciding at once: exactly one wins).
 
 ## Paging
 \`GET /users\` pages with an opaque keyset cursor (\`nextCursor\`, null on the last page); \`GET /events\` with the last event id (\`nextAfter\`). Neither skips nor repeats a row when data changes between pages.
@@ -152,7 +152,7 @@ export function buildOpenApiDocument(operations: Operation[]): OpenAPIV3_1.Docum
   const paths: OpenAPIV3_1.PathsObject = {};
   for (const o of operations) {
     const successHeaders: Record<string, OpenAPIV3_1.HeaderObject> = {};
-    if (o.success.etag) successHeaders.ETag = { description: "The user's version, for If-Match.", schema: { type: 'string' } };
+    if (o.success.etag) successHeaders.ETag = { description: `The version of ${versionedResource(o).noun}, for If-Match.`, schema: { type: 'string' } };
     if (o.success.location) successHeaders.Location = { description: 'Where the new resource is.', schema: { type: 'string' } };
     const responses: OpenAPIV3_1.ResponsesObject = {
       [o.success.status]: {

@@ -28,7 +28,7 @@ import { updateUser } from '../users/edit-user.service.js';
 import { invitesForUser, revokeInvite, sendInvite } from '../users/invite-user.service.js';
 import { findOrganisation, listOrganisations } from '../organisations/organisations.repository.js';
 import { createOrganisation, deleteOrganisation, renameOrganisation } from '../organisations/organisations.service.js';
-import { getGeneralSettings, updateGeneralSettings } from '../settings/general-settings.service.js';
+import { getGeneralSettingsVersioned, updateGeneralSettingsIfMatch } from '../settings/general-settings.service.js';
 import { feedEventsAfter } from '../events/feed.repository.js';
 import { ProblemException } from './problem.js';
 
@@ -36,7 +36,9 @@ import { ProblemException } from './problem.js';
  * The REST API, one entry per operation: the table both the router (rest.ts) and the OpenAPI
  * document (openapi.ts) are built from, so the document cannot drift from what is served. Each
  * handler is one service call with the same shared schemas the tRPC procedures use; the edge only
- * maps HTTP to them (path → ids, If-Match → expectedVersion, status codes, ETag).
+ * maps HTTP to them (path → ids, If-Match → expectedVersion, status codes, ETag). Users,
+ * organisations and the general settings carry a version: ETag on every answer about one,
+ * If-Match required on every change of one.
  */
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -59,13 +61,13 @@ export interface OperationContext<P, Q, B> {
   params: P;
   query: Q;
   body: B;
-  /** The user version from If-Match (operations with `ifMatch` only; otherwise 0). */
+  /** The version from If-Match (operations with `ifMatch` only; otherwise 0). */
   expectedVersion: number;
 }
 
 export interface OperationResult {
   body?: unknown;
-  /** The user version to send as ETag. */
+  /** The version (of the user, organisation or settings) to send as ETag. */
   etag?: number;
   /** A Location header (the created resource), relative to the server. */
   location?: string;
@@ -89,12 +91,19 @@ export interface Operation<P extends Schema = Schema, Q extends Schema = Schema,
   body?: B;
   /** The request body's name under components.schemas. */
   bodyName?: string;
-  /** Needs `If-Match: "<user version>"` (428 without it, 412 when it is not the current version). */
+  /** Needs `If-Match: "<version>"` of the resource (428 without it, 412 when it is not the current version). */
   ifMatch?: boolean;
   success: { status: 200 | 201 | 204; description: string; schema?: Schema; schemaName?: string; etag?: boolean; location?: boolean };
   /** Problem statuses this operation may answer besides the common ones (401, 403, 429, 500, 503). */
   problems: number[];
   handle(ctx: OperationContext<z.output<P>, z.output<Q>, z.output<B>>): Promise<OperationResult>;
+}
+
+/** What an operation's If-Match names (for its messages and its documentation): the resource and where to read its ETag. */
+export function versionedResource(o: Pick<Operation, 'tag'>): { noun: string; read: string } {
+  if (o.tag === 'Organisations') return { noun: 'the organisation', read: 'GET /organisations/{organisationId}' };
+  if (o.tag === 'Settings') return { noun: 'the settings', read: 'GET /settings' };
+  return { noun: 'the user', read: 'GET /users/{userId} or any answer about this user' };
 }
 
 /** Keeps each handler's inputs typed by its own schemas while the table holds them all. */
@@ -360,14 +369,15 @@ export const OPERATIONS: Operation[] = [
     scope: 'organisations:read',
     tag: 'Organisations',
     summary: 'Get an organisation',
+    description: "The ETag header carries the organisation's version (also `version` in the body): send it back as If-Match to rename or delete it.",
     params: organisationIdParams,
     paramDocs: organisationIdDoc,
-    success: { status: 200, description: 'The organisation.', schema: organisationSchema, schemaName: 'Organisation' },
+    success: { status: 200, description: 'The organisation.', schema: organisationSchema, schemaName: 'Organisation', etag: true },
     problems: [404],
     handle: async ({ app, params }) => {
       const org = await findOrganisation(app.em(), params.organisationId);
       if (!org) throw new ProblemException({ status: 404, detail: 'There is no organisation with this id.', reason: 'NOT_FOUND' });
-      return { body: org };
+      return { body: org, etag: org.version };
     },
   }),
   op({
@@ -380,11 +390,11 @@ export const OPERATIONS: Operation[] = [
     description: 'Names are unique regardless of case, Unicode form and runs of spaces.',
     body: apiOrganisationBody,
     bodyName: 'OrganisationRequest',
-    success: { status: 201, description: 'The new organisation.', schema: organisationSchema, schemaName: 'Organisation', location: true },
+    success: { status: 201, description: 'The new organisation.', schema: organisationSchema, schemaName: 'Organisation', etag: true, location: true },
     problems: [400, 409, 413, 415, 422],
     handle: async ({ app, actor, body }) => {
       const org = await createOrganisation(app, actor.id, body);
-      return { body: org, location: `/api/v1/organisations/${org.id}` };
+      return { body: org, etag: org.version, location: `/api/v1/organisations/${org.id}` };
     },
   }),
   op({
@@ -394,13 +404,18 @@ export const OPERATIONS: Operation[] = [
     scope: 'organisations:write',
     tag: 'Organisations',
     summary: 'Rename an organisation',
+    description: "Needs If-Match with the organisation's ETag; a new name gives it a new version.",
     params: organisationIdParams,
     paramDocs: organisationIdDoc,
     body: apiOrganisationBody,
     bodyName: 'OrganisationRequest',
-    success: { status: 200, description: 'The organisation after the change.', schema: organisationSchema, schemaName: 'Organisation' },
-    problems: [400, 404, 409, 413, 415, 422],
-    handle: async ({ app, actor, params, body }) => ({ body: await renameOrganisation(app, actor.id, { id: params.organisationId, name: body.name }) }),
+    ifMatch: true,
+    success: { status: 200, description: 'The organisation after the change.', schema: organisationSchema, schemaName: 'Organisation', etag: true },
+    problems: [400, 404, 409, 412, 413, 415, 422, 428],
+    handle: async ({ app, actor, params, body, expectedVersion }) => {
+      const org = await renameOrganisation(app, actor.id, { id: params.organisationId, name: body.name }, expectedVersion);
+      return { body: org, etag: org.version };
+    },
   }),
   op({
     operationId: 'deleteOrganisation',
@@ -409,13 +424,14 @@ export const OPERATIONS: Operation[] = [
     scope: 'organisations:write',
     tag: 'Organisations',
     summary: 'Delete an organisation',
-    description: 'Only an organisation nobody belongs to; never the default one.',
+    description: 'Only an organisation nobody belongs to; never the default one. Needs If-Match with its ETag.',
     params: organisationIdParams,
     paramDocs: organisationIdDoc,
+    ifMatch: true,
     success: { status: 204, description: 'The organisation was deleted.' },
-    problems: [400, 404, 409],
-    handle: async ({ app, actor, params }) => {
-      await deleteOrganisation(app, actor.id, params.organisationId);
+    problems: [400, 404, 409, 412, 428],
+    handle: async ({ app, actor, params, expectedVersion }) => {
+      await deleteOrganisation(app, actor.id, params.organisationId, expectedVersion);
       return {};
     },
   }),
@@ -454,9 +470,14 @@ export const OPERATIONS: Operation[] = [
     scope: 'settings:read',
     tag: 'Settings',
     summary: 'Read the general settings',
-    success: { status: 200, description: 'Settings › General.', schema: generalSettingsSchema, schemaName: 'GeneralSettings' },
+    description:
+      'The ETag header carries the version of the general settings: send it back as If-Match with PUT. Any change (here or in the app) gives a new one.',
+    success: { status: 200, description: 'Settings › General.', schema: generalSettingsSchema, schemaName: 'GeneralSettings', etag: true },
     problems: [],
-    handle: async ({ app }) => ({ body: await getGeneralSettings(app) }),
+    handle: async ({ app }) => {
+      const { settings, version } = await getGeneralSettingsVersioned(app);
+      return { body: settings, etag: version };
+    },
   }),
   op({
     operationId: 'updateSettings',
@@ -465,12 +486,17 @@ export const OPERATIONS: Operation[] = [
     scope: 'settings:write',
     tag: 'Settings',
     summary: 'Replace the general settings',
-    description: 'Send every field (read them first with GET). Only the fields that differ are written; one `settings.changed` event lists them.',
+    description:
+      'Send every field (read them first with GET) and If-Match with the ETag of that read. Only the fields that differ are written; one `settings.changed` event lists them.',
     body: apiGeneralSettingsBody,
     bodyName: 'GeneralSettingsRequest',
-    success: { status: 200, description: 'The settings as saved.', schema: generalSettingsSchema, schemaName: 'GeneralSettings' },
-    problems: [400, 413, 415, 422],
-    handle: async ({ app, actor, body }) => ({ body: await updateGeneralSettings(app, actor, body) }),
+    ifMatch: true,
+    success: { status: 200, description: 'The settings as saved.', schema: generalSettingsSchema, schemaName: 'GeneralSettings', etag: true },
+    problems: [400, 412, 413, 415, 422, 428],
+    handle: async ({ app, actor, body, expectedVersion }) => {
+      const { settings, version } = await updateGeneralSettingsIfMatch(app, actor, body, expectedVersion);
+      return { body: settings, etag: version };
+    },
   }),
 ];
 

@@ -117,9 +117,12 @@ export function sendProblem(res: ServerResponse, problem: Problem, headers: Reco
   res.end(body);
 }
 
-/** The HTTP status of a domain error. USER_CHANGED is the If-Match precondition failing (412); a refused cursor is a malformed request (400). */
+/** The If-Match precondition failing: the version named is not the current one. */
+const STALE_VERSION_REASONS = new Set(['USER_CHANGED', 'ORGANISATION_CHANGED', 'SETTINGS_CHANGED']);
+
+/** The HTTP status of a domain error. USER_CHANGED (and the same for organisations and settings) is the If-Match precondition failing (412); a refused cursor is a malformed request (400). */
 export function statusOfAppError(e: AppError): number {
-  if (e.reason === 'USER_CHANGED') return 412;
+  if (STALE_VERSION_REASONS.has(e.reason)) return 412;
   if (e.reason === 'INVALID_CURSOR') return 400;
   switch (e.code) {
     case 'BAD_REQUEST':

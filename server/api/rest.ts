@@ -9,7 +9,7 @@ import { authenticateApiRequest, hasScope } from '../api-tokens/api-tokens.servi
 import { runAsApiToken, type ApiPrincipal } from '../events/actor-context.js';
 import { getUserDetail } from '../users/users.repository.js';
 import { clientIp } from '../security/client-ip.js';
-import { OPERATIONS, type HttpMethod, type Operation } from './operations.js';
+import { OPERATIONS, versionedResource, type HttpMethod, type Operation } from './operations.js';
 import { openApiDocument, queryParameterSchemas } from './openapi.js';
 import { buildProblem, issuesToErrors, problemFromAppError, ProblemException, sendProblem, type ProblemInit } from './problem.js';
 
@@ -256,7 +256,7 @@ export function createApiHandler(app: AppServices) {
         throw problem({
           status: 428,
           slug: 'if-match-required',
-          detail: 'Send If-Match with the ETag of the user as you last read it (GET the user first), so a change made meanwhile is not overwritten.',
+          detail: `Send If-Match with the ETag of ${versionedResource(operation).noun} as you last read it (${versionedResource(operation).read}), so a change made meanwhile is not overwritten.`,
           errors: [{ detail: 'If-Match is required', header: 'If-Match' }],
         });
       }
@@ -320,7 +320,11 @@ export function createApiHandler(app: AppServices) {
         // A GET has no body: a field a service names (the cursor) is a query parameter.
         if (req.method === 'GET' && init.errors) init.errors = init.errors.map((x) => ({ detail: x.detail, parameter: (x.pointer ?? '').slice(1) }));
         const headers: Record<string, string> = {};
-        const current = (e.details?.user as { version?: unknown } | undefined)?.version;
+        // The current version after a stale If-Match: the user's, the organisation's, or the settings'.
+        const current =
+          (e.details?.user as { version?: unknown } | undefined)?.version ??
+          (e.details?.organisation as { version?: unknown } | null | undefined)?.version ??
+          e.details?.version;
         if (init.status === 412 && typeof current === 'number') headers.ETag = `"${current}"`;
         if (init.status === 429) headers['Retry-After'] = '60';
         return sendProblem(res, buildProblem(init, instance, rid), headers);

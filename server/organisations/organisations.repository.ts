@@ -7,6 +7,7 @@ interface OrganisationRow {
   is_default: boolean;
   created_at: Date | string;
   user_count: string | number;
+  version: number;
 }
 
 function toDto(r: OrganisationRow): OrganisationDto {
@@ -16,11 +17,12 @@ function toDto(r: OrganisationRow): OrganisationDto {
     isDefault: r.is_default,
     userCount: Number(r.user_count),
     createdAt: new Date(r.created_at).toISOString(),
+    version: r.version,
   };
 }
 
 const SELECT_WITH_COUNT = `
-  select o.id, o.name, o.is_default, o.created_at,
+  select o.id, o.name, o.is_default, o.created_at, o.version,
          (select count(*) from app_user u where u.organisation_id = o.id) as user_count
     from organisation o`;
 
@@ -36,12 +38,13 @@ export async function findOrganisation(em: EntityManager, id: string): Promise<O
 }
 
 /** Locks the row for the rest of the transaction (rename and delete decide on what they read). */
-export async function lockOrganisation(em: EntityManager, id: string): Promise<{ id: string; name: string; isDefault: boolean } | null> {
-  const rows = await em.execute<{ id: string; name: string; is_default: boolean }[]>(`select id, name, is_default from organisation where id = ? for update`, [
-    id,
-  ]);
+export async function lockOrganisation(em: EntityManager, id: string): Promise<{ id: string; name: string; isDefault: boolean; version: number } | null> {
+  const rows = await em.execute<{ id: string; name: string; is_default: boolean; version: number }[]>(
+    `select id, name, is_default, version from organisation where id = ? for update`,
+    [id],
+  );
   const r = rows[0];
-  return r ? { id: r.id, name: r.name, isDefault: r.is_default } : null;
+  return r ? { id: r.id, name: r.name, isDefault: r.is_default, version: r.version } : null;
 }
 
 /** True for the unique-violation on lower(name) or on name_key (the same name by shared/text.ts's nameKey). */

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AppServices } from '../app-services.js';
 import type { CreateOrganisationInput, OrganisationDto, RenameOrganisationInput } from '../../shared/schemas/organisations.js';
 import { nameKey } from '../../shared/text.js';
@@ -10,6 +11,17 @@ function nameTaken(): AppError {
   return new AppError('CONFLICT', 'NAME_TAKEN', 'An organisation with this name already exists', {
     fieldErrors: { name: 'An organisation with this name already exists' },
   });
+}
+
+/** A write with a version (REST If-Match) that is no longer the row's: the current state goes with it. */
+async function changed(tx: EntityManager, id: string): Promise<AppError> {
+  const current = await findOrganisation(tx, id);
+  return new AppError(
+    'CONFLICT',
+    'ORGANISATION_CHANGED',
+    'This organisation was changed by someone else in the meantime. Review the current state and try again.',
+    { details: { organisation: current } },
+  );
 }
 
 function notFound(): AppError {
@@ -33,7 +45,7 @@ export async function createOrganisation(app: AppServices, actorId: string, inpu
         now,
       ]);
       await appendEvent(tx, 'organisation.created', { organisation: { id, name: input.name } }, { actorId });
-      return { id, name: input.name, isDefault: false, userCount: 0, createdAt: now.toISOString() };
+      return { id, name: input.name, isDefault: false, userCount: 0, createdAt: now.toISOString(), version: 1 };
     });
   } catch (e) {
     if (isOrganisationNameTaken(e)) throw nameTaken();
@@ -41,13 +53,24 @@ export async function createOrganisation(app: AppServices, actorId: string, inpu
   }
 }
 
-export async function renameOrganisation(app: AppServices, actorId: string, input: RenameOrganisationInput): Promise<OrganisationDto> {
+/**
+ * Renames an organisation (its version goes up). With `expectedVersion` (the REST API's If-Match)
+ * the rename applies only while the row still has that version: ORGANISATION_CHANGED otherwise,
+ * decided under the row lock, so of two writers with the same version exactly one wins.
+ */
+export async function renameOrganisation(
+  app: AppServices,
+  actorId: string,
+  input: RenameOrganisationInput,
+  expectedVersion?: number,
+): Promise<OrganisationDto> {
   try {
     await app.em().transactional(async (tx) => {
       const current = await lockOrganisation(tx, input.id);
       if (!current) throw notFound();
+      if (expectedVersion !== undefined && current.version !== expectedVersion) throw await changed(tx, input.id);
       if (current.name === input.name) return;
-      await tx.execute(`update organisation set name = ?, name_key = ?, updated_at = ? where id = ?`, [
+      await tx.execute(`update organisation set name = ?, name_key = ?, version = version + 1, updated_at = ? where id = ?`, [
         input.name,
         nameKey(input.name),
         app.clock.now(),
@@ -66,13 +89,15 @@ export async function renameOrganisation(app: AppServices, actorId: string, inpu
 
 /**
  * Deletes an organisation nobody belongs to. The foreign key (on delete restrict) is the real guard:
- * a user moved into it while this runs makes the delete fail instead of orphaning them.
+ * a user moved into it while this runs makes the delete fail instead of orphaning them. With
+ * `expectedVersion` (If-Match) only while the row still has that version (ORGANISATION_CHANGED).
  */
-export async function deleteOrganisation(app: AppServices, actorId: string, id: string): Promise<void> {
+export async function deleteOrganisation(app: AppServices, actorId: string, id: string, expectedVersion?: number): Promise<void> {
   try {
     await app.em().transactional(async (tx) => {
       const current = await lockOrganisation(tx, id);
       if (!current) throw notFound();
+      if (expectedVersion !== undefined && current.version !== expectedVersion) throw await changed(tx, id);
       if (current.isDefault) {
         throw new AppError('FORBIDDEN', 'ORGANISATION_IS_DEFAULT', 'The default organisation cannot be deleted: new users join it.');
       }

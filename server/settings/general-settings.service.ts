@@ -3,7 +3,8 @@ import type { FieldChange } from '../../shared/events.js';
 import type { SessionUser } from '../../shared/schemas/auth.js';
 import type { GeneralSettings } from '../../shared/schemas/settings.js';
 import { appendEvent } from '../events/append.js';
-import { readSettings, writeSetting } from './settings.repository.js';
+import { AppError } from '../errors.js';
+import { readSettings, readSettingsVersioned, writeSetting } from './settings.repository.js';
 import { lockForTransaction } from '../db/locks.js';
 
 const GENERAL_KEYS = [
@@ -33,14 +34,64 @@ export async function getGeneralSettings(app: AppServices): Promise<GeneralSetti
 }
 
 /**
+ * The general settings' version (the REST API's ETag): 1 + the sum of their stored keys' versions.
+ * Every write of one of those keys adds at least 1 (writeSetting), whoever makes it, so any change
+ * gives a new, higher number; with nothing stored (all defaults) it is 1.
+ */
+function generalVersion(versions: Record<string, number>): number {
+  return 1 + GENERAL_KEYS.reduce((sum, key) => sum + (versions[key] ?? 0), 0);
+}
+
+/** The general settings and their version, from one read. */
+export async function getGeneralSettingsVersioned(app: AppServices): Promise<{ settings: GeneralSettings; version: number }> {
+  const { settings, versions } = await readSettingsVersioned(app.em());
+  return { settings: pickGeneral(settings), version: generalVersion(versions) };
+}
+
+/**
  * Saves Settings > General (the input is already validated by generalSettingsSchema). Only the
  * keys that changed are written, and one `settings.changed` event lists them with the acting admin.
  */
 export async function updateGeneralSettings(app: AppServices, actor: SessionUser, input: GeneralSettings): Promise<GeneralSettings> {
+  return (await saveGeneralSettings(app, actor, input, undefined)).settings;
+}
+
+/**
+ * The same, for the REST API's If-Match: only while the settings' version is still
+ * `expectedVersion` (SETTINGS_CHANGED with the current settings otherwise). Decided under the
+ * settings lock, so of two writers with the same version exactly one wins. Answers the version
+ * after the write, read in the same transaction.
+ */
+export async function updateGeneralSettingsIfMatch(
+  app: AppServices,
+  actor: SessionUser,
+  input: GeneralSettings,
+  expectedVersion: number,
+): Promise<{ settings: GeneralSettings; version: number }> {
+  return saveGeneralSettings(app, actor, input, expectedVersion);
+}
+
+async function saveGeneralSettings(
+  app: AppServices,
+  actor: SessionUser,
+  input: GeneralSettings,
+  expectedVersion: number | undefined,
+): Promise<{ settings: GeneralSettings; version: number }> {
   const next: GeneralSettings = { ...pickGeneral(input), autoApproveDomains: [...new Set(input.autoApproveDomains.map((d) => d.toLowerCase()))] };
   return app.em().transactional(async (tx) => {
     await lockForTransaction(tx, 'settings');
-    const current = pickGeneral(await readSettings(tx));
+    const read = await readSettingsVersioned(tx);
+    const current = pickGeneral(read.settings);
+    if (expectedVersion !== undefined && generalVersion(read.versions) !== expectedVersion) {
+      throw new AppError(
+        'CONFLICT',
+        'SETTINGS_CHANGED',
+        'The settings were changed by someone else in the meantime. Review the current values and try again.',
+        {
+          details: { settings: current, version: generalVersion(read.versions) },
+        },
+      );
+    }
     const changes: Record<string, FieldChange> = {};
     for (const key of GENERAL_KEYS) {
       if (JSON.stringify(current[key]) !== JSON.stringify(next[key])) {
@@ -48,7 +99,9 @@ export async function updateGeneralSettings(app: AppServices, actor: SessionUser
         await writeSetting(tx, key, next[key]);
       }
     }
-    if (Object.keys(changes).length) await appendEvent(tx, 'settings.changed', { changes }, { actorId: actor.id });
-    return next;
+    const written = Object.keys(changes).length;
+    if (written) await appendEvent(tx, 'settings.changed', { changes }, { actorId: actor.id });
+    // Each write added exactly 1 (a replaced row's version + 1, or a new row at 1).
+    return { settings: next, version: generalVersion(read.versions) + written };
   });
 }

@@ -12,6 +12,8 @@ export const organisationSchema = z.object({
   isDefault: z.boolean(),
   userCount: z.int(),
   createdAt: z.string(),
+  /** Goes up with every rename: the REST API's ETag. */
+  version: z.int(),
 });
 export type OrganisationDto = z.infer<typeof organisationSchema>;
 

@@ -78,14 +78,18 @@ export const CASES: Record<string, (ctx: CaseContext) => Promise<CaseRequest>> =
   listOrganisations: async () => ({ path: '/organisations' }),
   getOrganisation: async ({ app }) => ({ path: `/organisations/${await defaultOrganisation(app)}` }),
   createOrganisation: async () => ({ path: '/organisations', body: { name: randomName('Created') } }),
-  renameOrganisation: async (ctx) => ({ path: `/organisations/${await organisation(ctx)}`, body: { name: randomName('Renamed') } }),
-  deleteOrganisation: async (ctx) => ({ path: `/organisations/${await organisation(ctx)}` }),
+  renameOrganisation: async (ctx) => ({
+    path: `/organisations/${await organisation(ctx)}`,
+    body: { name: randomName('Renamed') },
+    headers: { 'if-match': '"1"' },
+  }),
+  deleteOrganisation: async (ctx) => ({ path: `/organisations/${await organisation(ctx)}`, headers: { 'if-match': '"1"' } }),
   listEvents: async () => ({ path: '/events', query: '?after=0&limit=5' }),
   getSettings: async () => ({ path: '/settings' }),
   updateSettings: async ({ app }) => {
-    const { getGeneralSettings } = await import('../../../server/settings/general-settings.service.js');
-    const current = await getGeneralSettings(app.services);
-    return { path: '/settings', body: { ...current, portalName: randomName('Portal') } };
+    const { getGeneralSettingsVersioned } = await import('../../../server/settings/general-settings.service.js');
+    const current = await getGeneralSettingsVersioned(app.services);
+    return { path: '/settings', body: { ...current.settings, portalName: randomName('Portal') }, headers: { 'if-match': `"${current.version}"` } };
   },
 };
 

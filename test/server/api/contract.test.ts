@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql, startTestApp, type TestApp } from '../../support/app.js';
 import { adminSession } from '../../support/users.js';
 import { apiCall, createTestToken } from '../../support/api.js';
-import { CASES, documentOperations, responseValidator, send, type CaseContext, type DocOperation } from './contract-cases.js';
+import { CASES, documentOperations, responseValidator, send, stateFingerprint, type CaseContext, type DocOperation } from './contract-cases.js';
 
 /*
  * The contract: every operation the OpenAPI document lists is called with a valid request and a
@@ -46,6 +46,38 @@ describe('REST API contract: every documented operation answers as documented', 
       seen.push(d.op.operationId);
     }
     expect(seen).toHaveLength(ops.length);
+  });
+
+  it('every operation that documents If-Match answers 428 without it (as documented) and changes nothing; one with a stale version answers 412 with the current ETag', async () => {
+    const guarded = ops.filter((d) => (d.op.parameters ?? []).some((p: any) => p.in === 'header' && p.name === 'If-Match' && p.required));
+    // Users, organisations and the general settings: every change of one.
+    expect(guarded.map((d) => d.op.operationId).sort()).toEqual(
+      [
+        'activateUser',
+        'deactivateUser',
+        'deleteOrganisation',
+        'deleteUser',
+        'reconsiderUser',
+        'rejectUser',
+        'renameOrganisation',
+        'updateSettings',
+        'updateUser',
+      ].sort(),
+    );
+    for (const d of guarded) {
+      const req = await CASES[d.op.operationId]!(ctx);
+      const { 'if-match': ifMatch, ...rest } = req.headers ?? {};
+      expect(ifMatch, `${d.op.operationId}'s case sends If-Match`).toBeDefined();
+      const before = await stateFingerprint(app);
+      const missing = await send(app, d, { ...req, headers: rest }, token);
+      expect(missing.status, `${d.op.operationId}: ${missing.text.slice(0, 300)}`).toBe(428);
+      check(d, missing);
+      const stale = await send(app, d, { ...req, headers: { ...rest, 'if-match': `"${Number(JSON.parse(ifMatch!)) + 1000}"` } }, token);
+      expect(stale.status, `${d.op.operationId}: ${stale.text.slice(0, 300)}`).toBe(412);
+      check(d, stale);
+      expect(stale.headers.get('etag'), d.op.operationId).toBe(ifMatch);
+      expect(await stateFingerprint(app), d.op.operationId).toBe(before);
+    }
   });
 
   it('the checker itself refuses an answer that does not match the document (status, body, headers)', () => {

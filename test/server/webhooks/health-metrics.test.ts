@@ -37,7 +37,7 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
   return 0;
 }
 
-async function waitUntil<T>(fn: () => Promise<T>, what: string, timeoutMs = 15_000): Promise<T> {
+async function waitUntil<T>(fn: () => Promise<T>, what: string, timeoutMs = 15_000): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
