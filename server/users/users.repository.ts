@@ -360,23 +360,7 @@ export async function pendingUsers(
 /** The SQL for "first last" of app_user `alias`, null when both are empty (event actors' names). */
 export const actorNameSql = (alias: string) => `nullif(trim(coalesce(${alias}.first_name, '') || ' ' || coalesce(${alias}.last_name, '')), '')`;
 
-/** Who appended the newest event of this type about the user, with their name when they still exist. */
-export async function lastActorOf(
-  em: EntityManager,
-  userId: string,
-  type: DomainEventType,
-): Promise<{ actorId: string | null; actorName: string | null } | null> {
-  const rows = await em.execute<{ actor_id: string | null; actor_name: string | null }[]>(
-    `select e.actor_id, ${actorNameSql('a')} as actor_name
-       from domain_event e left join app_user a on a.id = e.actor_id
-      where e.user_id = ? and e.type = ? order by e.id desc limit 1`,
-    [userId, type],
-  );
-  const r = rows[0];
-  return r ? { actorId: r.actor_id, actorName: r.actor_name } : null;
-}
-
-/** The same for many users at once (bulk decisions' messages): per user, the newest event of its type. */
+/** Who appended the newest event of the given type about each user (bulk decisions' messages), with their name while they exist. */
 export async function lastActorsOf(
   em: EntityManager,
   wanted: { userId: string; type: DomainEventType }[],
