@@ -187,8 +187,9 @@ function sourceMapper(): (url: string, line: number, column: number) => string {
       }
       maps.set(url, map);
     }
-    const entry = map?.findEntry(line, column) as { originalSource?: string } | undefined;
-    return entry?.originalSource ? entry.originalSource.replace(/^(\.\.\/)+/, '/') : url;
+    const entry = map?.findEntry(line, column);
+    const source = entry && 'originalSource' in entry ? entry.originalSource : undefined;
+    return source ? source.replace(/^(\.\.\/)+/, '/') : url;
   };
 }
 

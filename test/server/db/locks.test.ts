@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MikroORM } from '@mikro-orm/postgresql';
+import type { MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
-import { ormConfig } from '../../../server/db/mikro-orm.config.js';
+import { openDatabase } from '../../../server/db/database.js';
+import { createLogger } from '../../../server/logger.js';
 import { LOCKS, lockForTransaction } from '../../../server/db/locks.js';
 import { createTestDatabase, type TestDatabase } from '../../support/db.js';
 
@@ -13,7 +14,7 @@ describe('lockForTransaction', () => {
   let other: pg.Client;
   beforeAll(async () => {
     db = await createTestDatabase();
-    orm = await MikroORM.init(ormConfig(db.url, { poolMax: 2 }));
+    orm = await openDatabase(db.url, createLogger('silent'), { poolMax: 2, migrate: false });
     other = new pg.Client({ connectionString: db.url });
     await other.connect();
   });
