@@ -23,8 +23,13 @@ export type EventBatchHandler = (events: readonly DomainEventDto[], sessions: Se
  * so `lastPublishedId` is this process's position in the event table: every event above it is
  * still to come through `subscribe`.
  */
+/** A subscriber object (attach/detach): no closure per subscription, for the thousands a process may hold. */
+export interface BatchSubscriber {
+  onBatch: EventBatchHandler;
+}
+
 export class EventBus {
-  private readonly handlers = new Set<EventBatchHandler>();
+  private readonly handlers = new Set<BatchSubscriber>();
   private lastId = 0;
 
   constructor(private readonly onHandlerError: (error: unknown) => void = () => undefined) {}
@@ -45,13 +50,21 @@ export class EventBus {
 
   /** Calls `handler` with every batch published from now on. Returns the unsubscribe function. */
   subscribe(handler: EventBatchHandler): () => void {
-    // A fresh function per subscription so the same handler can be subscribed twice and removed once.
-    const h: EventBatchHandler = (events, sessions, counts) => handler(events, sessions, counts);
-    this.handlers.add(h);
+    // A fresh subscriber per subscription so the same handler can be subscribed twice and removed once.
+    const sub: BatchSubscriber = { onBatch: handler };
+    this.attach(sub);
+    return () => this.detach(sub);
+  }
+
+  /** Calls `sub.onBatch` with every batch published from now on, until detach(sub). */
+  attach(sub: BatchSubscriber): void {
+    if (this.handlers.has(sub)) return;
+    this.handlers.add(sub);
     countLiveSubscribers(1);
-    return () => {
-      if (this.handlers.delete(h)) countLiveSubscribers(-1);
-    };
+  }
+
+  detach(sub: BatchSubscriber): void {
+    if (this.handlers.delete(sub)) countLiveSubscribers(-1);
   }
 
   /** Publishes one ordered batch; ids at or below lastPublishedId are dropped (they were published already). */
@@ -63,7 +76,7 @@ export class EventBus {
     observeEventsPublished(batch);
     for (const h of this.handlers) {
       try {
-        h(batch, sessions, counts);
+        h.onBatch(batch, sessions, counts);
       } catch (e) {
         this.onHandlerError(e);
       }

@@ -1,9 +1,10 @@
 import { tracked, TRPCError, type TrackedEnvelope } from '@trpc/server';
 import { WebSocket } from 'ws';
-import type { DomainEventDto } from '../../shared/events.js';
+import type { DomainEventDto, UserCountsDto } from '../../shared/events.js';
 import type { AppServices } from '../app-services.js';
+import type { SessionSnapshot } from './bus.js';
 import { latestEventId, loadLiveEventsBetween } from './events.repository.js';
-import { liveEventsOf } from './live.js';
+import { liveEventsOf, type LiveEvents } from './live.js';
 import { PreparedEvent, prepareBatch, takeStartedPrefix } from './live-frames.js';
 
 /**
@@ -64,207 +65,291 @@ const TEXT_FRAME = { binary: false } as const;
  * Two ways out, the same events in the same order:
  * - **Broadcast (WebSocket):** when tRPC has just sent this subscription's `started` on the socket
  *   (live-frames.ts took its prefix), the stream writes each event's frame to the socket itself,
- *   byte for byte what tRPC would have sent. A live batch reaching an idle subscriber whose session
- *   the batch's snapshot confirmed is written straight from the bus's publish, with no promise,
- *   generator step or encoding per socket; everything else (the replay, a subscriber paused by its
- *   send buffer, a batch whose session must be checked by a query) goes through `events()` below.
- *   tRPC's own loop waits on one `next()` that settles when the stream ends (an error such as
- *   FORBIDDEN, or the end after a cut-off) and sends the error and `stopped` as before.
+ *   byte for byte what tRPC would have sent. A live batch reaching a subscriber with nothing
+ *   pending, whose session the batch's snapshot confirmed, is written straight from the bus's
+ *   publish: no promise, generator step or encoding per socket, and nothing held per idle
+ *   subscriber but its state. Everything else (the replay, a subscriber paused by its send
+ *   buffer, a batch whose session needs a query, the end) runs `events()` below until nothing is
+ *   pending (`pump`). tRPC's own loop waits on one `next()` that settles when the stream ends (an
+ *   error such as FORBIDDEN, or the end after a cut-off) and sends the error and `stopped` as before.
  * - **Yielded (HTTP/SSE, or no `started` seen):** tRPC pulls tracked(id, event) from `events()`.
  */
 export async function openUserEventStream(opts: UserEventStreamOptions): Promise<UserEventStream> {
-  const { app, sessionId, socket, signal } = opts;
-  const live = liveEventsOf(app);
+  const stream = new LiveStream(opts);
+  await stream.fixCursor(opts.lastEventId);
+  return stream;
+}
 
-  let queue: PreparedEvent[] = [];
-  let wake: (() => void) | null = null;
-  let end: 'revoked' | 'overflow' | null = null;
-  /** Set once tRPC has asked for the iterator: the prefix of this subscription's frames on the broadcast path. */
-  let prefix: string | null = null;
-  /** The events() loop is waiting for live events with nothing queued: the bus may write to the socket itself. */
-  let idle = false;
-  /** Stopped by tRPC (iterator returned) without the signal having been aborted. */
-  let stopped = false;
-  const halted = () => stopped || signal?.aborted === true;
-  const notify = () => {
-    idle = false;
-    const w = wake;
-    wake = null;
+type Done = IteratorResult<TrackedEnvelope<DomainEventDto>>;
+const DONE: Done = { done: true, value: undefined };
+const IDLE = Symbol('idle');
+
+/**
+ * One subscription's state. A class rather than closures: thousands of idle subscribers each hold
+ * one object (its methods are shared), which keeps a connection's memory small.
+ */
+class LiveStream implements AsyncIterable<TrackedEnvelope<DomainEventDto>>, AsyncIterator<TrackedEnvelope<DomainEventDto>> {
+  private readonly app: AppServices;
+  private readonly live: LiveEvents;
+  private readonly sessionId: string;
+  private readonly ip: string;
+  private readonly socket: WebSocket | undefined;
+  private readonly signal: AbortSignal | undefined;
+
+  private queue: PreparedEvent[] = [];
+  /** Yielded mode: wakes the events() loop waiting for live events. */
+  private wake: (() => void) | null = null;
+  private end: 'revoked' | 'overflow' | null = null;
+  /** Broadcast mode (set when tRPC asks for the iterator): the prefix of this subscription's frames. */
+  private prefix: string | null = null;
+  /** Broadcast mode: events() is running (whenever it is not, nothing is queued and the bus writes to the socket itself). */
+  private pumping = false;
+  /** Stopped by tRPC: the iterator returned, or the signal aborted (kept here: the bus asks for every batch). */
+  private stopped = false;
+  private cursor = 0;
+  /** Whether the session was valid in the snapshot that loaded the latest batch (null: not asked there). */
+  private sessionOk: boolean | null = null;
+  private cleanedUp = false;
+  private begun = false;
+  private replayed = false;
+  /** Broadcast mode: how the stream ended, and tRPC's pending next() waiting for it. */
+  private outcome: { error: Error } | 'done' | null = null;
+  private waiter: { resolve: (r: Done) => void; reject: (e: Error) => void } | null = null;
+  private readonly unwatch: () => void;
+  private readonly onAbort: (() => void) | null = null;
+
+  constructor(opts: UserEventStreamOptions) {
+    this.app = opts.app;
+    this.live = liveEventsOf(opts.app);
+    this.sessionId = opts.sessionId;
+    this.ip = opts.ip;
+    this.socket = opts.socket;
+    this.signal = opts.signal;
+    // Subscribe before reading the table: whatever commits from here on is either in the replay or in the queue.
+    this.live.bus.attach(this);
+    this.unwatch = this.live.guard.watch(this.sessionId, () => {
+      this.end = 'revoked';
+      this.notify();
+    });
+    if (this.signal) {
+      // An async generator cannot be returned while it awaits; waking it lets tRPC's abort finish
+      // at once. Aborting also cleans up a stream that was never iterated (its generator body, and
+      // so its `finally`, never ran).
+      this.stopped = this.signal.aborted;
+      this.onAbort = () => {
+        this.stopped = true;
+        this.notify();
+        if (!this.begun) this.cleanUp();
+      };
+      this.signal.addEventListener('abort', this.onAbort);
+    }
+  }
+
+  /** The starting point: after lastEventId, else after the newest committed event. */
+  async fixCursor(requested: string | number | null | undefined): Promise<void> {
+    try {
+      this.cursor = requested === undefined || requested === null ? await latestEventId(this.app.em()) : Number(requested);
+    } catch (e) {
+      this.cleanUp();
+      throw e;
+    }
+  }
+
+  private halted(): boolean {
+    return this.stopped;
+  }
+
+  private notify() {
+    const w = this.wake;
+    this.wake = null;
     w?.();
-  };
-  const backlogged = () => socket !== undefined && socket.bufferedAmount > MAX_BUFFERED_BYTES;
+    if (this.prefix !== null && !this.pumping) this.pump();
+  }
 
-  let cursor = 0;
-  // Subscribe before reading the table: whatever commits from here on is either in the replay or in the queue.
-  // Whether the session was valid in the snapshot that loaded the latest batch (null: not asked there).
-  let sessionOk: boolean | null = null;
-  const unsubscribe = live.bus.subscribe((events, sessions, counts) => {
-    sessionOk = sessions?.asked.has(sessionId) ? sessions.valid.has(sessionId) : null;
-    if (sessionOk === false) end = 'revoked';
+  private backlogged(): boolean {
+    return this.socket !== undefined && this.socket.bufferedAmount > MAX_BUFFERED_BYTES;
+  }
+
+  /** The bus's handler: each committed batch, in id order. */
+  onBatch(events: readonly DomainEventDto[], sessions: SessionSnapshot | null, counts: UserCountsDto | null): void {
+    const ok = sessions?.asked.has(this.sessionId) ? sessions.valid.has(this.sessionId) : null;
+    this.sessionOk = ok;
+    if (ok === false) this.end = 'revoked';
     const batch = prepareBatch(events, counts);
     let i = 0;
-    if (idle && sessionOk === true && prefix !== null && !halted() && socket!.readyState === WebSocket.OPEN) {
-      // The broadcast path: straight to the socket while it keeps up.
+    const socket = this.socket;
+    const prefix = this.prefix;
+    if (prefix !== null && !this.pumping && ok === true && !this.halted() && socket!.readyState === WebSocket.OPEN) {
+      // The broadcast path (nothing is queued): straight to the socket while it keeps up.
       for (; i < batch.length; i++) {
         const e = batch[i]!;
-        if (e.id <= cursor) continue;
-        if (backlogged()) break;
+        if (e.id <= this.cursor) continue;
+        if (socket!.bufferedAmount > MAX_BUFFERED_BYTES) break;
         socket!.send(e.frame(prefix), TEXT_FRAME);
-        cursor = e.id;
+        this.cursor = e.id;
       }
     }
     if (i < batch.length) {
-      for (; i < batch.length; i++) queue.push(batch[i]!);
-      if (queue.length > MAX_QUEUED_EVENTS) end = 'overflow';
+      for (; i < batch.length; i++) this.queue.push(batch[i]!);
+      if (this.queue.length > MAX_QUEUED_EVENTS) this.end = 'overflow';
     }
-    if (queue.length || end) notify();
-  });
-  const unwatch = live.guard.watch(sessionId, () => {
-    end = 'revoked';
-    notify();
-  });
-  let cleanedUp = false;
-  const cleanUp = () => {
-    if (cleanedUp) return;
-    cleanedUp = true;
-    unsubscribe();
-    unwatch();
-    signal?.removeEventListener('abort', onAbort);
-    queue = [];
-  };
-  // An async generator cannot be returned while it awaits; waking it lets tRPC's abort finish at
-  // once. Aborting also cleans up a stream that was never iterated (its generator body, and so its
-  // `finally`, never ran).
-  const onAbort = () => {
-    notify();
-    if (!begun) cleanUp();
-  };
-  let begun = false;
-  signal?.addEventListener('abort', onAbort);
-
-  try {
-    const requested = opts.lastEventId;
-    cursor = requested === undefined || requested === null ? await latestEventId(app.em()) : Number(requested);
-  } catch (e) {
-    cleanUp();
-    throw e;
+    if (this.queue.length || this.end) this.notify();
   }
 
-  const cutOff = () => {
-    app.log.warn('live subscriber stopped reading; closing its connection', { bufferedBytes: socket?.bufferedAmount, ip: opts.ip });
-    socket?.terminate();
-  };
+  private cleanUp() {
+    if (this.cleanedUp) return;
+    this.cleanedUp = true;
+    this.live.bus.detach(this);
+    this.unwatch();
+    if (this.onAbort) this.signal?.removeEventListener('abort', this.onAbort);
+    this.queue = [];
+  }
+
+  private cutOff(): undefined {
+    this.app.log.warn('live subscriber stopped reading; closing its connection', { bufferedBytes: this.socket?.bufferedAmount, ip: this.ip });
+    this.socket?.terminate();
+    return undefined;
+  }
+
   /** Waits for the client to read its backlog; false when it did not in time (its connection is then cut off). */
-  const drained = async (): Promise<boolean> => {
+  private async drained(): Promise<boolean> {
+    const socket = this.socket;
     if (!socket) return true;
     const deadline = Date.now() + STALL_MS;
     while (socket.bufferedAmount > MAX_BUFFERED_BYTES) {
-      if (halted() || end === 'overflow' || Date.now() > deadline) return false;
+      if (this.halted() || this.end === 'overflow' || Date.now() > deadline) return false;
       await new Promise((r) => setTimeout(r, 20));
     }
     return true;
-  };
+  }
 
-  /** The events in order (the replay, then what the bus queued), with the session and send-buffer checks. */
-  async function* events(): AsyncGenerator<PreparedEvent, void, unknown> {
-    begun = true;
+  /**
+   * The events in order (the replay, then what the bus queued), with the session and send-buffer
+   * checks. `untilIdle` (broadcast mode): returns IDLE once nothing is queued instead of waiting,
+   * and runs again when something is.
+   */
+  private async *events(untilIdle: boolean): AsyncGenerator<PreparedEvent, typeof IDLE | undefined, unknown> {
+    this.begun = true;
+    let idle = false;
     try {
-      if (cleanedUp) return;
-      // Every event above the bus's position will still come through the queue; the table only
-      // has to supply those between the client's last id and that position.
-      const upTo = live.bus.lastPublishedId;
-
-      while (cursor < upTo && !halted()) {
-        const page = await loadLiveEventsBetween(app.em(), cursor, upTo, REPLAY_PAGE);
-        if (!page.length) break;
-        if (end === 'revoked' || !(await live.guard.isActiveAdmin(sessionId))) throw sessionEnded();
-        for (const e of page) {
-          if (backlogged() && !(await drained())) return halted() ? undefined : cutOff();
-          yield new PreparedEvent(e.id, e);
-          cursor = e.id;
+      if (this.cleanedUp) return;
+      if (!this.replayed) {
+        this.replayed = true;
+        // Every event above the bus's position will still come through the queue; the table only
+        // has to supply those between the client's last id and that position.
+        const upTo = this.live.bus.lastPublishedId;
+        while (this.cursor < upTo && !this.halted()) {
+          const page = await loadLiveEventsBetween(this.app.em(), this.cursor, upTo, REPLAY_PAGE);
+          if (!page.length) break;
+          if (this.end === 'revoked' || !(await this.live.guard.isActiveAdmin(this.sessionId))) throw sessionEnded();
+          for (const e of page) {
+            if (this.backlogged() && !(await this.drained())) return this.halted() ? undefined : this.cutOff();
+            yield new PreparedEvent(e.id, e);
+            this.cursor = e.id;
+          }
+          if (page.length < REPLAY_PAGE) break;
         }
-        if (page.length < REPLAY_PAGE) break;
+        if (this.cursor < upTo) this.cursor = upTo;
       }
-      if (cursor < upTo) cursor = upTo;
 
-      while (!halted()) {
-        if (end === 'revoked') throw sessionEnded();
-        if (end === 'overflow') return cutOff();
-        if (!queue.length) {
-          await new Promise<void>((resolve) => {
-            wake = resolve;
+      while (!this.halted()) {
+        if (this.end === 'revoked') throw sessionEnded();
+        if (this.end === 'overflow') return this.cutOff();
+        if (!this.queue.length) {
+          if (untilIdle) {
             idle = true;
-          });
+            return IDLE;
+          }
+          await new Promise<void>((resolve) => (this.wake = resolve));
           continue;
         }
-        const batch = queue;
-        queue = [];
+        const batch = this.queue;
+        this.queue = [];
+        const cursor = this.cursor;
         const fresh = batch[0]!.id > cursor ? batch : batch.filter((e) => e.id > cursor);
         if (!fresh.length) continue;
         // Checked on every delivery: normally by the query that loaded the batch, else by a (batched) query now.
-        const checked = sessionOk;
-        sessionOk = null;
-        if (checked !== true && !(await live.guard.isActiveAdmin(sessionId))) throw sessionEnded();
+        const checked = this.sessionOk;
+        this.sessionOk = null;
+        if (checked !== true && !(await this.live.guard.isActiveAdmin(this.sessionId))) throw sessionEnded();
         for (const e of fresh) {
-          if (backlogged() && !(await drained())) return halted() ? undefined : cutOff();
+          if (this.backlogged() && !(await this.drained())) return this.halted() ? undefined : this.cutOff();
           yield e;
-          cursor = e.id;
+          this.cursor = e.id;
         }
       }
     } finally {
-      cleanUp();
+      if (!idle) this.cleanUp();
     }
   }
 
-  return {
-    [Symbol.asyncIterator](): AsyncIterator<TrackedEnvelope<DomainEventDto>> {
-      // tRPC sent this subscription's `started` on this socket an instant ago (same synchronous step) when there is a prefix.
-      const p = takeStartedPrefix();
-      const source = events();
-      if (deliveryOptions.direct && p !== null && socket !== undefined && socket.readyState === WebSocket.OPEN && !halted()) {
-        prefix = p;
-        return broadcastIterator(source, socket, p, halted, () => {
-          stopped = true;
-          notify();
-        });
+  /** Broadcast mode: runs events() (writing what it yields) until nothing is pending, or the stream ends. */
+  private pump() {
+    this.pumping = true;
+    void this.runPump(this.events(true));
+  }
+
+  private async runPump(source: AsyncGenerator<PreparedEvent, typeof IDLE | undefined, unknown>) {
+    const socket = this.socket!;
+    const prefix = this.prefix!;
+    try {
+      let r = await source.next();
+      for (; !r.done; r = await source.next()) {
+        // Nothing after tRPC stopped the subscription (its `stopped` may already have gone out).
+        if (!this.halted() && socket.readyState === WebSocket.OPEN) socket.send(r.value.frame(prefix), TEXT_FRAME);
       }
-      return yieldedIterator(source);
-    },
-  };
+      this.pumping = false;
+      if (r.value !== IDLE) this.settle('done');
+      // Something arrived while the pump was finishing: run again.
+      else if (this.queue.length || this.end || this.halted()) this.pump();
+    } catch (e) {
+      this.pumping = false;
+      this.settle({ error: e instanceof Error ? e : new Error(String(e)) });
+    }
+  }
+
+  private settle(o: { error: Error } | 'done') {
+    if (this.outcome) return;
+    this.outcome = o;
+    const w = this.waiter;
+    this.waiter = null;
+    if (!w) return;
+    if (o === 'done') w.resolve(DONE);
+    else w.reject(o.error);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<TrackedEnvelope<DomainEventDto>> {
+    // Present when tRPC sent this subscription's `started` on this socket an instant ago (the same synchronous step).
+    const prefix = takeStartedPrefix();
+    const socket = this.socket;
+    if (deliveryOptions.direct && prefix !== null && socket !== undefined && socket.readyState === WebSocket.OPEN && !this.halted() && !this.begun) {
+      this.prefix = prefix;
+      this.pump();
+      return this;
+    }
+    return yieldedIterator(this.events(false));
+  }
+
+  /**
+   * Broadcast mode: tRPC's one next(); it settles when the stream ends, with done or the error
+   * that ended it (an end that comes before tRPC asks is kept, never an unhandled rejection).
+   */
+  next(): Promise<Done> {
+    const o = this.outcome;
+    if (o === 'done') return Promise.resolve(DONE);
+    if (o) return Promise.reject(o.error);
+    return new Promise<Done>((resolve, reject) => (this.waiter = { resolve, reject }));
+  }
+
+  /** Broadcast mode: tRPC stops the subscription. */
+  return(): Promise<Done> {
+    this.stopped = true;
+    this.notify();
+    return Promise.resolve(DONE);
+  }
 }
 
 /** tRPC pulls each event (HTTP/SSE, or a WebSocket whose `started` was not seen). */
-async function* yieldedIterator(source: AsyncGenerator<PreparedEvent, void, unknown>): AsyncGenerator<TrackedEnvelope<DomainEventDto>, void, unknown> {
+async function* yieldedIterator(source: AsyncGenerator<PreparedEvent, unknown, unknown>): AsyncGenerator<TrackedEnvelope<DomainEventDto>, void, unknown> {
   for await (const e of source) yield tracked(String(e.id), e.event);
-}
-
-/**
- * The broadcast path's iterator as tRPC sees it: `next()` settles only when the stream ends;
- * meanwhile what `events()` produces is written to the socket here (what the bus delivers to an
- * idle subscriber is written by the bus handler itself). `return()` (tRPC stopping the
- * subscription) ends it at once.
- */
-function broadcastIterator(
-  source: AsyncGenerator<PreparedEvent, void, unknown>,
-  socket: WebSocket,
-  prefix: string,
-  halted: () => boolean,
-  stop: () => void,
-): AsyncIterator<TrackedEnvelope<DomainEventDto>> {
-  const finished = (async (): Promise<IteratorResult<TrackedEnvelope<DomainEventDto>>> => {
-    for (let r = await source.next(); !r.done; r = await source.next()) {
-      // Nothing after tRPC stopped the subscription (its `stopped` may already have gone out).
-      if (!halted() && socket.readyState === WebSocket.OPEN) socket.send(r.value.frame(prefix), TEXT_FRAME);
-    }
-    return { done: true, value: undefined };
-  })();
-  // tRPC awaits next() at once; should it have stopped first, an error ending the stream is not left unhandled.
-  finished.catch(() => undefined);
-  return {
-    next: () => finished,
-    return: () => {
-      stop();
-      return Promise.resolve({ done: true, value: undefined });
-    },
-  };
 }

@@ -20,6 +20,8 @@
  * sockets one client process opens; production defaults are unchanged.
  * Database: TEST_DATABASE_URL, else 127.0.0.1:5432, else embedded; a throwaway database, dropped.
  * BENCH_CPU_PROF=<file>: a CPU profile of the server during the largest N's deliveries.
+ * BENCH_HEAP_SNAPSHOT=<prefix>: server heap snapshots (<prefix>-before/-after.heapsnapshot) around
+ * opening the first N's sockets, to see what a connection holds.
  */
 import pg from 'pg';
 import WebSocket, { WebSocketServer } from 'ws';
@@ -103,6 +105,11 @@ async function runServerChild() {
   process.on('message', (msg: Msg) => {
     void (async () => {
       if (msg.cmd === 'memory') process.send!({ memory: await memory(), clients: app.wss.clients.size, floorClients: floor.clients.size });
+      if (msg.cmd === 'heap-snapshot') {
+        const v8 = await import('node:v8');
+        await memory();
+        process.send!({ snapshot: v8.writeHeapSnapshot(msg.file) });
+      }
       if (msg.cmd === 'broadcast') {
         // The same work a broadcast needs at the least: one frame of the same size written to every socket.
         const text = `{"seq":${msg.seq},"pad":"${'x'.repeat(Math.max(0, msg.bytes - 20 - String(msg.seq).length))}"}`;
@@ -336,10 +343,13 @@ async function main() {
 
     for (const n of NS) {
       await sleep(500);
+      const snapshot = process.env.BENCH_HEAP_SNAPSHOT && n === NS[0];
+      if (snapshot) await server.ask({ cmd: 'heap-snapshot', file: `${process.env.BENCH_HEAP_SNAPSHOT}-before.heapsnapshot` }, 'snapshot');
       const before = await mem();
       const openMs = await openAll(n, 'trpc');
       await sleep(500);
       const after = await mem();
+      if (snapshot) await server.ask({ cmd: 'heap-snapshot', file: `${process.env.BENCH_HEAP_SNAPSHOT}-after.heapsnapshot` }, 'snapshot');
       type Memory = { heapUsed: number; external: number; rss: number };
       const [b, a] = [before.memory as Memory, after.memory as Memory];
       if (after.clients !== n) throw new Error(`expected ${n} subscribed sockets on the server, found ${after.clients}`);
