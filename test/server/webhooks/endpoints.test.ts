@@ -98,7 +98,11 @@ describe('webhook endpoints', () => {
     expect(createSecretBox([KEY]).open(row.secret_enc)).toBe(secret);
     // Tampering is detected (GCM tag).
     const parts = row.secret_enc.split('.');
-    parts[4] = Buffer.from('x' + Buffer.from(parts[4], 'base64url').toString('latin1').slice(1), 'latin1').toString('base64url');
+    // Flip one bit of the first ciphertext byte (always a change, whatever the byte was).
+    const sealed = Buffer.from(parts[4], 'base64url');
+    sealed[0] = sealed[0]! ^ 0x01;
+    parts[4] = sealed.toString('base64url');
+    expect(parts.join('.')).not.toBe(row.secret_enc);
     expect(() => createSecretBox([KEY]).open(parts.join('.'))).toThrow();
     const listed = JSON.stringify(await hooks().list());
     expect(listed).not.toContain(secret.slice(6, 20));
