@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AppServices } from '../app-services.js';
-import { appendEvent } from '../events/append.js';
+import { appendEvent, appendEvents, type EventToAppend } from '../events/append.js';
 import { readSettings } from '../settings/settings.repository.js';
 import { DEFAULT_MAX_ATTEMPTS, retryDelayMs } from './retry-schedule.js';
 import { PgListener } from '../db/pg-listener.js';
@@ -8,7 +8,7 @@ import { loadEmailRenderer, type EmailRenderer } from './renderer.js';
 import { readTemplateOverrides } from './template-overrides.js';
 import { OUTBOX_CHANNEL } from './outbox.js';
 import { claimDue, markFailed, markSent, renewLeases, scheduleRetry, setMessageId, type ClaimedRow } from './outbox.repository.js';
-import { inLanes } from './lanes.js';
+import { feedLanes, type LaneFeed } from './lanes.js';
 import { addSuppression, isRecipientBounce } from './suppression.js';
 import { countedMailStats } from '../metrics.js';
 import { createTransportFromConfig, isPermanentSmtpError, resolveSender, type MailTransport, type OutgoingEmail } from './transports.js';
@@ -59,6 +59,11 @@ const addressSchema = z.email();
 
 export { retryDelayMs, DEFAULT_MAX_ATTEMPTS };
 export const DEFAULT_LEASE_MS = 30_000;
+/**
+ * Accepted emails an SMTP lane may have waiting for their "sent" mark while it sends the next one.
+ * With the one in flight, a crash (kill -9) re-sends at most 1 + this many emails per lane.
+ */
+export const UNMARKED_PER_LANE = 2;
 
 /**
  * The stable Message-ID of an outbox row: the row id at the sender's domain. A re-send after a
@@ -144,8 +149,12 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
     await renewLeases(app.em(), list, new Date(app.clock.now().getTime() + leaseMs));
   }
 
+  function sentEvent(row: ClaimedRow): EventToAppend {
+    return { type: 'email.sent', data: { outboxId: Number(row.id), template: row.template, to: row.to_address }, userId: row.user_id };
+  }
+
   async function recordSent(tx: Parameters<typeof markSent>[0], row: ClaimedRow): Promise<void> {
-    await appendEvent(tx, 'email.sent', { outboxId: Number(row.id), template: row.template, to: row.to_address }, { actorId: null, userId: row.user_id });
+    await appendEvents(tx, [sentEvent(row)], { actorId: null });
   }
 
   async function recordFailure(row: ClaimedRow, error: unknown, permanent: boolean): Promise<void> {
@@ -203,59 +212,107 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
     app.log.warn('outbox row was taken over by another worker after its lease ran out', { worker: name, outboxId: Number(row.id) });
   }
 
-  /** Renders and delivers one claimed batch; the rows that went out are marked in one transaction. */
-  async function processBatch(rows: ClaimedRow[], ctx: BatchContext): Promise<void> {
-    const failures: { row: ClaimedRow; error: unknown; permanent: boolean }[] = [];
-    const ready: { row: ClaimedRow; msg: OutgoingEmail }[] = [];
+  /** One claimed row on its way: rendered (or not), and finished once its outcome is committed. */
+  interface Item {
+    row: ClaimedRow;
+    msg: OutgoingEmail;
+    finish: (outcome: Promise<void>) => void;
+  }
+
+  // Failures are recorded one at a time, in the background: a lane goes on sending meanwhile.
+  let failureChain: Promise<void> = Promise.resolve();
+  function recordFailureSoon(row: ClaimedRow, error: unknown, permanent: boolean): Promise<void> {
+    failureChain = failureChain
+      .then(async () => {
+        settled(row);
+        await recordFailure(row, error, permanent || error instanceof PermanentMailError);
+      })
+      .catch((e: unknown) =>
+        app.log.error('could not record an email failure; the row will be retried after its lease', { worker: name, outboxId: Number(row.id), error: e }),
+      );
+    return failureChain;
+  }
+
+  /**
+   * Renders a claimed batch into items for the lanes; a row that cannot be rendered fails at once.
+   * `done` resolves once every row of the batch has its outcome committed (or given up on); then the
+   * heartbeat stops renewing the batch, whatever happened (an unsettled row's lease runs out).
+   */
+  function openBatch(rows: ClaimedRow[], ctx: BatchContext): { items: Item[]; done: Promise<void> } {
+    const items: Item[] = [];
+    const outcomes: Promise<void>[] = [];
     for (const row of rows) {
+      let msg: OutgoingEmail;
       try {
-        ready.push({ row, msg: render(row, ctx) });
+        msg = render(row, ctx);
       } catch (e) {
-        failures.push({ row, error: e, permanent: true });
+        outcomes.push(recordFailureSoon(row, e, true));
+        continue;
+      }
+      let finish!: (outcome: Promise<void>) => void;
+      outcomes.push(new Promise<void>((resolve) => (finish = (outcome) => void outcome.then(resolve, resolve))));
+      items.push({ row, msg, finish });
+    }
+    const done = Promise.allSettled(outcomes).then(() => {
+      for (const r of rows) settled(r);
+    });
+    return { items, done };
+  }
+
+  /**
+   * Sends one email over SMTP; its acceptance is marked sent by the background group commit while
+   * the lane goes on with its next email. A lane keeps at most UNMARKED_PER_LANE accepted emails
+   * waiting for their mark (it waits for the oldest beyond that), so a crash re-sends at most the
+   * email in flight and those, per lane (all with their stable Message-ID).
+   */
+  async function sendOne(smtp: Extract<MailTransport, { kind: 'smtp' }>, item: Item, lane: number, unmarked: Promise<void>[][]): Promise<void> {
+    let info: { messageId: string } | null = null;
+    let error: unknown = null;
+    inFlight++;
+    try {
+      info = await smtp.send(item.msg);
+    } catch (e) {
+      error = e;
+    } finally {
+      inFlight--;
+    }
+    if (!info) {
+      item.finish(recordFailureSoon(item.row, error, isPermanentSmtpError(error)));
+      commitSoon();
+      return;
+    }
+    const marked = recordAccepted(item.row, item.msg, info.messageId);
+    item.finish(marked);
+    const mine = (unmarked[lane] ??= []);
+    mine.push(marked);
+    while (mine.length > UNMARKED_PER_LANE) {
+      blockedLanes++;
+      commitSoon();
+      try {
+        await mine.shift();
+      } finally {
+        blockedLanes--;
       }
     }
+  }
 
-    if (transport.kind === 'smtp') {
-      // Each acceptance is recorded as it happens: a crash re-sends at most the messages in flight
-      // (they carry the row's stable Message-ID), never the batch.
-      const smtp = transport;
-      await inLanes(
-        ready,
-        concurrency,
-        async (item) => {
-          const info = await smtp.send(item.msg);
-          await recordAccepted(item.row, item.msg, info.messageId);
-        },
-        () => undefined,
-        (item, e) => failures.push({ row: item.row, error: e, permanent: isPermanentSmtpError(e) }),
-      );
-    } else {
-      // The mailbox write and the "sent" mark share one transaction: delivered exactly once.
-      const mailbox = transport;
-      for (const item of ready) {
-        try {
-          const delivered = await app.em().transactional(async (tx) => {
-            const owned = await markSent(tx, app.clock.now(), [{ row: item.row, subject: item.msg.subject, messageId: null }]);
-            if (!owned.has(item.row.id)) return false;
-            const { messageId } = await mailbox.deliver(tx, item.msg);
-            await setMessageId(tx, item.row.id, messageId);
-            await recordSent(tx, item.row);
-            return true;
-          });
-          settled(item.row);
-          if (delivered) stats.sent++;
-          else lostLease(item.row);
-        } catch (e) {
-          failures.push({ row: item.row, error: e, permanent: false });
-        }
-      }
-    }
-
-    for (const f of failures) {
-      settled(f.row);
-      await recordFailure(f.row, f.error, f.permanent || f.error instanceof PermanentMailError).catch((e: unknown) =>
-        app.log.error('could not record an email failure; the row will be retried after its lease', { worker: name, outboxId: Number(f.row.id), error: e }),
-      );
+  /** The built-in mailbox: the message and the "sent" mark share one transaction, delivered exactly once. */
+  async function deliverOne(mailbox: Extract<MailTransport, { kind: 'mailbox' }>, item: Item): Promise<void> {
+    try {
+      const delivered = await app.em().transactional(async (tx) => {
+        const owned = await markSent(tx, app.clock.now(), [{ row: item.row, subject: item.msg.subject, messageId: null }]);
+        if (!owned.has(item.row.id)) return false;
+        const { messageId } = await mailbox.deliver(tx, item.msg);
+        await setMessageId(tx, item.row.id, messageId);
+        await recordSent(tx, item.row);
+        return true;
+      });
+      settled(item.row);
+      if (delivered) stats.sent++;
+      else lostLease(item.row);
+      item.finish(Promise.resolve());
+    } catch (e) {
+      item.finish(recordFailureSoon(item.row, e, false));
     }
   }
 
@@ -263,25 +320,42 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
   type Accepted = { row: ClaimedRow; msg: OutgoingEmail; messageId: string | null; done: () => void };
   const toMark: Accepted[] = [];
   let marking: Promise<void> | null = null;
+  // SMTP sends in progress, lanes waiting for a mark, and the lanes of the round now running.
+  let inFlight = 0;
+  let blockedLanes = 0;
+  let lanes: LaneFeed<Item> | null = null;
 
   /**
-   * Marks one row sent right after the SMTP server accepted it, and resolves once that is committed.
-   * Acceptances that arrive while a mark transaction commits go together in the next one (a group
-   * commit: one transaction and one event-append lock for the acceptances of the moment, not one
-   * per email); no acceptance waits for the rest of its batch. The message is out: a failure to
-   * record it is retried a few times, never reported as a send failure (that would send it again).
+   * Has one row marked sent after the SMTP server accepted it; resolves once that is committed.
+   * The marks are group-committed: one transaction, one take of the event-append lock and one
+   * insert of `email.sent` events for several acceptances, not one per email. The message is out:
+   * a failure to record it is retried a few times, never reported as a send failure (that would
+   * send it again).
    */
   function recordAccepted(row: ClaimedRow, msg: OutgoingEmail, messageId: string | null): Promise<void> {
     return new Promise<void>((done) => {
       toMark.push({ row, msg, messageId, done });
-      marking ??= (async () => {
-        try {
-          while (toMark.length) await markGroup(toMark.splice(0));
-        } finally {
-          marking = null;
-        }
-      })();
+      commitSoon();
     });
+  }
+
+  /**
+   * Starts the next mark transaction unless one is running, or more acceptances are on their way to
+   * share it: a group waits until it has one acceptance per lane, unless a lane waits for it, a lane
+   * has nothing to send, or no send is in flight (so the last marks of a round never wait).
+   */
+  function commitSoon(): void {
+    if (marking || toMark.length === 0) return;
+    const more = toMark.length < concurrency && blockedLanes === 0 && inFlight > 0 && (lanes?.idleLanes ?? 0) === 0;
+    if (more) return;
+    marking = (async () => {
+      try {
+        await markGroup(toMark.splice(0));
+      } finally {
+        marking = null;
+        commitSoon();
+      }
+    })();
   }
 
   async function markGroup(group: Accepted[]): Promise<void> {
@@ -293,7 +367,12 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
             app.clock.now(),
             group.map((a) => ({ row: a.row, subject: a.msg.subject, messageId: a.messageId || a.msg.messageId || null })),
           );
-          for (const a of group) if (owned.has(a.row.id)) await recordSent(tx, a.row);
+          // One take of the append lock, one insert and one NOTIFY for the whole group.
+          await appendEvents(
+            tx,
+            group.filter((a) => owned.has(a.row.id)).map((a) => sentEvent(a.row)),
+            { actorId: null },
+          );
           return owned;
         });
         for (const a of group) {
@@ -336,24 +415,53 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
     return { portalName: settings.portalName, publicUrl, from: resolveSender(app.config, settings, publicUrl), overrides };
   }
 
+  /**
+   * Claims and delivers due rows until none is left (or stop() was called). Claims are pipelined:
+   * the next batch is claimed while the lanes send the last emails of this one, so they never sit
+   * idle waiting for a claim; at most one batch waits ahead (each claim stays ≤ batchSize rows, and
+   * the heartbeat renews every claim in hand). Resolves once every claimed row's outcome is committed.
+   */
   async function runOnce(): Promise<number> {
     let handled = 0;
-    for (;;) {
-      const rows = await claim();
-      lastPollAt = Date.now();
-      if (rows.length === 0) return handled;
-      try {
-        // Templates are compiled (and MJML loaded) for the first email, not at start: the heartbeat keeps these claims meanwhile.
-        renderer ??= await loadEmailRenderer();
-        const ctx = await batchContext();
-        await processBatch(rows, ctx);
-      } finally {
-        // Whatever happened, the heartbeat stops renewing this batch: an unsettled row's lease runs out.
-        for (const r of rows) settled(r);
+    const unmarked: Promise<void>[][] = [];
+    const t = transport;
+    const feed = feedLanes<Item>(
+      concurrency,
+      (item, lane) => (t.kind === 'smtp' ? sendOne(t, item, lane, unmarked) : deliverOne(t, item)),
+      (item, e) => item.finish(recordFailureSoon(item.row, e, false)),
+      // A lane with nothing to send adds no acceptance to the group waiting to be committed.
+      commitSoon,
+    );
+    lanes = feed;
+    const batches: Promise<void>[] = [];
+    try {
+      for (;;) {
+        const rows = await claim();
+        lastPollAt = Date.now();
+        if (rows.length === 0) break;
+        handled += rows.length;
+        let batch: { items: Item[]; done: Promise<void> };
+        try {
+          // Templates are compiled (and MJML loaded) for the first email, not at start: the heartbeat keeps these claims meanwhile.
+          renderer ??= await loadEmailRenderer();
+          batch = openBatch(rows, await batchContext());
+        } catch (e) {
+          for (const r of rows) settled(r);
+          throw e;
+        }
+        batches.push(batch.done);
+        feed.push(batch.items);
+        if (rows.length < batchSize || closing) break;
+        // The next claim goes out once the lanes have taken all but their last round of this batch.
+        await feed.backlogAtMost(concurrency);
+        if (closing) break;
       }
-      handled += rows.length;
-      if (rows.length < batchSize || closing) return handled;
+    } finally {
+      await feed.end();
+      await Promise.all(batches);
+      lanes = null;
     }
+    return handled;
   }
 
   function drain(): Promise<number> {
