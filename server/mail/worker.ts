@@ -451,9 +451,10 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
         }
         batches.push(batch.done);
         feed.push(batch.items);
-        if (rows.length < batchSize || closing) break;
-        // The next claim goes out once the lanes have taken all but their last round of this batch.
-        await feed.backlogAtMost(concurrency);
+        if (rows.length < batchSize) break;
+        // The next claim goes out once the lanes have taken all but their last round of this batch;
+        // a stopping worker (stop() sets closing) claims no more.
+        if (!closing) await feed.backlogAtMost(concurrency);
         if (closing) break;
       }
     } finally {
