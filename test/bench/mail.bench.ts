@@ -1,7 +1,10 @@
 /**
  * `npm run bench:mail`: how fast emails render, and how fast the outbox worker delivers rows to a
- * real SMTP server running in this process. Uses TEST_DATABASE_URL, else PostgreSQL on
- * 127.0.0.1:5432 when it answers, else an embedded PostgreSQL in a temporary folder.
+ * real SMTP server running in this process, beside the floor (raw pooled nodemailer, same
+ * messages, same server, same concurrency) in the same run, with the ratio and the CPU per email
+ * of this process and of PostgreSQL. Both paths are warmed up first (BENCH_WARMUP rows each).
+ * Uses TEST_DATABASE_URL, else PostgreSQL on 127.0.0.1:5432 when it answers, else an embedded
+ * PostgreSQL in a temporary folder.
  */
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
