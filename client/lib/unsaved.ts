@@ -3,6 +3,8 @@ import { createSignal, onCleanup, onMount } from 'solid-js';
 import { sameValue } from './equal';
 
 export const UNSAVED_QUESTION = 'You have unsaved changes. Leave this page without saving them?';
+/** Closing a dialog (Cancel, Escape, the × button or the backdrop) with a form in it that has changes. */
+export const DISCARD_QUESTION = 'You have unsaved changes. Close without saving them?';
 
 /**
  * Whether `values` differ by content from what the server holds: the values at creation, then

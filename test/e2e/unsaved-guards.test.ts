@@ -196,7 +196,7 @@ describe('unsaved changes on the settings editors, and room for toasts on phones
     await expectLeavesWithoutAsking(page, 'Organisations', '/admin/organisations');
   }, 90_000);
 
-  it('Settings › Webhooks: the add dialog and the endpoint form ask before leaving; event types ticked off and on again are no change', async () => {
+  it('Settings › Webhooks: the add dialog (leaving, and closing it) and the endpoint form ask before leaving; event types ticked off and on again are no change', async () => {
     const page = await adminPage('/admin/settings/webhooks');
     await page.getByRole('button', { name: 'Add endpoint' }).click();
     const dialog = page.getByRole('dialog', { name: 'Add webhook endpoint' });
@@ -206,10 +206,47 @@ describe('unsaved changes on the settings editors, and room for toasts on phones
     await expectNoAxeViolations(page, 'webhooks: add endpoint dialog with unsaved changes');
     // The dialog is modal (the links behind it are inert): the browser's question is the one left.
     await expectUnloadAsks(page);
+    // Closing the dialog (Escape, Cancel) asks too; staying keeps what was typed.
+    for (const close of [() => page.keyboard.press('Escape'), () => dialog.getByRole('button', { name: 'Cancel' }).click()]) {
+      const asked: string[] = [];
+      page.once('dialog', (d) => {
+        asked.push(`${d.type()}: ${d.message()}`);
+        void d.dismiss();
+      });
+      await close();
+      await expect.poll(() => asked).toEqual(['confirm: You have unsaved changes. Close without saving them?']);
+      await expect.poll(() => dialog.getByLabel('Endpoint URL').inputValue()).toBe(url);
+    }
     await dialog.getByRole('button', { name: 'Add endpoint' }).click();
     const secret = page.getByRole('dialog', { name: 'Signing secret' });
     await secret.getByRole('button', { name: 'Done' }).click();
     expect(await unloadWouldAsk(page)).toBe(false);
+
+    // A blank Add dialog closes without a question; a filled one closes when the admin agrees, and opens blank again.
+    const closeAsked: string[] = [];
+    const onCloseDialog = (d: { message: () => string; accept: () => Promise<void> }) => {
+      closeAsked.push(d.message());
+      void d.accept();
+    };
+    page.on('dialog', onCloseDialog);
+    await page.getByRole('button', { name: 'Add endpoint' }).click();
+    await dialog.getByLabel('Endpoint URL').waitFor();
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    expect(closeAsked).toEqual([]);
+    await page.getByRole('button', { name: 'Add endpoint' }).click();
+    await dialog.getByLabel('Endpoint URL').fill('http://127.0.0.1:9/discarded');
+    await note(dialog).waitFor();
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    expect(closeAsked).toEqual(['You have unsaved changes. Close without saving them?']);
+    expect(await unloadWouldAsk(page)).toBe(false);
+    await page.getByRole('button', { name: 'Add endpoint' }).click();
+    expect(await dialog.getByLabel('Endpoint URL').inputValue()).toBe('');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    page.off('dialog', onCloseDialog);
+    expect(closeAsked).toHaveLength(1);
 
     await page.getByRole('link', { name: url }).click();
     const form = page.getByRole('form', { name: 'Endpoint settings' });

@@ -1,10 +1,10 @@
 import { A } from '@solidjs/router';
 import { useQuery, useQueryClient } from '@tanstack/solid-query';
-import { For, Match, Show, Switch, createSignal } from 'solid-js';
+import { For, Match, Show, Switch, createEffect, createSignal, onCleanup } from 'solid-js';
 import { createWebhookInput, WEBHOOK_DESCRIPTION_MAX, WEBHOOK_URL_MAX, type CreateWebhookInput } from '../../../shared/schemas/webhooks';
 import { createForm } from '../../lib/form';
 import { errorMessage, trpc } from '../../lib/trpc';
-import { useUnsavedChanges } from '../../lib/unsaved';
+import { DISCARD_QUESTION, useUnsavedChanges } from '../../lib/unsaved';
 import { zodValidator } from '../../lib/zod-form';
 import { Badge, Button, Dialog, FormError, Loading, TextField, timeAgo, toast } from '../../ui';
 import { WEBHOOKS_KEY } from '../query-keys';
@@ -16,6 +16,13 @@ export default function WebhooksPage() {
   const queryClient = useQueryClient();
   const list = useQuery(() => ({ queryKey: WEBHOOKS_KEY, queryFn: () => trpc.admin.settings.webhooks.list.query(), refetchInterval: 15_000 }));
   const [adding, setAdding] = createSignal(false);
+  const [addingDirty, setAddingDirty] = createSignal(false);
+  // Closing the Add dialog with something typed in asks first; a blank or just-created one closes at once.
+  const closeAdding = () => {
+    if (addingDirty() && !window.confirm(DISCARD_QUESTION)) return;
+    setAddingDirty(false);
+    setAdding(false);
+  };
   const [secret, setSecret] = createSignal<{ secret: string; url: string; id: string } | null>(null);
 
   return (
@@ -108,10 +115,12 @@ export default function WebhooksPage() {
         </Switch>
       </section>
 
-      <Dialog open={adding()} title="Add webhook endpoint" onClose={() => setAdding(false)} class="wide">
+      <Dialog open={adding()} title="Add webhook endpoint" onClose={closeAdding} class="wide">
         <AddEndpointForm
-          onClose={() => setAdding(false)}
+          onClose={closeAdding}
+          onDirty={setAddingDirty}
           onCreated={(r) => {
+            setAddingDirty(false);
             setAdding(false);
             setSecret(r);
             void queryClient.invalidateQueries({ queryKey: WEBHOOKS_KEY });
@@ -131,10 +140,17 @@ interface AddValues {
 
 const validate = zodValidator(createWebhookInput);
 
-function AddEndpointForm(props: { onClose: () => void; onCreated: (r: { secret: string; url: string; id: string }) => void }) {
+function AddEndpointForm(props: {
+  onClose: () => void;
+  /** Whether the form has changes, for the dialog's close (Cancel, Escape, ×, backdrop) to ask first. */
+  onDirty: (dirty: boolean) => void;
+  onCreated: (r: { secret: string; url: string; id: string }) => void;
+}) {
   const form = createForm<AddValues, CreateWebhookInput>((v) => validate({ ...v, enabled: true }), { url: '', description: '', eventTypes: ['user.*'] });
   // Leaving the page (back button, reload, closing the tab) with the dialog filled in asks first.
   const unsaved = useUnsavedChanges(form.values);
+  createEffect(() => props.onDirty(unsaved.dirty()));
+  onCleanup(() => props.onDirty(false));
   const onSubmit = (e: SubmitEvent) => {
     e.preventDefault();
     void form.submit(async (data) => {
