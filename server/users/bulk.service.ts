@@ -5,8 +5,9 @@ import type { BulkDecideItem, BulkDecideOutput } from '../../shared/schemas/bulk
 import type { UserSnapshot } from '../../shared/events.js';
 import type { AppError } from '../errors.js';
 import { transactionalWithRetry } from '../db/faults.js';
-import { appendEvents } from '../events/append.js';
-import { queueEmails } from '../mail/outbox.js';
+import { appendEvents, type EventToAppend } from '../events/append.js';
+import { queueEmails, type EmailToQueue } from '../mail/outbox.js';
+import type { EmailTemplateName } from '../../emails/templates.js';
 import { activationEffects, refusalFor, rejectionEffects, rejectionReason } from './decision-rules.js';
 import { lastActorsOf, lockUsersInIdOrder, setStatusOfMany } from './users.repository.js';
 
@@ -77,34 +78,34 @@ async function decideInTransaction(
     if (refusal) outcomes.set(userId, { ok: false, refusal });
     else decidable.push(userId);
   }
+  // One email insert and one event append for all the decided users, whichever the decision.
+  const write = async <T extends EmailTemplateName>(template: T, decided: UserSnapshot[], effects: { email: EmailToQueue<T>; event: EventToAppend }[]) => {
+    await queueEmails(
+      tx,
+      template,
+      effects.map((f) => f.email),
+    );
+    await appendEvents(
+      tx,
+      effects.map((f) => f.event),
+      { actorId: actor.id },
+    );
+    for (const user of decided) outcomes.set(user.id, { ok: true, user });
+  };
   if (decision === 'activate') {
     const decided = await setStatusOfMany(tx, decidable, 'active', null);
-    const effects = decided.map((user) => activationEffects(app, user, locked.get(user.id)!.status));
-    await queueEmails(
-      tx,
+    await write(
       'account-activated',
-      effects.map((f) => f.email),
+      decided,
+      decided.map((user) => activationEffects(app, user, locked.get(user.id)!.status)),
     );
-    await appendEvents(
-      tx,
-      effects.map((f) => f.event),
-      { actorId: actor.id },
-    );
-    for (const user of decided) outcomes.set(user.id, { ok: true, user });
   } else {
     const decided = await setStatusOfMany(tx, decidable, 'rejected', reason);
-    const effects = decided.map((user) => rejectionEffects(user, reason));
-    await queueEmails(
-      tx,
+    await write(
       'registration-rejected',
-      effects.map((f) => f.email),
+      decided,
+      decided.map((user) => rejectionEffects(user, reason)),
     );
-    await appendEvents(
-      tx,
-      effects.map((f) => f.event),
-      { actorId: actor.id },
-    );
-    for (const user of decided) outcomes.set(user.id, { ok: true, user });
   }
   return outcomes;
 }
