@@ -43,6 +43,25 @@ export async function lockForTransaction(em: EntityManager, name: LockName): Pro
 }
 
 /**
+ * For a statement that takes the named lock itself (a `pg_advisory_xact_lock` in a common table
+ * expression, saving the round trip of its own statement): null when the caller's transaction
+ * holds it already, else the lock's key and a `taken()` to call once that statement has run.
+ */
+export function lockToTake(em: EntityManager, name: LockName): { key: number; taken: () => void } | null {
+  const trx = em.getTransactionContext<object>();
+  if (trx && held.get(trx)?.has(name)) return null;
+  return {
+    key: LOCKS[name],
+    taken: () => {
+      if (!trx) return;
+      const set = held.get(trx) ?? new Set<LockName>();
+      set.add(name);
+      held.set(trx, set);
+    },
+  };
+}
+
+/**
  * Tries the named job's lock for the rest of the caller's transaction (two-key form: LOCKS.jobs and
  * the job's name). False when another process holds it.
  */

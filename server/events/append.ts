@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { DomainEventMap, DomainEventType } from '../../shared/events.js';
-import { lockForTransaction } from '../db/locks.js';
+import { lockForTransaction, lockToTake } from '../db/locks.js';
 import { currentApiToken } from './actor-context.js';
 import { WEBHOOK_WORK_CHANNEL, fanOutEventsToWebhooks, webhookFanOutSql } from './webhook-fanout.js';
 
@@ -21,21 +21,26 @@ export async function appendEvent<T extends DomainEventType>(
   opts: { actorId: string | null; userId?: string | null },
 ): Promise<number> {
   if (!em.isInTransaction()) throw new Error('appendEvent must run inside a transaction');
-  await lockForTransaction(em, 'eventAppend');
+  // The append lock, unless this transaction holds it already, is taken by the statement itself,
+  // before the event's id is drawn (the insert selects from `l`).
+  const lock = lockToTake(em, 'eventAppend');
   // A change made through the REST API names the token too (events/actor-context.ts).
   const token = currentApiToken();
-  // One statement: the event, its NOTIFY, and the webhooks' outbox (one delivery row per matching
-  // endpoint, webhook-fanout.ts) with their workers' wake-up when there is one.
+  // One statement: the lock, the event, its NOTIFY, and the webhooks' outbox (one delivery row per
+  // matching endpoint, webhook-fanout.ts) with their workers' wake-up when there is one.
   const fanOut = webhookFanOutSql(type);
   const rows = await em.execute<{ id: string }[]>(
-    `with ev as (
+    `with l as (select ${lock ? 'pg_advisory_xact_lock(?::bigint)' : 'null'} as locked),
+     ev as (
        insert into domain_event (type, actor_id, user_id, data, actor_token_id, actor_token_name, created_at)
-       values (?, ?, ?, ?::jsonb, ?, ?, clock_timestamp()) returning id, type, user_id, actor_id, data, created_at),
+       select ?, ?::uuid, ?::uuid, ?::jsonb, ?::uuid, ?, clock_timestamp() from l
+       returning id, type, user_id, actor_id, data, created_at),
      ${fanOut.sql}
      select ev.id, pg_notify(?, ev.id::text),
             case when exists (select 1 from wh) then pg_notify(?, '') end
        from ev`,
     [
+      ...(lock ? [lock.key] : []),
       type,
       opts.actorId,
       opts.userId ?? null,
@@ -47,6 +52,7 @@ export async function appendEvent<T extends DomainEventType>(
       WEBHOOK_WORK_CHANNEL,
     ],
   );
+  lock?.taken();
   return Number(rows[0]!.id);
 }
 

@@ -1,5 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { SECRET_VARIABLES } from '../../emails/templates.js';
+import { LOCKS } from '../db/locks.js';
+import { EVENTS_CHANNEL } from '../events/append.js';
+import { WEBHOOK_WORK_CHANNEL, webhookFanOutSql } from '../events/webhook-fanout.js';
 
 // The mail worker's statements on email_outbox: claim a batch, mark it sent, schedule a retry,
 // give up. Every mark applies only while the row is still this worker's (same attempt, pending).
@@ -23,24 +26,37 @@ export function secretKeys(template: string): string[] {
 /**
  * Claims up to `limit` due rows for `leaseMs`, counting an attempt on each. One statement: the row
  * locks of FOR UPDATE SKIP LOCKED last until it ends, and by then the rows carry this worker's
- * lease, so no other worker (or process) can take them.
+ * lease, so no other worker (or process) can take them. When it claims something, the same
+ * statement returns every stored setting by key (`settings`: what the batch is rendered with, the
+ * portal's name, sender and template overrides), so a batch costs one round trip before sending.
  */
-export async function claimDue(em: EntityManager, now: Date, limit: number, leaseMs: number): Promise<ClaimedRow[]> {
-  return em.execute<ClaimedRow[]>(
+export async function claimDue(
+  em: EntityManager,
+  now: Date,
+  limit: number,
+  leaseMs: number,
+): Promise<{ rows: ClaimedRow[]; settings: Record<string, unknown> }> {
+  const result = await em.execute<{ rows: ClaimedRow[] | null; settings: Record<string, unknown> | null }[]>(
     `with due as (
        select id from email_outbox
        where status = 'pending' and next_attempt_at <= ? and (locked_until is null or locked_until <= ?)
        order by next_attempt_at, id
        limit ?
        for update skip locked
-     )
-     update email_outbox o
-        set locked_until = ?, attempts = o.attempts + 1, updated_at = ?
-       from due
-      where o.id = due.id
-     returning o.id, o.template, o.to_address, o.variables, o.attempts, o.max_attempts, o.user_id`,
+     ),
+     c as (
+       update email_outbox o
+          set locked_until = ?, attempts = o.attempts + 1, updated_at = ?
+         from due
+        where o.id = due.id
+       returning o.id, o.template, o.to_address, o.variables, o.attempts, o.max_attempts, o.user_id)
+     select (select json_agg(json_build_object('id', c.id::text, 'template', c.template, 'to_address', c.to_address, 'variables', c.variables,
+                                               'attempts', c.attempts, 'max_attempts', c.max_attempts, 'user_id', c.user_id) order by c.id)
+               from c) as rows,
+            case when exists (select 1 from c) then (select coalesce(json_object_agg(key, value), '{}') from setting) end as settings`,
     [now, now, limit, new Date(now.getTime() + leaseMs), now],
   );
+  return { rows: result[0]?.rows ?? [], settings: result[0]?.settings ?? {} };
 }
 
 /**
@@ -66,6 +82,52 @@ export async function markSent(tx: EntityManager, now: Date, done: { row: Claime
     [now, now, JSON.stringify(payload)],
   );
   return new Set(owned.map((r) => r.id));
+}
+
+/**
+ * markSent and the `email.sent` events of the rows it marked, as one statement in its own
+ * transaction (the worker's group commit after SMTP acceptances): the update, the event-append
+ * lock (taken only when a row was marked, and before any event id is drawn, as append.ts takes it),
+ * one event per marked row in outbox order, their webhook deliveries and both NOTIFYs. One round
+ * trip where a transaction of markSent and appendEvents took six. Returns the ids it marked.
+ */
+export async function markSentWithEvents(
+  em: EntityManager,
+  now: Date,
+  done: { row: ClaimedRow; subject: string; messageId: string | null }[],
+): Promise<Set<string>> {
+  if (done.length === 0) return new Set();
+  if (em.isInTransaction()) throw new Error('markSentWithEvents runs as its own transaction');
+  const payload = done.map((d) => ({
+    id: d.row.id,
+    attempts: d.row.attempts,
+    subject: d.subject.slice(0, 300),
+    message_id: d.messageId?.slice(0, 255) ?? null,
+    secrets: secretKeys(d.row.template),
+  }));
+  const fanOut = webhookFanOutSql('email.sent');
+  const rows = await em.execute<{ ids: string[] | null; notified: unknown }[]>(
+    `with m as (
+       update email_outbox o
+          set status = 'sent', sent_at = ?, subject = v.subject, message_id = coalesce(v.message_id, o.message_id),
+              locked_until = null, last_error = null, updated_at = ?, variables = o.variables - v.secrets
+         from jsonb_to_recordset(?::jsonb) as v(id bigint, attempts int, subject text, message_id text, secrets text[])
+        where o.id = v.id and o.status = 'pending' and o.attempts = v.attempts
+        returning o.id, o.template, o.to_address, o.user_id),
+     l as (select pg_advisory_xact_lock(?) where exists (select 1 from m)),
+     ev as (
+       insert into domain_event (type, actor_id, user_id, data, created_at)
+       select 'email.sent', null, m.user_id, jsonb_build_object('outboxId', m.id, 'template', m.template, 'to', m.to_address), clock_timestamp()
+         from m cross join l
+        order by m.id
+       returning id, type, user_id, actor_id, data, created_at),
+     ${fanOut.sql}
+     select (select array_agg(id::text) from m) as ids,
+            (select pg_notify(?, max(id)::text) from ev having count(*) > 0) as notified,
+            case when exists (select 1 from wh) then pg_notify(?, '') end as woken`,
+    [now, now, JSON.stringify(payload), LOCKS.eventAppend, ...fanOut.params, EVENTS_CHANNEL, WEBHOOK_WORK_CHANNEL],
+  );
+  return new Set(rows[0]?.ids ?? []);
 }
 
 export async function setMessageId(tx: EntityManager, id: string, messageId: string): Promise<void> {

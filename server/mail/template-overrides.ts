@@ -13,10 +13,16 @@ export const overrideKey = (template: EmailTemplateName) => `${PREFIX}${template
 /** Every saved override, by template. One query; the worker calls it once per batch. */
 export async function readTemplateOverrides(em: EntityManager): Promise<Partial<Record<EmailTemplateName, TemplateOverride>>> {
   const rows = await em.execute<{ key: string; value: unknown }[]>(`select key, value from setting where key like ?`, [`${PREFIX}%`]);
+  return templateOverridesFrom(Object.fromEntries(rows.map((r) => [r.key, r.value])));
+}
+
+/** The overrides among stored setting values by key (readTemplateOverrides, or a statement that read the settings with more). */
+export function templateOverridesFrom(values: Record<string, unknown>): Partial<Record<EmailTemplateName, TemplateOverride>> {
   const out: Partial<Record<EmailTemplateName, TemplateOverride>> = {};
-  for (const r of rows) {
-    const name = r.key.slice(PREFIX.length) as EmailTemplateName;
-    if (EMAIL_TEMPLATE_NAMES.includes(name) && r.value && typeof r.value === 'object') out[name] = r.value;
+  for (const [key, value] of Object.entries(values)) {
+    if (!key.startsWith(PREFIX)) continue;
+    const name = key.slice(PREFIX.length) as EmailTemplateName;
+    if (EMAIL_TEMPLATE_NAMES.includes(name) && value && typeof value === 'object') out[name] = value;
   }
   return out;
 }

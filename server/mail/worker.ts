@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import type { AppServices } from '../app-services.js';
 import { appendEvent, appendEvents, type EventToAppend } from '../events/append.js';
-import { readSettings } from '../settings/settings.repository.js';
+import { settingsFromValues } from '../settings/settings.repository.js';
 import { DEFAULT_MAX_ATTEMPTS, retryDelayMs } from './retry-schedule.js';
 import { PgListener } from '../db/pg-listener.js';
 import { loadEmailRenderer, type EmailRenderer } from './renderer.js';
-import { readTemplateOverrides } from './template-overrides.js';
+import { templateOverridesFrom } from './template-overrides.js';
 import { OUTBOX_CHANNEL } from './outbox.js';
-import { claimDue, markFailed, markSent, renewLeases, scheduleRetry, setMessageId, type ClaimedRow } from './outbox.repository.js';
+import { claimDue, markFailed, markSent, markSentWithEvents, renewLeases, scheduleRetry, setMessageId, type ClaimedRow } from './outbox.repository.js';
 import { feedLanes, type LaneFeed } from './lanes.js';
 import { addSuppression, isRecipientBounce } from './suppression.js';
 import { countedMailStats } from '../metrics.js';
@@ -133,10 +133,10 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
           },
         });
 
-  async function claim(): Promise<ClaimedRow[]> {
-    const rows = await claimDue(app.em(), app.clock.now(), batchSize, leaseMs);
-    for (const r of rows) held.set(r.id, r.attempts);
-    return rows;
+  async function claim(): Promise<{ rows: ClaimedRow[]; settings: Record<string, unknown> }> {
+    const claimed = await claimDue(app.em(), app.clock.now(), batchSize, leaseMs);
+    for (const r of claimed.rows) held.set(r.id, r.attempts);
+    return claimed;
   }
 
   function settled(row: ClaimedRow) {
@@ -361,20 +361,12 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
   async function markGroup(group: Accepted[]): Promise<void> {
     for (let i = 0; ; i++) {
       try {
-        const owned = await app.em().transactional(async (tx) => {
-          const owned = await markSent(
-            tx,
-            app.clock.now(),
-            group.map((a) => ({ row: a.row, subject: a.msg.subject, messageId: a.messageId || a.msg.messageId || null })),
-          );
-          // One take of the append lock, one insert and one NOTIFY for the whole group.
-          await appendEvents(
-            tx,
-            group.filter((a) => owned.has(a.row.id)).map((a) => sentEvent(a.row)),
-            { actorId: null },
-          );
-          return owned;
-        });
+        // The marks, their events and NOTIFYs: one statement, its own transaction.
+        const owned = await markSentWithEvents(
+          app.em(),
+          app.clock.now(),
+          group.map((a) => ({ row: a.row, subject: a.msg.subject, messageId: a.messageId || a.msg.messageId || null })),
+        );
         for (const a of group) {
           settled(a.row);
           if (owned.has(a.row.id)) stats.sent++;
@@ -405,14 +397,14 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
     portalName: string;
     publicUrl: string;
     from: { name: string; address: string };
-    overrides: Awaited<ReturnType<typeof readTemplateOverrides>>;
+    overrides: ReturnType<typeof templateOverridesFrom>;
   }
 
-  async function batchContext(): Promise<BatchContext> {
-    const em = app.em();
-    const [settings, overrides] = await Promise.all([readSettings(em), readTemplateOverrides(em)]);
+  /** What a batch is rendered with, from the settings its claim read (claimDue). */
+  function batchContext(values: Record<string, unknown>): BatchContext {
+    const settings = settingsFromValues(values);
     const publicUrl = app.publicUrl();
-    return { portalName: settings.portalName, publicUrl, from: resolveSender(app.config, settings, publicUrl), overrides };
+    return { portalName: settings.portalName, publicUrl, from: resolveSender(app.config, settings, publicUrl), overrides: templateOverridesFrom(values) };
   }
 
   /**
@@ -436,7 +428,7 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
     const batches: Promise<void>[] = [];
     try {
       for (;;) {
-        const rows = await claim();
+        const { rows, settings } = await claim();
         lastPollAt = Date.now();
         if (rows.length === 0) break;
         handled += rows.length;
@@ -444,7 +436,7 @@ export function createMailWorker(app: AppServices, opts: MailWorkerOptions): Mai
         try {
           // Templates are compiled (and MJML loaded) for the first email, not at start: the heartbeat keeps these claims meanwhile.
           renderer ??= await loadEmailRenderer();
-          batch = openBatch(rows, await batchContext());
+          batch = openBatch(rows, batchContext(settings));
         } catch (e) {
           for (const r of rows) settled(r);
           throw e;

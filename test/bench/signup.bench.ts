@@ -23,7 +23,7 @@
 import pg from 'pg';
 import { execFileSync, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { SourceMap, type SourceMapPayload } from 'node:module';
 import { createServer, type AddressInfo } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
@@ -166,11 +166,26 @@ function cpuMs(path: string): { user: number; sys: number } {
   return { user: Number(f[11]) * 10, sys: Number(f[12]) * 10 };
 }
 
-/** The server's CPU ms so far: the whole process (every thread) and its main thread. */
+/** The server's CPU ms so far: the whole process (every thread), its main thread, and every thread by its kind (name). */
 function serverCpu(pid: number) {
   const all = cpuMs(`/proc/${pid}/stat`);
   const main = cpuMs(`/proc/${pid}/task/${pid}/stat`);
-  return { user: all.user, sys: all.sys, main: main.user + main.sys };
+  const threads = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const t = cpuMs(`/proc/${pid}/task/${tid}/stat`);
+      const kind =
+        tid === String(pid)
+          ? 'main'
+          : readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8')
+              .trim()
+              .replace(/[\d_-]+$/, '');
+      threads.set(kind, (threads.get(kind) ?? 0) + t.user + t.sys);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return { user: all.user, sys: all.sys, main: main.user + main.sys, threads };
 }
 
 /** Maps a profile frame of the bundle (dist/server/*.js) back to its source file through the bundle's source maps. */
@@ -378,6 +393,13 @@ export async function main(): Promise<boolean> {
       console.log(
         `   machine CPU per sign-up ${machineMs.toFixed(2)} ms on ${cpus().length} cores: at most ${((cpus().length * 1000) / machineMs).toFixed(0)} sign-ups/s, a ratio of ${ceiling.toFixed(2)}, if nothing else ran`,
       );
+      const byThread = [...cpu1.threads]
+        .map(([k, v]) => [k, (v - (cpu0.threads.get(k) ?? 0)) / n] as const)
+        .filter(([, v]) => v > 0)
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, v]) => `${k} ${v.toFixed(2)} ms`)
+        .join(', ');
+      console.log(`   server CPU by thread (with idle): ${byThread}`);
       console.log(`   the main thread's CPU by part (CPU profile): ${parts}`);
       const top = Object.entries(packages)
         .sort((a, b) => b[1] - a[1])
