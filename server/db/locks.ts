@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { query } from './sql.js';
 
 /**
  * Every PostgreSQL advisory lock the app takes, named once. Each is a transaction-level lock
@@ -34,7 +35,7 @@ const held = new WeakMap<object, Set<LockName>>();
 export async function lockForTransaction(em: EntityManager, name: LockName): Promise<void> {
   const trx = em.getTransactionContext<object>();
   if (trx && held.get(trx)?.has(name)) return;
-  await em.execute('select pg_advisory_xact_lock(?)', [LOCKS[name]]);
+  await query(em, 'select pg_advisory_xact_lock(?)', [LOCKS[name]]);
   if (trx) {
     const set = held.get(trx) ?? new Set<LockName>();
     set.add(name);
@@ -66,6 +67,6 @@ export function lockToTake(em: EntityManager, name: LockName): { key: number; ta
  * the job's name). False when another process holds it.
  */
 export async function tryJobLock(em: EntityManager, job: string): Promise<boolean> {
-  const rows = await em.execute<{ ok: boolean }[]>('select pg_try_advisory_xact_lock(?, hashtext(?)) as ok', [LOCKS.jobs, job]);
+  const rows = await query<{ ok: boolean }>(em, 'select pg_try_advisory_xact_lock(?, hashtext(?)) as ok', [LOCKS.jobs, job]);
   return rows[0]?.ok === true;
 }

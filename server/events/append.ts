@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { query } from '../db/sql.js';
 import type { DomainEventMap, DomainEventType } from '../../shared/events.js';
 import { lockForTransaction, lockToTake } from '../db/locks.js';
 import { currentApiToken } from './actor-context.js';
@@ -29,7 +30,8 @@ export async function appendEvent<T extends DomainEventType>(
   // One statement: the lock, the event, its NOTIFY, and the webhooks' outbox (one delivery row per
   // matching endpoint, webhook-fanout.ts) with their workers' wake-up when there is one.
   const fanOut = webhookFanOutSql(type);
-  const rows = await em.execute<{ id: string }[]>(
+  const rows = await query<{ id: string }>(
+    em,
     `with l as (select ${lock ? 'pg_advisory_xact_lock(?::bigint)' : 'null'} as locked),
      ev as (
        insert into domain_event (type, actor_id, user_id, data, actor_token_id, actor_token_name, created_at)
@@ -71,7 +73,8 @@ export async function appendEvents(em: EntityManager, events: readonly EventToAp
   if (events.length === 0) return [];
   await lockForTransaction(em, 'eventAppend');
   const token = currentApiToken();
-  const rows = await em.execute<{ id: string }[]>(
+  const rows = await query<{ id: string }>(
+    em,
     `insert into domain_event (type, actor_id, user_id, data, actor_token_id, actor_token_name, created_at)
      select v.type, ?::uuid, v.user_id, v.data, ?::uuid, ?, clock_timestamp()
        from jsonb_to_recordset(?::jsonb) as v(ord int, type text, user_id uuid, data jsonb)
@@ -85,7 +88,7 @@ export async function appendEvents(em: EntityManager, events: readonly EventToAp
     ],
   );
   const ids = rows.map((r) => Number(r.id)).sort((a, b) => a - b);
-  await em.execute('select pg_notify(?, ?)', [EVENTS_CHANNEL, String(ids.at(-1))]);
+  await query(em, 'select pg_notify(?, ?)', [EVENTS_CHANNEL, String(ids.at(-1))]);
   await fanOutEventsToWebhooks(
     em,
     events.map((e, i) => ({ id: ids[i]!, type: e.type })),

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { query } from '../db/sql.js';
 import { WEBHOOK_MAX_ATTEMPTS, isDeliverableType, patternsMatching } from '../../shared/webhooks.js';
 
 /** NOTIFY channel that wakes the webhook workers (payload: nothing they need). */
@@ -48,7 +49,8 @@ export async function fanOutEventsToWebhooks(em: EntityManager, events: readonly
   const deliverable = events.filter((e) => isDeliverableType(e.type));
   if (deliverable.length === 0) return 0;
   const types = [...new Set(deliverable.map((e) => e.type))].map((type) => ({ type, patterns: patternsMatching(type) }));
-  const rows = await em.execute<{ id: string }[]>(
+  const rows = await query<{ id: string }>(
+    em,
     `with t as (select * from jsonb_to_recordset(?::jsonb) as t(type text, patterns text[]))
      insert into webhook_delivery (endpoint_id, message_id, event_id, event_type, user_id, payload, status, attempts, max_attempts, next_attempt_at, created_at, updated_at)
      select e.id, 'msg_' || replace(gen_random_uuid()::text, '-', ''), d.id, d.type, d.user_id,
@@ -65,6 +67,6 @@ export async function fanOutEventsToWebhooks(em: EntityManager, events: readonly
      returning id`,
     [JSON.stringify(types), `{${deliverable.map((e) => e.id).join(',')}}`],
   );
-  if (rows.length > 0) await em.execute('select pg_notify(?, ?)', [WEBHOOK_WORK_CHANNEL, '']);
+  if (rows.length > 0) await query(em, 'select pg_notify(?, ?)', [WEBHOOK_WORK_CHANNEL, '']);
   return rows.length;
 }

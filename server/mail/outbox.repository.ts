@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { query } from '../db/sql.js';
 import { SECRET_VARIABLES } from '../../emails/templates.js';
 import { LOCKS } from '../db/locks.js';
 import { EVENTS_CHANNEL } from '../events/append.js';
@@ -36,7 +37,8 @@ export async function claimDue(
   limit: number,
   leaseMs: number,
 ): Promise<{ rows: ClaimedRow[]; settings: Record<string, unknown> }> {
-  const result = await em.execute<{ rows: ClaimedRow[] | null; settings: Record<string, unknown> | null }[]>(
+  const result = await query<{ rows: ClaimedRow[] | null; settings: Record<string, unknown> | null }>(
+    em,
     `with due as (
        select id from email_outbox
        where status = 'pending' and next_attempt_at <= ? and (locked_until is null or locked_until <= ?)
@@ -72,7 +74,8 @@ export async function markSent(tx: EntityManager, now: Date, done: { row: Claime
     message_id: d.messageId?.slice(0, 255) ?? null,
     secrets: secretKeys(d.row.template),
   }));
-  const owned = await tx.execute<{ id: string }[]>(
+  const owned = await query<{ id: string }>(
+    tx,
     `update email_outbox o
         set status = 'sent', sent_at = ?, subject = v.subject, message_id = coalesce(v.message_id, o.message_id),
             locked_until = null, last_error = null, updated_at = ?, variables = o.variables - v.secrets
@@ -106,7 +109,8 @@ export async function markSentWithEvents(
     secrets: secretKeys(d.row.template),
   }));
   const fanOut = webhookFanOutSql('email.sent');
-  const rows = await em.execute<{ ids: string[] | null; notified: unknown }[]>(
+  const rows = await query<{ ids: string[] | null; notified: unknown }>(
+    em,
     `with m as (
        update email_outbox o
           set status = 'sent', sent_at = ?, subject = v.subject, message_id = coalesce(v.message_id, o.message_id),
@@ -131,12 +135,13 @@ export async function markSentWithEvents(
 }
 
 export async function setMessageId(tx: EntityManager, id: string, messageId: string): Promise<void> {
-  await tx.execute(`update email_outbox set message_id = ? where id = ?`, [messageId, id]);
+  await query(tx, `update email_outbox set message_id = ? where id = ?`, [messageId, id]);
 }
 
 /** Releases the row for another try at `next`. */
 export async function scheduleRetry(tx: EntityManager, row: ClaimedRow, next: Date, error: string, now: Date): Promise<void> {
-  await tx.execute(
+  await query(
+    tx,
     `update email_outbox set next_attempt_at = ?, locked_until = null, last_error = ?, updated_at = ?
       where id = ? and status = 'pending' and attempts = ?`,
     [next, error, now, row.id, row.attempts],
@@ -148,7 +153,8 @@ export async function scheduleRetry(tx: EntityManager, row: ClaimedRow, next: Da
  * it must issue a new one. False when the row was no longer this worker's.
  */
 export async function markFailed(tx: EntityManager, row: ClaimedRow, error: string, now: Date): Promise<boolean> {
-  const owned = await tx.execute<{ id: string }[]>(
+  const owned = await query<{ id: string }>(
+    tx,
     `update email_outbox set status = 'failed', locked_until = null, last_error = ?, updated_at = ?, variables = variables - ?::text[]
       where id = ? and status = 'pending' and attempts = ? returning id`,
     [error, now, `{${secretKeys(row.template).join(',')}}`, row.id, row.attempts],
@@ -162,7 +168,8 @@ export async function markFailed(tx: EntityManager, row: ClaimedRow, error: stri
  */
 export async function renewLeases(em: EntityManager, held: { id: string; attempts: number }[], until: Date): Promise<number> {
   if (held.length === 0) return 0;
-  const rows = await em.execute<{ id: string }[]>(
+  const rows = await query<{ id: string }>(
+    em,
     `update email_outbox o set locked_until = ?
        from jsonb_to_recordset(?::jsonb) as v(id bigint, attempts int)
       where o.id = v.id and o.status = 'pending' and o.attempts = v.attempts
@@ -178,11 +185,12 @@ export async function renewLeases(em: EntityManager, held: { id: string; attempt
  * went back and how many could not.
  */
 export async function requeueAllFailed(tx: EntityManager, now: Date, secretTemplates: string[]): Promise<{ retried: number; skipped: number }> {
-  const retried = await tx.execute<{ id: string }[]>(
+  const retried = await query<{ id: string }>(
+    tx,
     `update email_outbox set status = 'pending', attempts = 0, next_attempt_at = ?, locked_until = null, last_error = null, updated_at = ?
       where status = 'failed' and not (template = any(?::text[])) returning id`,
     [now, now, `{${secretTemplates.join(',')}}`],
   );
-  const skipped = await tx.execute<{ n: string }[]>(`select count(*) as n from email_outbox where status = 'failed'`);
+  const skipped = await query<{ n: string }>(tx, `select count(*) as n from email_outbox where status = 'failed'`);
   return { retried: retried.length, skipped: Number(skipped[0]?.n ?? 0) };
 }

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { query } from '../db/sql.js';
 import { ESSENTIAL_TEMPLATES, SECRET_VARIABLES, deliveryPolicy, type EmailTemplateName, type EmailTemplateVariables } from '../../emails/templates.js';
 import { lockForTransaction } from '../db/locks.js';
 import { MAIL_CAPS_KEY, mailCapsFrom } from './mail-caps.js';
@@ -28,7 +29,8 @@ export async function queueEmail<T extends EmailTemplateName>(
   if (held) {
     const secrets = (SECRET_VARIABLES as Record<string, string[]>)[template] ?? [];
     const kept = Object.fromEntries(Object.entries(variables as Record<string, unknown>).filter(([k]) => !secrets.includes(k)));
-    const rows = await em.execute<{ id: string }[]>(
+    const rows = await query<{ id: string }>(
+      em,
       `insert into email_outbox (template, to_address, variables, status, attempts, max_attempts, next_attempt_at, last_error, user_id, created_at, updated_at)
        values (?, ?, ?::jsonb, 'suppressed', 0, ${DEFAULT_MAX_ATTEMPTS}, now(), ?, ?, now(), now()) returning id`,
       [template, to, JSON.stringify(kept), held, opts.userId ?? null],
@@ -36,7 +38,8 @@ export async function queueEmail<T extends EmailTemplateName>(
     return Number(rows[0]!.id);
   }
   // The row and the workers' wake-up in one statement.
-  const rows = await em.execute<{ id: string }[]>(
+  const rows = await query<{ id: string }>(
+    em,
     `with ins as (
        insert into email_outbox (template, to_address, variables, status, attempts, max_attempts, next_attempt_at, user_id, created_at, updated_at)
        values (?, ?, ?::jsonb, 'pending', 0, ${DEFAULT_MAX_ATTEMPTS}, now(), ?, now(), now()) returning id)
@@ -90,7 +93,8 @@ export async function queueEmails<T extends EmailTemplateName>(em: EntityManager
         }
       : { ord, to_address: e.to, variables, status: 'pending', last_error: null, user_id: e.userId ?? null };
   });
-  const inserted = await em.execute<{ id: string; status: string }[]>(
+  const inserted = await query<{ id: string; status: string }>(
+    em,
     `insert into email_outbox (template, to_address, variables, status, attempts, max_attempts, next_attempt_at, last_error, user_id, created_at, updated_at)
      select ?, v.to_address, v.variables, v.status, 0, ${DEFAULT_MAX_ATTEMPTS}, now(), v.last_error, v.user_id, now(), now()
        from jsonb_to_recordset(?::jsonb) as v(ord int, to_address text, variables jsonb, status text, last_error text, user_id uuid)
@@ -99,7 +103,7 @@ export async function queueEmails<T extends EmailTemplateName>(em: EntityManager
     [template, JSON.stringify(rows)],
   );
   const lastPending = inserted.filter((r) => r.status === 'pending').at(-1);
-  if (lastPending) await em.execute('select pg_notify(?, ?)', [OUTBOX_CHANNEL, lastPending.id]);
+  if (lastPending) await query(em, 'select pg_notify(?, ?)', [OUTBOX_CHANNEL, lastPending.id]);
   return inserted.map((r) => Number(r.id));
 }
 
@@ -123,7 +127,8 @@ async function heldBack(em: EntityManager, template: string, to: string): Promis
   // it here (rather than a lock of our own) cannot deadlock with them, whatever the order.
   await lockForTransaction(em, 'eventAppend');
   // The cap in force (Settings > Emails) read with the counts, in one statement.
-  const counts = await em.execute<{ hour: string; day: string; caps: Partial<MailCapSettings> | null }[]>(
+  const counts = await query<{ hour: string; day: string; caps: Partial<MailCapSettings> | null }>(
+    em,
     `select count(*) filter (where created_at > now() - interval '1 hour') as hour, count(*) as day,
             (select value from setting where key = ?) as caps
        from email_outbox
@@ -141,7 +146,7 @@ async function heldBack(em: EntityManager, template: string, to: string): Promis
 
 /** How many emails from this template were queued for the user since `since` (throttles notices). */
 export async function countQueuedSince(em: EntityManager, userId: string, template: EmailTemplateName, since: Date): Promise<number> {
-  const rows = await em.execute<{ n: string }[]>(`select count(*) as n from email_outbox where user_id = ? and template = ? and created_at > ?`, [
+  const rows = await query<{ n: string }>(em, `select count(*) as n from email_outbox where user_id = ? and template = ? and created_at > ?`, [
     userId,
     template,
     since,
@@ -151,7 +156,8 @@ export async function countQueuedSince(em: EntityManager, userId: string, templa
 
 /** The outbox's backlog for metrics: pending emails, and the age of the oldest one due (0 when none). Uses the pending partial index. */
 export async function outboxBacklog(em: EntityManager): Promise<{ pending: number; oldestDueAgeS: number }> {
-  const rows = await em.execute<{ pending: string; oldest_due_age_s: string | null }[]>(
+  const rows = await query<{ pending: string; oldest_due_age_s: string | null }>(
+    em,
     `select count(*) as pending,
             extract(epoch from now() - min(next_attempt_at) filter (where next_attempt_at <= now())) as oldest_due_age_s
        from email_outbox where status = 'pending'`,

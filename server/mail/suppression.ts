@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { query } from '../db/sql.js';
 import type { SuppressionItem } from '../../shared/schemas/mail-safety.js';
 
 // The suppression list's statements (email_suppression): addresses no email goes to, except the
@@ -6,14 +7,15 @@ import type { SuppressionItem } from '../../shared/schemas/mail-safety.js';
 // lower-cased address, as app_user's email uniqueness is.
 
 export async function suppressionOf(em: EntityManager, address: string): Promise<{ reason: string; source: string } | null> {
-  const rows = await em.execute<{ reason: string; source: string }[]>(`select reason, source from email_suppression where address = lower(?)`, [address]);
+  const rows = await query<{ reason: string; source: string }>(em, `select reason, source from email_suppression where address = lower(?)`, [address]);
   return rows[0] ?? null;
 }
 
 /** suppressionOf for many addresses in one statement, keyed by the address as given. */
 export async function suppressionsOf(em: EntityManager, addresses: readonly string[]): Promise<Map<string, { reason: string; source: string }>> {
   if (addresses.length === 0) return new Map();
-  const rows = await em.execute<{ address: string; reason: string; source: string }[]>(
+  const rows = await query<{ address: string; reason: string; source: string }>(
+    em,
     `select a.address, s.reason, s.source
        from (select distinct value as address from jsonb_array_elements_text(?::jsonb)) a
        join email_suppression s on s.address = lower(a.address)`,
@@ -27,7 +29,8 @@ export async function addSuppression(
   em: EntityManager,
   entry: { address: string; reason: string; source: 'admin' | 'bounce'; createdById: string | null },
 ): Promise<boolean> {
-  const rows = await em.execute<{ address: string }[]>(
+  const rows = await query<{ address: string }>(
+    em,
     `insert into email_suppression (address, reason, source, created_by_id, created_at) values (lower(?), ?, ?, ?, now())
      on conflict (address) do nothing returning address`,
     [entry.address, entry.reason.slice(0, 1000), entry.source, entry.createdById],
@@ -36,12 +39,13 @@ export async function addSuppression(
 }
 
 export async function removeSuppression(em: EntityManager, address: string): Promise<boolean> {
-  const rows = await em.execute<{ address: string }[]>(`delete from email_suppression where address = lower(?) returning address`, [address]);
+  const rows = await query<{ address: string }>(em, `delete from email_suppression where address = lower(?) returning address`, [address]);
   return rows.length > 0;
 }
 
 export async function listSuppressions(em: EntityManager): Promise<SuppressionItem[]> {
-  const rows = await em.execute<{ address: string; reason: string; source: 'admin' | 'bounce'; created_at: Date }[]>(
+  const rows = await query<{ address: string; reason: string; source: 'admin' | 'bounce'; created_at: Date }>(
+    em,
     `select address, reason, source, created_at from email_suppression order by created_at desc, address limit 1000`,
   );
   return rows.map((r) => ({ address: r.address, reason: r.reason, source: r.source, createdAt: new Date(r.created_at).toISOString() }));

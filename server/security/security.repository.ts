@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { query } from '../db/sql.js';
 
 /*
  * The SQL of server/security: rate_limit (shared fixed windows), login_lockout (the per-account
@@ -10,13 +11,13 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 
 /** One raw value of the setting table, or undefined. */
 export async function readSecurityValue<T>(em: EntityManager, key: 'security' | 'securitySecret'): Promise<T | undefined> {
-  const rows = await em.execute<{ value: T }[]>(`select value from setting where key = ?`, [key]);
+  const rows = await query<{ value: T }>(em, `select value from setting where key = ?`, [key]);
   return rows[0]?.value;
 }
 
 /** Writes the value only if the key has none yet, and returns the stored value (the first writer wins, across processes). */
 export async function writeSecurityValueOnce<T>(em: EntityManager, key: 'securitySecret', value: T): Promise<T> {
-  await em.execute(`insert into setting (key, value, updated_at) values (?, ?::jsonb, now()) on conflict (key) do nothing`, [key, JSON.stringify(value)]);
+  await query(em, `insert into setting (key, value, updated_at) values (?, ?::jsonb, now()) on conflict (key) do nothing`, [key, JSON.stringify(value)]);
   return (await readSecurityValue<T>(em, key)) as T;
 }
 
@@ -25,7 +26,8 @@ export async function writeSecurityValueOnce<T>(em: EntityManager, key: 'securit
  * one has expired), otherwise one more point in it. Returns the window after the hit.
  */
 export async function bumpRateLimit(em: EntityManager, key: string, now: Date, windowEnd: Date): Promise<{ points: number; expiresAt: Date }> {
-  const rows = await em.execute<{ points: number; expires_at: Date }[]>(
+  const rows = await query<{ points: number; expires_at: Date }>(
+    em,
     `insert into rate_limit as r (key, points, expires_at) values (?, 1, ?)
      on conflict (key) do update set
        points = case when r.expires_at <= ? then 1 else r.points + 1 end,
@@ -39,27 +41,24 @@ export async function bumpRateLimit(em: EntityManager, key: string, now: Date, w
 
 /** The open window of key, if any (without counting a point). */
 export async function peekRateLimit(em: EntityManager, key: string, now: Date): Promise<{ points: number; expiresAt: Date } | null> {
-  const rows = await em.execute<{ points: number; expires_at: Date }[]>(`select points, expires_at from rate_limit where key = ? and expires_at > ?`, [
-    key,
-    now,
-  ]);
+  const rows = await query<{ points: number; expires_at: Date }>(em, `select points, expires_at from rate_limit where key = ? and expires_at > ?`, [key, now]);
   const row = rows[0];
   return row ? { points: row.points, expiresAt: new Date(row.expires_at) } : null;
 }
 
 export async function clearRateLimit(em: EntityManager, key: string): Promise<void> {
-  await em.execute(`delete from rate_limit where key = ?`, [key]);
+  await query(em, `delete from rate_limit where key = ?`, [key]);
 }
 
 export async function clearRateLimitsLike(em: EntityManager, prefix: string): Promise<void> {
-  await em.execute(`delete from rate_limit where key like ?`, [likePrefix(prefix)]);
+  await query(em, `delete from rate_limit where key like ?`, [likePrefix(prefix)]);
 }
 
 const likePrefix = (prefix: string) => prefix.replace(/[\\%_]/g, (c) => `\\${c}`) + '%';
 
 /** How many open windows under prefix have at least `points` points. */
 export async function countRateLimitsOver(em: EntityManager, prefix: string, now: Date, points: number): Promise<number> {
-  const rows = await em.execute<{ n: string }[]>(`select count(*) as n from rate_limit where key like ? and expires_at > ? and points >= ?`, [
+  const rows = await query<{ n: string }>(em, `select count(*) as n from rate_limit where key like ? and expires_at > ? and points >= ?`, [
     likePrefix(prefix),
     now,
     points,
@@ -69,10 +68,10 @@ export async function countRateLimitsOver(em: EntityManager, prefix: string, now
 
 /** Deletes expired windows and expired used challenges. */
 export async function purgeRateLimits(em: EntityManager, now: Date): Promise<void> {
-  await em.execute(`delete from rate_limit where expires_at <= ?`, [now]);
-  await em.execute(`delete from bot_challenge_used where expires_at <= ?`, [now]);
+  await query(em, `delete from rate_limit where expires_at <= ?`, [now]);
+  await query(em, `delete from bot_challenge_used where expires_at <= ?`, [now]);
   // Past the longest failure reset time a setting allows (7 days), a lockout row means nothing.
-  await em.execute(`delete from login_lockout where last_failure_at <= ?`, [new Date(now.getTime() - 7 * 24 * 3_600_000)]);
+  await query(em, `delete from login_lockout where last_failure_at <= ?`, [new Date(now.getTime() - 7 * 24 * 3_600_000)]);
 }
 
 /**
@@ -80,7 +79,8 @@ export async function purgeRateLimits(em: EntityManager, now: Date): Promise<voi
  * recorded it (a replay).
  */
 export async function markChallengeUsed(em: EntityManager, signature: string, expiresAt: Date): Promise<boolean> {
-  const rows = await em.execute<{ signature: string }[]>(
+  const rows = await query<{ signature: string }>(
+    em,
     `insert into bot_challenge_used (signature, expires_at) values (?, ?) on conflict (signature) do nothing returning signature`,
     [signature, expiresAt],
   );
@@ -115,30 +115,34 @@ const fromRaw = (r: RawLockout): LockoutRow => ({
 });
 
 export async function readLockout(em: EntityManager, userId: string): Promise<LockoutRow | null> {
-  const rows = await em.execute<RawLockout[]>(`select * from login_lockout where user_id = ?`, [userId]);
+  const rows = await query<RawLockout>(em, `select * from login_lockout where user_id = ?`, [userId]);
   return rows[0] ? fromRaw(rows[0]) : null;
 }
 
 /** Reads the account's row for update (creating an empty one first), inside the caller's transaction. */
 export async function lockLockoutRow(em: EntityManager, userId: string, now: Date): Promise<LockoutRow> {
-  await em.execute(`insert into login_lockout (user_id, failures, first_failure_at, last_failure_at) values (?, 0, ?, ?) on conflict (user_id) do nothing`, [
+  await query(em, `insert into login_lockout (user_id, failures, first_failure_at, last_failure_at) values (?, 0, ?, ?) on conflict (user_id) do nothing`, [
     userId,
     now,
     now,
   ]);
-  const rows = await em.execute<RawLockout[]>(`select * from login_lockout where user_id = ? for update`, [userId]);
+  const rows = await query<RawLockout>(em, `select * from login_lockout where user_id = ? for update`, [userId]);
   return fromRaw(rows[0]!);
 }
 
 export async function saveLockoutRow(em: EntityManager, row: LockoutRow): Promise<void> {
-  await em.execute(
-    `update login_lockout set failures = ?, first_failure_at = ?, last_failure_at = ?, challenged_since = ?, notified_at = ? where user_id = ?`,
-    [row.failures, row.firstFailureAt, row.lastFailureAt, row.challengedSince, row.notifiedAt, row.userId],
-  );
+  await query(em, `update login_lockout set failures = ?, first_failure_at = ?, last_failure_at = ?, challenged_since = ?, notified_at = ? where user_id = ?`, [
+    row.failures,
+    row.firstFailureAt,
+    row.lastFailureAt,
+    row.challengedSince,
+    row.notifiedAt,
+    row.userId,
+  ]);
 }
 
 /** Ends the account's episode (a successful login or an admin's reset). Returns the row it removed. */
 export async function deleteLockout(em: EntityManager, userId: string): Promise<LockoutRow | null> {
-  const rows = await em.execute<RawLockout[]>(`delete from login_lockout where user_id = ? returning *`, [userId]);
+  const rows = await query<RawLockout>(em, `delete from login_lockout where user_id = ? returning *`, [userId]);
   return rows[0] ? fromRaw(rows[0]) : null;
 }

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { query } from '../db/sql.js';
 import type { VersionRow } from '../terms/terms.repository.js';
 
 /** What a sign-up reads before hashing, as stored: every setting by key, the newest registration form and terms version. */
@@ -14,7 +15,8 @@ export interface SignupReadRow {
  * the newest terms version. Each would otherwise be a round trip of its own.
  */
 export async function readSignupRow(em: EntityManager): Promise<SignupReadRow> {
-  const rows = await em.execute<SignupReadRow[]>(
+  const rows = await query<SignupReadRow>(
+    em,
     `select (select coalesce(json_object_agg(key, value), '{}') from setting) as settings,
             (select row_to_json(f) from (select version, fields from registration_form order by version desc limit 1) f) as form,
             (select row_to_json(t) from (select * from terms_version order by id desc limit 1) t) as terms`,

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { query } from '../db/sql.js';
 import type { UserDetail, UserListOutput, UserListQuery, UserSnapshot, TimelineEvent } from '../../shared/schemas/users.js';
 import type { UserRole, UserStatus } from '../../shared/constants.js';
 import type { DomainEventType } from '../../shared/events.js';
@@ -437,7 +438,9 @@ export async function insertUser(em: EntityManager, u: NewUser, opts: { ifEmailF
  * events carry. Null when the address is taken.
  */
 export async function insertIntoDefaultOrganisation(em: EntityManager, u: Omit<NewUser, 'organisationId' | 'createdAt'>): Promise<UserSnapshot | null> {
-  const rows = await em.execute<(Omit<SnapshotRow, 'id'> & { id: string | null })[]>(
+  // Straight to pg (db/sql.ts): every sign-up runs it.
+  const rows = await query<Omit<SnapshotRow, 'id'> & { id: string | null }>(
+    em,
     `with o as (select id, name from organisation where is_default limit 1),
           ins as (
             insert into app_user (id, email, first_name, last_name, organisation_id, role, status, password_hash, must_change_password, created_at, updated_at, version)

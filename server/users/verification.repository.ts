@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { query } from '../db/sql.js';
 
 // The `email_verify` rows of auth_token (the raw token is never stored: only its SHA-256).
 
@@ -14,7 +15,7 @@ export interface VerifyTokenRow {
 
 /** Revokes every unused verification link of the user (a new one replaces them, or the address was verified). */
 export async function revokeVerifyTokens(tx: EntityManager, userId: string, now: Date): Promise<void> {
-  await tx.execute(`update auth_token set revoked_at = ? where user_id = ? and purpose = 'email_verify' and used_at is null and revoked_at is null`, [
+  await query(tx, `update auth_token set revoked_at = ? where user_id = ? and purpose = 'email_verify' and used_at is null and revoked_at is null`, [
     now,
     userId,
   ]);
@@ -24,7 +25,7 @@ export async function insertVerifyToken(
   tx: EntityManager,
   t: { id: string; userId: string; tokenHash: string; expiresAt: Date; now: Date; outboxId?: number },
 ): Promise<void> {
-  await tx.execute(`insert into auth_token (id, user_id, purpose, token_hash, expires_at, created_at, outbox_id) values (?, ?, 'email_verify', ?, ?, ?, ?)`, [
+  await query(tx, `insert into auth_token (id, user_id, purpose, token_hash, expires_at, created_at, outbox_id) values (?, ?, 'email_verify', ?, ?, ?, ?)`, [
     t.id,
     t.userId,
     t.tokenHash,
@@ -35,7 +36,8 @@ export async function insertVerifyToken(
 }
 
 export async function findVerifyToken(em: EntityManager, tokenHash: string): Promise<VerifyTokenRow | undefined> {
-  const rows = await em.execute<VerifyTokenRow[]>(
+  const rows = await query<VerifyTokenRow>(
+    em,
     `select t.id, t.user_id, u.email, u.status, t.expires_at, t.used_at, t.revoked_at
        from auth_token t join app_user u on u.id = t.user_id
       where t.token_hash = ? and t.purpose = 'email_verify'`,
@@ -49,7 +51,8 @@ export async function findVerifyToken(em: EntityManager, tokenHash: string): Pro
  * the user id back.
  */
 export async function claimVerifyToken(tx: EntityManager, tokenHash: string, now: Date): Promise<string | null> {
-  const rows = await tx.execute<{ user_id: string }[]>(
+  const rows = await query<{ user_id: string }>(
+    tx,
     `update auth_token set used_at = ?
       where token_hash = ? and purpose = 'email_verify' and used_at is null and revoked_at is null and expires_at > ?
       returning user_id`,
@@ -60,7 +63,8 @@ export async function claimVerifyToken(tx: EntityManager, tokenHash: string, now
 
 /** Whether the user's sign-up was flagged as a disposable address (then an admin always decides). */
 export async function registeredAsDisposable(em: EntityManager, userId: string): Promise<boolean> {
-  const rows = await em.execute<{ flag: boolean | null }[]>(
+  const rows = await query<{ flag: boolean | null }>(
+    em,
     `select (data->>'disposableEmail')::boolean as flag from domain_event where user_id = ? and type = 'user.registered' order by id desc limit 1`,
     [userId],
   );
