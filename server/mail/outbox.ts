@@ -13,7 +13,7 @@ export const OUTBOX_CHANNEL = 'admit_outbox';
  * Queues an email in the caller's transaction: if the change rolls back, nothing is sent.
  * Wakes the mail workers on commit. Returns the outbox row id.
  *
- * An email the suppression list or the per-recipient cap holds back (heldBack) is still written,
+ * An email the suppression list or the per-recipient cap holds back is still written,
  * with status 'suppressed', its reason in last_error and no secret variables, so the delivery
  * queue shows why it did not go; the worker never claims it.
  */
@@ -25,28 +25,61 @@ export async function queueEmail<T extends EmailTemplateName>(
   opts: { userId?: string | null } = {},
 ): Promise<number> {
   if (!em.isInTransaction()) throw new Error('queueEmail must run inside a transaction');
-  const held = await heldBack(em, template, to);
-  if (held) {
-    const secrets = (SECRET_VARIABLES as Record<string, string[]>)[template] ?? [];
-    const kept = Object.fromEntries(Object.entries(variables as Record<string, unknown>).filter(([k]) => !secrets.includes(k)));
-    const rows = await query<{ id: string }>(
-      em,
-      `insert into email_outbox (template, to_address, variables, status, attempts, max_attempts, next_attempt_at, last_error, user_id, created_at, updated_at)
-       values (?, ?, ?::jsonb, 'suppressed', 0, ${DEFAULT_MAX_ATTEMPTS}, now(), ?, ?, now(), now()) returning id`,
-      [template, to, JSON.stringify(kept), held, opts.userId ?? null],
-    );
+  const policy = deliveryPolicy(template);
+  const secrets = (SECRET_VARIABLES as Record<string, string[]>)[template] ?? [];
+  // The suppression list holds back every template but the one the person just asked for.
+  if (!policy.requested) {
+    const entry = await suppressionOf(em, to);
+    if (entry) {
+      const kept = Object.fromEntries(Object.entries(variables as Record<string, unknown>).filter(([k]) => !secrets.includes(k)));
+      const rows = await query<{ id: string }>(
+        em,
+        `insert into email_outbox (template, to_address, variables, status, attempts, max_attempts, next_attempt_at, last_error, user_id, created_at, updated_at)
+         values (?, ?, ?::jsonb, 'suppressed', 0, ${DEFAULT_MAX_ATTEMPTS}, now(), ?, ?, now(), now()) returning id`,
+        [template, to, JSON.stringify(kept), suppressedMessage(entry), opts.userId ?? null],
+      );
+      return Number(rows[0]!.id);
+    }
+  }
+  const insert = `insert into email_outbox (template, to_address, variables, status, attempts, max_attempts, next_attempt_at, user_id, created_at, updated_at)
+       values (?, ?, ?::jsonb, 'pending', 0, ${DEFAULT_MAX_ATTEMPTS}, now(), ?, now(), now()) returning id`;
+  const values = [template, to, JSON.stringify(variables), opts.userId ?? null];
+  if (policy.essential) {
+    // The row and the workers' wake-up in one statement.
+    const rows = await query<{ id: string }>(em, `with ins as (${insert}) select id, pg_notify(?, id::text) from ins`, [...values, OUTBOX_CHANNEL]);
     return Number(rows[0]!.id);
   }
-  // The row and the workers' wake-up in one statement.
-  const rows = await query<{ id: string }>(
+  // The per-recipient cap (Settings > Emails) holds back non-essential templates. The count must see
+  // every earlier email to this address, including one committed a moment ago by a concurrent
+  // request: the lock comes first, in a statement of its own, so the count's snapshot is taken after
+  // it. Event appends already take this lock and hold it to commit, so taking it here (rather than a
+  // lock of our own) cannot deadlock with them, whatever the order.
+  await lockForTransaction(em, 'eventAppend');
+  // The counts, the cap in force and the row in one statement (the count does not see the row it
+  // inserts: one snapshot); a row over the cap is then turned into a suppressed one, secrets dropped.
+  const rows = await query<{ id: string; hour: string; day: string; caps: Partial<MailCapSettings> | null }>(
     em,
-    `with ins as (
-       insert into email_outbox (template, to_address, variables, status, attempts, max_attempts, next_attempt_at, user_id, created_at, updated_at)
-       values (?, ?, ?::jsonb, 'pending', 0, ${DEFAULT_MAX_ATTEMPTS}, now(), ?, now(), now()) returning id)
-     select id, pg_notify(?, id::text) from ins`,
-    [template, to, JSON.stringify(variables), opts.userId ?? null, OUTBOX_CHANNEL],
+    `with c as (
+       select count(*) filter (where created_at > now() - interval '1 hour') as hour, count(*) as day,
+              (select value from setting where key = ?) as caps
+         from email_outbox
+        where lower(to_address) = lower(?) and created_at > now() - interval '1 day'
+          and status <> 'suppressed' and template <> all(?::text[])),
+     ins as (${insert})
+     select ins.id, c.hour, c.day, c.caps, pg_notify(?, ins.id::text) from ins, c`,
+    [MAIL_CAPS_KEY, to, `{${ESSENTIAL_TEMPLATES.join(',')}}`, ...values, OUTBOX_CHANNEL],
   );
-  return Number(rows[0]!.id);
+  const row = rows[0]!;
+  const held = overCap(mailCapsFrom(row.caps ?? undefined), Number(row.hour), Number(row.day));
+  if (held) {
+    // Its wake-up finds nothing to send: the row is suppressed by the time the transaction commits.
+    await query(em, `update email_outbox set status = 'suppressed', last_error = ?, variables = variables - ?::text[] where id = ?`, [
+      held,
+      `{${secrets.join(',')}}`,
+      row.id,
+    ]);
+  }
+  return Number(row.id);
 }
 
 /** One email of a queueEmails batch. */
@@ -110,35 +143,8 @@ export async function queueEmails<T extends EmailTemplateName>(em: EntityManager
 const suppressedMessage = (entry: { reason: string; source: string }) =>
   `Not sent: the address is on the suppression list (${entry.source === 'bounce' ? 'bounced' : entry.reason})`;
 
-/**
- * Why this email must not go, or null. The suppression list holds back every template but the
- * one the person just asked for; the per-recipient cap (Settings > Emails) holds back
- * non-essential ones (emails/templates.ts, EMAIL_DELIVERY_POLICY).
- */
-async function heldBack(em: EntityManager, template: string, to: string): Promise<string | null> {
-  const policy = deliveryPolicy(template);
-  if (!policy.requested) {
-    const entry = await suppressionOf(em, to);
-    if (entry) return suppressedMessage(entry);
-  }
-  if (policy.essential) return null;
-  // The count must see every earlier email to this address, including one committed a moment ago
-  // by a concurrent request. Event appends already take this lock and hold it to commit, so taking
-  // it here (rather than a lock of our own) cannot deadlock with them, whatever the order.
-  await lockForTransaction(em, 'eventAppend');
-  // The cap in force (Settings > Emails) read with the counts, in one statement.
-  const counts = await query<{ hour: string; day: string; caps: Partial<MailCapSettings> | null }>(
-    em,
-    `select count(*) filter (where created_at > now() - interval '1 hour') as hour, count(*) as day,
-            (select value from setting where key = ?) as caps
-       from email_outbox
-      where lower(to_address) = lower(?) and created_at > now() - interval '1 day'
-        and status <> 'suppressed' and template <> all(?::text[])`,
-    [MAIL_CAPS_KEY, to, `{${ESSENTIAL_TEMPLATES.join(',')}}`],
-  );
-  const caps = mailCapsFrom(counts[0]?.caps ?? undefined);
-  const hour = Number(counts[0]?.hour ?? 0);
-  const day = Number(counts[0]?.day ?? 0);
+/** Why a capped email must not go (the per-recipient cap), or null. */
+function overCap(caps: MailCapSettings, hour: number, day: number): string | null {
   if (hour >= caps.perRecipientPerHour) return `Not sent: this address already got ${hour} emails in the past hour (per-recipient cap, Settings > Emails)`;
   if (day >= caps.perRecipientPerDay) return `Not sent: this address already got ${day} emails in the past day (per-recipient cap, Settings > Emails)`;
   return null;
