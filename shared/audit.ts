@@ -19,6 +19,7 @@ export const AUDIT_ACTIONS: { type: string; label: string }[] = [
   { type: 'user.password_changed', label: 'Password changed' },
   { type: 'user.lockout_started', label: 'Login lockout started' },
   { type: 'user.lockout_reset', label: 'Login lockout reset' },
+  { type: 'session.ended', label: 'Sessions ended' },
   { type: 'invite.sent', label: 'Invite sent' },
   { type: 'invite.resent', label: 'Invite resent' },
   { type: 'invite.revoked', label: 'Invite revoked' },
@@ -108,6 +109,11 @@ export function describeEvent(e: SentenceInput): string {
         return `Logins to ${target}'s account need an extra check after ${typeof d.failures === 'number' ? d.failures : 'many'} failed attempts`;
       case 'user.lockout_reset':
         return d.by === 'admin' ? `${actor} reset the failed logins of ${target}` : `${them} logged in, ending the login lockout`;
+      case 'session.ended': {
+        const n = typeof d.sessions === 'number' ? d.sessions : 1;
+        const what = n === 1 ? 'a session' : `${n} sessions`;
+        return self ? `${actor} ended ${what} of their own` : `${actor} ended ${what} of ${target}`;
+      }
       case 'invite.sent':
         return `${actor} sent an invite to ${target}`;
       case 'invite.resent':

@@ -56,6 +56,12 @@ export interface DomainEventMap {
    * anonymised account's snapshot when the account still exists, else null.
    */
   'user.forgotten': { user: UserSnapshot | null; accountKept: boolean };
+  /**
+   * Sessions ended before they expired: an admin ended one or all of a user's sessions (the user
+   * page), or the user ended one of their own or "all others" (Sessions on /home). Signing out is
+   * not recorded. `sessions`: how many ended.
+   */
+  'session.ended': { user: UserSnapshot; sessions: number; by: 'self' | 'admin' };
   /** An admin revealed the one-time links of an email addressed to someone else (built-in mailbox). */
   'mail.link_revealed': { messageId: number; template: string; to: string; adminId: string };
   /** The suppression list: no email goes to the address but the one its owner asks for at that moment. */

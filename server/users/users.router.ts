@@ -21,7 +21,7 @@ import { activateUser, deactivateUser, deleteUser, getUser, reconsiderUser, reje
 import { addUser } from './add-user.service.js';
 import { updateUser } from './edit-user.service.js';
 import { bulkDecide } from './bulk.service.js';
-import { userSessionsAdminRouter } from '../sessions/sessions.router.js';
+import { userSessionsAdminRouter } from './sessions.router.js';
 import { userLockoutAdminRouter } from './user-lockout.router.js';
 import { registrationAnswersRouter } from './registration-answers.router.js';
 

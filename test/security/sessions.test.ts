@@ -167,6 +167,44 @@ describe('sessions (issue 10, item 8)', () => {
     expect((await app.caller({ sessionId: c }).auth.me()).user).toBeNull();
   });
 
+  it("ending sessions is recorded in the user's story and the audit log (who ended how many of whose); a refused or empty end records nothing", async () => {
+    const dev = await insertUser(app, { firstName: 'Grace', lastName: 'Hopper' });
+    const [a, b, c, d] = [
+      await loginAs(app, dev.email, dev.password!),
+      await loginAs(app, dev.email, dev.password!),
+      await loginAs(app, dev.email, dev.password!),
+      await loginAs(app, dev.email, dev.password!),
+    ];
+    const ended = () =>
+      sql<{ actor_id: string; data: { sessions: number; by: string; user: { id: string } } }>(
+        app,
+        `select actor_id, data from domain_event where type = 'session.ended' and user_id = ? order by id`,
+        [dev.id],
+      );
+    const mine = app.caller({ sessionId: a });
+    await mine.auth.sessions.revoke({ sessionId: sha256hex(b) });
+    await mine.auth.sessions.revokeOthers();
+    await admin.caller.admin.users.sessions.revoke({ userId: dev.id, sessionId: sha256hex(a) });
+    // Nothing left to end, a session that is not theirs, a non-admin: no event.
+    expect(await admin.caller.admin.users.sessions.revokeAll({ userId: dev.id })).toEqual({ ok: true, ended: 0 });
+    await admin.caller.admin.users.sessions.revoke({ userId: dev.id, sessionId: sha256hex(d) }).catch(() => undefined);
+    const other = await developerSession(app);
+    await other.caller.auth.sessions.revoke({ sessionId: sha256hex(c) }).catch(() => undefined);
+
+    const rows = await ended();
+    expect(rows.map((r) => [r.actor_id, r.data.by, r.data.sessions, r.data.user.id])).toEqual([
+      [dev.id, 'self', 1, dev.id],
+      [dev.id, 'self', 2, dev.id],
+      [admin.id, 'admin', 1, dev.id],
+    ]);
+    const page = await admin.caller.admin.audit.list({ filter: { action: 'session.ended', target: dev.email } });
+    expect(page.items.map((i) => i.sentence)).toEqual([
+      expect.stringMatching(/ ended a session of Grace Hopper$/),
+      'Grace Hopper ended 2 sessions of their own',
+      'Grace Hopper ended a session of their own',
+    ]);
+  });
+
   it('a WebSocket message after the session was ended is refused', async () => {
     const dev = await insertUser(app);
     const token = await loginAs(app, dev.email, dev.password!);

@@ -53,6 +53,7 @@ const EVENT_TITLES: Record<string, string> = {
   'email.failed': 'Email could not be sent',
   'user.lockout_started': 'Many failed logins: extra check required',
   'user.lockout_reset': 'Failed logins reset',
+  'session.ended': 'Sessions ended',
   'user.forgotten': 'Personal data erased (forgotten)',
 };
 
