@@ -1,7 +1,7 @@
 import { loginInput, meOutput, okOutput, setupInput } from '../../shared/schemas/auth.js';
 import { readSettings } from '../settings/settings.repository.js';
 import { endSession, startSession } from '../sessions/session.js';
-import { ownSessionsRouter } from '../sessions/sessions.router.js';
+import { ownSessionsRouter } from '../users/sessions.router.js';
 import { passwordPolicyOutput } from '../../shared/schemas/session-settings.js';
 import { PASSWORD_MAX } from '../../shared/constants.js';
 import { readPasswordMinLength } from '../settings/session-settings.service.js';
