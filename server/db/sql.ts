@@ -19,20 +19,21 @@ export async function query<T extends object = Record<string, unknown>>(em: Enti
   const trx = em.getTransactionContext<Knex.Transaction>();
   if (trx) {
     if (trx.isCompleted()) throw new Error('query: the transaction has already ended');
-    const connection = (await trx.client.acquireConnection()) as PgConnection;
-    return (await connection.query<T>(numbered(text), values)).rows;
+    // knex's transaction client always hands out the transaction's own connection.
+    const connection = (await (trx.client as Knex.Client).acquireConnection()) as PgConnection;
+    return (await connection.query(numbered(text), values)).rows as T[];
   }
   const client = em.getConnection().getKnex().client as Knex.Client;
   const connection = (await client.acquireConnection()) as PgConnection;
   try {
-    return (await connection.query<T>(numbered(text), values)).rows;
+    return (await connection.query(numbered(text), values)).rows as T[];
   } finally {
     await client.releaseConnection(connection);
   }
 }
 
 interface PgConnection {
-  query<T>(text: string, values: unknown[]): Promise<{ rows: T[] }>;
+  query(text: string, values: unknown[]): Promise<{ rows: unknown[] }>;
 }
 
 function checkParam(value: unknown): unknown {
