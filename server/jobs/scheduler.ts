@@ -14,6 +14,12 @@ export interface Job {
   name: string;
   /** How often the job is due, in ms of the app's clock. */
   intervalMs: number;
+  /**
+   * Not due before this long after the scheduler was created (app clock); absent: due at the first
+   * tick. For a job that has nothing to do because a process started (it would only add its cost
+   * to the start-up and to every rolling restart).
+   */
+  firstRunAfterMs?: number;
   run(ctx: JobContext): Promise<JobResult | undefined> | Promise<void>;
 }
 
@@ -67,6 +73,7 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
   const tickMs = opts.tickMs ?? 60_000;
   // When each job last ran or was skipped in this process (epoch ms of the app clock); absent: due.
   const lastTurn = new Map<string, number>();
+  const createdAt = clock.now().getTime();
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<unknown> | null = null;
   const stopping = new AbortController();
@@ -114,6 +121,7 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
       if (stopping.signal.aborted) break;
       const last = lastTurn.get(job.name);
       if (last !== undefined && now - last < job.intervalMs) continue;
+      if (last === undefined && job.firstRunAfterMs !== undefined && now - createdAt < job.firstRunAfterMs) continue;
       out.push(await runJob(job));
     }
     return out;

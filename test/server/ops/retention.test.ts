@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql, sqlCount, startTestApp, type TestApp } from '../../support/app.js';
 import { adminSession } from '../../support/users.js';
+import { userCountsReconcileJob } from '../../../server/jobs/user-counts.js';
 import { createScheduler, type Job } from '../../../server/jobs/scheduler.js';
 import { retentionJob } from '../../../server/jobs/retention.js';
 
@@ -39,6 +40,19 @@ describe('data retention (one scheduled-jobs mechanism, test clock)', () => {
     failed: await sqlCount(app, `select count(*) from email_outbox where to_address = ?`, [`${tag}-failed@x.test`]),
     pending: await sqlCount(app, `select count(*) from email_outbox where to_address = ?`, [`${tag}-pending@x.test`]),
     events: await sqlCount(app, `select count(*) from domain_event where data->'changes'->>'tag' = ?`, [tag]),
+  });
+
+  it('a job with firstRunAfterMs is not due at the first tick, only that long after the scheduler started (the user-count reconcile: 10 minutes)', async () => {
+    const job = userCountsReconcileJob();
+    expect(job.firstRunAfterMs).toBe(10 * 60_000);
+    const scheduler = createScheduler({ em: app.services.em, clock: app.clock, log: app.services.log, jobs: [job] });
+    expect(await scheduler.runDue()).toEqual([]);
+    app.clock.advance(9 * 60_000);
+    expect(await scheduler.runDue()).toEqual([]);
+    app.clock.advance(60_000);
+    expect(await scheduler.runDue()).toMatchObject([{ job: 'reconcile-user-counts', status: 'ran' }]);
+    // Then every interval, as any job.
+    expect(await scheduler.runDue()).toEqual([]);
   });
 
   it('purges delivered mailbox messages and sent outbox rows older than their setting, in batches; keeps newer rows, pending/failed rows and (by default) every event', async () => {
