@@ -52,6 +52,8 @@ type Category = 'request' | 'transaction' | 'listener' | 'mail' | 'gc' | 'runtim
 function categorize(urls: string[]): Category {
   for (const u of urls) {
     if (!u.includes('/server/')) continue;
+    // The statement path (db/sql.ts) serves every part: its caller's frame says which.
+    if (u.includes('/server/db/sql')) continue;
     if (u.includes('/server/mail/')) return 'mail';
     if (/\/server\/(events\/(listener|bus|subscription|session-guard)|db\/pg-listener)/.test(u)) return 'listener';
     if (/\/server\/(users\/registration|db\/faults|users\/users\.repository|settings\/|events\/append|terms\/|users\/registration-mail)/.test(u))
