@@ -33,14 +33,10 @@ const held = new WeakMap<object, Set<LockName>>();
 
 /** Takes the named lock for the rest of the caller's transaction (once: a second call in the same transaction sends nothing). */
 export async function lockForTransaction(em: EntityManager, name: LockName): Promise<void> {
-  const trx = em.getTransactionContext<object>();
-  if (trx && held.get(trx)?.has(name)) return;
-  await query(em, 'select pg_advisory_xact_lock(?)', [LOCKS[name]]);
-  if (trx) {
-    const set = held.get(trx) ?? new Set<LockName>();
-    set.add(name);
-    held.set(trx, set);
-  }
+  const lock = lockToTake(em, name);
+  if (!lock) return;
+  await query(em, 'select pg_advisory_xact_lock(?)', [lock.key]);
+  lock.taken();
 }
 
 /**

@@ -61,29 +61,36 @@ export async function claimDue(
   return { rows: result[0]?.rows ?? [], settings: result[0]?.settings ?? {} };
 }
 
+type SentMark = { row: ClaimedRow; subject: string; messageId: string | null };
+
 /**
- * Marks rows sent in one statement, only those this worker still holds (same attempt count, still
- * pending), and drops their secret variables. Returns the ids it marked.
+ * The "sent" update of markSent and markSentWithEvents: only rows this worker still holds (same
+ * attempt count, still pending), their secret variables dropped. Parameters: now, now, the marks
+ * (markPayload).
  */
-export async function markSent(tx: EntityManager, now: Date, done: { row: ClaimedRow; subject: string; messageId: string | null }[]): Promise<Set<string>> {
-  if (done.length === 0) return new Set();
-  const payload = done.map((d) => ({
-    id: d.row.id,
-    attempts: d.row.attempts,
-    subject: d.subject.slice(0, 300),
-    message_id: d.messageId?.slice(0, 255) ?? null,
-    secrets: secretKeys(d.row.template),
-  }));
-  const owned = await query<{ id: string }>(
-    tx,
-    `update email_outbox o
+const MARK_SENT_SQL = `update email_outbox o
         set status = 'sent', sent_at = ?, subject = v.subject, message_id = coalesce(v.message_id, o.message_id),
             locked_until = null, last_error = null, updated_at = ?, variables = o.variables - v.secrets
        from jsonb_to_recordset(?::jsonb) as v(id bigint, attempts int, subject text, message_id text, secrets text[])
       where o.id = v.id and o.status = 'pending' and o.attempts = v.attempts
-      returning o.id`,
-    [now, now, JSON.stringify(payload)],
+      returning o.id, o.template, o.to_address, o.user_id`;
+
+function markPayload(done: SentMark[]): string {
+  return JSON.stringify(
+    done.map((d) => ({
+      id: d.row.id,
+      attempts: d.row.attempts,
+      subject: d.subject.slice(0, 300),
+      message_id: d.messageId?.slice(0, 255) ?? null,
+      secrets: secretKeys(d.row.template),
+    })),
   );
+}
+
+/** Marks rows sent in one statement (MARK_SENT_SQL), in the caller's transaction. Returns the ids it marked. */
+export async function markSent(tx: EntityManager, now: Date, done: SentMark[]): Promise<Set<string>> {
+  if (done.length === 0) return new Set();
+  const owned = await query<{ id: string }>(tx, MARK_SENT_SQL, [now, now, markPayload(done)]);
   return new Set(owned.map((r) => r.id));
 }
 
@@ -94,30 +101,13 @@ export async function markSent(tx: EntityManager, now: Date, done: { row: Claime
  * one event per marked row in outbox order, their webhook deliveries and both NOTIFYs. One round
  * trip where a transaction of markSent and appendEvents took six. Returns the ids it marked.
  */
-export async function markSentWithEvents(
-  em: EntityManager,
-  now: Date,
-  done: { row: ClaimedRow; subject: string; messageId: string | null }[],
-): Promise<Set<string>> {
+export async function markSentWithEvents(em: EntityManager, now: Date, done: SentMark[]): Promise<Set<string>> {
   if (done.length === 0) return new Set();
   if (em.isInTransaction()) throw new Error('markSentWithEvents runs as its own transaction');
-  const payload = done.map((d) => ({
-    id: d.row.id,
-    attempts: d.row.attempts,
-    subject: d.subject.slice(0, 300),
-    message_id: d.messageId?.slice(0, 255) ?? null,
-    secrets: secretKeys(d.row.template),
-  }));
   const fanOut = webhookFanOutSql('email.sent');
   const rows = await query<{ ids: string[] | null; notified: unknown }>(
     em,
-    `with m as (
-       update email_outbox o
-          set status = 'sent', sent_at = ?, subject = v.subject, message_id = coalesce(v.message_id, o.message_id),
-              locked_until = null, last_error = null, updated_at = ?, variables = o.variables - v.secrets
-         from jsonb_to_recordset(?::jsonb) as v(id bigint, attempts int, subject text, message_id text, secrets text[])
-        where o.id = v.id and o.status = 'pending' and o.attempts = v.attempts
-        returning o.id, o.template, o.to_address, o.user_id),
+    `with m as (${MARK_SENT_SQL}),
      l as (select pg_advisory_xact_lock(?) where exists (select 1 from m)),
      ev as (
        insert into domain_event (type, actor_id, user_id, data, created_at)
@@ -129,7 +119,7 @@ export async function markSentWithEvents(
      select (select array_agg(id::text) from m) as ids,
             (select pg_notify(?, max(id)::text) from ev having count(*) > 0) as notified,
             case when exists (select 1 from wh) then pg_notify(?, '') end as woken`,
-    [now, now, JSON.stringify(payload), LOCKS.eventAppend, ...fanOut.params, EVENTS_CHANNEL, WEBHOOK_WORK_CHANNEL],
+    [now, now, markPayload(done), LOCKS.eventAppend, ...fanOut.params, EVENTS_CHANNEL, WEBHOOK_WORK_CHANNEL],
   );
   return new Set(rows[0]?.ids ?? []);
 }
