@@ -97,6 +97,10 @@ function eventTitle(e: TimelineEvent): string {
       return `Decision reconsidered: ${snapshotStatus(d) === 'active' ? 'activated' : 'back to pending'}${d.emailed ? ' (user emailed)' : ''}`;
     case 'user.activated':
       return d.previousStatus === 'pending' ? 'Registration approved' : `Activated again (was ${statusLabel(String(d.previousStatus)).toLowerCase()})`;
+    case 'session.ended': {
+      const n = typeof d.sessions === 'number' && d.sessions > 0 ? d.sessions : null;
+      return n === null ? EVENT_TITLES[e.type]! : n === 1 ? '1 session ended' : `${n} sessions ended`;
+    }
     case 'email.sent':
     case 'email.failed':
       return `${EVENT_TITLES[e.type]}: ${(typeof d.template === 'string' ? d.template : '').replace(/-/g, ' ')}`;
