@@ -60,8 +60,11 @@ function data(err: unknown): AppErrorData | undefined {
   return err instanceof TRPCClientError ? (err.data as AppErrorData | undefined) : undefined;
 }
 
+/** An error whose message is written for the person using the page (errorMessage shows it as it is). */
+export class UserFacingError extends Error {}
+
 export function errorMessage(err: unknown): string {
-  if (err instanceof TRPCClientError) return err.message;
+  if (err instanceof TRPCClientError || err instanceof UserFacingError) return err.message;
   if (err instanceof Error && /fetch|network/i.test(err.message)) return 'Cannot reach the server. Check your connection and try again.';
   return 'Something went wrong. Please try again.';
 }

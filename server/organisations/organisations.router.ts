@@ -23,13 +23,13 @@ export const organisationsRouter = router({
   rename: adminProcedure
     .input(renameOrganisationInput)
     .output(organisationSchema)
-    .mutation(({ ctx, input }) => organisations.renameOrganisation(ctx.app, ctx.auth.user.id, input)),
+    .mutation(({ ctx, input }) => organisations.renameOrganisation(ctx.app, ctx.auth.user.id, { id: input.id, name: input.name }, input.expectedVersion)),
 
   delete: adminProcedure
     .input(deleteOrganisationInput)
     .output(deleteOrganisationOutput)
     .mutation(async ({ ctx, input }) => {
-      await organisations.deleteOrganisation(ctx.app, ctx.auth.user.id, input.id);
+      await organisations.deleteOrganisation(ctx.app, ctx.auth.user.id, input.id, input.expectedVersion);
       return { ok: true as const };
     }),
 });

@@ -23,10 +23,17 @@ export type OrganisationListOutput = z.infer<typeof organisationListOutput>;
 export const createOrganisationInput = z.object({ name: organisationNameSchema });
 export type CreateOrganisationInput = z.infer<typeof createOrganisationInput>;
 
-export const renameOrganisationInput = z.object({ id: uuidSchema, name: organisationNameSchema });
+/**
+ * The organisation's version as the admin saw it (organisationSchema.version). With it, a rename or
+ * delete applies only while the organisation is still as seen (ORGANISATION_CHANGED otherwise), so
+ * of two admins acting on what they saw, one does not silently undo the other.
+ */
+const organisationVersionSchema = z.number({ error: 'Invalid version' }).check(z.int({ error: 'Invalid version' }), z.gte(1, { error: 'Invalid version' }));
+
+export const renameOrganisationInput = z.object({ id: uuidSchema, name: organisationNameSchema, expectedVersion: z.optional(organisationVersionSchema) });
 export type RenameOrganisationInput = z.infer<typeof renameOrganisationInput>;
 
-export const deleteOrganisationInput = z.object({ id: uuidSchema });
+export const deleteOrganisationInput = z.object({ id: uuidSchema, expectedVersion: z.optional(organisationVersionSchema) });
 export type DeleteOrganisationInput = z.infer<typeof deleteOrganisationInput>;
 
 export const deleteOrganisationOutput = z.object({ ok: z.literal(true) });

@@ -50,6 +50,25 @@ describe('organisations page in a browser', () => {
     await rename.getByRole('button', { name: 'Save' }).click();
     await page.getByRole('cell', { name: 'Acme Rockets', exact: true }).waitFor();
 
+    // Someone else renames it while this admin's dialog is open: saving does not undo their rename.
+    await page.getByRole('button', { name: 'Rename Acme Rockets' }).click();
+    await rename.getByLabel('Name').fill('Acme Aerospace');
+    const [seen] = await sql(app, `select id, version from organisation where name = 'Acme Rockets'`);
+    const other = await adminSession(app);
+    await other.caller.admin.organisations.rename({ id: seen.id, name: 'Acme Rocketry', expectedVersion: seen.version });
+    await rename.getByRole('button', { name: 'Save' }).click();
+    await rename.getByText('Someone else renamed it to “Acme Rocketry” meanwhile. Save again to rename it to “Acme Aerospace”, or cancel.').waitFor();
+    await page.getByRole('cell', { name: 'Acme Rocketry', exact: true }).waitFor();
+    expect((await sql(app, `select name from organisation where id = ?`, [seen.id]))[0].name).toBe('Acme Rocketry');
+    await expectNoAxeViolationsAtWidths(page, 'Rename organisation dialog, changed meanwhile');
+    // Saving again, knowingly, renames what is now current.
+    await rename.getByRole('button', { name: 'Save' }).click();
+    await rename.waitFor({ state: 'detached' });
+    await page.getByRole('cell', { name: 'Acme Aerospace', exact: true }).waitFor();
+    await other.caller.admin.organisations.rename({ id: seen.id, name: 'Acme Rockets' });
+    await page.reload();
+    await page.getByRole('cell', { name: 'Acme Rockets', exact: true }).waitFor();
+
     // The default one and one with users cannot be deleted.
     expect(await page.getByRole('button', { name: /^Delete Default organisation/ }).isDisabled()).toBe(true);
     const [org] = await sql(app, `select id from organisation where name = 'Acme Rockets'`);

@@ -2,7 +2,7 @@ import { useQuery, useQueryClient } from '@tanstack/solid-query';
 import { For, Match, Show, Switch, createSignal } from 'solid-js';
 import { createOrganisationInput, ORGANISATION_NAME_MAX, type OrganisationDto } from '../../../shared/schemas/organisations';
 import { createForm } from '../../lib/form';
-import { errorMessage, trpc } from '../../lib/trpc';
+import { errorDetails, errorMessage, errorReason, trpc, UserFacingError } from '../../lib/trpc';
 import { zodValidator } from '../../lib/zod-form';
 import { ORGANISATIONS_KEY } from '../query-keys';
 import { Badge, Button, Dialog, FormError, TextField, formatDate, toast, Loading } from '../../ui';
@@ -122,12 +122,23 @@ export default function OrganisationsPage() {
         initial={renaming()?.name ?? ''}
         onClose={() => setRenaming(null)}
         save={async (name) => {
-          const org = await trpc.admin.organisations.rename.mutate({ id: renaming()!.id, name });
-          toast(`Renamed to ${org.name}`, 'success');
+          // The version seen: if someone renamed it meanwhile, the server refuses instead of undoing their rename.
+          const seen = renaming()!;
+          try {
+            const org = await trpc.admin.organisations.rename.mutate({ id: seen.id, name, expectedVersion: seen.version });
+            toast(`Renamed to ${org.name}`, 'success');
+          } catch (e) {
+            const current = changedMeanwhile(e);
+            if (!current) throw e;
+            // The dialog now holds what is current: saving again renames that, knowingly.
+            setRenaming(current);
+            void refresh();
+            throw new UserFacingError(`Someone else renamed it to “${current.name}” meanwhile. Save again to rename it to “${name}”, or cancel.`);
+          }
           await refresh();
         }}
       />
-      <DeleteDialog org={deleting()} onClose={() => setDeleting(null)} onDeleted={refresh} />
+      <DeleteDialog org={deleting()} onClose={() => setDeleting(null)} onDeleted={refresh} onChanged={setDeleting} />
     </>
   );
 }
@@ -163,7 +174,19 @@ function NameForm(props: { initial: string; submitLabel: string; onClose: () => 
   );
 }
 
-function DeleteDialog(props: { org: OrganisationDto | null; onClose: () => void; onDeleted: () => Promise<unknown> }) {
+/** The organisation as it is now, when the server refused because it changed since the admin saw it. */
+function changedMeanwhile(e: unknown): OrganisationDto | null {
+  if (errorReason(e) !== 'ORGANISATION_CHANGED') return null;
+  const current = errorDetails(e)?.organisation as OrganisationDto | null | undefined;
+  return current ?? null;
+}
+
+function DeleteDialog(props: {
+  org: OrganisationDto | null;
+  onClose: () => void;
+  onDeleted: () => Promise<unknown>;
+  onChanged: (current: OrganisationDto) => void;
+}) {
   const [busy, setBusy] = createSignal(false);
   const [error, setError] = createSignal<string | null>(null);
   const close = () => {
@@ -176,12 +199,17 @@ function DeleteDialog(props: { org: OrganisationDto | null; onClose: () => void;
     setBusy(true);
     setError(null);
     try {
-      await trpc.admin.organisations.delete.mutate({ id: org.id });
+      await trpc.admin.organisations.delete.mutate({ id: org.id, expectedVersion: org.version });
       toast(`Deleted ${org.name}`, 'success');
       await props.onDeleted();
       close();
     } catch (e) {
-      setError(errorMessage(e));
+      const current = changedMeanwhile(e);
+      if (current) {
+        // The dialog now names what is current: deleting again deletes that, knowingly.
+        props.onChanged(current);
+        setError(`Someone else renamed it to “${current.name}” meanwhile. Delete it anyway?`);
+      } else setError(errorMessage(e));
       await props.onDeleted();
     } finally {
       setBusy(false);

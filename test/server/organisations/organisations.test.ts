@@ -82,6 +82,38 @@ describe('organisations', () => {
     expect((await sql(app, `select name from organisation where id = ?`, [b.id]))[0].name).toBe(b.name);
   });
 
+  it('with the version the admin saw, a rename or delete after someone else’s rename is refused and changes nothing', async () => {
+    const org = await caller.admin.organisations.create({ name: name('Seen') });
+    const other = await adminSession(app);
+    const theirs = await other.caller.admin.organisations.rename({ id: org.id, name: name('Theirs'), expectedVersion: org.version });
+    expect(theirs.version).toBe(org.version + 1);
+
+    const e = await err(caller.admin.organisations.rename({ id: org.id, name: name('Mine'), expectedVersion: org.version }));
+    expect(e.code).toBe('CONFLICT');
+    expect(e.reason).toBe('ORGANISATION_CHANGED');
+    expect(e.details.organisation).toMatchObject({ id: org.id, name: theirs.name, version: theirs.version });
+    const d = await err(caller.admin.organisations.delete({ id: org.id, expectedVersion: org.version }));
+    expect(d.reason).toBe('ORGANISATION_CHANGED');
+    expect(await sql(app, `select name, version from organisation where id = ?`, [org.id])).toEqual([{ name: theirs.name, version: theirs.version }]);
+    expect(await sqlCount(app, `select count(*) from domain_event where type = 'organisation.renamed' and data->'organisation'->>'id' = ?`, [org.id])).toBe(1);
+
+    // With the current version, both go through.
+    const mine = await caller.admin.organisations.rename({ id: org.id, name: name('Mine'), expectedVersion: theirs.version });
+    await caller.admin.organisations.delete({ id: org.id, expectedVersion: mine.version });
+    expect(await sqlCount(app, `select count(*) from organisation where id = ?`, [org.id])).toBe(0);
+  });
+
+  it('refuses a malformed version (BAD_REQUEST on the field)', async () => {
+    const org = await caller.admin.organisations.create({ name: name('Versioned') });
+    for (const bad of [0, -1, 1.5, '2', Number.NaN]) {
+      const e = await err(caller.admin.organisations.rename({ id: org.id, name: name('X'), expectedVersion: bad as number }));
+      expect(e.code).toBe('BAD_REQUEST');
+      const issues = JSON.parse(e.cause.message) as { path: string[]; message: string }[];
+      expect(issues).toEqual([expect.objectContaining({ path: ['expectedVersion'], message: 'Invalid version' })]);
+    }
+    expect((await sql(app, `select name from organisation where id = ?`, [org.id]))[0].name).toBe(org.name);
+  });
+
   it('deletes an empty organisation and appends organisation.deleted', async () => {
     const org = await caller.admin.organisations.create({ name: name('Empty') });
     await caller.admin.organisations.delete({ id: org.id });
