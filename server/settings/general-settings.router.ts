@@ -1,13 +1,20 @@
-import { generalSettingsSchema } from '../../shared/schemas/settings.js';
+import { generalSettingsOutput, updateGeneralSettingsInput } from '../../shared/schemas/settings.js';
 import { router } from '../trpc/init.js';
 import { adminProcedure, recentAuthAdminProcedure } from '../trpc/procedures.js';
-import { getGeneralSettings, updateGeneralSettings } from './general-settings.service.js';
+import { getGeneralSettingsVersioned, saveGeneralSettingsVersioned } from './general-settings.service.js';
 
 /** Settings > General: the portal's registration policy. Mounted at admin.settings.general. */
 export const generalSettingsRouter = router({
-  get: adminProcedure.output(generalSettingsSchema).query(({ ctx }) => getGeneralSettings(ctx.app)),
+  get: adminProcedure.output(generalSettingsOutput).query(async ({ ctx }) => {
+    const { settings, version } = await getGeneralSettingsVersioned(ctx.app);
+    return { ...settings, version };
+  }),
   update: recentAuthAdminProcedure
-    .input(generalSettingsSchema)
-    .output(generalSettingsSchema)
-    .mutation(({ ctx, input }) => updateGeneralSettings(ctx.app, ctx.auth.user, input)),
+    .input(updateGeneralSettingsInput)
+    .output(generalSettingsOutput)
+    .mutation(async ({ ctx, input }) => {
+      const { expectedVersion, ...values } = input;
+      const { settings, version } = await saveGeneralSettingsVersioned(ctx.app, ctx.auth.user, values, expectedVersion);
+      return { ...settings, version };
+    }),
 });

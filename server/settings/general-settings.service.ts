@@ -62,6 +62,16 @@ export async function updateGeneralSettings(app: AppServices, actor: SessionUser
  * settings lock, so of two writers with the same version exactly one wins. Answers the version
  * after the write, read in the same transaction.
  */
+/** The same, with the version after the save; with `expectedVersion` (the admin's form) as updateGeneralSettingsIfMatch. */
+export async function saveGeneralSettingsVersioned(
+  app: AppServices,
+  actor: SessionUser,
+  input: GeneralSettings,
+  expectedVersion: number | undefined,
+): Promise<{ settings: GeneralSettings; version: number }> {
+  return saveGeneralSettings(app, actor, input, expectedVersion);
+}
+
 export async function updateGeneralSettingsIfMatch(
   app: AppServices,
   actor: SessionUser,

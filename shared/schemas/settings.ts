@@ -24,6 +24,21 @@ export const generalSettingsSchema = z.object({
 });
 export type GeneralSettings = z.infer<typeof generalSettingsSchema>;
 
+/** The general settings as read, with their version (the REST API's ETag: it goes up with every change). */
+export const generalSettingsOutput = z.object({ ...generalSettingsSchema.shape, version: z.int() });
+export type GeneralSettingsVersioned = z.infer<typeof generalSettingsOutput>;
+
+/**
+ * A save of the general settings. `expectedVersion`: the version the admin's form was loaded with;
+ * the save then applies only while the settings are still as loaded (SETTINGS_CHANGED, with the
+ * current settings and version, otherwise), so a form opened before someone else's save does not
+ * silently put their changed fields back.
+ */
+export const updateGeneralSettingsInput = z.object({
+  ...generalSettingsSchema.shape,
+  expectedVersion: z.optional(z.number({ error: 'Invalid version' }).check(z.int({ error: 'Invalid version' }), z.gte(1, { error: 'Invalid version' }))),
+});
+
 export const mailSenderSettingsSchema = z.object({
   mailFromName: lineText('Sender name', 80, { required: false }).check(
     z.refine((v) => !/[\r\n"<>]/.test(v), { error: 'Sender name cannot contain quotes, angle brackets or line breaks' }),

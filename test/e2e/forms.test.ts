@@ -182,6 +182,40 @@ describe('forms: checked on leaving a field and on submit, one wording, clear re
     expect(await page.getByRole('switch', { name: 'Auto approve developer registration requests' }).isChecked()).toBe(true);
   }, 60_000);
 
+  it('Settings › General: a save after someone else’s keeps their changes, keeps yours, and names the fields you both changed', async () => {
+    const admin = await adminSession(app);
+    const other = await adminSession(app);
+    const before = await other.caller.admin.settings.general.get();
+    const { page, context } = await newPage(browser);
+    contexts.push(context);
+    await context.addCookies([{ name: SESSION_COOKIE, value: admin.sessionId, url: app.origin }]);
+    await page.goto(app.origin + '/admin/settings');
+    const portal = page.getByLabel('Portal name');
+    await portal.waitFor();
+    await portal.fill('Form Portal');
+
+    // Meanwhile another admin changes the portal name too, and the invite lifetime.
+    const lifetime = before.inviteLifetimeDays === 21 ? 22 : 21;
+    await other.caller.admin.settings.general.update({ ...before, portalName: 'Their Portal', inviteLifetimeDays: lifetime, expectedVersion: before.version });
+
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page
+      .getByText(
+        'Someone else saved these settings meanwhile. The form now has their changes and keeps yours; you both changed “Portal name”, and yours is shown. Check, then save again.',
+      )
+      .waitFor();
+    expect(await portal.inputValue()).toBe('Form Portal');
+    expect(await page.getByLabel('Invite lifetime (days)').inputValue()).toBe(String(lifetime));
+    expect(await other.caller.admin.settings.general.get()).toMatchObject({ portalName: 'Their Portal', inviteLifetimeDays: lifetime });
+    await expectNoAxeViolations(page, 'settings: general, saved meanwhile by someone else');
+
+    // Saving again, knowingly: both changes are kept.
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByTestId('unsaved-changes').waitFor({ state: 'detached' });
+    expect(await other.caller.admin.settings.general.get()).toMatchObject({ portalName: 'Form Portal', inviteLifetimeDays: lifetime });
+    await other.caller.admin.settings.general.update(before);
+  }, 60_000);
+
   it('the retention and email-limit cards show unsaved changes too, ask before leaving, and stop asking once saved', async () => {
     const admin = await adminSession(app);
     const { page, context } = await newPage(browser);

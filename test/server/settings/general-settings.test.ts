@@ -4,6 +4,14 @@ import { adminSession, developerSession, uniqueEmail } from '../../support/users
 import { rawPost } from '../../support/http.js';
 import { DEFAULT_SETTINGS, type GeneralSettings } from '../../../shared/schemas/settings.js';
 
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => {
+      throw new Error('expected a refusal');
+    },
+    (e: any) => e,
+  );
+
 const PASSWORD = 'a fine passphrase';
 const signup = (app: TestApp, email: string) =>
   app.caller().auth.signup({ firstName: 'Sam', lastName: 'Settings', email, password: PASSWORD, confirmPassword: PASSWORD });
@@ -30,6 +38,7 @@ describe('Settings > General', () => {
       inviteLifetimeDays: 7,
       requireEmailVerification: true,
       unverifiedLifetimeDays: 7,
+      version: 1,
     });
   });
 
@@ -47,6 +56,27 @@ describe('Settings > General', () => {
     // Saving the same values again changes nothing and records nothing.
     await admin.caller.admin.settings.general.update(saved);
     expect(await settingsEvents()).toHaveLength(1);
+  });
+
+  it('with the version its form was loaded with, a save after someone else’s is refused with their settings, and changes nothing', async () => {
+    const other = await adminSession(app);
+    const loaded = await admin.caller.admin.settings.general.get();
+    const theirs = await other.caller.admin.settings.general.update({ ...loaded, inviteLifetimeDays: 14, expectedVersion: loaded.version });
+    expect(theirs.version).toBe(loaded.version + 1);
+    const eventsBefore = (await settingsEvents()).length;
+
+    // This admin's form still shows the old invite lifetime: saving it must not put 7 back.
+    const e = await failure(admin.caller.admin.settings.general.update({ ...loaded, portalName: 'Stale form', expectedVersion: loaded.version }));
+    expect(e.code).toBe('CONFLICT');
+    expect(e.reason).toBe('SETTINGS_CHANGED');
+    expect(e.details).toEqual({ settings: expect.objectContaining({ inviteLifetimeDays: 14, portalName: loaded.portalName }), version: theirs.version });
+    expect(await admin.caller.admin.settings.general.get()).toEqual(theirs);
+    expect(await settingsEvents()).toHaveLength(eventsBefore);
+
+    // With the current version it goes through, and the answer carries the next one.
+    const saved = await admin.caller.admin.settings.general.update({ ...theirs, portalName: 'Fresh form', expectedVersion: theirs.version });
+    expect(saved).toMatchObject({ portalName: 'Fresh form', inviteLifetimeDays: 14, version: theirs.version + 1 });
+    await admin.caller.admin.settings.general.update({ ...saved, portalName: loaded.portalName, inviteLifetimeDays: loaded.inviteLifetimeDays });
   });
 
   it('"Auto approve developer registration requests" decides whether a new registration is active or pending', async () => {
