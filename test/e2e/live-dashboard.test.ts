@@ -102,7 +102,8 @@ describe('live admin dashboard in a browser', () => {
     await screenshot(bob.page, 'users-live-decided');
     await expectNoAxeViolationsAtWidths(bob.page, 'users list: decided elsewhere');
     await Promise.all([ann.context.close(), bob.context.close(), dev.context.close()]);
-  });
+    // Three browser contexts, the sign-up's proof-of-work and axe at four widths: more than the default 30 s on two busy cores.
+  }, 90_000);
 
   it('an open user page extends its timeline when another admin decides; the pending queue sorts by age and is decided in bulk', async () => {
     const waiting = [
