@@ -3,9 +3,9 @@ import type { FieldChange } from '../../shared/events.js';
 import type { SessionUser } from '../../shared/schemas/auth.js';
 import type { GeneralSettings } from '../../shared/schemas/settings.js';
 import { appendEvent } from '../events/append.js';
-import { AppError } from '../errors.js';
 import { readSettings, readSettingsVersioned, writeSetting } from './settings.repository.js';
 import { lockForTransaction } from '../db/locks.js';
+import { settingsChanged } from './settings-version.js';
 
 const GENERAL_KEYS = [
   'portalName',
@@ -92,16 +92,7 @@ async function saveGeneralSettings(
     await lockForTransaction(tx, 'settings');
     const read = await readSettingsVersioned(tx);
     const current = pickGeneral(read.settings);
-    if (expectedVersion !== undefined && generalVersion(read.versions) !== expectedVersion) {
-      throw new AppError(
-        'CONFLICT',
-        'SETTINGS_CHANGED',
-        'The settings were changed by someone else in the meantime. Review the current values and try again.',
-        {
-          details: { settings: current, version: generalVersion(read.versions) },
-        },
-      );
-    }
+    if (expectedVersion !== undefined && generalVersion(read.versions) !== expectedVersion) throw settingsChanged(current, generalVersion(read.versions));
     const changes: Record<string, FieldChange> = {};
     for (const key of GENERAL_KEYS) {
       if (JSON.stringify(current[key]) !== JSON.stringify(next[key])) {

@@ -6,6 +6,7 @@ import { DEFAULT_RETENTION_SETTINGS, retentionSettingsSchema, type RetentionSett
 import { appendEvent } from '../events/append.js';
 import { lockForTransaction } from '../db/locks.js';
 import { readSetting, writeSetting } from './settings.repository.js';
+import { settingsChanged, settingsGroupVersion } from './settings-version.js';
 
 // Settings > General > Data retention. Stored in `setting` under these keys, like the other settings.
 const KEYS = ['mailboxRetentionDays', 'sentOutboxRetentionDays', 'eventRetentionDays'] as const satisfies readonly (keyof RetentionSettings)[];
@@ -20,12 +21,22 @@ export async function readRetentionSettings(em: EntityManager): Promise<Retentio
   return retentionSettingsSchema.safeParse(out).success ? out : { ...DEFAULT_RETENTION_SETTINGS };
 }
 
-export function getRetentionSettings(app: AppServices): Promise<RetentionSettings> {
-  return readRetentionSettings(app.em());
+export async function getRetentionSettings(app: AppServices): Promise<{ settings: RetentionSettings; version: number }> {
+  const em = app.em();
+  return { settings: await readRetentionSettings(em), version: await settingsGroupVersion(em, KEYS) };
 }
 
-/** Saves the card (input already validated); only changed keys are written, in one `settings.changed` event. */
-export async function updateRetentionSettings(app: AppServices, actor: SessionUser, input: RetentionSettings): Promise<RetentionSettings> {
+/**
+ * Saves the card (input already validated); only changed keys are written, in one `settings.changed` event.
+ * With `expectedVersion` (the version the admin's form was loaded with), only while the settings are
+ * still at it: SETTINGS_CHANGED with the current ones otherwise, decided under the settings lock.
+ */
+export async function updateRetentionSettings(
+  app: AppServices,
+  actor: SessionUser,
+  input: RetentionSettings,
+  expectedVersion?: number,
+): Promise<{ settings: RetentionSettings; version: number }> {
   const next: RetentionSettings = {
     mailboxRetentionDays: input.mailboxRetentionDays,
     sentOutboxRetentionDays: input.sentOutboxRetentionDays,
@@ -34,6 +45,8 @@ export async function updateRetentionSettings(app: AppServices, actor: SessionUs
   return app.em().transactional(async (tx) => {
     await lockForTransaction(tx, 'settings');
     const current = await readRetentionSettings(tx);
+    const version = await settingsGroupVersion(tx, KEYS);
+    if (expectedVersion !== undefined && version !== expectedVersion) throw settingsChanged(current, version);
     const changes: Record<string, FieldChange> = {};
     for (const key of KEYS) {
       if (current[key] !== next[key]) {
@@ -41,7 +54,9 @@ export async function updateRetentionSettings(app: AppServices, actor: SessionUs
         await writeSetting(tx, key, next[key]);
       }
     }
-    if (Object.keys(changes).length) await appendEvent(tx, 'settings.changed', { changes }, { actorId: actor.id });
-    return next;
+    const written = Object.keys(changes).length;
+    if (written) await appendEvent(tx, 'settings.changed', { changes }, { actorId: actor.id });
+    // Each write added exactly 1 (a replaced row's version + 1, or a new row at 1).
+    return { settings: next, version: version + written };
   });
 }

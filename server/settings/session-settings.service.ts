@@ -6,6 +6,7 @@ import { DEFAULT_SESSION_SETTINGS, sessionSettingsSchema, type SessionSettings }
 import { appendEvent } from '../events/append.js';
 import { lockForTransaction } from '../db/locks.js';
 import { readSetting, writeSetting } from './settings.repository.js';
+import { settingsChanged, settingsGroupVersion } from './settings-version.js';
 import { assertAcceptableNewPassword } from '../security/password-policy.js';
 
 // Settings > Sessions & passwords. Stored in `setting` under these keys, like the general settings.
@@ -46,12 +47,22 @@ export async function checkNewPassword(em: EntityManager, password: string, fiel
   await assertAcceptableNewPassword(password, await readPasswordMinLength(em), field);
 }
 
-export function getSessionSettings(app: AppServices): Promise<SessionSettings> {
-  return readSessionSettings(app.em());
+export async function getSessionSettings(app: AppServices): Promise<{ settings: SessionSettings; version: number }> {
+  const em = app.em();
+  return { settings: await readSessionSettings(em), version: await settingsGroupVersion(em, KEYS) };
 }
 
-/** Saves the tab (input already validated); only changed keys are written, in one `settings.changed` event. */
-export async function updateSessionSettings(app: AppServices, actor: SessionUser, input: SessionSettings): Promise<SessionSettings> {
+/**
+ * Saves the tab (input already validated); only changed keys are written, in one `settings.changed` event.
+ * With `expectedVersion` (the version the admin's form was loaded with), only while the settings are
+ * still at it: SETTINGS_CHANGED with the current ones otherwise, decided under the settings lock.
+ */
+export async function updateSessionSettings(
+  app: AppServices,
+  actor: SessionUser,
+  input: SessionSettings,
+  expectedVersion?: number,
+): Promise<{ settings: SessionSettings; version: number }> {
   const next: SessionSettings = {
     sessionIdleTimeoutMinutes: input.sessionIdleTimeoutMinutes,
     sessionAbsoluteLifetimeHours: input.sessionAbsoluteLifetimeHours,
@@ -60,6 +71,8 @@ export async function updateSessionSettings(app: AppServices, actor: SessionUser
   return app.em().transactional(async (tx) => {
     await lockForTransaction(tx, 'settings');
     const current = await readSessionSettings(tx);
+    const version = await settingsGroupVersion(tx, KEYS);
+    if (expectedVersion !== undefined && version !== expectedVersion) throw settingsChanged(current, version);
     const changes: Record<string, FieldChange> = {};
     for (const key of KEYS) {
       if (current[key] !== next[key]) {
@@ -67,7 +80,9 @@ export async function updateSessionSettings(app: AppServices, actor: SessionUser
         await writeSetting(tx, key, next[key]);
       }
     }
-    if (Object.keys(changes).length) await appendEvent(tx, 'settings.changed', { changes }, { actorId: actor.id });
-    return next;
+    const written = Object.keys(changes).length;
+    if (written) await appendEvent(tx, 'settings.changed', { changes }, { actorId: actor.id });
+    // Each write added exactly 1 (a replaced row's version + 1, or a new row at 1).
+    return { settings: next, version: version + written };
   });
 }

@@ -216,6 +216,34 @@ describe('forms: checked on leaving a field and on submit, one wording, clear re
     await other.caller.admin.settings.general.update(before);
   }, 60_000);
 
+  it('Settings › Security: a save after someone else’s brings their change into the form and keeps yours', async () => {
+    const admin = await adminSession(app);
+    const other = await adminSession(app);
+    const before = await other.caller.admin.settings.security.get();
+    const { page, context } = await newPage(browser);
+    contexts.push(context);
+    await context.addCookies([{ name: SESSION_COOKIE, value: admin.sessionId, url: app.origin }]);
+    await page.goto(app.origin + '/admin/settings/security');
+    const honeypot = page.getByRole('switch', { name: 'Honeypot field' });
+    await honeypot.waitFor();
+    await honeypot.click();
+
+    const seconds = before.minSubmitSeconds === 9 ? 8 : 9;
+    await other.caller.admin.settings.security.update({ ...before, minSubmitSeconds: seconds, expectedVersion: before.version });
+
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByText('Someone else saved these settings meanwhile. The form now has their changes and keeps yours. Check, then save again.').waitFor();
+    expect(await page.getByLabel('Minimum time before submit (seconds)').inputValue()).toBe(String(seconds));
+    expect(await honeypot.isChecked()).toBe(!before.honeypotEnabled);
+    expect(await other.caller.admin.settings.security.get()).toMatchObject({ minSubmitSeconds: seconds, honeypotEnabled: before.honeypotEnabled });
+
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByTestId('unsaved-changes').waitFor({ state: 'detached' });
+    expect(await other.caller.admin.settings.security.get()).toMatchObject({ minSubmitSeconds: seconds, honeypotEnabled: !before.honeypotEnabled });
+    const { version: _version, ...values } = before;
+    await other.caller.admin.settings.security.update(values);
+  }, 60_000);
+
   it('the retention and email-limit cards show unsaved changes too, ask before leaving, and stop asking once saved', async () => {
     const admin = await adminSession(app);
     const { page, context } = await newPage(browser);

@@ -4,7 +4,8 @@ import { generalSettingsSchema, type GeneralSettings, type GeneralSettingsVersio
 import { createForm, type Validator } from '../../lib/form';
 import { useUnsavedChanges } from '../../lib/unsaved';
 import { refreshMe } from '../../lib/session';
-import { errorDetails, errorMessage, errorReason, trpc, UserFacingError } from '../../lib/trpc';
+import { errorMessage, trpc } from '../../lib/trpc';
+import { valuesOf, versionedSettings } from '../../lib/versioned-settings';
 import { zodValidator } from '../../lib/zod-form';
 import { Button, CheckboxField, FormError, TextAreaField, TextField, toast, Loading } from '../../ui';
 import { GENERAL_SETTINGS_KEY } from '../query-keys';
@@ -105,27 +106,17 @@ const FORM_LABELS: Record<keyof FormValues, string> = {
   unverifiedLifetimeDays: 'Unverified registrations expire after (days)',
 };
 
-/**
- * Someone else saved the settings after this form was loaded (`base`): their save (`theirs`) and
- * this admin's edits are merged field by field. A field this admin left alone takes their value; a
- * field only this admin changed keeps this admin's value; a field both changed differently keeps
- * this admin's value and is listed, so the admin decides before saving again.
- */
-export function mergeSettingsForm(base: FormValues, mine: FormValues, theirs: FormValues): { values: FormValues; both: (keyof FormValues)[] } {
-  const values = { ...mine };
-  const both: (keyof FormValues)[] = [];
-  for (const key of Object.keys(FORM_LABELS) as (keyof FormValues)[]) {
-    if (mine[key] === base[key]) (values as Record<string, unknown>)[key] = theirs[key];
-    else if (theirs[key] !== base[key] && theirs[key] !== mine[key]) both.push(key);
-  }
-  return { values, both };
-}
-
 function GeneralSettingsForm(props: { initial: GeneralSettingsVersioned }) {
   const queryClient = useQueryClient();
-  const form = createForm(validate, toForm(props.initial));
-  // What the form was loaded (or last saved) with: its version goes with the next save.
-  let base = props.initial;
+  const form = createForm(validate, toForm(valuesOf(props.initial)));
+  // Each save carries the version the form was loaded with: never puts back what someone else saved meanwhile.
+  const saves = versionedSettings({
+    initial: props.initial,
+    toForm,
+    labels: FORM_LABELS,
+    form,
+    onCurrent: (current) => queryClient.setQueryData(GENERAL_SETTINGS_KEY, current),
+  });
   // The switches look instant but only "Save settings" keeps them: the page says so and asks before leaving.
   const unsaved = useUnsavedChanges(form.values);
   // Server field errors come back as autoApproveDomains.N; show them on the text area.
@@ -134,26 +125,9 @@ function GeneralSettingsForm(props: { initial: GeneralSettingsVersioned }) {
   const onSubmit = (e: SubmitEvent) => {
     e.preventDefault();
     void form.submit(async (data) => {
-      let saved: GeneralSettingsVersioned;
-      try {
-        saved = await trpc.admin.settings.general.update.mutate({ ...data, expectedVersion: base.version });
-      } catch (e) {
-        const current = errorReason(e) === 'SETTINGS_CHANGED' ? (errorDetails(e) as { settings: GeneralSettings; version: number } | undefined) : undefined;
-        if (!current) throw e;
-        const theirs: GeneralSettingsVersioned = { ...current.settings, version: current.version };
-        const merged = mergeSettingsForm(toForm(base), form.values(), toForm(theirs));
-        base = theirs;
-        queryClient.setQueryData(GENERAL_SETTINGS_KEY, theirs);
-        for (const [k, v] of Object.entries(merged.values)) form.set(k as keyof FormValues, v as never);
-        throw new UserFacingError(
-          merged.both.length
-            ? `Someone else saved these settings meanwhile. The form now has their changes and keeps yours; you both changed ${merged.both.map((k) => `“${FORM_LABELS[k]}”`).join(', ')}, and yours is shown. Check, then save again.`
-            : 'Someone else saved these settings meanwhile. The form now has their changes and keeps yours. Check, then save again.',
-        );
-      }
-      base = saved;
+      const saved = await saves.save((expectedVersion) => trpc.admin.settings.general.update.mutate({ ...data, expectedVersion }));
       queryClient.setQueryData(GENERAL_SETTINGS_KEY, saved);
-      for (const [k, v] of Object.entries(toForm(saved))) form.set(k as keyof FormValues, v as never);
+      for (const [k, v] of Object.entries(toForm(valuesOf(saved)))) form.set(k as keyof FormValues, v as never);
       unsaved.markSaved();
       void refreshMe(); // the portal name and sign-up switch are public
       toast('Settings saved', 'success');

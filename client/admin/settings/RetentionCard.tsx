@@ -6,6 +6,8 @@ import { createForm, type Validator } from '../../lib/form';
 import { errorMessage, trpc } from '../../lib/trpc';
 import { zodValidator } from '../../lib/zod-form';
 import { Button, FormError, Loading, TextField, toast } from '../../ui';
+import { valuesOf, versionedSettings } from '../../lib/versioned-settings';
+import type { RetentionSettingsVersioned } from '../../../shared/schemas/settings-version';
 
 const RETENTION_KEY = ['admin', 'settings', 'retention'] as const;
 
@@ -57,16 +59,30 @@ export function RetentionCard() {
   );
 }
 
-function RetentionForm(props: { initial: RetentionSettings }) {
+const FORM_LABELS: Record<keyof FormValues, string> = {
+  mailboxRetentionDays: 'Built-in mailbox messages (days)',
+  sentOutboxRetentionDays: 'Sent emails in the delivery queue (days)',
+  eventRetentionDays: 'Activity history (days)',
+};
+
+function RetentionForm(props: { initial: RetentionSettingsVersioned }) {
   const queryClient = useQueryClient();
-  const form = createForm(validate, toForm(props.initial));
+  const form = createForm(validate, toForm(valuesOf(props.initial)));
+  // Each save carries the version the form was loaded with: never puts back what someone else saved meanwhile.
+  const saves = versionedSettings({
+    initial: props.initial,
+    toForm,
+    labels: FORM_LABELS,
+    form,
+    onCurrent: (current) => queryClient.setQueryData(RETENTION_KEY, current),
+  });
   const unsaved = useUnsavedChanges(form.values);
   const onSubmit = (e: SubmitEvent) => {
     e.preventDefault();
     void form.submit(async (data) => {
-      const saved = await trpc.admin.settings.retention.update.mutate(data);
+      const saved = await saves.save((expectedVersion) => trpc.admin.settings.retention.update.mutate({ ...data, expectedVersion }));
       queryClient.setQueryData(RETENTION_KEY, saved);
-      const next = toForm(saved);
+      const next = toForm(valuesOf(saved));
       for (const k of Object.keys(next) as (keyof FormValues)[]) form.set(k, next[k]);
       unsaved.markSaved();
       toast('Retention saved', 'success');

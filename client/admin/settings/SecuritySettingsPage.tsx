@@ -6,6 +6,8 @@ import { useUnsavedChanges } from '../../lib/unsaved';
 import { errorMessage, trpc } from '../../lib/trpc';
 import { zodValidator } from '../../lib/zod-form';
 import { Button, CheckboxField, FormError, SelectField, TextAreaField, TextField, toast, Loading } from '../../ui';
+import { valuesOf, versionedSettings } from '../../lib/versioned-settings';
+import type { SecuritySettingsVersioned } from '../../../shared/schemas/settings-version';
 
 const SECURITY_SETTINGS_KEY = ['admin', 'settings', 'security'] as const;
 
@@ -80,9 +82,31 @@ export default function SecuritySettingsPage() {
   );
 }
 
-function SecuritySettingsForm(props: { initial: SecuritySettings }) {
+const FORM_LABELS: Record<keyof FormValues, string> = {
+  powEnabled: 'Proof-of-work check',
+  powMaxNumber: 'Difficulty',
+  honeypotEnabled: 'Honeypot field',
+  minSubmitSeconds: 'Minimum time before submit (seconds)',
+  disposableEmails: 'Disposable email addresses',
+  domainsText: 'Blocked email domains',
+  loginFailuresPerIp: 'Failures per account and address',
+  loginFailureWindowMinutes: '…within (minutes)',
+  loginFailuresPerAccount: 'Failures per account',
+  loginFailureResetHours: 'Forget failures after (hours)',
+  loginPowFactor: 'Login check difficulty (× the form check)',
+};
+
+function SecuritySettingsForm(props: { initial: SecuritySettingsVersioned }) {
   const queryClient = useQueryClient();
-  const form = createForm(validate, toForm(props.initial));
+  const form = createForm(validate, toForm(valuesOf(props.initial)));
+  // Each save carries the version the form was loaded with: never puts back what someone else saved meanwhile.
+  const saves = versionedSettings({
+    initial: props.initial,
+    toForm,
+    labels: FORM_LABELS,
+    form,
+    onCurrent: (current) => queryClient.setQueryData(SECURITY_SETTINGS_KEY, current),
+  });
   const unsaved = useUnsavedChanges(form.values);
   const domainsError = () => form.error('domainsText') ?? Object.entries(form.errors()).find(([k]) => k.startsWith('blockedEmailDomains'))?.[1];
   const num = (k: NumberField) => form.field(k);
@@ -90,9 +114,9 @@ function SecuritySettingsForm(props: { initial: SecuritySettings }) {
   const onSubmit = (e: SubmitEvent) => {
     e.preventDefault();
     void form.submit(async (data) => {
-      const saved = await trpc.admin.settings.security.update.mutate(data);
+      const saved = await saves.save((expectedVersion) => trpc.admin.settings.security.update.mutate({ ...data, expectedVersion }));
       queryClient.setQueryData(SECURITY_SETTINGS_KEY, saved);
-      for (const [k, v] of Object.entries(toForm(saved))) form.set(k as keyof FormValues, v);
+      for (const [k, v] of Object.entries(toForm(valuesOf(saved)))) form.set(k as keyof FormValues, v);
       unsaved.markSaved();
       toast('Settings saved', 'success');
     });

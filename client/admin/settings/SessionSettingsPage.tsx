@@ -6,6 +6,8 @@ import { useUnsavedChanges } from '../../lib/unsaved';
 import { errorMessage, trpc } from '../../lib/trpc';
 import { zodValidator } from '../../lib/zod-form';
 import { Button, FormError, Loading, TextField, toast } from '../../ui';
+import { valuesOf, versionedSettings } from '../../lib/versioned-settings';
+import type { SessionSettingsVersioned } from '../../../shared/schemas/settings-version';
 
 const SESSION_SETTINGS_KEY = ['admin', 'settings', 'sessions'] as const;
 
@@ -56,16 +58,30 @@ export default function SessionSettingsPage() {
   );
 }
 
-function SessionSettingsForm(props: { initial: SessionSettings }) {
+const FORM_LABELS: Record<keyof FormValues, string> = {
+  sessionIdleTimeoutMinutes: 'Idle timeout (minutes)',
+  sessionAbsoluteLifetimeHours: 'Absolute lifetime (hours)',
+  passwordMinLength: 'Minimum length for new passwords',
+};
+
+function SessionSettingsForm(props: { initial: SessionSettingsVersioned }) {
   const queryClient = useQueryClient();
-  const form = createForm(validate, toForm(props.initial));
+  const form = createForm(validate, toForm(valuesOf(props.initial)));
+  // Each save carries the version the form was loaded with: never puts back what someone else saved meanwhile.
+  const saves = versionedSettings({
+    initial: props.initial,
+    toForm,
+    labels: FORM_LABELS,
+    form,
+    onCurrent: (current) => queryClient.setQueryData(SESSION_SETTINGS_KEY, current),
+  });
   const unsaved = useUnsavedChanges(form.values);
   const onSubmit = (e: SubmitEvent) => {
     e.preventDefault();
     void form.submit(async (data) => {
-      const saved = await trpc.admin.settings.sessions.update.mutate(data);
+      const saved = await saves.save((expectedVersion) => trpc.admin.settings.sessions.update.mutate({ ...data, expectedVersion }));
       queryClient.setQueryData(SESSION_SETTINGS_KEY, saved);
-      const next = toForm(saved);
+      const next = toForm(valuesOf(saved));
       for (const k of Object.keys(next) as (keyof FormValues)[]) form.set(k, next[k]);
       unsaved.markSaved();
       toast('Settings saved', 'success');

@@ -78,7 +78,12 @@ describe('data retention (one scheduled-jobs mechanism, test clock)', () => {
   it('follows the settings (admin.settings.retention), events included once a period is set', async () => {
     const { sessionId } = await adminSession(app);
     const caller = app.caller({ sessionId });
-    expect(await caller.admin.settings.retention.get()).toEqual({ mailboxRetentionDays: 30, sentOutboxRetentionDays: 30, eventRetentionDays: null });
+    expect(await caller.admin.settings.retention.get()).toEqual({
+      mailboxRetentionDays: 30,
+      sentOutboxRetentionDays: 30,
+      eventRetentionDays: null,
+      version: 1,
+    });
     await caller.admin.settings.retention.update({ mailboxRetentionDays: 90, sentOutboxRetentionDays: 7, eventRetentionDays: 365 });
     await seed('mid', 60);
     await seed('ancient', 400);
