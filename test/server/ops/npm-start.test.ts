@@ -24,8 +24,8 @@ describe('npm start', () => {
 
   it('runs the compiled server with plain node on the embedded PostgreSQL, and SIGTERM to npm leaves no process behind', async () => {
     server = await spawnServer('npm', ['start', '--silent'], { DATA_DIR: dataDir, DATABASE_URL: '', NODE_ENV: '', MAIL_WORKER: 'true' }, 240_000);
-    const ready = await fetch(server.url + '/readyz');
-    expect(ready.status).toBe(200);
+    // "listening" comes once the HTTP server is up; /readyz turns 200 when the workers have polled once as well.
+    await expect.poll(async () => (await fetch(server!.url + '/readyz')).status, { timeout: 30_000, interval: 200 }).toBe(200);
     tree = descendants(server.child.pid!);
     const commands = tree.map(commandOf);
     // The server is plain node on the bundle (no tsx, no TypeScript compiled at run time)…
