@@ -8,10 +8,10 @@ import {
   sendTestEmailOutput,
   templateInput,
 } from '../../shared/schemas/mail.js';
-import { mailCapSettingsSchema } from '../../shared/schemas/mail-safety.js';
 import { router } from '../trpc/init.js';
 import { adminProcedure, recentAuthAdminProcedure } from '../trpc/procedures.js';
-import { readMailCaps, saveMailCaps } from './mail-caps.js';
+import { readMailCapsVersioned, saveMailCaps } from './mail-caps.js';
+import { mailCapSettingsOutput, saveMailCapsInput } from '../../shared/schemas/settings-version.js';
 import { getEmailSettings, previewEmail, resetTemplate, saveSender, saveTemplate, sendTestEmail } from './email-settings.service.js';
 
 /** admin.settings.emails.*: Settings > Emails (per-template words, preview, test email, sender). */
@@ -54,9 +54,16 @@ export const emailSettingsRouter = router({
     }),
 
   /** The per-recipient cap on non-essential emails (emails/templates.ts, EMAIL_DELIVERY_POLICY). */
-  caps: adminProcedure.output(mailCapSettingsSchema).query(({ ctx }) => readMailCaps(ctx.app.em())),
+  caps: adminProcedure.output(mailCapSettingsOutput).query(async ({ ctx }) => {
+    const { settings, version } = await readMailCapsVersioned(ctx.app.em());
+    return { ...settings, version };
+  }),
   saveCaps: recentAuthAdminProcedure
-    .input(mailCapSettingsSchema)
-    .output(mailCapSettingsSchema)
-    .mutation(({ ctx, input }) => saveMailCaps(ctx.app, ctx.auth.user, input)),
+    .input(saveMailCapsInput)
+    .output(mailCapSettingsOutput)
+    .mutation(async ({ ctx, input }) => {
+      const { expectedVersion, ...values } = input;
+      const { settings, version } = await saveMailCaps(ctx.app, ctx.auth.user, values, expectedVersion);
+      return { ...settings, version };
+    }),
 });

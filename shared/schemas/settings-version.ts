@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { mailCapSettingsSchema } from './mail-safety.js';
 import { retentionSettingsSchema } from './retention.js';
 import { securitySettingsSchema } from './security.js';
 import { sessionSettingsSchema } from './session-settings.js';
@@ -25,3 +26,7 @@ export type SessionSettingsVersioned = z.infer<typeof sessionSettingsOutput>;
 export const retentionSettingsOutput = z.safeExtend(retentionSettingsSchema, version);
 export const updateRetentionSettingsInput = z.safeExtend(retentionSettingsSchema, expected);
 export type RetentionSettingsVersioned = z.infer<typeof retentionSettingsOutput>;
+
+export const mailCapSettingsOutput = z.safeExtend(mailCapSettingsSchema, version);
+export const saveMailCapsInput = z.safeExtend(mailCapSettingsSchema, expected);
+export type MailCapSettingsVersioned = z.infer<typeof mailCapSettingsOutput>;

@@ -42,7 +42,7 @@ describe('per-recipient cap and suppression list', () => {
 
   it('defaults to 5 an hour and 20 a day, in Settings > Emails', async () => {
     await app.services.em().execute(`delete from setting where key = 'mailCaps'`);
-    expect(await admin.caller.admin.settings.emails.caps()).toEqual({ perRecipientPerHour: 5, perRecipientPerDay: 20 });
+    expect(await admin.caller.admin.settings.emails.caps()).toEqual({ perRecipientPerHour: 5, perRecipientPerDay: 20, version: 1 });
     const bad = await admin.caller.admin.settings.emails.saveCaps({ perRecipientPerHour: 0, perRecipientPerDay: 20 }).catch((e) => e);
     expect(bad.code).toBe('BAD_REQUEST');
   });

@@ -7,6 +7,8 @@ import { trpc } from '../../lib/trpc';
 import { zodValidator } from '../../lib/zod-form';
 import { Button, FormError, TextField, toast } from '../../ui';
 import { MAIL_CAPS_KEY } from '../query-keys';
+import { valuesOf, versionedSettings } from '../../lib/versioned-settings';
+import type { MailCapSettingsVersioned } from '../../../shared/schemas/settings-version';
 
 /** Settings > Emails: how many non-essential emails (notices, repeated resets) one address may receive. */
 export function EmailCapsCard() {
@@ -14,21 +16,36 @@ export function EmailCapsCard() {
   return <Show when={caps.data}>{(c) => <CapsForm caps={c()} />}</Show>;
 }
 
-function CapsForm(props: { caps: MailCapSettings }) {
+interface FormValues {
+  perRecipientPerHour: string;
+  perRecipientPerDay: string;
+}
+const FORM_LABELS: Record<keyof FormValues, string> = { perRecipientPerHour: 'Per hour', perRecipientPerDay: 'Per day' };
+const toForm = (c: MailCapSettings): FormValues => ({ perRecipientPerHour: String(c.perRecipientPerHour), perRecipientPerDay: String(c.perRecipientPerDay) });
+
+function CapsForm(props: { caps: MailCapSettingsVersioned }) {
   const queryClient = useQueryClient();
-  const toNumbers = (v: { perRecipientPerHour: string; perRecipientPerDay: string }) => ({
+  const toNumbers = (v: FormValues) => ({
     perRecipientPerHour: Number(v.perRecipientPerHour),
     perRecipientPerDay: Number(v.perRecipientPerDay),
   });
-  const validate = (v: { perRecipientPerHour: string; perRecipientPerDay: string }) => zodValidator(mailCapSettingsSchema)(toNumbers(v));
-  const form = createForm(validate, { perRecipientPerHour: String(props.caps.perRecipientPerHour), perRecipientPerDay: String(props.caps.perRecipientPerDay) });
+  const validate = (v: FormValues) => zodValidator(mailCapSettingsSchema)(toNumbers(v));
+  const form = createForm(validate, toForm(valuesOf(props.caps)));
+  // Each save carries the version the form was loaded with: never puts back what someone else saved meanwhile.
+  const saves = versionedSettings({
+    initial: props.caps,
+    toForm,
+    labels: FORM_LABELS,
+    form,
+    onCurrent: (current) => queryClient.setQueryData(MAIL_CAPS_KEY, current),
+  });
   const unsaved = useUnsavedChanges(form.values);
   const onSubmit = (e: SubmitEvent) => {
     e.preventDefault();
     void form.submit(async (data) => {
-      await trpc.admin.settings.emails.saveCaps.mutate(data);
+      const saved = await saves.save((expectedVersion) => trpc.admin.settings.emails.saveCaps.mutate({ ...data, expectedVersion }));
+      queryClient.setQueryData(MAIL_CAPS_KEY, saved);
       unsaved.markSaved();
-      await queryClient.invalidateQueries({ queryKey: MAIL_CAPS_KEY });
       toast('Limits saved', 'success');
     });
   };

@@ -3,7 +3,7 @@ import { sqlCount, startTestApp, type TestApp } from '../../support/app.js';
 import { adminSession } from '../../support/users.js';
 
 type Admin = Awaited<ReturnType<typeof adminSession>>;
-type Page = 'security' | 'sessions' | 'retention';
+type Page = 'security' | 'sessions' | 'retention' | 'emails';
 
 const failure = (p: Promise<unknown>) =>
   p.then(
@@ -29,6 +29,11 @@ const PAGES: { page: Page; theirs: (s: any) => Record<string, unknown>; mine: (s
     mine: (s) => ({ sessionIdleTimeoutMinutes: s.sessionIdleTimeoutMinutes === 90 ? 91 : 90 }),
   },
   {
+    page: 'emails',
+    theirs: (s) => ({ perRecipientPerHour: s.perRecipientPerHour === 7 ? 8 : 7 }),
+    mine: (s) => ({ perRecipientPerDay: s.perRecipientPerDay === 30 ? 31 : 30 }),
+  },
+  {
     page: 'retention',
     theirs: (s) => ({ mailboxRetentionDays: s.mailboxRetentionDays === 45 ? 46 : 45 }),
     mine: (s) => ({ sentOutboxRetentionDays: s.sentOutboxRetentionDays === 20 ? 21 : 20 }),
@@ -39,7 +44,11 @@ describe('settings pages: saves carry the version the form was loaded with', () 
   let app: TestApp;
   let ada: Admin;
   let bob: Admin;
-  const api = (a: Admin, page: Page) => a.caller.admin.settings[page] as any;
+  // Settings › Emails' limits card reads with caps and saves with saveCaps; the other pages use get and update.
+  const api = (a: Admin, page: Page) => {
+    const r = a.caller.admin.settings[page] as any;
+    return page === 'emails' ? { get: r.caps, update: r.saveCaps } : r;
+  };
   const events = () => sqlCount(app, `select count(*) from domain_event where type = 'settings.changed'`);
 
   beforeAll(async () => {
