@@ -1,5 +1,4 @@
 import { okOutput } from '../../shared/schemas/auth.js';
-import { mailSenderSettingsSchema } from '../../shared/schemas/settings.js';
 import {
   emailSettingsOutput,
   previewEmailInput,
@@ -11,7 +10,7 @@ import {
 import { router } from '../trpc/init.js';
 import { adminProcedure, recentAuthAdminProcedure } from '../trpc/procedures.js';
 import { readMailCapsVersioned, saveMailCaps } from './mail-caps.js';
-import { mailCapSettingsOutput, saveMailCapsInput } from '../../shared/schemas/settings-version.js';
+import { mailCapSettingsOutput, mailSenderSettingsOutput, saveMailCapsInput, saveMailSenderInput } from '../../shared/schemas/settings-version.js';
 import { getEmailSettings, previewEmail, resetTemplate, saveSender, saveTemplate, sendTestEmail } from './email-settings.service.js';
 
 /** admin.settings.emails.*: Settings > Emails (per-template words, preview, test email, sender). */
@@ -46,11 +45,12 @@ export const emailSettingsRouter = router({
     .mutation(async ({ ctx, input }) => ({ ok: true as const, ...(await sendTestEmail(ctx.app, ctx.auth.user, input.template)) })),
 
   saveSender: recentAuthAdminProcedure
-    .input(mailSenderSettingsSchema)
-    .output(okOutput)
+    .input(saveMailSenderInput)
+    .output(mailSenderSettingsOutput)
     .mutation(async ({ ctx, input }) => {
-      await saveSender(ctx.app, ctx.auth.user, input);
-      return { ok: true as const };
+      const { expectedVersion, ...values } = input;
+      const { settings, version } = await saveSender(ctx.app, ctx.auth.user, values, expectedVersion);
+      return { ...settings, version };
     }),
 
   /** The per-recipient cap on non-essential emails (emails/templates.ts, EMAIL_DELIVERY_POLICY). */

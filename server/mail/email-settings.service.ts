@@ -14,13 +14,14 @@ import { formatAddress, resolveSender } from './transports.js';
 import { transportKind } from './mailbox.service.js';
 import { deleteSetting, readSetting, readSettings, writeSetting } from '../settings/settings.repository.js';
 import { lockForTransaction } from '../db/locks.js';
+import { settingsChanged, settingsGroupVersion } from '../settings/settings-version.js';
 
 const normalize = (s: string) => s.replace(/\r\n?/g, '\n').trim();
 
 /** Every template with its current words (override or shipped), the sender, and the transport. */
 export async function getEmailSettings(app: AppServices): Promise<EmailSettingsOutput> {
   const em = app.em();
-  const [settings, overrides] = await Promise.all([readSettings(em), readTemplateOverrides(em)]);
+  const [settings, overrides, senderVersion] = await Promise.all([readSettings(em), readTemplateOverrides(em), settingsGroupVersion(em, SENDER_KEYS)]);
   return {
     templates: EMAIL_TEMPLATE_NAMES.map((name) => {
       const c = TEMPLATE_CONTENT[name];
@@ -41,6 +42,7 @@ export async function getEmailSettings(app: AppServices): Promise<EmailSettingsO
       mailFromName: settings.mailFromName,
       mailFromAddress: settings.mailFromAddress,
       effectiveFrom: formatAddress(resolveSender(app.config, settings, app.publicUrl())),
+      version: senderVersion,
     },
     transport: transportKind(app),
   };
@@ -128,19 +130,35 @@ export async function sendTestEmail(app: AppServices, actor: SessionUser, templa
   return { to: actor.email };
 }
 
-/** Sender name and address (Settings > Emails). Empty values fall back to MAIL_FROM, then the portal's name. */
-export async function saveSender(app: AppServices, actor: SessionUser, input: MailSenderSettings): Promise<void> {
-  await app.em().transactional(async (tx) => {
+const SENDER_KEYS = ['mailFromName', 'mailFromAddress'] as const;
+
+/**
+ * Sender name and address (Settings > Emails). Empty values fall back to MAIL_FROM, then the portal's
+ * name. With `expectedVersion` (the version the admin's form was loaded with), only while the
+ * sender is still at it: SETTINGS_CHANGED with the current one otherwise, under the settings lock.
+ */
+export async function saveSender(
+  app: AppServices,
+  actor: SessionUser,
+  input: MailSenderSettings,
+  expectedVersion?: number,
+): Promise<{ settings: MailSenderSettings; version: number }> {
+  return app.em().transactional(async (tx) => {
     await lockForTransaction(tx, 'settings');
     const current = await readSettings(tx);
+    const version = await settingsGroupVersion(tx, SENDER_KEYS);
+    const currentSender: MailSenderSettings = { mailFromName: current.mailFromName, mailFromAddress: current.mailFromAddress };
+    if (expectedVersion !== undefined && version !== expectedVersion) throw settingsChanged(currentSender, version);
+    const next: MailSenderSettings = { mailFromName: input.mailFromName.trim(), mailFromAddress: input.mailFromAddress.trim() };
     const changes: Record<string, FieldChange> = {};
-    for (const key of ['mailFromName', 'mailFromAddress'] as const) {
-      const value = input[key].trim();
-      if (current[key] !== value) {
-        changes[key] = { from: current[key], to: value };
-        await writeSetting(tx, key, value);
+    for (const key of SENDER_KEYS) {
+      if (current[key] !== next[key]) {
+        changes[key] = { from: current[key], to: next[key] };
+        await writeSetting(tx, key, next[key]);
       }
     }
-    if (Object.keys(changes).length) await appendEvent(tx, 'settings.changed', { changes }, { actorId: actor.id });
+    const written = Object.keys(changes).length;
+    if (written) await appendEvent(tx, 'settings.changed', { changes }, { actorId: actor.id });
+    return { settings: next, version: version + written };
   });
 }

@@ -115,6 +115,8 @@ export const emailSettingsOutput = z.object({
   sender: z.extend(mailSenderSettingsSchema, {
     /** The From header emails carry right now, after fallbacks (MAIL_FROM, no-reply@host). */
     effectiveFrom: z.string(),
+    /** The sender's version: a save with it applies only while nobody else saved meanwhile. */
+    version: z.int(),
   }),
   transport: mailTransportSchema,
 });

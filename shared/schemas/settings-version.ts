@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { mailCapSettingsSchema } from './mail-safety.js';
+import { mailSenderSettingsSchema } from './settings.js';
 import { retentionSettingsSchema } from './retention.js';
 import { securitySettingsSchema } from './security.js';
 import { sessionSettingsSchema } from './session-settings.js';
@@ -30,3 +31,7 @@ export type RetentionSettingsVersioned = z.infer<typeof retentionSettingsOutput>
 export const mailCapSettingsOutput = z.safeExtend(mailCapSettingsSchema, version);
 export const saveMailCapsInput = z.safeExtend(mailCapSettingsSchema, expected);
 export type MailCapSettingsVersioned = z.infer<typeof mailCapSettingsOutput>;
+
+export const mailSenderSettingsOutput = z.safeExtend(mailSenderSettingsSchema, version);
+export const saveMailSenderInput = z.safeExtend(mailSenderSettingsSchema, expected);
+export type MailSenderSettingsVersioned = z.infer<typeof mailSenderSettingsOutput>;

@@ -244,6 +244,38 @@ describe('forms: checked on leaving a field and on submit, one wording, clear re
     await other.caller.admin.settings.security.update(values);
   }, 60_000);
 
+  it('Settings › Emails, sender: saves, and a save after someone else’s keeps their change and yours', async () => {
+    const admin = await adminSession(app);
+    const other = await adminSession(app);
+    const { page, context } = await newPage(browser);
+    contexts.push(context);
+    await context.addCookies([{ name: SESSION_COOKIE, value: admin.sessionId, url: app.origin }]);
+    await page.goto(app.origin + '/admin/settings/emails');
+    const name = page.getByLabel('Sender name');
+    await name.fill('Acme Developer Desk');
+    await page.getByLabel('Sender address').fill('desk@acme.test');
+    await page.getByRole('button', { name: 'Save sender' }).click();
+    await page.getByTestId('effective-from').getByText('"Acme Developer Desk" <desk@acme.test>').waitFor();
+
+    // Another admin changes the address; this form still shows the old one and changes the name.
+    const sender = (await other.caller.admin.settings.emails.get()).sender;
+    await other.caller.admin.settings.emails.saveSender({
+      mailFromName: sender.mailFromName,
+      mailFromAddress: 'team@acme.test',
+      expectedVersion: sender.version,
+    });
+    await name.fill('Acme API Team');
+    await page.getByRole('button', { name: 'Save sender' }).click();
+    await page.getByText('Someone else saved these settings meanwhile. The form now has their changes and keeps yours. Check, then save again.').waitFor();
+    expect(await page.getByLabel('Sender address').inputValue()).toBe('team@acme.test');
+    expect((await other.caller.admin.settings.emails.get()).sender).toMatchObject({ mailFromName: 'Acme Developer Desk', mailFromAddress: 'team@acme.test' });
+    await page.getByRole('button', { name: 'Save sender' }).click();
+    await expect
+      .poll(async () => (await other.caller.admin.settings.emails.get()).sender)
+      .toMatchObject({ mailFromName: 'Acme API Team', mailFromAddress: 'team@acme.test' });
+    await other.caller.admin.settings.emails.saveSender({ mailFromName: '', mailFromAddress: '' });
+  }, 60_000);
+
   it('the retention and email-limit cards show unsaved changes too, ask before leaving, and stop asking once saved', async () => {
     const admin = await adminSession(app);
     const { page, context } = await newPage(browser);

@@ -1,6 +1,6 @@
 import { useQuery, useQueryClient } from '@tanstack/solid-query';
 import { Match, Show, Switch } from 'solid-js';
-import { mailSenderSettingsSchema } from '../../../shared/schemas/settings';
+import { mailSenderSettingsSchema, type MailSenderSettings } from '../../../shared/schemas/settings';
 import type { EmailSettingsOutput } from '../../../shared/schemas/mail';
 import { createForm } from '../../lib/form';
 import { errorMessage, trpc } from '../../lib/trpc';
@@ -10,6 +10,7 @@ import { Button, FormError, TextField, toast, Loading } from '../../ui';
 import { EMAIL_SETTINGS_KEY } from '../query-keys';
 import { EmailTemplatesCard } from './EmailTemplatesCard';
 import { EmailCapsCard } from './EmailCapsCard';
+import { versionedSettings } from '../../lib/versioned-settings';
 
 /** Settings > Emails: the sender, and each email's subject and main text with a live preview. */
 export default function EmailSettingsPage() {
@@ -35,17 +36,25 @@ export default function EmailSettingsPage() {
   );
 }
 
+const SENDER_LABELS: Record<keyof MailSenderSettings, string> = { mailFromName: 'Sender name', mailFromAddress: 'Sender address' };
+const senderForm = (s: MailSenderSettings): MailSenderSettings => ({ mailFromName: s.mailFromName, mailFromAddress: s.mailFromAddress });
+
 function SenderCard(props: { settings: EmailSettingsOutput }) {
   const queryClient = useQueryClient();
-  const form = createForm(zodValidator(mailSenderSettingsSchema), {
-    mailFromName: props.settings.sender.mailFromName,
-    mailFromAddress: props.settings.sender.mailFromAddress,
+  const form = createForm(zodValidator(mailSenderSettingsSchema), senderForm(props.settings.sender));
+  // Each save carries the version the form was loaded with: never puts back what someone else saved meanwhile.
+  const saves = versionedSettings({
+    initial: { ...senderForm(props.settings.sender), version: props.settings.sender.version },
+    toForm: senderForm,
+    labels: SENDER_LABELS,
+    form,
+    onCurrent: () => void queryClient.invalidateQueries({ queryKey: EMAIL_SETTINGS_KEY }),
   });
   const unsaved = useUnsavedChanges(form.values);
   const onSubmit = (e: SubmitEvent) => {
     e.preventDefault();
     void form.submit(async (data) => {
-      await trpc.admin.settings.emails.saveSender.mutate(data);
+      await saves.save((expectedVersion) => trpc.admin.settings.emails.saveSender.mutate({ ...data, expectedVersion }));
       unsaved.markSaved();
       await queryClient.invalidateQueries({ queryKey: EMAIL_SETTINGS_KEY });
       toast('Sender saved', 'success');

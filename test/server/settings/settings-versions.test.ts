@@ -3,7 +3,7 @@ import { sqlCount, startTestApp, type TestApp } from '../../support/app.js';
 import { adminSession } from '../../support/users.js';
 
 type Admin = Awaited<ReturnType<typeof adminSession>>;
-type Page = 'security' | 'sessions' | 'retention' | 'emails';
+type Page = 'security' | 'sessions' | 'retention' | 'emails' | 'sender';
 
 const failure = (p: Promise<unknown>) =>
   p.then(
@@ -34,6 +34,11 @@ const PAGES: { page: Page; theirs: (s: any) => Record<string, unknown>; mine: (s
     mine: (s) => ({ perRecipientPerDay: s.perRecipientPerDay === 30 ? 31 : 30 }),
   },
   {
+    page: 'sender',
+    theirs: (s) => ({ mailFromName: s.mailFromName === 'Their Desk' ? 'Their Desk 2' : 'Their Desk' }),
+    mine: (s) => ({ mailFromAddress: s.mailFromAddress === 'desk@acme.test' ? 'desk2@acme.test' : 'desk@acme.test' }),
+  },
+  {
     page: 'retention',
     theirs: (s) => ({ mailboxRetentionDays: s.mailboxRetentionDays === 45 ? 46 : 45 }),
     mine: (s) => ({ sentOutboxRetentionDays: s.sentOutboxRetentionDays === 20 ? 21 : 20 }),
@@ -44,8 +49,19 @@ describe('settings pages: saves carry the version the form was loaded with', () 
   let app: TestApp;
   let ada: Admin;
   let bob: Admin;
-  // Settings › Emails' limits card reads with caps and saves with saveCaps; the other pages use get and update.
+  // Settings › Emails: the limits card reads with caps and saves with saveCaps; the sender card reads
+  // with get (its `sender` part) and saves with saveSender. The other pages use get and update.
   const api = (a: Admin, page: Page) => {
+    if (page === 'sender') {
+      const r = a.caller.admin.settings.emails;
+      return {
+        get: async () => {
+          const { mailFromName, mailFromAddress, version } = (await r.get()).sender;
+          return { mailFromName, mailFromAddress, version };
+        },
+        update: r.saveSender,
+      };
+    }
     const r = a.caller.admin.settings[page] as any;
     return page === 'emails' ? { get: r.caps, update: r.saveCaps } : r;
   };
