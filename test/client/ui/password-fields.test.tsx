@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, fireEvent, render, screen } from '@solidjs/testing-library';
+import { cleanup, fireEvent, render, screen, waitFor } from '@solidjs/testing-library';
 import { createForm, type Validator } from '../../../client/lib/form';
 import { PasswordFields } from '../../../client/ui';
 
@@ -34,7 +34,11 @@ describe('PasswordFields', () => {
     fireEvent.input(confirm, { target: { value: 'correct horse' } });
     expect(confirm.getAttribute('aria-invalid')).toBeNull();
     expect(screen.queryByText('Passwords do not match')).toBeNull();
-  });
+
+    // Typing loaded the strength meter (its own chunk, with zxcvbn's dictionaries): it shows once loaded.
+    // Waiting for it also keeps that load from finishing after the test environment is torn down.
+    await waitFor(() => expect(document.querySelector('.password-strength[data-score]')).not.toBeNull(), { timeout: 15_000 });
+  }, 30_000);
 
   it('leaves out the confirmation where the password is typed once (an admin adding a user)', () => {
     render(() => <PasswordFields password={{ value: '', onInput: () => undefined }} maxLength={256} />);
