@@ -28,7 +28,7 @@ import { updateUser } from '../users/edit-user.service.js';
 import { invitesForUser, revokeInvite, sendInvite } from '../users/invite-user.service.js';
 import { findOrganisation, listOrganisations } from '../organisations/organisations.repository.js';
 import { createOrganisation, deleteOrganisation, renameOrganisation } from '../organisations/organisations.service.js';
-import { getGeneralSettingsVersioned, updateGeneralSettingsIfMatch } from '../settings/general-settings.service.js';
+import { getGeneralSettingsVersioned, saveGeneralSettings } from '../settings/general-settings.service.js';
 import { feedEventsAfter } from '../events/feed.repository.js';
 import { ProblemException } from './problem.js';
 
@@ -494,7 +494,7 @@ export const OPERATIONS: Operation[] = [
     success: { status: 200, description: 'The settings as saved.', schema: generalSettingsSchema, schemaName: 'GeneralSettings', etag: true },
     problems: [400, 412, 413, 415, 422, 428],
     handle: async ({ app, actor, body, expectedVersion }) => {
-      const { settings, version } = await updateGeneralSettingsIfMatch(app, actor, body, expectedVersion);
+      const { settings, version } = await saveGeneralSettings(app, actor, body, expectedVersion);
       return { body: settings, etag: version };
     },
   }),

@@ -1,5 +1,5 @@
 import type { AppServices } from '../app-services.js';
-import type { FieldChange } from '../../shared/events.js';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { SessionUser } from '../../shared/schemas/auth.js';
 import type { MailSenderSettings } from '../../shared/schemas/settings.js';
 import type { EmailSettingsOutput, PreviewEmailOutput, SaveTemplateInput } from '../../shared/schemas/mail.js';
@@ -14,14 +14,16 @@ import { formatAddress, resolveSender } from './transports.js';
 import { transportKind } from './mailbox.service.js';
 import { deleteSetting, readSetting, readSettings, writeSetting } from '../settings/settings.repository.js';
 import { lockForTransaction } from '../db/locks.js';
-import { settingsChanged, settingsGroupVersion } from '../settings/settings-version.js';
+import { saveSettingKeys, settingsGroupVersion } from '../settings/settings-version.js';
 
 const normalize = (s: string) => s.replace(/\r\n?/g, '\n').trim();
 
 /** Every template with its current words (override or shipped), the sender, and the transport. */
 export async function getEmailSettings(app: AppServices): Promise<EmailSettingsOutput> {
   const em = app.em();
-  const [settings, overrides, senderVersion] = await Promise.all([readSettings(em), readTemplateOverrides(em), settingsGroupVersion(em, SENDER_KEYS)]);
+  // The sender's version before its values (settings-version.ts, readVersioned: never newer than what it shows).
+  const senderVersion = await settingsGroupVersion(em, SENDER_KEYS);
+  const [settings, overrides] = await Promise.all([readSettings(em), readTemplateOverrides(em)]);
   return {
     templates: EMAIL_TEMPLATE_NAMES.map((name) => {
       const c = TEMPLATE_CONTENT[name];
@@ -132,33 +134,22 @@ export async function sendTestEmail(app: AppServices, actor: SessionUser, templa
 
 const SENDER_KEYS = ['mailFromName', 'mailFromAddress'] as const;
 
+async function readSender(em: EntityManager): Promise<MailSenderSettings> {
+  const s = await readSettings(em);
+  return { mailFromName: s.mailFromName, mailFromAddress: s.mailFromAddress };
+}
+
 /**
  * Sender name and address (Settings > Emails). Empty values fall back to MAIL_FROM, then the portal's
  * name. With `expectedVersion` (the version the admin's form was loaded with), only while the
  * sender is still at it: SETTINGS_CHANGED with the current one otherwise, under the settings lock.
  */
-export async function saveSender(
+export function saveSender(
   app: AppServices,
   actor: SessionUser,
   input: MailSenderSettings,
   expectedVersion?: number,
 ): Promise<{ settings: MailSenderSettings; version: number }> {
-  return app.em().transactional(async (tx) => {
-    await lockForTransaction(tx, 'settings');
-    const current = await readSettings(tx);
-    const version = await settingsGroupVersion(tx, SENDER_KEYS);
-    const currentSender: MailSenderSettings = { mailFromName: current.mailFromName, mailFromAddress: current.mailFromAddress };
-    if (expectedVersion !== undefined && version !== expectedVersion) throw settingsChanged(currentSender, version);
-    const next: MailSenderSettings = { mailFromName: input.mailFromName.trim(), mailFromAddress: input.mailFromAddress.trim() };
-    const changes: Record<string, FieldChange> = {};
-    for (const key of SENDER_KEYS) {
-      if (current[key] !== next[key]) {
-        changes[key] = { from: current[key], to: next[key] };
-        await writeSetting(tx, key, next[key]);
-      }
-    }
-    const written = Object.keys(changes).length;
-    if (written) await appendEvent(tx, 'settings.changed', { changes }, { actorId: actor.id });
-    return { settings: next, version: version + written };
-  });
+  const next: MailSenderSettings = { mailFromName: input.mailFromName.trim(), mailFromAddress: input.mailFromAddress.trim() };
+  return saveSettingKeys(app, actor.id, { keys: SENDER_KEYS, read: readSender, next, expectedVersion });
 }

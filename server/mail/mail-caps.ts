@@ -6,7 +6,7 @@ import { DEFAULT_MAIL_CAP_SETTINGS, mailCapSettingsSchema, type MailCapSettings 
 import { appendEvent } from '../events/append.js';
 import { lockForTransaction } from '../db/locks.js';
 import { readSetting, writeSetting } from '../settings/settings.repository.js';
-import { settingsChanged, settingsGroupVersion } from '../settings/settings-version.js';
+import { readVersioned, settingsChanged, settingsGroupVersion } from '../settings/settings-version.js';
 
 /** Settings > Emails: the per-recipient cap, under one key of the setting table. */
 export const MAIL_CAPS_KEY = 'mailCaps';
@@ -25,7 +25,7 @@ export function mailCapsFrom(stored: Partial<MailCapSettings> | undefined): Mail
 
 /** The cap in force and its version (settings-version.ts). */
 export async function readMailCapsVersioned(em: EntityManager): Promise<{ settings: MailCapSettings; version: number }> {
-  return { settings: await readMailCaps(em), version: await settingsGroupVersion(em, [CAPS_KEY]) };
+  return readVersioned(em, [CAPS_KEY], readMailCaps);
 }
 
 /**

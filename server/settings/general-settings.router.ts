@@ -1,7 +1,7 @@
 import { generalSettingsOutput, updateGeneralSettingsInput } from '../../shared/schemas/settings.js';
 import { router } from '../trpc/init.js';
 import { adminProcedure, recentAuthAdminProcedure } from '../trpc/procedures.js';
-import { getGeneralSettingsVersioned, saveGeneralSettingsVersioned } from './general-settings.service.js';
+import { getGeneralSettingsVersioned, saveGeneralSettings } from './general-settings.service.js';
 
 /** Settings > General: the portal's registration policy. Mounted at admin.settings.general. */
 export const generalSettingsRouter = router({
@@ -14,7 +14,7 @@ export const generalSettingsRouter = router({
     .output(generalSettingsOutput)
     .mutation(async ({ ctx, input }) => {
       const { expectedVersion, ...values } = input;
-      const { settings, version } = await saveGeneralSettingsVersioned(ctx.app, ctx.auth.user, values, expectedVersion);
+      const { settings, version } = await saveGeneralSettings(ctx.app, ctx.auth.user, values, expectedVersion);
       return { ...settings, version };
     }),
 });

@@ -7,15 +7,14 @@ import { appendEvent } from '../events/append.js';
 import { lockForTransaction } from '../db/locks.js';
 import { readSecuritySettings, SECURITY_SETTINGS_KEY } from '../security/security-settings.js';
 import { writeSetting } from './settings.repository.js';
-import { settingsChanged, settingsGroupVersion } from './settings-version.js';
+import { readVersioned, settingsChanged, settingsGroupVersion } from './settings-version.js';
 
 const KEYS = Object.keys(DEFAULT_SECURITY_SETTINGS) as (keyof SecuritySettings)[];
 
 const GROUP = [SECURITY_SETTINGS_KEY] as const;
 
 export async function getSecuritySettings(app: AppServices): Promise<{ settings: SecuritySettings; version: number }> {
-  const em = app.em();
-  return { settings: await readSecuritySettings(em), version: await settingsGroupVersion(em, GROUP) };
+  return readVersioned(app.em(), GROUP, readSecuritySettings);
 }
 
 /**

@@ -1,12 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AppServices } from '../app-services.js';
-import type { FieldChange } from '../../shared/events.js';
 import type { SessionUser } from '../../shared/schemas/auth.js';
 import { DEFAULT_SESSION_SETTINGS, sessionSettingsSchema, type SessionSettings } from '../../shared/schemas/session-settings.js';
-import { appendEvent } from '../events/append.js';
-import { lockForTransaction } from '../db/locks.js';
-import { readSetting, writeSetting } from './settings.repository.js';
-import { settingsChanged, settingsGroupVersion } from './settings-version.js';
+import { readSetting } from './settings.repository.js';
+import { readVersioned, saveSettingKeys } from './settings-version.js';
 import { assertAcceptableNewPassword } from '../security/password-policy.js';
 
 // Settings > Sessions & passwords. Stored in `setting` under these keys, like the general settings.
@@ -49,7 +46,7 @@ export async function checkNewPassword(em: EntityManager, password: string, fiel
 
 export async function getSessionSettings(app: AppServices): Promise<{ settings: SessionSettings; version: number }> {
   const em = app.em();
-  return { settings: await readSessionSettings(em), version: await settingsGroupVersion(em, KEYS) };
+  return readVersioned(em, KEYS, readSessionSettings);
 }
 
 /**
@@ -57,7 +54,7 @@ export async function getSessionSettings(app: AppServices): Promise<{ settings: 
  * With `expectedVersion` (the version the admin's form was loaded with), only while the settings are
  * still at it: SETTINGS_CHANGED with the current ones otherwise, decided under the settings lock.
  */
-export async function updateSessionSettings(
+export function updateSessionSettings(
   app: AppServices,
   actor: SessionUser,
   input: SessionSettings,
@@ -68,21 +65,5 @@ export async function updateSessionSettings(
     sessionAbsoluteLifetimeHours: input.sessionAbsoluteLifetimeHours,
     passwordMinLength: input.passwordMinLength,
   };
-  return app.em().transactional(async (tx) => {
-    await lockForTransaction(tx, 'settings');
-    const current = await readSessionSettings(tx);
-    const version = await settingsGroupVersion(tx, KEYS);
-    if (expectedVersion !== undefined && version !== expectedVersion) throw settingsChanged(current, version);
-    const changes: Record<string, FieldChange> = {};
-    for (const key of KEYS) {
-      if (current[key] !== next[key]) {
-        changes[key] = { from: current[key], to: next[key] };
-        await writeSetting(tx, key, next[key]);
-      }
-    }
-    const written = Object.keys(changes).length;
-    if (written) await appendEvent(tx, 'settings.changed', { changes }, { actorId: actor.id });
-    // Each write added exactly 1 (a replaced row's version + 1, or a new row at 1).
-    return { settings: next, version: version + written };
-  });
+  return saveSettingKeys(app, actor.id, { keys: KEYS, read: readSessionSettings, next, expectedVersion });
 }
