@@ -64,7 +64,8 @@ describe('Portal › Audit log', () => {
     const all = await allPages(ada, {});
     const ids = all.map((e) => e.id);
     expect(ids).toEqual([...ids].sort((x, y) => y - x));
-    const total = Number((await sql(app, `select count(*) as n from domain_event`))[0].n);
+    // Emails queued above are sent meanwhile (email.sent events): count up to the newest event listed.
+    const total = Number((await sql(app, `select count(*) as n from domain_event where id <= ?`, [ids[0]]))[0].n);
     expect(all).toHaveLength(total);
     const activated = all.find((e) => e.type === 'user.activated')!;
     expect(activated.sentence).toBe('Ada Lovelace activated Grace Hopper');
